@@ -1,0 +1,136 @@
+# ttt — build, test, benchmark.  Plain GNU make.
+#
+#   make            build build/ttt
+#   make demo       run the default comparison, write demo-out/ and one PNG
+#   make check      build and run the Check suites (quick tier, < 3 min)
+#   make check-full the long statistical tier
+#   make check-asan the quick tier under AddressSanitizer + UBSan
+#   make valgrind   a small run of the suites under valgrind
+#   make bench      phase timings and GFLOP/s (not a test)
+#   make deps       install missing Debian packages with apt-get (root)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BUILD     ?= build
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+OPENMP    ?= -fopenmp
+
+# The CBLAS is this one variable.  OpenBLAS (its OpenMP build, so that BLAS
+# calls made inside our parallel loops run single-threaded in the same pool);
+# set CBLAS_LIBS=-lgslcblas for GSL's reference CBLAS as a fallback.
+OPENBLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
+CBLAS_LIBS   ?= -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
+CBLAS_NAME   ?= $(if $(findstring openblas,$(CBLAS_LIBS)),openblas,$(CBLAS_LIBS))
+
+GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+
+# Debian packages the project needs; 'make deps' installs the missing ones.
+DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev check pkg-config gnuplot-nox
+# Say what is missing instead of failing in the compiler.  The entry points a
+# newcomer types (demo, check) install first; the others only say what to do.
+SETUP_GOALS := deps clean demo check check-asan
+DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && echo yes)
+ifneq ($(DEPS_OK),yes)
+ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+$(error GSL, Check or OpenBLAS not found: run 'make deps' as root (installs $(DEB_PACKAGES)))
+endif
+endif
+
+GSL_CFLAGS   := $(shell pkg-config --cflags gsl 2>/dev/null)
+GSL_LIBS     := $(filter-out -lgslcblas,$(shell pkg-config --libs gsl 2>/dev/null))
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+CPPFLAGS += -Isim -Ianalysis -DTTT_VERSION='"$(VERSION)"' -DTTT_GIT_REV='"$(GIT_REV)"' \
+            -DTTT_CBLAS='"$(CBLAS_NAME)"' $(GSL_CFLAGS)
+ALL_CFLAGS = $(WARN) $(OPENMP) $(CFLAGS)
+LDLIBS_ALL = $(GSL_LIBS) $(CBLAS_LIBS) -lm
+
+LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard analysis/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
+
+.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures deps clean install golden
+
+all: $(BUILD)/ttt
+
+$(BUILD)/%.o: %.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libttt.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/ttt: $(BUILD)/sim/main.o $(BUILD)/libttt.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/check_ttt: $(TEST_OBJ) $(BUILD)/libttt.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/ttt-bench: $(BUILD)/tests/bench.o $(BUILD)/libttt.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+
+_demo: $(BUILD)/ttt
+	$(BUILD)/ttt run --out demo-out
+	@if command -v gnuplot >/dev/null; then \
+	  gnuplot -e "dir='demo-out'" plots/demo.gp && echo "figure: demo-out/demo.png"; \
+	else echo "gnuplot not found: run 'make deps' for the figure" >&2; exit 1; fi
+
+# The quick tier.  TTT_BIN tells the CLI tests which program to run.
+check: deps
+	@$(MAKE) --no-print-directory _check
+
+_check: $(BUILD)/check_ttt $(BUILD)/ttt
+	TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(BUILD)/check_ttt
+
+check-full: $(BUILD)/check_ttt $(BUILD)/ttt
+	TTT_FULL=1 TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(BUILD)/check_ttt
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+	  LDFLAGS='-fsanitize=address,undefined' _check
+
+valgrind: $(BUILD)/check_ttt $(BUILD)/ttt
+	CK_FORK=no TTT_SMALL=1 TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden \
+	  valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite $(BUILD)/check_ttt
+
+bench: $(BUILD)/ttt-bench
+	$(BUILD)/ttt-bench
+
+# Rewrites tests/golden/ from the current build: only after checking a diff by hand.
+golden: $(BUILD)/ttt
+	rm -rf $(BUILD)/golden && $(BUILD)/ttt generate tests/golden/golden.conf --out $(BUILD)/golden
+	cp $(BUILD)/golden/data/*.npy tests/golden/
+
+figures:
+	@echo "figures: not yet built (paper-figures/ is filled by the figures issue)" >&2; exit 1
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "missing packages:$$missing (install them, or run 'make deps' as root on Debian)" >&2; exit 2; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+install: $(BUILD)/ttt
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/ttt $(DESTDIR)$(PREFIX)/bin/ttt
+
+clean:
+	rm -rf build build-asan demo-out

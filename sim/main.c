@@ -1,0 +1,335 @@
+/* ttt — command-line front end.  Parses arguments, calls the library, writes
+ * files, and turns statuses into messages.  Exit status: 0 success, 1 a
+ * failure while running (out of memory, a solver), 2 bad input. */
+#define _POSIX_C_SOURCE 200809L
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_version.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ttt_io.h"
+#include "ttt_params.h"
+#include "ttt_run.h"
+
+static const char *usage_text =
+    "usage: ttt COMMAND [FILE] [key=value ...] [options]\n"
+    "\n"
+    "Simulates test-time training under the linear representation hypothesis:\n"
+    "draws sparse concept codes phi in R^d1, features psi = A phi in R^d2 (d2 << d1)\n"
+    "and labels linear in phi, then compares global least squares with local\n"
+    "least squares on the k nearest neighbours of each test point (TTT), against\n"
+    "the analytic predictions.\n"
+    "\n"
+    "commands:\n"
+    "  run [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet]\n"
+    "        run every estimator, print the comparison table, and write\n"
+    "        DIR/summary.tsv, DIR/analytic.tsv and DIR/predictions.tsv\n"
+    "        (DIR defaults to ttt-out); --save-data also writes the instance\n"
+    "        as .npy files in DIR/data/\n"
+    "  generate [FILE] [key=value ...] --out DIR\n"
+    "        draw an instance and write it as .npy files in DIR/data/\n"
+    "  defaults\n"
+    "        print every key with its default, range and meaning (a valid FILE)\n"
+    "  help  this text;  --version  version, GSL and CBLAS\n"
+    "\n"
+    "FILE holds 'key = value' lines ('#' comments); key=value words override it.\n"
+    "Example:  ttt run d2=256 k=100 seed=7 --out results\n"
+    "Exit status: 0 success, 1 failure while running, 2 bad input.\n";
+
+static void die_input(const char *msg)
+{
+    fprintf(stderr, "ttt: %s\n", msg);
+    exit(2);
+}
+
+typedef struct {
+    ttt_params p;
+    const char *out;
+    int save_data, quiet;
+    char command[4096];
+} options;
+
+/* Parses [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet]. */
+static void parse(int argc, char **argv, options *o, int allow_run_flags)
+{
+    char msg[TTT_PARAMS_MSG];
+    const char *file = NULL;
+    ttt_params_default(&o->p);
+    size_t used = 0;
+    for (int i = 0; i < argc && used + 2 < sizeof o->command; i++)
+        used += (size_t)snprintf(o->command + used, sizeof o->command - used, i ? " %s" : "%s", argv[i]);
+    /* First pass: the file, so that key=value words override it. */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0) {
+            if (i + 1 >= argc)
+                die_input("--out needs a directory name");
+            i++;
+        } else if (argv[i][0] != '-' && !strchr(argv[i], '=')) {
+            if (file) {
+                snprintf(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
+                         argv[i]);
+                die_input(msg);
+            }
+            file = argv[i];
+        }
+    }
+    if (file && ttt_params_read_file(&o->p, file, msg))
+        die_input(msg);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0)
+            o->out = argv[++i];
+        else if (allow_run_flags && strcmp(argv[i], "--save-data") == 0)
+            o->save_data = 1;
+        else if (allow_run_flags && strcmp(argv[i], "--quiet") == 0)
+            o->quiet = 1;
+        else if (argv[i][0] == '-') {
+            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR%s", argv[i],
+                     allow_run_flags ? ", --save-data, --quiet" : "");
+            die_input(msg);
+        } else if (strchr(argv[i], '=') && ttt_params_set_word(&o->p, argv[i], msg))
+            die_input(msg);
+    }
+    if (ttt_params_check(&o->p, msg))
+        die_input(msg);
+}
+
+static void put(FILE *fp, double x, const char *sep)
+{
+    if (isnan(x))
+        fprintf(fp, "NaN%s", sep);
+    else if (isinf(x))
+        fprintf(fp, "%sInf%s", x < 0 ? "-" : "", sep);
+    else
+        fprintf(fp, "%.17g%s", x, sep);
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : "none";
+}
+
+static void write_summary(FILE *fp, const ttt_report *r)
+{
+    fprintf(fp, "estimator\tmse\tse\trel\trel_se\tpredicted\tpredicted_rel\tpredicted_kind\n");
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        const ttt_summary *s = &r->est[e];
+        if (!r->res->enabled[e])
+            continue;
+        int has = s->kind != TTT_PRED_NONE;
+        fprintf(fp, "%s\t", ttt_estimator_name(e));
+        put(fp, s->mse, "\t");
+        put(fp, s->se, "\t");
+        put(fp, s->rel, "\t");
+        put(fp, s->rel_se, "\t");
+        put(fp, has ? s->predicted : GSL_NAN, "\t");
+        put(fp, has ? s->predicted / r->an.f_var : GSL_NAN, "\t");
+        fprintf(fp, "%s\n", kind_name(s->kind));
+    }
+}
+
+/* The analytic quantities, one per row, as printed and as in analytic.tsv. */
+typedef struct {
+    const char *name, *label, *kind;
+    double value, se;
+} quantity;
+
+static size_t analytic_rows(const ttt_report *r, quantity *q)
+{
+    const ttt_analytic *a = &r->an;
+    size_t n = 0;
+    q[n++] = (quantity){"e_glob", "global MSE, n = inf", "exact for this instance", a->e_glob, 0};
+    q[n++] = (quantity){"e_glob_n", "global MSE, finite n", "approx: + (E+sigma^2) d2/(n-d2-1)", a->e_glob_n, 0};
+    q[n++] = (quantity){"e_glob_rel", "global rel. error, n = inf", "exact: e_glob / Var f", a->e_glob / a->f_var, 0};
+    q[n++] = (quantity){"iso_rel", "1 - d2/d1", "exact mean over A, isotropic codes only", a->iso_rel, 0};
+    q[n++] = (quantity){"f_var", "Var f", "exact for this instance", a->f_var, 0};
+    q[n++] = (quantity){"f_var_test", "Var f, test sample", "measured", r->f_var_test, 0};
+    q[n++] = (quantity){"support_iid", "E|S|, k iid points, one topic", "exact", r->support_iid, 0};
+    q[n++] = (quantity){"support", "|S| of the neighbourhoods", "measured (mean, se)", r->support_mean,
+                        r->support_se};
+    q[n++] = (quantity){"covered", "test concepts all in S", "measured fraction", r->covered, 0};
+    q[n++] = (quantity){"oracle_formula", "sigma^2|S|/(k-|S|-1)", "approx: random design, mean over points",
+                        r->oracle_formula, 0};
+    q[n++] = (quantity){"oracle_exact", "oracle noise variance", "exact given the neighbourhoods", r->oracle_exact,
+                        0};
+    return n;
+}
+
+static void write_analytic(FILE *fp, const ttt_report *r)
+{
+    quantity q[16];
+    size_t n = analytic_rows(r, q);
+    fprintf(fp, "quantity\tvalue\tse\tkind\n");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(fp, "%s\t", q[i].name);
+        put(fp, q[i].value, "\t");
+        put(fp, q[i].se, "\t");
+        fprintf(fp, "%s\n", q[i].kind);
+    }
+}
+
+static void write_predictions(FILE *fp, const ttt_report *r)
+{
+    const ttt_data *te = &r->in->test;
+    const ttt_results *res = r->res;
+    fprintf(fp, "id\tf\ty\ttopic");
+    for (int e = 0; e < TTT_EST_COUNT; e++)
+        if (res->enabled[e])
+            fprintf(fp, "\t%s", ttt_estimator_name(e));
+    fprintf(fp, "\tsupport\tcovered\toracle_var\n");
+    for (size_t i = 0; i < res->m; i++) {
+        fprintf(fp, "%zu\t", i);
+        put(fp, te->f[i], "\t");
+        put(fp, te->y[i], "\t");
+        fprintf(fp, "%d\t", (int)te->topic[i]);
+        for (int e = 0; e < TTT_EST_COUNT; e++)
+            if (res->enabled[e])
+                put(fp, res->pred[(size_t)e * res->m + i], "\t");
+        fprintf(fp, "%zu\t%d\t", res->support[i], res->covered[i]);
+        put(fp, res->oracle_var[i], "\n");
+    }
+}
+
+static void print_table(const ttt_report *r)
+{
+    const ttt_params *p = &r->in->p;
+    printf("ttt run: d1=%zu d2=%zu s=%zu topics=%zu pool=%zu background=%zu n=%zu m=%zu k=%zu sigma=%g "
+           "magnitudes=%s seed=%lu\n\n",
+           p->d1, p->d2, p->s, p->topics, p->pool, p->background, p->n, p->m, p->k, p->sigma,
+           ttt_params_enum_name("magnitudes", p->magnitudes), p->seed);
+    printf("%-11s %11s %10s %10s %11s  %s\n", "estimator", "MSE", "SE", "rel.err", "predicted", "prediction");
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        const ttt_summary *s = &r->est[e];
+        if (!r->res->enabled[e])
+            continue;
+        printf("%-11s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
+        if (s->kind != TTT_PRED_NONE)
+            printf("%11.4e  %s (%s)\n", s->predicted, kind_name(s->kind), s->basis);
+        else
+            printf("%11s  -\n", "-");
+    }
+    double g = r->est[TTT_EST_GLOBAL].mse, t = r->est[TTT_EST_TTT_GLOBAL].mse;
+    if (t > 0.0)
+        printf("\nglobal / ttt_global MSE ratio: %.1f\n", g / t);
+    quantity q[16];
+    size_t n = analytic_rows(r, q);
+    printf("\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(q[i].value)) {
+            printf("%-30s %12.4e", q[i].label, q[i].value);
+            if (q[i].se > 0.0)
+                printf(" +- %.2e", q[i].se);
+        } else {
+            printf("%-30s %12s", q[i].label, "n/a");
+        }
+        printf("  %s\n", q[i].kind);
+    }
+    if (r->oracle_points < p->m)
+        printf("(the oracle formula is undefined at %zu of %zu points, where k <= |S| + 1; its mean is over the rest)\n",
+               p->m - r->oracle_points, p->m);
+}
+
+static int cmd_run(int argc, char **argv, int generate_only)
+{
+    options o = {0};
+    parse(argc, argv, &o, !generate_only);
+    if (generate_only && !o.out)
+        die_input("generate needs --out DIR");
+    if (!o.out)
+        o.out = "ttt-out";
+    char msg[TTT_IO_MSG];
+    ttt_outdir *dir = ttt_outdir_open(o.out, msg);
+    if (!dir)
+        die_input(msg);
+
+    int status;
+    ttt_report *r = NULL;
+    ttt_instance *in = NULL;
+    if (generate_only)
+        status = (in = ttt_instance_alloc(&o.p)) ? GSL_SUCCESS : GSL_ENOMEM;
+    else
+        status = ttt_run(&o.p, &r);
+    if (status) {
+        ttt_outdir_abort(dir);
+        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        return 1;
+    }
+    int bad = 0;
+    if (generate_only) {
+        bad = ttt_io_save_instance(dir, in, msg) != 0;
+    } else {
+        const char *names[3] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
+        void (*writers[3])(FILE *, const ttt_report *) = {write_summary, write_analytic, write_predictions};
+        for (int i = 0; i < 3 && !bad; i++) {
+            FILE *fp = ttt_outdir_file(dir, names[i], msg);
+            bad = !fp || ttt_io_header(fp, &o.p, o.command) != 0;
+            if (!bad)
+                writers[i](fp, r);
+        }
+        if (!bad && o.save_data)
+            bad = ttt_io_save_instance(dir, r->in, msg) != 0;
+    }
+    if (bad) {
+        ttt_outdir_abort(dir);
+    } else if (ttt_outdir_commit(dir, msg) != 0) {
+        bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr, "ttt: %s\n", msg);
+        ttt_report_free(r);
+        ttt_instance_free(in);
+        return 1;
+    }
+    if (r && !o.quiet) {
+        print_table(r);
+        fprintf(stderr, "time:");
+        for (int ph = 0; ph < TTT_PHASE_COUNT; ph++)
+            fprintf(stderr, " %s %.3fs", ttt_phase_name(ph), r->seconds[ph]);
+        fprintf(stderr, "\nwrote %s/summary.tsv, analytic.tsv, predictions.tsv%s\n", o.out,
+                o.save_data ? ", data/*.npy" : "");
+    } else if (!r && !o.quiet) {
+        fprintf(stderr, "wrote %s/data/*.npy\n", o.out);
+    }
+    ttt_report_free(r);
+    ttt_instance_free(in);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C");
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("ttt %s (git %s), gsl %s, cblas %s\n", TTT_VERSION, TTT_GIT_REV, gsl_version, TTT_CBLAS);
+        return 0;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+    if (!strcmp(cmd, "defaults")) {
+        ttt_params p;
+        ttt_params_default(&p);
+        printf("# ttt %s: every key, its default, its range and meaning\n", TTT_VERSION);
+        return ttt_params_write(&p, stdout, "", 1) ? 1 : 0;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv, 0);
+    if (!strcmp(cmd, "generate"))
+        return cmd_run(argc, argv, 1);
+    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, defaults, help\n", cmd);
+    return 2;
+}

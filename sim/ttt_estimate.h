@@ -1,0 +1,62 @@
+/* ttt_estimate — the estimators compared on every test point (SPEC section 3):
+ *
+ *   global      least squares on all n training features (minimum norm; ridge)
+ *   ttt         local least squares on the k neighbours, solution nearest to 0
+ *   ttt_global  local least squares nearest to the global head v_g (fine-tuning)
+ *   ttt_gd      gd_steps gradient steps from v_g on the neighbours (off if 0)
+ *   oracle      local least squares on the neighbours' true concept codes,
+ *               restricted to their support S (the union of active concepts)
+ *   knn         average of the neighbours' labels
+ *
+ * The same names are used in the CLI, the TSV columns and the figures. */
+#ifndef TTT_ESTIMATE_H
+#define TTT_ESTIMATE_H
+
+#include <stddef.h>
+
+#include "ttt_generate.h"
+
+typedef enum {
+    TTT_EST_GLOBAL,
+    TTT_EST_TTT,
+    TTT_EST_TTT_GLOBAL,
+    TTT_EST_TTT_GD,
+    TTT_EST_ORACLE,
+    TTT_EST_KNN,
+    TTT_EST_COUNT
+} ttt_estimator;
+
+/* The estimator's name ("global", "ttt", ...) and a one-line description. */
+const char *ttt_estimator_name(int e);
+const char *ttt_estimator_about(int e);
+
+typedef struct {
+    size_t m;            /* test points */
+    size_t d2;
+    int enabled[TTT_EST_COUNT];  /* 1 if the estimator ran */
+    double *pred;        /* TTT_EST_COUNT x m: pred[e * m + i], prediction at test point i */
+    size_t *support;     /* m: |S|, concepts active in at least one neighbour */
+    int *covered;        /* m: 1 if every concept of the test point lies in S */
+    double *oracle_var;  /* m: exact noise variance of the oracle prediction given the
+                            neighbourhood, sigma^2 ||(Phi_S^+)^T phi*_S||^2 */
+    double *v_global;    /* d2: the global head */
+    size_t global_rank;  /* numerical rank of the training features */
+} ttt_results;
+
+/* Results for m test points in d2 features; NULL when out of memory. */
+ttt_results *ttt_results_alloc(size_t m, size_t d2);
+void ttt_results_free(ttt_results *r);
+
+/* Runs every estimator of the instance on its test set, given the neighbours
+ * nbr (m x k, from ttt_neighbours_find on train and test).  The local fits run
+ * in parallel over test points, each thread with its own workspace; a point's
+ * numbers do not depend on the thread that computed it.  Returns GSL_SUCCESS,
+ * GSL_ENOMEM, or a solver status. */
+int ttt_estimate_run(const ttt_instance *in, const size_t *nbr, ttt_results *res);
+
+/* The two halves of ttt_estimate_run, for timing: the global head and its
+ * test predictions first, then the local estimators (which start from it). */
+int ttt_estimate_global(const ttt_instance *in, ttt_results *res);
+int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res);
+
+#endif

@@ -1,0 +1,61 @@
+/* ttt_generate — a problem instance drawn from the sparse concept model
+ * (SPEC section 2): dictionary A, topic pools, ground truth w*, and train and
+ * test sets with sparse codes phi, features psi = A phi (+ noise), noiseless
+ * labels f = <phi, w*> and noisy labels y = f + sigma * eps. */
+#ifndef TTT_GENERATE_H
+#define TTT_GENERATE_H
+
+#include <gsl/gsl_rng.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttt_params.h"
+
+/* Points per random stream: block b of a set draws from stream (set, b), so a
+ * set is the same whatever the number of threads that generate it. */
+#define TTT_GENERATE_BLOCK 256
+
+/* One set of points.  Codes are stored sparsely: each has exactly q = s +
+ * background nonzeros, listed with increasing concept index. */
+typedef struct {
+    size_t n;          /* points */
+    size_t q;          /* nonzeros per code */
+    size_t d2;         /* features per point */
+    int32_t *phi_idx;  /* n x q, row-major: concept indices, increasing in a row */
+    double *phi_val;   /* n x q, row-major: magnitudes, each row of unit norm */
+    double *psi;       /* n x d2, row-major: features A phi (+ feature noise) */
+    double *f;         /* n: noiseless labels <phi, w*> */
+    double *y;         /* n: labels f + sigma * eps */
+    int32_t *topic;    /* n: the topic each point was drawn from */
+} ttt_data;
+
+typedef struct {
+    ttt_params p;      /* checked copy of the parameters */
+    size_t q;          /* s + background: nonzeros per code */
+    double *A;         /* d1 x d2, row-major: row j is column j of the dictionary,
+                          concept j's direction in feature space (A is d2 x d1) */
+    int32_t *pools;    /* topics x pool, row-major: topic t's concepts, increasing */
+    double *w_star;    /* d1: ground-truth head in concept space */
+    ttt_data train;    /* n points */
+    ttt_data test;     /* m points */
+} ttt_instance;
+
+/* Draws the instance that p and p->seed determine.  p must have passed
+ * ttt_params_check.  Returns NULL (GSL error raised) when out of memory.
+ * The caller owns the result and frees it with ttt_instance_free. */
+ttt_instance *ttt_instance_alloc(const ttt_params *p);
+
+/* Frees an instance; NULL is a no-op. */
+void ttt_instance_free(ttt_instance *in);
+
+/* Draws q = s + background magnitudes from the law `magnitudes` and scales
+ * them to unit Euclidean norm.  The building block of every code. */
+void ttt_generate_magnitudes(gsl_rng *r, int magnitudes, size_t q, double *val);
+
+/* Draws one code of topic t (or of a uniform topic when t < 0) into idx and
+ * val (q entries each, sorted by index); returns the topic.  marks is a
+ * caller-owned array of d1 zero bytes, returned zeroed. */
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, unsigned char *marks,
+                          int32_t *idx, double *val);
+
+#endif

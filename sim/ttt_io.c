@@ -1,0 +1,289 @@
+/* ttt_io — see ttt_io.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "ttt_io.h"
+
+#include <errno.h>
+#include <gsl/gsl_version.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ttt_rng.h"
+
+#ifndef TTT_VERSION
+#define TTT_VERSION "unknown"
+#endif
+#ifndef TTT_GIT_REV
+#define TTT_GIT_REV "unknown"
+#endif
+#ifndef TTT_CBLAS
+#define TTT_CBLAS "unknown"
+#endif
+
+int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
+{
+    char when[32] = "unknown";
+    time_t t = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(out, "# ttt %s (git %s)\n", TTT_VERSION, TTT_GIT_REV);
+    fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_TYPE->name);
+    ttt_params_write(p, out, "# ", 0);
+    fprintf(out, "# command: %s\n# utc: %s\n", command ? command : "", when);
+    return ferror(out) ? -1 : 0;
+}
+
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+int ttt_io_npy(FILE *out, const char *descr, const size_t *shape, int ndim, const void *data, size_t elem_size)
+{
+    char dict[256], dims[128] = "";
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        char one[32];
+        snprintf(one, sizeof one, ndim == 1 ? "%zu," : (i + 1 < ndim ? "%zu, " : "%zu"), shape[i]);
+        strcat(dims, one);
+        count *= shape[i];
+    }
+    /* The descr is given little-endian; say so truthfully on a big-endian host. */
+    char d[8];
+    snprintf(d, sizeof d, "%c%s", little_endian() ? '<' : '>', descr + 1);
+    int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", d, dims);
+    /* Magic (6) + version (2) + header length (2) + dict, padded with spaces
+     * and a newline to a multiple of 64 bytes. */
+    size_t total = 10 + (size_t)len + 1;
+    size_t pad = (64 - total % 64) % 64;
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
+    size_t hlen = (size_t)len + pad + 1;
+    pre[8] = (unsigned char)(hlen & 0xff);
+    pre[9] = (unsigned char)(hlen >> 8);
+    fwrite(pre, 1, sizeof pre, out);
+    fwrite(dict, 1, (size_t)len, out);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', out);
+    fputc('\n', out);
+    if (count)
+        fwrite(data, elem_size, count, out);
+    return ferror(out) ? -1 : 0;
+}
+
+typedef struct {
+    char *tmp, *final;
+    FILE *fp;
+} entry;
+
+struct ttt_outdir {
+    char *dir;
+    char *made[64]; /* directories this outdir created, deepest last */
+    size_t nmade;
+    entry *files;
+    size_t nfiles, cap;
+};
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* mkdir -p, recording what it made. */
+static int make_dirs(ttt_outdir *o, const char *path, char *msg)
+{
+    char *buf = strdup(path);
+    if (!buf) {
+        snprintf(msg, TTT_IO_MSG, "out of memory");
+        return -1;
+    }
+    for (char *s = buf + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            struct stat st;
+            if (stat(buf, &st) != 0) {
+                if (mkdir(buf, 0777) != 0 || o->nmade == sizeof o->made / sizeof o->made[0]) {
+                    snprintf(msg, TTT_IO_MSG, "cannot create output directory '%s': %s", buf, strerror(errno));
+                    free(buf);
+                    return -1;
+                }
+                o->made[o->nmade++] = strdup(buf);
+            } else if (!S_ISDIR(st.st_mode)) {
+                snprintf(msg, TTT_IO_MSG, "output path '%s' exists and is not a directory", buf);
+                free(buf);
+                return -1;
+            }
+            *s = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    free(buf);
+    return 0;
+}
+
+ttt_outdir *ttt_outdir_open(const char *dir, char *msg)
+{
+    if (*dir == '\0') {
+        snprintf(msg, TTT_IO_MSG, "output directory name is empty");
+        return NULL;
+    }
+    ttt_outdir *o = calloc(1, sizeof *o);
+    if (!o || !(o->dir = strdup(dir))) {
+        free(o);
+        snprintf(msg, TTT_IO_MSG, "out of memory");
+        return NULL;
+    }
+    if (make_dirs(o, dir, msg) != 0) {
+        ttt_outdir_abort(o);
+        return NULL;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(msg, TTT_IO_MSG, "output directory '%s' is not writable: %s", dir, strerror(errno));
+        ttt_outdir_abort(o);
+        return NULL;
+    }
+    return o;
+}
+
+FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
+{
+    const char *slash = strrchr(name, '/');
+    if (slash) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%s/%.*s", o->dir, (int)(slash - name), name);
+        if (make_dirs(o, sub, msg) != 0)
+            return NULL;
+    }
+    if (o->nfiles == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        entry *f = realloc(o->files, cap * sizeof *f);
+        if (!f) {
+            snprintf(msg, TTT_IO_MSG, "out of memory");
+            return NULL;
+        }
+        o->files = f;
+        o->cap = cap;
+    }
+    entry *e = &o->files[o->nfiles];
+    char tmpname[300];
+    snprintf(tmpname, sizeof tmpname, "%s.tmp-%ld", name, (long)getpid());
+    e->final = join(o->dir, name);
+    e->tmp = join(o->dir, tmpname);
+    e->fp = e->tmp ? fopen(e->tmp, "wb") : NULL;
+    if (!e->final || !e->tmp || !e->fp) {
+        snprintf(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final ? e->final : name, strerror(errno));
+        free(e->final);
+        free(e->tmp);
+        return NULL;
+    }
+    o->nfiles++;
+    return e->fp;
+}
+
+static void release(ttt_outdir *o, int remove_all)
+{
+    for (size_t i = 0; i < o->nfiles; i++) {
+        if (o->files[i].fp)
+            fclose(o->files[i].fp);
+        if (remove_all)
+            unlink(o->files[i].tmp);
+        free(o->files[i].tmp);
+        free(o->files[i].final);
+    }
+    for (size_t i = o->nmade; i > 0; i--) {
+        if (remove_all)
+            rmdir(o->made[i - 1]);
+        free(o->made[i - 1]);
+    }
+    free(o->files);
+    free(o->dir);
+    free(o);
+}
+
+int ttt_outdir_commit(ttt_outdir *o, char *msg)
+{
+    for (size_t i = 0; i < o->nfiles; i++) {
+        entry *e = &o->files[i];
+        int bad = ferror(e->fp);
+        bad |= fclose(e->fp) != 0;
+        e->fp = NULL;
+        if (bad) {
+            snprintf(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final, strerror(errno));
+            release(o, 1);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < o->nfiles; i++)
+        if (rename(o->files[i].tmp, o->files[i].final) != 0) {
+            snprintf(msg, TTT_IO_MSG, "cannot rename into '%s': %s", o->files[i].final, strerror(errno));
+            release(o, 1);
+            return -1;
+        }
+    release(o, 0);
+    return 0;
+}
+
+void ttt_outdir_abort(ttt_outdir *o)
+{
+    if (o)
+        release(o, 1);
+}
+
+static int save(ttt_outdir *o, const char *name, const char *descr, const size_t *shape, int ndim,
+                const void *data, size_t elem, char *msg)
+{
+    FILE *fp = ttt_outdir_file(o, name, msg);
+    if (!fp)
+        return -1;
+    if (ttt_io_npy(fp, descr, shape, ndim, data, elem) != 0) {
+        snprintf(msg, TTT_IO_MSG, "cannot write '%s'", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int save_set(ttt_outdir *o, const char *set, const ttt_data *d, char *msg)
+{
+    char name[64];
+    size_t s2[2] = {d->n, d->d2}, sq[2] = {d->n, d->q}, s1[1] = {d->n};
+#define SAVE(suffix, descr, shape, nd, ptr)                                        \
+    (snprintf(name, sizeof name, "data/%s_%s.npy", set, suffix),                    \
+     save(o, name, descr, shape, nd, ptr, sizeof *(ptr), msg))
+    if (SAVE("X", "<f8", s2, 2, d->psi) || SAVE("y", "<f8", s1, 1, d->y) || SAVE("f", "<f8", s1, 1, d->f) ||
+        SAVE("phi_idx", "<i4", sq, 2, d->phi_idx) || SAVE("phi_val", "<f8", sq, 2, d->phi_val) ||
+        SAVE("topic", "<i4", s1, 1, d->topic))
+        return -1;
+#undef SAVE
+    return 0;
+}
+
+int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
+{
+    const size_t d1 = in->p.d1, d2 = in->p.d2;
+    /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
+    double *A = malloc(d1 * d2 * sizeof *A);
+    if (!A) {
+        snprintf(msg, TTT_IO_MSG, "out of memory");
+        return -1;
+    }
+    for (size_t j = 0; j < d1; j++)
+        for (size_t i = 0; i < d2; i++)
+            A[i * d1 + j] = in->A[j * d2 + i];
+    size_t sA[2] = {d2, d1}, sw[1] = {d1}, sp[2] = {in->p.topics, in->p.pool};
+    int bad = save(o, "data/A.npy", "<f8", sA, 2, A, sizeof *A, msg) ||
+              save(o, "data/w.npy", "<f8", sw, 1, in->w_star, sizeof *in->w_star, msg) ||
+              save(o, "data/pools.npy", "<i4", sp, 2, in->pools, sizeof *in->pools, msg) ||
+              save_set(o, "train", &in->train, msg) || save_set(o, "test", &in->test, msg);
+    free(A);
+    return bad ? -1 : 0;
+}

@@ -1,0 +1,178 @@
+/* ttt_lsq — see ttt_lsq.h for the method and its numerical limits. */
+#include "ttt_lsq.h"
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ttt_lsq_workspace {
+    size_t max_rows, max_cols, max_g;
+    double *G;      /* g x g Gram matrix, destroyed by the eigensolver */
+    double *V;      /* g x g eigenvectors in columns */
+    double *lambda; /* g eigenvalues */
+    double *omega;  /* g weights 1 / (lambda + ridge) of kept directions, else 0 */
+    double *t1, *t2;/* scratch, max(max_rows, max_cols) each */
+    gsl_eigen_symmv_workspace *eig; /* sized max_g; GSL reads only the first g entries */
+    /* the current factor */
+    const double *X;
+    size_t rows, cols, ldx, g, rank;
+    int dual;       /* 1: G = X X^T (rows < cols); 0: G = X^T X */
+};
+
+ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols)
+{
+    ttt_lsq_workspace *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    size_t g = max_rows < max_cols ? max_rows : max_cols;
+    size_t v = max_rows > max_cols ? max_rows : max_cols;
+    if (g == 0)
+        g = 1;
+    w->max_rows = max_rows;
+    w->max_cols = max_cols;
+    w->max_g = g;
+    w->G = malloc(g * g * sizeof *w->G);
+    w->V = malloc(g * g * sizeof *w->V);
+    w->lambda = malloc(g * sizeof *w->lambda);
+    w->omega = malloc(g * sizeof *w->omega);
+    w->t1 = malloc((v + 1) * sizeof *w->t1);
+    w->t2 = malloc((v + 1) * sizeof *w->t2);
+    w->eig = gsl_eigen_symmv_alloc(g);
+    if (!w->G || !w->V || !w->lambda || !w->omega || !w->t1 || !w->t2 || !w->eig) {
+        ttt_lsq_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void ttt_lsq_free(ttt_lsq_workspace *w)
+{
+    if (!w)
+        return;
+    free(w->G);
+    free(w->V);
+    free(w->lambda);
+    free(w->omega);
+    free(w->t1);
+    free(w->t2);
+    if (w->eig)
+        gsl_eigen_symmv_free(w->eig);
+    free(w);
+}
+
+/* Eigendecomposition of the upper triangle of w->G (g x g); sets lambda, V,
+ * omega and rank.  Directions with lambda <= rcond^2 * lambda_max get weight 0. */
+static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
+{
+    for (size_t i = 0; i < g; i++)
+        for (size_t j = 0; j < i; j++)
+            w->G[i * g + j] = w->G[j * g + i];
+    gsl_matrix_view Gm = gsl_matrix_view_array(w->G, g, g);
+    gsl_matrix_view Vm = gsl_matrix_view_array(w->V, g, g);
+    gsl_vector_view lv = gsl_vector_view_array(w->lambda, g);
+    int status = gsl_eigen_symmv(&Gm.matrix, &lv.vector, &Vm.matrix, w->eig);
+    if (status)
+        return status;
+    double lmax = 0.0;
+    for (size_t i = 0; i < g; i++)
+        if (w->lambda[i] > lmax)
+            lmax = w->lambda[i];
+    const double cut = rcond * rcond * lmax;
+    w->rank = 0;
+    for (size_t i = 0; i < g; i++) {
+        if (lmax > 0.0 && w->lambda[i] > cut) {
+            w->omega[i] = 1.0 / (w->lambda[i] + ridge);
+            w->rank++;
+        } else {
+            w->omega[i] = 0.0;
+        }
+    }
+    w->g = g;
+    return GSL_SUCCESS;
+}
+
+int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t cols, size_t ldx,
+                   double ridge, double rcond)
+{
+    if (rows > w->max_rows || cols > w->max_cols || rows == 0 || cols == 0)
+        GSL_ERROR("system larger than the workspace or empty", GSL_EBADLEN);
+    w->X = X;
+    w->rows = rows;
+    w->cols = cols;
+    w->ldx = ldx;
+    w->dual = rows < cols;
+    size_t g = w->dual ? rows : cols;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, w->dual ? CblasNoTrans : CblasTrans, (int)g,
+                (int)(w->dual ? cols : rows), 1.0, X, (int)ldx, 0.0, w->G, (int)g);
+    return eigen_factor(w, g, ridge, rcond);
+}
+
+/* c = V^T x (g entries): coordinates in the eigenbasis. */
+static void project(const ttt_lsq_workspace *w, const double *x, double *c)
+{
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->g, (int)w->g, 1.0, w->V, (int)w->g, x, 1, 0.0, c, 1);
+}
+
+void ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
+{
+    const int rows = (int)w->rows, cols = (int)w->cols, g = (int)w->g, ldx = (int)w->ldx;
+    double *c = w->t2;
+    if (w->dual) {
+        /* delta = X^T U diag(omega) U^T r */
+        project(w, r, c);
+        for (int i = 0; i < g; i++)
+            c[i] *= w->omega[i];
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, g, g, 1.0, w->V, g, c, 1, 0.0, w->t1, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, w->X, ldx, w->t1, 1, 0.0, delta, 1);
+    } else {
+        /* delta = V diag(omega) V^T X^T r */
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, w->X, ldx, r, 1, 0.0, w->t1, 1);
+        project(w, w->t1, c);
+        for (int i = 0; i < g; i++)
+            c[i] *= w->omega[i];
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, g, g, 1.0, w->V, g, c, 1, 0.0, delta, 1);
+    }
+}
+
+double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)
+{
+    double *c = w->t2, sum = 0.0;
+    if (w->dual) {
+        /* (X^+)^T x = U diag(omega) U^T X x */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, x, 1,
+                    0.0, w->t1, 1);
+        project(w, w->t1, c);
+        for (size_t i = 0; i < w->g; i++)
+            sum += w->omega[i] * w->omega[i] * c[i] * c[i];
+    } else {
+        /* (X^+)^T x = X V diag(omega) V^T x, whose squared norm is
+         * sum_i lambda_i omega_i^2 (V^T x)_i^2 */
+        project(w, x, c);
+        for (size_t i = 0; i < w->g; i++)
+            sum += w->lambda[i] * w->omega[i] * w->omega[i] * c[i] * c[i];
+    }
+    return sum;
+}
+
+size_t ttt_lsq_rank(const ttt_lsq_workspace *w)
+{
+    return w->rank;
+}
+
+int ttt_lsq_psd_solve(ttt_lsq_workspace *w, const double *G, size_t g, const double *b, double rcond,
+                      double *x)
+{
+    if (g > w->max_g || g == 0)
+        GSL_ERROR("matrix larger than the workspace or empty", GSL_EBADLEN);
+    memcpy(w->G, G, g * g * sizeof *G);
+    int status = eigen_factor(w, g, 0.0, rcond);
+    if (status)
+        return status;
+    project(w, b, w->t2);
+    for (size_t i = 0; i < g; i++)
+        w->t2[i] *= w->omega[i];
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)g, (int)g, 1.0, w->V, (int)g, w->t2, 1, 0.0, x, 1);
+    return GSL_SUCCESS;
+}

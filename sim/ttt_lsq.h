@@ -1,0 +1,55 @@
+/* ttt_lsq — minimum-distance least squares for possibly rank-deficient
+ * systems, the solver behind the global head and every local (TTT) fit.
+ *
+ * For X (rows x cols) and a residual r it computes
+ *     delta = argmin ||r - X delta||^2 + ridge ||delta||^2,
+ * and, when ridge = 0, the one of minimum norm: delta = X^+ r.  A fit that
+ * starts at v0 solves with r = y - X v0 and returns v0 + delta, the solution
+ * nearest to v0 (where gradient descent from v0 converges).
+ *
+ * Method: the eigendecomposition of the smaller Gram matrix, X^T X (cols x
+ * cols) when rows >= cols (the global fit: n >> d2) or X X^T (rows x rows)
+ * when rows < cols (a TTT neighbourhood: k < d2), so each local fit costs one
+ * k x k eigenproblem.  It gives the same X^+ as an SVD of X.  Its price is
+ * that singular values below about sqrt(eps) * sigma_max cannot be told from
+ * zero; that is why rcond (on singular values, compared after squaring) must
+ * stay well above 1e-8.  The default 1e-6 separates the exact zeros of a
+ * rank-deficient neighbourhood (|S| < k directions), which land near
+ * eps * sigma_max^2 in the Gram matrix, from the true directions, whose
+ * singular values are of the order of the code magnitudes. */
+#ifndef TTT_LSQ_H
+#define TTT_LSQ_H
+
+#include <stddef.h>
+
+typedef struct ttt_lsq_workspace ttt_lsq_workspace;
+
+/* A workspace for systems of at most max_rows x max_cols; NULL if out of
+ * memory.  Allocate once, factor many times. */
+ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols);
+void ttt_lsq_free(ttt_lsq_workspace *w);
+
+/* Factors X (rows x cols, row-major with row stride ldx).  X is borrowed: it
+ * must stay unchanged until the last solve or leverage on this factor.
+ * Returns GSL_SUCCESS, GSL_EBADLEN if the sizes exceed the workspace, or the
+ * eigensolver's status. */
+int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t cols, size_t ldx,
+                   double ridge, double rcond);
+
+/* delta (cols) = the minimum-norm minimiser for residual r (rows). */
+void ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta);
+
+/* ||(X^+)^T x||^2 for a point x (cols): the variance of the prediction <x, delta>
+ * per unit of noise variance in r (with ridge, of the ridge solution). */
+double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x);
+
+/* Numerical rank of the last factor: singular values above rcond * largest. */
+size_t ttt_lsq_rank(const ttt_lsq_workspace *w);
+
+/* x = G^+ b for a symmetric positive semidefinite G (g x g, row-major, read
+ * only), eigenvalues below rcond^2 * largest treated as zero.  Uses w's
+ * eigen buffers, so g must be at most min(max_rows, max_cols). */
+int ttt_lsq_psd_solve(ttt_lsq_workspace *w, const double *G, size_t g, const double *b, double rcond,
+                      double *x);
+
+#endif

@@ -1,0 +1,33 @@
+/* ttt_neighbours — the k training points nearest to each test point, in
+ * feature space (psi, what TTT can see) or concept space (phi, an oracle). */
+#ifndef TTT_NEIGHBOURS_H
+#define TTT_NEIGHBOURS_H
+
+#include <stddef.h>
+
+#include "ttt_generate.h"
+
+/* Finds, for each of the rows of `query` (a set of points), the k nearest
+ * points of `base` under `space` (TTT_SPACE_FEATURE or TTT_SPACE_CONCEPT) and
+ * `metric` (TTT_METRIC_EUCLIDEAN or TTT_METRIC_COSINE).  Writes idx (query->n x
+ * k, row-major), each row ordered by increasing distance, ties broken by the
+ * smaller index, so the result is deterministic.
+ *
+ * Feature space: squared distances ||x||^2 - 2 <x*, x> (the constant ||x*||^2
+ * dropped) come from one GEMM per block of queries, then a bounded max-heap
+ * selects the k smallest in O(n log k).  Concept space: sparse dot products
+ * against the query's code scattered into a dense d1 vector.  d1 is needed
+ * only for concept space.  Returns GSL_SUCCESS, GSL_EINVAL for k = 0 or
+ * k > base->n, or GSL_ENOMEM. */
+int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int space,
+                        int metric, size_t *idx);
+
+/* The k smallest of key[0..n-1] by (key, index), ascending, into out (k).
+ * heap is scratch of k entries.  Exposed for the tests. */
+typedef struct {
+    double key;
+    size_t idx;
+} ttt_neighbour;
+void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour *heap, size_t *out);
+
+#endif

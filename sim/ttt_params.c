@@ -1,0 +1,327 @@
+/* ttt_params — the key table, parsing and checks.  See ttt_params.h. */
+#include "ttt_params.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_SIZE, K_DOUBLE, K_ULONG, K_ENUM } kind;
+
+typedef struct {
+    const char *name;
+    kind type;
+    size_t offset;
+    const char *def;         /* default, as text */
+    double lo, hi;           /* allowed range of numeric keys (checked at parse) */
+    const char *const *names;/* NULL-terminated value names of enum keys */
+    const char *range;       /* the range in words, for messages and `ttt defaults` */
+    const char *doc;
+} key;
+
+static const char *const dictionary_names[] = {"gaussian", "rademacher", "orthonormal", NULL};
+static const char *const magnitude_names[] = {"positive", "signed", "constant", NULL};
+static const char *const space_names[] = {"feature", "concept", NULL};
+static const char *const metric_names[] = {"euclidean", "cosine", NULL};
+
+#define OFF(f) offsetof(ttt_params, f)
+/* Upper bounds keep every product of sizes far from overflow and within the
+ * memory of a workstation; they are limits of this program, not of the model. */
+static const key keys[] = {
+    {"d1", K_SIZE, OFF(d1), "4096", 1, 1e7, NULL, "1 <= d1 <= 10000000",
+     "concepts: dictionary size, columns of A"},
+    {"d2", K_SIZE, OFF(d2), "128", 1, 65536, NULL, "1 <= d2 <= 65536",
+     "features: model width, rows of A"},
+    {"s", K_SIZE, OFF(s), "8", 1, 1e7, NULL, "1 <= s <= pool",
+     "concepts active per point, drawn from its topic's pool"},
+    {"topics", K_SIZE, OFF(topics), "256", 1, 1e6, NULL, "1 <= topics <= 1000000",
+     "T: number of topics (semantic clusters), each with its own pool"},
+    {"pool", K_SIZE, OFF(pool), "0", 0, 1e7, NULL, "s <= pool <= d1, or 0",
+     "p: concepts in each topic's pool; 0 means min(2s, d1)"},
+    {"background", K_SIZE, OFF(background), "0", 0, 1e7, NULL, "0 <= background <= d1 - s",
+     "b: extra concepts per point, drawn uniformly from all d1"},
+    {"n", K_SIZE, OFF(n), "50000", 1, 1e8, NULL, "1 <= n <= 100000000",
+     "training points"},
+    {"m", K_SIZE, OFF(m), "500", 1, 1e7, NULL, "1 <= m <= 10000000",
+     "test points"},
+    {"k", K_SIZE, OFF(k), "50", 1, 1e8, NULL, "1 <= k <= n",
+     "neighbourhood size of the local (TTT) estimators"},
+    {"sigma", K_DOUBLE, OFF(sigma), "0.1", 0, 1e6, NULL, "0 <= sigma <= 1e6",
+     "label noise standard deviation"},
+    {"feature_noise", K_DOUBLE, OFF(feature_noise), "0", 0, 1e6, NULL, "0 <= feature_noise <= 1e6",
+     "standard deviation of isotropic Gaussian noise added to each feature"},
+    {"seed", K_ULONG, OFF(seed), "1", 0, 18446744073709551615.0, NULL, "0 <= seed < 2^64",
+     "the one seed every random stream is derived from"},
+    {"dictionary", K_ENUM, OFF(dictionary), "gaussian", 0, 0, dictionary_names,
+     "gaussian | rademacher | orthonormal",
+     "ensemble of A: unit-norm Gaussian columns, +-1/sqrt(d2) entries, or orthonormal columns (d1 <= d2)"},
+    {"magnitudes", K_ENUM, OFF(magnitudes), "positive", 0, 0, magnitude_names,
+     "positive | signed | constant",
+     "law of active magnitudes before normalising: |N(0,1)| + 0.5, N(0,1), or 1"},
+    {"space", K_ENUM, OFF(space), "feature", 0, 0, space_names, "feature | concept",
+     "where neighbourhoods are chosen: features psi (real TTT) or codes phi (oracle)"},
+    {"metric", K_ENUM, OFF(metric), "euclidean", 0, 0, metric_names, "euclidean | cosine",
+     "distance used to choose neighbours"},
+    {"ridge", K_DOUBLE, OFF(ridge), "0", 0, 1e12, NULL, "0 <= ridge <= 1e12",
+     "ridge penalty on ||v - v0||^2 for global and local least squares (0: min-distance solution)"},
+    {"rcond", K_DOUBLE, OFF(rcond), "1e-6", 1e-15, 0.5, NULL, "1e-15 <= rcond <= 0.5",
+     "singular values below rcond * the largest are treated as zero (rank decisions)"},
+    {"gd_steps", K_SIZE, OFF(gd_steps), "0", 0, 1e6, NULL, "0 <= gd_steps <= 1000000",
+     "gradient steps of estimator ttt_gd from the global head (0: ttt_gd off)"},
+    {"gd_eta", K_DOUBLE, OFF(gd_eta), "0.5", 1e-12, 1e6, NULL, "1e-12 <= gd_eta <= 1e6",
+     "step size of ttt_gd on the loss (1/2k) sum (y - <psi, v>)^2"},
+    {"threads", K_SIZE, OFF(threads), "0", 0, 1024, NULL, "0 <= threads <= 1024",
+     "OpenMP threads (0: OMP_NUM_THREADS or all cores); results do not depend on it"},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const key *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static const char *known_keys(void)
+{
+    static char list[512];
+    if (list[0] == '\0') {
+        for (size_t i = 0; i < NKEYS; i++) {
+            strcat(list, keys[i].name);
+            if (i + 1 < NKEYS)
+                strcat(list, " ");
+        }
+    }
+    return list;
+}
+
+/* Parses a whole number or a plain decimal such as 5e4 that is integral. */
+static int parse_number(const char *text, double *out, int integral)
+{
+    char *end;
+    if (*text == '\0' || isspace((unsigned char)*text))
+        return -1;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return -1;
+    if (integral && (v != floor(v)))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+const char *ttt_params_set(ttt_params *p, const char *name, const char *value, char *msg)
+{
+    const key *kp = find_key(name);
+    if (!kp) {
+        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: %s", name, known_keys());
+        return msg;
+    }
+    char *base = (char *)p + kp->offset;
+    if (kp->type == K_ENUM) {
+        for (int i = 0; kp->names[i]; i++)
+            if (strcmp(kp->names[i], value) == 0) {
+                *(int *)base = i;
+                return NULL;
+            }
+        snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
+        return msg;
+    }
+    if (kp->type == K_ULONG) {
+        /* Seeds are used to 64 bits, so read them exactly, not through a double. */
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*value == '\0' || *value == '-' || *value == '+' || *end != '\0' || errno == ERANGE) {
+            snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
+            return msg;
+        }
+        *(unsigned long *)base = (unsigned long)v;
+        return NULL;
+    }
+    double v;
+    if (parse_number(value, &v, kp->type == K_SIZE) != 0) {
+        snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
+                 kp->type == K_SIZE ? "whole number" : "finite number", kp->range);
+        return msg;
+    }
+    if (v < kp->lo || v > kp->hi) {
+        snprintf(msg, TTT_PARAMS_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
+        return msg;
+    }
+    if (kp->type == K_SIZE)
+        *(size_t *)base = (size_t)v;
+    else
+        *(double *)base = v;
+    return NULL;
+}
+
+const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
+{
+    const char *eq = strchr(word, '=');
+    if (!eq || eq == word) {
+        snprintf(msg, TTT_PARAMS_MSG, "'%s' is not of the form key=value", word);
+        return msg;
+    }
+    char name[64];
+    size_t len = (size_t)(eq - word);
+    if (len >= sizeof name) {
+        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
+        return msg;
+    }
+    memcpy(name, word, len);
+    name[len] = '\0';
+    return ttt_params_set(p, name, eq + 1, msg);
+}
+
+void ttt_params_default(ttt_params *p)
+{
+    char msg[TTT_PARAMS_MSG];
+    memset(p, 0, sizeof *p);
+    for (size_t i = 0; i < NKEYS; i++)
+        ttt_params_set(p, keys[i].name, keys[i].def, msg);
+}
+
+static char *trim(char *t)
+{
+    while (isspace((unsigned char)*t))
+        t++;
+    char *e = t + strlen(t);
+    while (e > t && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return t;
+}
+
+const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, strerror(errno));
+        return msg;
+    }
+    char line[1024], inner[TTT_PARAMS_MSG];
+    size_t lineno = 0;
+    const char *err = NULL;
+    while (!err && fgets(line, sizeof line, fp)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *t = trim(line);
+        if (*t == '\0')
+            continue;
+        char *eq = strchr(t, '=');
+        if (!eq) {
+            snprintf(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", path, lineno, t);
+            err = msg;
+            break;
+        }
+        *eq = '\0';
+        if (ttt_params_set(p, trim(t), trim(eq + 1), inner)) {
+            snprintf(msg, TTT_PARAMS_MSG, "%.200s:%zu: %.600s", path, lineno, inner);
+            err = msg;
+        }
+    }
+    if (!err && ferror(fp)) {
+        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': read error", path);
+        err = msg;
+    }
+    fclose(fp);
+    return err;
+}
+
+const char *ttt_params_check(ttt_params *p, char *msg)
+{
+    if (p->pool == 0)
+        p->pool = 2 * p->s < p->d1 ? 2 * p->s : p->d1;
+    if (p->s > p->pool) {
+        snprintf(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
+        return msg;
+    }
+    if (p->pool > p->d1) {
+        snprintf(msg, TTT_PARAMS_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
+        return msg;
+    }
+    if (p->background > p->d1 - p->s) {
+        snprintf(msg, TTT_PARAMS_MSG,
+                 "background = %zu is out of range; allowed: 0 <= background <= d1 - s (= %zu)",
+                 p->background, p->d1 - p->s);
+        return msg;
+    }
+    if (p->k > p->n) {
+        snprintf(msg, TTT_PARAMS_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
+        return msg;
+    }
+    if (p->dictionary == TTT_DICT_ORTHONORMAL && p->d1 > p->d2) {
+        snprintf(msg, TTT_PARAMS_MSG,
+                 "dictionary = orthonormal needs d1 <= d2 (no superposition), but d1 = %zu > d2 = %zu",
+                 p->d1, p->d2);
+        return msg;
+    }
+    /* Memory guards: the largest arrays are n x d2 features, n x (s+b) codes,
+     * d1 x d2 for A and topics x pool for the pools. */
+    const double cells = 1e9;
+    size_t q = p->s + p->background;
+    if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
+        (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
+        snprintf(msg, TTT_PARAMS_MSG,
+                 "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
+                 "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
+        return msg;
+    }
+    if ((double)p->d1 * (double)p->d2 > cells) {
+        snprintf(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
+                 (double)p->d1 * (double)p->d2);
+        return msg;
+    }
+    if ((double)p->topics * (double)p->pool > cells) {
+        snprintf(msg, TTT_PARAMS_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
+                 (double)p->topics * (double)p->pool);
+        return msg;
+    }
+    if ((double)p->m * (double)p->k > cells) {
+        snprintf(msg, TTT_PARAMS_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
+                 (double)p->m * (double)p->k);
+        return msg;
+    }
+    return NULL;
+}
+
+static void format_value(const ttt_params *p, const key *kp, char *buf, size_t len)
+{
+    const char *base = (const char *)p + kp->offset;
+    switch (kp->type) {
+    case K_SIZE: snprintf(buf, len, "%zu", *(const size_t *)base); break;
+    case K_DOUBLE: snprintf(buf, len, "%.17g", *(const double *)base); break;
+    case K_ULONG: snprintf(buf, len, "%lu", *(const unsigned long *)base); break;
+    case K_ENUM: snprintf(buf, len, "%s", kp->names[*(const int *)base]); break;
+    }
+}
+
+int ttt_params_write(const ttt_params *p, FILE *out, const char *prefix, int comments)
+{
+    char value[64];
+    for (size_t i = 0; i < NKEYS; i++) {
+        format_value(p, &keys[i], value, sizeof value);
+        if (comments)
+            fprintf(out, "%s%-13s = %-10s # %s; %s\n", prefix, keys[i].name, value, keys[i].range, keys[i].doc);
+        else
+            fprintf(out, "%s%s = %s\n", prefix, keys[i].name, value);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+const char *ttt_params_enum_name(const char *name, int value)
+{
+    const key *kp = find_key(name);
+    if (!kp || kp->type != K_ENUM || value < 0)
+        return "?";
+    for (int i = 0; kp->names[i]; i++)
+        if (i == value)
+            return kp->names[i];
+    return "?";
+}

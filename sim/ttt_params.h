@@ -1,0 +1,72 @@
+/* ttt_params — every parameter of a run in one struct, with defaults,
+ * parsing from key=value words and config files, and range checks.
+ *
+ * The key table in ttt_params.c is the single source of truth: `ttt defaults`,
+ * the README's key list and the `#` header of every TSV file come from it. */
+#ifndef TTT_PARAMS_H
+#define TTT_PARAMS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { TTT_DICT_GAUSSIAN, TTT_DICT_RADEMACHER, TTT_DICT_ORTHONORMAL } ttt_dictionary;
+typedef enum { TTT_MAG_POSITIVE, TTT_MAG_SIGNED, TTT_MAG_CONSTANT } ttt_magnitudes;
+typedef enum { TTT_SPACE_FEATURE, TTT_SPACE_CONCEPT } ttt_space;
+typedef enum { TTT_METRIC_EUCLIDEAN, TTT_METRIC_COSINE } ttt_metric;
+
+typedef struct {
+    size_t d1;            /* concepts (dictionary size) */
+    size_t d2;            /* features (model width) */
+    size_t s;             /* concepts active per point, drawn from the topic's pool */
+    size_t topics;        /* T, number of topics */
+    size_t pool;          /* p, concepts per topic pool; 0 on input means min(2s, d1) */
+    size_t background;    /* b, extra concepts per point drawn from all d1 */
+    size_t n;             /* training points */
+    size_t m;             /* test points */
+    size_t k;             /* neighbourhood size */
+    double sigma;         /* label noise standard deviation */
+    double feature_noise; /* standard deviation of isotropic noise added to psi */
+    double ridge;         /* ridge penalty on ||v - v0||^2 (0: minimum-distance solution) */
+    double rcond;         /* singular values below rcond * largest count as zero */
+    size_t gd_steps;      /* gradient steps of ttt_gd (0: estimator off) */
+    double gd_eta;        /* step size of ttt_gd on the mean squared loss / 2 */
+    size_t threads;       /* OpenMP threads (0: the runtime's default) */
+    unsigned long seed;   /* the one seed everything is drawn from */
+    int dictionary;       /* ttt_dictionary */
+    int magnitudes;       /* ttt_magnitudes */
+    int space;            /* ttt_space: where neighbourhoods are chosen */
+    int metric;           /* ttt_metric */
+} ttt_params;
+
+/* Largest message any function here returns, including the terminating NUL. */
+#define TTT_PARAMS_MSG 1024
+
+/* Fills p with the documented defaults; pool stays 0 ("2s") until
+ * ttt_params_check resolves it. */
+void ttt_params_default(ttt_params *p);
+
+/* Sets one key from its text value.  Returns NULL on success, else a message
+ * naming the key, the value and what is allowed, written into msg (which must
+ * hold TTT_PARAMS_MSG bytes).  Does not check relations between keys. */
+const char *ttt_params_set(ttt_params *p, const char *key, const char *value, char *msg);
+
+/* Sets one key from a "key=value" word (as typed on the command line). */
+const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg);
+
+/* Reads a config file of "key = value" lines ('#' starts a comment) into p.
+ * Returns NULL or a message of the form "FILE:LINE: ..." in msg. */
+const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg);
+
+/* Resolves pool = 0 to min(2s, d1) and then checks every range and every
+ * relation between keys.  Returns NULL when p is usable, else a message that
+ * names the key, its value and the allowed range (in msg). */
+const char *ttt_params_check(ttt_params *p, char *msg);
+
+/* Writes every key as "PREFIXkey = value" lines; with comments, each line is
+ * followed by its range and meaning, so the output is a valid config file. */
+int ttt_params_write(const ttt_params *p, FILE *out, const char *prefix, int comments);
+
+/* The text name of an enum key's value, e.g. ttt_params_enum_name("space", 1). */
+const char *ttt_params_enum_name(const char *key, int value);
+
+#endif

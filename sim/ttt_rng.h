@@ -1,0 +1,32 @@
+/* ttt_rng — independent random streams derived from one seed.
+ *
+ * Every independent unit of work (the dictionary, the pools, w*, each block of
+ * training or test points, later each replicate) draws from its own stream,
+ * keyed by (seed, purpose, index).  Which thread runs a unit, and in which
+ * order, therefore never changes a number. */
+#ifndef TTT_RNG_H
+#define TTT_RNG_H
+
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+typedef enum {
+    TTT_STREAM_DICTIONARY = 1,
+    TTT_STREAM_POOLS = 2,
+    TTT_STREAM_WSTAR = 3,
+    TTT_STREAM_TRAIN = 4,
+    TTT_STREAM_TEST = 5,
+    TTT_STREAM_TOOLS = 6 /* draws made by tests and helper tools, never by a run */
+} ttt_stream;
+
+/* The generator type every stream uses (MT19937). */
+#define TTT_RNG_TYPE gsl_rng_mt19937
+
+/* Allocates a generator of TTT_RNG_TYPE; NULL when out of memory. */
+gsl_rng *ttt_rng_alloc(void);
+
+/* Re-seeds r so that it produces stream (seed, purpose, index).  The key is
+ * hashed with SplitMix64 so that neighbouring indices give unrelated seeds. */
+void ttt_rng_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
+
+#endif

@@ -1,0 +1,147 @@
+/* ttt_run — see ttt_run.h. */
+#include "ttt_run.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ttt_neighbours.h"
+
+static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local"};
+
+const char *ttt_phase_name(int phase)
+{
+    return phase >= 0 && phase < TTT_PHASE_COUNT ? phase_names[phase] : "?";
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void ttt_mean_se(const double *x, size_t n, double *mean, double *se)
+{
+    double mu = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mu += x[i];
+    mu /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - mu) * (x[i] - mu);
+    *mean = mu;
+    *se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : 0.0;
+}
+
+void ttt_report_free(ttt_report *r)
+{
+    if (!r)
+        return;
+    ttt_instance_free(r->in);
+    free(r->nbr);
+    ttt_results_free(r->res);
+    free(r);
+}
+
+/* Errors of every estimator against the noiseless f, and the per-point
+ * analytic quantities of the local oracle. */
+static int summarise(ttt_report *r)
+{
+    const ttt_params *p = &r->in->p;
+    const size_t m = p->m;
+    const double *f = r->in->test.f;
+    double *e = malloc(m * sizeof *e);
+    if (!e)
+        return GSL_ENOMEM;
+    double fmean, fse;
+    ttt_mean_se(f, m, &fmean, &fse);
+    r->f_var_test = m > 1 ? fse * fse * (double)m : 0.0;
+    for (int k = 0; k < TTT_EST_COUNT; k++) {
+        ttt_summary *s = &r->est[k];
+        if (!r->res->enabled[k])
+            continue;
+        const double *pred = r->res->pred + (size_t)k * m;
+        for (size_t i = 0; i < m; i++)
+            e[i] = (pred[i] - f[i]) * (pred[i] - f[i]);
+        ttt_mean_se(e, m, &s->mse, &s->se);
+        s->rel = r->f_var_test > 0.0 ? s->mse / r->f_var_test : GSL_NAN;
+        s->rel_se = r->f_var_test > 0.0 ? s->se / r->f_var_test : GSL_NAN;
+    }
+    r->est[TTT_EST_GLOBAL].predicted = r->an.e_glob_n;
+    r->est[TTT_EST_GLOBAL].kind = isfinite(r->an.e_glob_n) ? TTT_PRED_APPROX : TTT_PRED_NONE;
+    r->est[TTT_EST_GLOBAL].basis = "exact E_glob + finite-n correction";
+
+    size_t count = 0, covered = 0;
+    double sum = 0.0, exact = 0.0;
+    for (size_t i = 0; i < m; i++) {
+        e[i] = (double)r->res->support[i];
+        covered += (size_t)r->res->covered[i];
+        exact += r->res->oracle_var[i];
+        double o = ttt_analytic_oracle(p->sigma, e[i], p->k);
+        if (isfinite(o)) {
+            sum += o;
+            count++;
+        }
+    }
+    ttt_mean_se(e, m, &r->support_mean, &r->support_se);
+    r->covered = (double)covered / (double)m;
+    r->oracle_exact = exact / (double)m;
+    r->oracle_points = count;
+    r->oracle_formula = count ? sum / (double)count : GSL_NAN;
+    r->support_iid = ttt_analytic_support(p->d1, p->s, p->pool, p->background, p->k);
+    if (count > 0) {
+        r->est[TTT_EST_ORACLE].predicted = r->oracle_formula;
+        r->est[TTT_EST_ORACLE].kind = TTT_PRED_APPROX;
+        r->est[TTT_EST_ORACLE].basis = count == m ? "sigma^2 |S|/(k-|S|-1), random design"
+                                                  : "sigma^2 |S|/(k-|S|-1) where k > |S|+1";
+    }
+    free(e);
+    return GSL_SUCCESS;
+}
+
+int ttt_run(const ttt_params *p, ttt_report **out)
+{
+#ifdef _OPENMP
+    if (p->threads > 0)
+        omp_set_num_threads((int)p->threads);
+#endif
+    *out = NULL;
+    ttt_report *r = calloc(1, sizeof *r);
+    if (!r)
+        GSL_ERROR("no memory for the report", GSL_ENOMEM);
+    double t0 = now();
+    r->in = ttt_instance_alloc(p);
+    r->nbr = malloc(p->m * p->k * sizeof *r->nbr);
+    r->res = ttt_results_alloc(p->m, p->d2);
+    int status = r->in && r->nbr && r->res ? GSL_SUCCESS : GSL_ENOMEM;
+    double t1 = now();
+    r->seconds[TTT_PHASE_GENERATE] = t1 - t0;
+    if (!status)
+        status = ttt_analytic_global(r->in, &r->an);
+    double t2 = now();
+    r->seconds[TTT_PHASE_ANALYTIC] = t2 - t1;
+    if (!status)
+        status = ttt_estimate_global(r->in, r->res);
+    double t3 = now();
+    r->seconds[TTT_PHASE_GLOBAL] = t3 - t2;
+    if (!status)
+        status = ttt_neighbours_find(&r->in->train, &r->in->test, p->d1, p->k, p->space, p->metric, r->nbr);
+    double t4 = now();
+    r->seconds[TTT_PHASE_NEIGHBOURS] = t4 - t3;
+    if (!status)
+        status = ttt_estimate_local(r->in, r->nbr, r->res);
+    r->seconds[TTT_PHASE_LOCAL] = now() - t4;
+    if (!status)
+        status = summarise(r);
+    if (status) {
+        ttt_report_free(r);
+        GSL_ERROR("the run failed", status);
+    }
+    *out = r;
+    return GSL_SUCCESS;
+}

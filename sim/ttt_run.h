@@ -1,0 +1,62 @@
+/* ttt_run — one whole run: draw the instance, compute the analytic
+ * predictions, find neighbourhoods, run the estimators, and summarise the
+ * errors against the noiseless labels.  What `ttt run` does, as a library call. */
+#ifndef TTT_RUN_H
+#define TTT_RUN_H
+
+#include "ttt_analytic.h"
+#include "ttt_estimate.h"
+#include "ttt_generate.h"
+
+typedef enum {
+    TTT_PHASE_GENERATE,
+    TTT_PHASE_ANALYTIC,
+    TTT_PHASE_GLOBAL,
+    TTT_PHASE_NEIGHBOURS,
+    TTT_PHASE_LOCAL,
+    TTT_PHASE_COUNT
+} ttt_phase;
+
+/* Kinds of analytic prediction. */
+typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX } ttt_pred_kind;
+
+typedef struct {
+    double mse;        /* mean over test points of (prediction - f)^2 */
+    double se;         /* its standard error over test points */
+    double rel;        /* mse / sample variance of f on the test set */
+    double rel_se;     /* se / that variance (its own sampling error ignored) */
+    double predicted;  /* analytic MSE, when kind != TTT_PRED_NONE */
+    int kind;          /* ttt_pred_kind */
+    const char *basis; /* what the prediction is, in a few words */
+} ttt_summary;
+
+typedef struct {
+    ttt_instance *in;
+    size_t *nbr;            /* m x k neighbour indices into the training set */
+    ttt_results *res;
+    ttt_analytic an;
+    ttt_summary est[TTT_EST_COUNT];
+    double f_var_test;      /* sample variance of f over the test points */
+    double support_mean;    /* mean |S| over test neighbourhoods */
+    double support_se;
+    double support_iid;     /* E|S| for k iid points of one topic (formula) */
+    double covered;         /* fraction of test points whose concepts all lie in S */
+    double oracle_formula;  /* mean of sigma^2 |S| / (k - |S| - 1) over points with k > |S| + 1 */
+    size_t oracle_points;   /* how many points that mean covers */
+    double oracle_exact;    /* mean exact conditional variance of the oracle prediction */
+    double seconds[TTT_PHASE_COUNT];
+} ttt_report;
+
+/* Runs everything for checked parameters p.  On success *out owns the whole
+ * report (free with ttt_report_free); on failure returns a GSL status and
+ * *out is NULL. */
+int ttt_run(const ttt_params *p, ttt_report **out);
+void ttt_report_free(ttt_report *r);
+
+/* The name of a phase ("generate", "analytic", ...). */
+const char *ttt_phase_name(int phase);
+
+/* Mean and standard error of the mean of x[0..n-1] (se = 0 when n < 2). */
+void ttt_mean_se(const double *x, size_t n, double *mean, double *se);
+
+#endif
