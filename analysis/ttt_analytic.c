@@ -135,13 +135,14 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
 
     double *cnt = calloc(d1, sizeof *cnt);
     double *sw = malloc(d1 * sizeof *sw);        /* Sigma w */
-    double *B = malloc(d1 * d2 * sizeof *B);     /* diag(D) R */
+    double *B = malloc(d1 * d2 * sizeof *B);     /* diag(sqrt D) R */
     double *U = calloc(T * d2, sizeof *U);       /* row t: A y_t */
     double *M = malloc(d2 * d2 * sizeof *M);     /* A Sigma A^T + tau^2 I */
+    double *UU = malloc(d2 * d2 * sizeof *UU);   /* U^T U */
     double *g = calloc(d2, sizeof *g), *a = calloc(d2, sizeof *a), *bv = malloc(d2 * sizeof *bv);
     double *x = malloc(d2 * sizeof *x);
     ttt_lsq_workspace *ws = ttt_lsq_alloc(d2, d2);
-    if (!cnt || !sw || !B || !U || !M || !g || !a || !bv || !x || !ws) {
+    if (!cnt || !sw || !B || !U || !M || !UU || !g || !a || !bv || !x || !ws) {
         status = GSL_ENOMEM;
         goto done;
     }
@@ -155,8 +156,11 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
         double D = (cnt[j] * d_in + (Td - cnt[j]) * d_out) / Td;
         sw[j] = D * w[j];
         mean_dir += w[j] * (cnt[j] * pr.pi_in + (Td - cnt[j]) * pr.pi_out) / Td;
+        /* D >= 0: E v_a^2 >= E v_a v_b (Cauchy-Schwarz) and a concept is active
+         * at least as often as it is active with a given other one. */
+        double root = sqrt(fmax(D, 0.0));
         for (size_t i = 0; i < d2; i++)
-            B[j * d2 + i] = D * R[j * d2 + i];
+            B[j * d2 + i] = root * R[j * d2 + i];
     }
     for (size_t t = 0; t < T; t++) {
         const int32_t *pool = in->pools + t * P;
@@ -170,30 +174,39 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
     }
     for (size_t j = 0; j < d1; j++)
         sw[j] += c * gamma / Td * (cnt[j] * zw + cw) + c * pr.m_qq * zw;
-    out->f_second = cblas_ddot((int)d1, w, 1, sw, 1);
+    out->f_second = 0.0; /* a plain loop: a BLAS may thread a long dot product */
+    for (size_t j = 0; j < d1; j++)
+        out->f_second += w[j] * sw[j];
     out->f_mean = out->moment_mu1 * mean_dir;
     out->f_var = out->f_second - out->f_mean * out->f_mean;
 
     /* A Sigma A^T = R^T diag(D) R + (c alpha / T) U^T U
-     *             + (c gamma / T)(a g^T + g a^T) + c m_qq g g^T,  a = A cnt, g = A z. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d2, (int)d2, (int)d1, 1.0, R, (int)d2, B,
-                (int)d2, 0.0, M, (int)d2);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d2, (int)d2, (int)T, c * alpha / Td, U, (int)d2,
-                U, (int)d2, 1.0, M, (int)d2);
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)d1, (int)d2, 1.0, R, (int)d2, cnt, 1, 0.0, a, 1);
+     *             + (c gamma / T)(a g^T + g a^T) + c m_qq g g^T,  a = A cnt, g = A z.
+     * The long reductions go through ttt_lsq's blocked, thread-count-proof ones. */
+    if ((status = ttt_lsq_gram(B, d1, d2, d2, M)) || (status = ttt_lsq_gram(U, T, d2, d2, UU)) ||
+        (status = ttt_lsq_xtr(R, d1, d2, d2, cnt, a)))
+        goto done;
+    for (size_t i = 0; i < d2 * d2; i++)
+        M[i] += c * alpha / Td * UU[i];
     for (size_t j = 0; j < d1; j++)
-        cblas_daxpy((int)d2, 1.0, R + j * d2, 1, g, 1);
+        cnt[j] = 1.0; /* cnt is no longer needed: reuse it as z */
+    if ((status = ttt_lsq_xtr(R, d1, d2, d2, cnt, g)))
+        goto done;
     cblas_dger(CblasRowMajor, (int)d2, (int)d2, c * gamma / Td, a, 1, g, 1, M, (int)d2);
     cblas_dger(CblasRowMajor, (int)d2, (int)d2, c * gamma / Td, g, 1, a, 1, M, (int)d2);
     cblas_dger(CblasRowMajor, (int)d2, (int)d2, c * pr.m_qq, g, 1, g, 1, M, (int)d2);
     for (size_t i = 0; i < d2; i++)
         M[i * d2 + i] += p->feature_noise * p->feature_noise;
 
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)d1, (int)d2, 1.0, R, (int)d2, sw, 1, 0.0, bv, 1);
+    if ((status = ttt_lsq_xtr(R, d1, d2, d2, sw, bv)))
+        goto done;
     status = ttt_lsq_psd_solve(ws, M, d2, bv, p->rcond, x);
     if (status)
         goto done;
-    out->e_glob = out->f_second - cblas_ddot((int)d2, bv, 1, x, 1);
+    double explained = 0.0;
+    for (size_t i = 0; i < d2; i++)
+        explained += bv[i] * x[i];
+    out->e_glob = out->f_second - explained;
     if (out->e_glob < 0.0) /* only rounding can make it negative */
         out->e_glob = 0.0;
     out->e_glob_n = ttt_analytic_finite_n(out->e_glob, p->sigma, d2, p->n);
@@ -204,6 +217,7 @@ done:
     free(B);
     free(U);
     free(M);
+    free(UU);
     free(g);
     free(a);
     free(bv);

@@ -140,8 +140,9 @@ static int oracle_fit(const ttt_instance *in, const size_t *nb, size_t i, local_
             covered = 0;
     }
     int status = ttt_lsq_factor(w->lsq, w->Phi, k, ns, ns, p->ridge, p->rcond);
+    if (!status)
+        status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
     if (!status) {
-        ttt_lsq_solve(w->lsq, w->yN, w->delta);
         res->pred[TTT_EST_ORACLE * res->m + i] = cblas_ddot((int)ns, w->xs, 1, w->delta, 1);
         res->oracle_var[i] = p->sigma * p->sigma * ttt_lsq_leverage(w->lsq, w->xs);
     }
@@ -171,12 +172,14 @@ static int local_fit(const ttt_instance *in, const size_t *nb, size_t i, local_w
     if (status)
         return status;
     /* From scratch: v = X^+ y. */
-    ttt_lsq_solve(w->lsq, w->yN, w->delta);
+    if ((status = ttt_lsq_solve(w->lsq, w->yN, w->delta)))
+        return status;
     res->pred[TTT_EST_TTT * m + i] = cblas_ddot(dd, xstar, 1, w->delta, 1);
     /* Fine-tuned: v = v_g + X^+ (y - X v_g). */
     memcpy(w->r, w->yN, k * sizeof *w->r);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, -1.0, w->X, dd, res->v_global, 1, 1.0, w->r, 1);
-    ttt_lsq_solve(w->lsq, w->r, w->delta);
+    if ((status = ttt_lsq_solve(w->lsq, w->r, w->delta)))
+        return status;
     res->pred[TTT_EST_TTT_GLOBAL * m + i] =
         res->pred[TTT_EST_GLOBAL * m + i] + cblas_ddot(dd, xstar, 1, w->delta, 1);
     /* Gradient descent on (1/2k) ||y - X v||^2 from v_g. */
@@ -200,11 +203,14 @@ int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
     if (!w)
         GSL_ERROR("no memory for the global fit", GSL_ENOMEM);
     int status = ttt_lsq_factor(w, tr->psi, tr->n, p->d2, p->d2, p->ridge, p->rcond);
+    if (!status)
+        status = ttt_lsq_solve(w, tr->y, res->v_global);
     if (!status) {
-        ttt_lsq_solve(w, tr->y, res->v_global);
         res->global_rank = ttt_lsq_rank(w);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)te->n, (int)p->d2, 1.0, te->psi, (int)p->d2,
-                    res->v_global, 1, 0.0, res->pred + TTT_EST_GLOBAL * res->m, 1);
+        double *pred = res->pred + TTT_EST_GLOBAL * res->m;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < te->n; i++)
+            pred[i] = cblas_ddot((int)p->d2, te->psi + i * p->d2, 1, res->v_global, 1);
     }
     ttt_lsq_free(w);
     return status;

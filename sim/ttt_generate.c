@@ -1,7 +1,6 @@
 /* ttt_generate — see ttt_generate.h. */
 #include "ttt_generate.h"
 
-#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -158,7 +157,17 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
     return failed ? -1 : 0;
 }
 
-/* Columns of A, stored as the rows of in->A (d1 x d2). */
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* Columns of A, stored as the rows of in->A (d1 x d2).  Plain loops rather
+ * than BLAS: the generator's output must not depend on which CPU kernel a
+ * BLAS picks, so that golden files compare byte for byte on any machine. */
 static void draw_dictionary(ttt_instance *in, gsl_rng *r)
 {
     const size_t d1 = in->p.d1, d2 = in->p.d2;
@@ -175,13 +184,19 @@ static void draw_dictionary(ttt_instance *in, gsl_rng *r)
     for (size_t j = 0; j < d1; j++) {
         double *a = A + j * d2;
         if (in->p.dictionary == TTT_DICT_ORTHONORMAL) {
-            /* Classical Gram-Schmidt, twice ("twice is enough"): orthogonal to
+            /* Modified Gram-Schmidt, twice ("twice is enough"): orthogonal to
              * working precision for d1 <= d2 Gaussian columns. */
             for (int pass = 0; pass < 2; pass++)
-                for (size_t i = 0; i < j; i++)
-                    cblas_daxpy((int)d2, -cblas_ddot((int)d2, A + i * d2, 1, a, 1), A + i * d2, 1, a, 1);
+                for (size_t i = 0; i < j; i++) {
+                    const double *b = A + i * d2;
+                    double h = dot(b, a, d2);
+                    for (size_t l = 0; l < d2; l++)
+                        a[l] -= h * b[l];
+                }
         }
-        cblas_dscal((int)d2, 1.0 / cblas_dnrm2((int)d2, a, 1), a, 1);
+        double scale = 1.0 / sqrt(dot(a, a, d2));
+        for (size_t l = 0; l < d2; l++)
+            a[l] *= scale;
     }
 }
 

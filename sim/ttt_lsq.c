@@ -6,6 +6,80 @@
 #include <gsl/gsl_errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Rows per block of the blocked reductions over long matrices. */
+#define BLOCK_ROWS 1024
+
+/* True inside an active parallel region, where the OpenMP build of OpenBLAS
+ * runs every call on the calling thread alone. */
+static int in_parallel(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 1;
+#endif
+}
+
+/* Determinism: a BLAS that splits a long reduction (the n rows of a Gram
+ * matrix, say) among its threads sums in an order that depends on their
+ * number.  So reductions over rows are cut here into fixed blocks, each block
+ * reduced by one thread with a single-threaded BLAS call, and the block
+ * results added in block order.  Whatever the thread count, same bits. */
+int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
+{
+    if (rows <= BLOCK_ROWS && in_parallel()) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, G,
+                    (int)cols);
+    } else {
+        const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, gg = cols * cols;
+        double *part = malloc(nb * gg * sizeof *part);
+        if (!part)
+            GSL_ERROR("no memory for a Gram matrix", GSL_ENOMEM);
+#pragma omp parallel for schedule(static)
+        for (size_t b = 0; b < nb; b++) {
+            size_t r0 = b * BLOCK_ROWS, len = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)len, 1.0, X + r0 * ldx, (int)ldx,
+                        0.0, part + b * gg, (int)cols);
+        }
+        memcpy(G, part, gg * sizeof *G);
+        for (size_t b = 1; b < nb; b++)
+            for (size_t i = 0; i < gg; i++)
+                G[i] += part[b * gg + i];
+        free(part);
+    }
+    for (size_t i = 0; i < cols; i++)
+        for (size_t j = 0; j < i; j++)
+            G[i * cols + j] = G[j * cols + i];
+    return GSL_SUCCESS;
+}
+
+int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
+{
+    if (rows <= BLOCK_ROWS && in_parallel()) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0, X, (int)ldx, r, 1, 0.0, out, 1);
+        return GSL_SUCCESS;
+    }
+    const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    double *part = malloc(nb * cols * sizeof *part);
+    if (!part)
+        GSL_ERROR("no memory for X^T r", GSL_ENOMEM);
+#pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0 = b * BLOCK_ROWS, len = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)len, (int)cols, 1.0, X + r0 * ldx, (int)ldx, r + r0, 1, 0.0,
+                    part + b * cols, 1);
+    }
+    memcpy(out, part, cols * sizeof *out);
+    for (size_t b = 1; b < nb; b++)
+        for (size_t j = 0; j < cols; j++)
+            out[j] += part[b * cols + j];
+    free(part);
+    return GSL_SUCCESS;
+}
 
 struct ttt_lsq_workspace {
     size_t max_rows, max_cols, max_g;
@@ -62,17 +136,26 @@ void ttt_lsq_free(ttt_lsq_workspace *w)
     free(w);
 }
 
-/* Eigendecomposition of the upper triangle of w->G (g x g); sets lambda, V,
+/* Eigendecomposition of the symmetric w->G (g x g); sets lambda, V,
  * omega and rank.  Directions with lambda <= rcond^2 * lambda_max get weight 0. */
 static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
 {
-    for (size_t i = 0; i < g; i++)
-        for (size_t j = 0; j < i; j++)
-            w->G[i * g + j] = w->G[j * g + i];
     gsl_matrix_view Gm = gsl_matrix_view_array(w->G, g, g);
     gsl_matrix_view Vm = gsl_matrix_view_array(w->V, g, g);
     gsl_vector_view lv = gsl_vector_view_array(w->lambda, g);
+    /* GSL's tridiagonalisation calls BLAS-2 (dsymv), which OpenBLAS would
+     * split among threads outside a parallel region, summing in an order
+     * that depends on their number: keep it on this thread. */
+#ifdef _OPENMP
+    const int saved = omp_get_max_threads(), outside = !omp_in_parallel();
+    if (outside)
+        omp_set_num_threads(1);
+#endif
     int status = gsl_eigen_symmv(&Gm.matrix, &lv.vector, &Vm.matrix, w->eig);
+#ifdef _OPENMP
+    if (outside)
+        omp_set_num_threads(saved);
+#endif
     if (status)
         return status;
     double lmax = 0.0;
@@ -104,8 +187,17 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
     w->ldx = ldx;
     w->dual = rows < cols;
     size_t g = w->dual ? rows : cols;
-    cblas_dsyrk(CblasRowMajor, CblasUpper, w->dual ? CblasNoTrans : CblasTrans, (int)g,
-                (int)(w->dual ? cols : rows), 1.0, X, (int)ldx, 0.0, w->G, (int)g);
+    if (w->dual) { /* rows < cols: short, and the caller's thread does it */
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)g, (int)cols, 1.0, X, (int)ldx, 0.0, w->G,
+                    (int)g);
+        for (size_t i = 0; i < g; i++)
+            for (size_t j = 0; j < i; j++)
+                w->G[i * g + j] = w->G[j * g + i];
+    } else {
+        int status = ttt_lsq_gram(X, rows, cols, ldx, w->G);
+        if (status)
+            return status;
+    }
     return eigen_factor(w, g, ridge, rcond);
 }
 
@@ -115,9 +207,9 @@ static void project(const ttt_lsq_workspace *w, const double *x, double *c)
     cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->g, (int)w->g, 1.0, w->V, (int)w->g, x, 1, 0.0, c, 1);
 }
 
-void ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
+int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
 {
-    const int rows = (int)w->rows, cols = (int)w->cols, g = (int)w->g, ldx = (int)w->ldx;
+    const int g = (int)w->g;
     double *c = w->t2;
     if (w->dual) {
         /* delta = X^T U diag(omega) U^T r */
@@ -125,15 +217,19 @@ void ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
         for (int i = 0; i < g; i++)
             c[i] *= w->omega[i];
         cblas_dgemv(CblasRowMajor, CblasNoTrans, g, g, 1.0, w->V, g, c, 1, 0.0, w->t1, 1);
-        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, w->X, ldx, w->t1, 1, 0.0, delta, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, w->t1, 1, 0.0,
+                    delta, 1);
     } else {
         /* delta = V diag(omega) V^T X^T r */
-        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, w->X, ldx, r, 1, 0.0, w->t1, 1);
+        int status = ttt_lsq_xtr(w->X, w->rows, w->cols, w->ldx, r, w->t1);
+        if (status)
+            return status;
         project(w, w->t1, c);
         for (int i = 0; i < g; i++)
             c[i] *= w->omega[i];
         cblas_dgemv(CblasRowMajor, CblasNoTrans, g, g, 1.0, w->V, g, c, 1, 0.0, delta, 1);
     }
+    return GSL_SUCCESS;
 }
 
 double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)

@@ -36,8 +36,9 @@ void ttt_lsq_free(ttt_lsq_workspace *w);
 int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t cols, size_t ldx,
                    double ridge, double rcond);
 
-/* delta (cols) = the minimum-norm minimiser for residual r (rows). */
-void ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta);
+/* delta (cols) = the minimum-norm minimiser for residual r (rows).  Returns
+ * GSL_SUCCESS, or GSL_ENOMEM from the blocked reduction of a long system. */
+int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta);
 
 /* ||(X^+)^T x||^2 for a point x (cols): the variance of the prediction <x, delta>
  * per unit of noise variance in r (with ridge, of the ridge solution). */
@@ -51,5 +52,12 @@ size_t ttt_lsq_rank(const ttt_lsq_workspace *w);
  * eigen buffers, so g must be at most min(max_rows, max_cols). */
 int ttt_lsq_psd_solve(ttt_lsq_workspace *w, const double *G, size_t g, const double *b, double rcond,
                       double *x);
+
+/* G (cols x cols, full symmetric) = X^T X for X (rows x cols, row stride ldx),
+ * and out (cols) = X^T r.  Long reductions are cut into fixed blocks of rows
+ * added in order, so the bits do not depend on the number of threads.
+ * Return GSL_SUCCESS or GSL_ENOMEM. */
+int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
+int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out);
 
 #endif

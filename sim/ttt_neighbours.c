@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Queries per GEMM block: the block of distances (rows x n) stays near 32 MiB. */
-#define BLOCK_CELLS ((size_t)1 << 22)
+/* Queries per GEMM block: a thread's block of distances (rows x n) stays
+ * near 8 MiB, so the selection pass reads it from cache. */
+#define BLOCK_CELLS ((size_t)1 << 20)
 #define BLOCK_MAX 256
 
 static int greater(const ttt_neighbour *a, const ttt_neighbour *b)
@@ -66,29 +67,35 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
     const size_t n = base->n, d2 = base->d2;
     size_t block = BLOCK_CELLS / n;
     block = block < 1 ? 1 : block > BLOCK_MAX ? BLOCK_MAX : block;
+    const size_t nblocks = (query->n + block - 1) / block;
     double *norm = malloc(n * sizeof *norm);
-    double *C = malloc(block * n * sizeof *C);
-    int failed = !norm || !C;
-    if (!failed) {
+    int failed = !norm;
+    if (!failed)
         for (size_t j = 0; j < n; j++) {
-            double s2 = cblas_ddot((int)d2, base->psi + j * d2, 1, base->psi + j * d2, 1);
+            double s2 = 0.0; /* a plain loop: a BLAS may thread a long dot product */
+            for (size_t l = 0; l < d2; l++)
+                s2 += base->psi[j * d2 + l] * base->psi[j * d2 + l];
             norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
         }
-    }
-    for (size_t b0 = 0; !failed && b0 < query->n; b0 += block) {
-        size_t rows = query->n - b0 < block ? query->n - b0 : block;
-        /* C = -2 Q B^T: the BLAS-3 part, threaded inside OpenBLAS. */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d2, -2.0,
-                    query->psi + b0 * d2, (int)d2, base->psi, (int)d2, 0.0, C, (int)n);
+    /* Each thread takes whole blocks of queries: one GEMM per block (BLAS-3,
+     * single-threaded inside the parallel region, so no thread count can
+     * change a sum), then the selection of each row. */
 #pragma omp parallel reduction(| : failed)
-        {
-            ttt_neighbour *heap = malloc(k * sizeof *heap);
-            if (!heap)
-                failed = 1;
-#pragma omp for schedule(static)
+    {
+        double *C = malloc(block * n * sizeof *C);
+        ttt_neighbour *heap = malloc(k * sizeof *heap);
+        int ok = C && heap && norm;
+        if (!ok)
+            failed = 1;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblocks; b++) {
+            if (!ok)
+                continue;
+            size_t b0 = b * block, rows = query->n - b0 < block ? query->n - b0 : block;
+            /* C = -2 Q B^T */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d2, -2.0,
+                        query->psi + b0 * d2, (int)d2, base->psi, (int)d2, 0.0, C, (int)n);
             for (size_t i = 0; i < rows; i++) {
-                if (!heap)
-                    continue;
                 double *key = C + i * n;
                 if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
                     for (size_t j = 0; j < n; j++)
@@ -98,11 +105,11 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
                         key[j] += norm[j];
                 ttt_neighbours_select(key, n, k, heap, idx + (b0 + i) * k);
             }
-            free(heap);
         }
+        free(C);
+        free(heap);
     }
     free(norm);
-    free(C);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
@@ -114,7 +121,9 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
     int failed = !norm;
     if (!failed)
         for (size_t j = 0; j < n; j++) {
-            double s2 = cblas_ddot((int)q, base->phi_val + j * q, 1, base->phi_val + j * q, 1);
+            double s2 = 0.0;
+            for (size_t l = 0; l < q; l++)
+                s2 += base->phi_val[j * q + l] * base->phi_val[j * q + l];
             norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
         }
 #pragma omp parallel reduction(| : failed)

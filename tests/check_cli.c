@@ -1,0 +1,261 @@
+/* The program as a user runs it: outputs, bad input, determinism, golden. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_ttt.h"
+
+#define SMALL "d1=400 d2=32 s=4 topics=20 n=2000 m=60 k=20"
+
+static char out[1 << 16], err[1 << 16];
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The data rows of a TSV file (the '#' lines carry the time and command). */
+static char *data_rows(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap), line[8192];
+    buf[0] = '\0';
+    while (fgets(line, sizeof line, fp))
+        if (line[0] != '#') {
+            size_t l = strlen(line);
+            if (len + l + 1 > cap)
+                buf = realloc(buf, cap *= 2);
+            memcpy(buf + len, line, l + 1);
+            len += l;
+        }
+    fclose(fp);
+    return buf;
+}
+
+START_TEST(test_defaults_print_a_config_that_runs)
+{
+    char *dir = make_temp_dir(), args[1024];
+    ck_assert_int_eq(run_ttt("defaults", out, sizeof out, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "d1            = 4096"));
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/defaults.conf", dir);
+    FILE *fp = fopen(conf, "w");
+    fputs(out, fp);
+    fclose(fp);
+    snprintf(args, sizeof args, "run %s " SMALL " --out %s/o --quiet", conf, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_run_prints_table_and_writes_tsv_with_provenance)
+{
+    char *dir = make_temp_dir(), args[1024], path[600];
+    snprintf(args, sizeof args, "run " SMALL " gd_steps=10 --out %s/o", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "ttt_global"));
+    ck_assert_ptr_nonnull(strstr(out, "global MSE, n = inf"));
+    ck_assert_ptr_null(strstr(out, "nan"));
+    ck_assert_ptr_null(strstr(out, "NaN"));
+    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/o/%s", dir, files[i]);
+        FILE *fp = fopen(path, "r");
+        ck_assert_msg(fp != NULL, "%s missing", path);
+        char line[4096];
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+        ck_assert_msg(strncmp(line, "# ttt ", 6) == 0, "first line of %s: %s", files[i], line);
+        fclose(fp);
+    }
+    snprintf(path, sizeof path, "%s/o/predictions.tsv", dir);
+    char *rows = data_rows(path);
+    ck_assert_msg(strncmp(rows, "id\tf\ty\ttopic\tglobal\tttt\tttt_global\tttt_gd\toracle\tknn\tsupport", 56) == 0,
+                  "header: %.80s", rows);
+    size_t lines = 0;
+    for (char *c = rows; *c; c++)
+        lines += *c == '\n';
+    ck_assert_uint_eq(lines, 61);
+    free(rows);
+    snprintf(path, sizeof path, "%s/o/summary.tsv", dir);
+    rows = data_rows(path);
+    ck_assert_ptr_nonnull(strstr(rows, "\nglobal\t"));
+    ck_assert_ptr_nonnull(strstr(rows, "\tapprox\n"));
+    free(rows);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Each bad input: exit status 2, one line naming the problem, no output. */
+static const struct {
+    const char *args, *expect;
+} bad_runs[] = {
+    {"run nonsense=1", "unknown key 'nonsense'"},
+    {"run d2=12x", "d2 = '12x' is not a whole number"},
+    {"run s=20 pool=10", "s = 20 is out of range"},
+    {"run pool=5000", "pool = 5000 is out of range"},
+    {"run k=100 n=50", "k = 100 is out of range; allowed: 1 <= k <= n (n = 50)"},
+    {"run sigma=-1", "sigma = -1 is out of range"},
+    {"run d1=0", "d1 = 0 is out of range"},
+    {"run d2=0", "d2 = 0 is out of range"},
+    {"run n=0", "n = 0 is out of range"},
+    {"run /nonexistent/x.conf", "cannot read config file '/nonexistent/x.conf'"},
+    {"run a.conf b.conf", "more than one config file"},
+    {"run --frobnicate", "unknown option '--frobnicate'"},
+    {"run --out", "--out needs a directory name"},
+    {"generate d2=8", "generate needs --out DIR"}, /* the one case run without --out */
+    {"transmogrify", "unknown command 'transmogrify'"},
+};
+
+START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
+{
+    char *dir = make_temp_dir(), args[1024], outdir[600];
+    snprintf(outdir, sizeof outdir, "%s/o", dir);
+    snprintf(args, sizeof args, "%s --out %s", bad_runs[_i].args, outdir);
+    if (strcmp(bad_runs[_i].args, "run --out") == 0 || strncmp(bad_runs[_i].args, "generate", 8) == 0)
+        snprintf(args, sizeof args, "%s", bad_runs[_i].args);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, bad_runs[_i].expect) != NULL, "'%s' said: %s", args, err);
+    ck_assert_msg(strncmp(err, "ttt: ", 5) == 0 && strchr(err, '\n') == err + strlen(err) - 1,
+                  "not one line: %s", err);
+    ck_assert_str_eq(out, "");
+    ck_assert(!exists(outdir));
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_unwritable_output_directory_exits_2)
+{
+    char *dir = make_temp_dir(), args[1024], file[600];
+    snprintf(file, sizeof file, "%s/plain-file", dir);
+    FILE *fp = fopen(file, "w");
+    fclose(fp);
+    snprintf(args, sizeof args, "run " SMALL " --out %s/sub", file);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "plain-file' exists and is not a directory") != NULL, "said: %s", err);
+    ck_assert_str_eq(out, "");
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_outputs_are_identical_for_one_and_two_threads)
+{
+    char *dir = make_temp_dir(), args[1024], path[600];
+    for (int t = 1; t <= 2; t++) {
+        snprintf(args, sizeof args, "run " SMALL " threads=%d --quiet --out %s/t%d", t, dir, t);
+        ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    }
+    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/t1/%s", dir, files[i]);
+        char *a = data_rows(path);
+        snprintf(path, sizeof path, "%s/t2/%s", dir, files[i]);
+        char *b = data_rows(path);
+        ck_assert_msg(strcmp(a, b) == 0, "%s differs between 1 and 2 threads", files[i]);
+        free(a);
+        free(b);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    char *buf = malloc(*len + 1);
+    ck_assert_uint_eq(fread(buf, 1, *len, fp), *len);
+    fclose(fp);
+    return buf;
+}
+
+/* A fixed-seed instance against tests/golden/, byte for byte. */
+START_TEST(test_generated_instance_matches_golden_files)
+{
+    const char *golden = getenv("TTT_GOLDEN");
+    ck_assert_msg(golden != NULL, "TTT_GOLDEN is not set (run through make check)");
+    char *dir = make_temp_dir(), args[1024], a[700], b[700];
+    snprintf(args, sizeof args, "generate %s/golden.conf --out %s", golden, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    const char *names[] = {"A", "w", "pools", "train_X", "train_y", "train_f", "train_phi_idx", "train_phi_val",
+                           "train_topic", "test_X", "test_y", "test_f", "test_phi_idx", "test_phi_val",
+                           "test_topic"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(a, sizeof a, "%s/data/%s.npy", dir, names[i]);
+        snprintf(b, sizeof b, "%s/%s.npy", golden, names[i]);
+        size_t la, lb;
+        char *x = read_file(a, &la), *y = read_file(b, &lb);
+        ck_assert_msg(la == lb && memcmp(x, y, la) == 0, "%s.npy differs from the golden file", names[i]);
+        free(x);
+        free(y);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* The .npy export loads in NumPy with the documented shapes, and the arrays
+ * agree with each other (X = phi A^T).  Skipped where NumPy is absent. */
+START_TEST(test_saved_data_loads_in_numpy)
+{
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s -c 'import numpy' >/dev/null 2>&1", py);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "test_saved_data_loads_in_numpy: NumPy not found, skipped\n");
+        return;
+    }
+    char *dir = make_temp_dir(), args[1024];
+    snprintf(args, sizeof args, "run " SMALL " --save-data --quiet --out %s", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd,
+             "%s -c \"\nimport numpy as np\nd='%s/data/'\nA=np.load(d+'A.npy'); w=np.load(d+'w.npy')\n"
+             "X=np.load(d+'train_X.npy'); i=np.load(d+'train_phi_idx.npy'); v=np.load(d+'train_phi_val.npy')\n"
+             "f=np.load(d+'train_f.npy')\nassert A.shape==(32,400) and X.shape==(2000,32) and i.shape==(2000,4)\n"
+             "assert i.dtype==np.int32 and X.dtype==np.float64\nphi=np.zeros((2000,400)); "
+             "np.put_along_axis(phi,i.astype(int),v,axis=1)\n"
+             "assert np.allclose(phi@A.T, X, atol=1e-12) and np.allclose(phi@w, f, atol=1e-12)\n\"",
+             py, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+Suite *make_cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_defaults_print_a_config_that_runs);
+    tcase_add_test(core, test_run_prints_table_and_writes_tsv_with_provenance);
+    tcase_add_test(core, test_outputs_are_identical_for_one_and_two_threads);
+    tcase_add_test(core, test_generated_instance_matches_golden_files);
+    tcase_add_test(core, test_saved_data_loads_in_numpy);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_loop_test(limits, test_bad_input_exits_2_with_one_line_and_no_files, 0,
+                        (int)(sizeof bad_runs / sizeof bad_runs[0]));
+    tcase_add_test(limits, test_unwritable_output_directory_exits_2);
+    suite_add_tcase(s, limits);
+    return s;
+}

@@ -1,0 +1,155 @@
+/* ttt_estimate and ttt_run: exactness in the noiseless case, gradient
+ * descent's limit, determinism, and the statistical checks against theory. */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_ttt.h"
+#include "ttt_run.h"
+
+static ttt_report *run(const char *const *w)
+{
+    ttt_params p = test_params(w);
+    ttt_report *r = NULL;
+    ck_assert_int_eq(ttt_run(&p, &r), GSL_SUCCESS);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+/* Without noise the labels are exactly linear in the codes restricted to S,
+ * and psi* lies in the span of the neighbours' features: the oracle and both
+ * local least-squares fits must reproduce f wherever S covers the test point
+ * and the design has full column rank (k > |S|, |S| <= d2). */
+START_TEST(test_noiseless_local_fits_are_exact)
+{
+    const char *w[] = {"d1=1000", "d2=64", "s=5", "topics=40", "n=8000", "m=200", "k=40", "sigma=0", NULL};
+    ttt_report *r = run(w);
+    const size_t m = r->res->m;
+    size_t checked = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (!r->res->covered[i] || r->res->support[i] + 1 >= 40)
+            continue;
+        double f = r->in->test.f[i];
+        checked++;
+        ck_assert_double_eq_tol(r->res->pred[TTT_EST_ORACLE * m + i], f, 1e-9);
+        ck_assert_double_eq_tol(r->res->pred[TTT_EST_TTT * m + i], f, 1e-7);
+        ck_assert_double_eq_tol(r->res->pred[TTT_EST_TTT_GLOBAL * m + i], f, 1e-7);
+        ck_assert(r->res->oracle_var[i] == 0.0);
+    }
+    ck_assert_uint_gt(checked, m / 2);
+    ttt_report_free(r);
+}
+END_TEST
+
+START_TEST(test_knn_is_the_mean_neighbour_label)
+{
+    const char *w[] = {"d1=300", "d2=32", "s=4", "topics=10", "n=500", "m=30", "k=7", NULL};
+    ttt_report *r = run(w);
+    for (size_t i = 0; i < 30; i++) {
+        double mean = 0.0;
+        for (size_t a = 0; a < 7; a++)
+            mean += r->in->train.y[r->nbr[i * 7 + a]];
+        ck_assert_double_eq_tol(r->res->pred[TTT_EST_KNN * 30 + i], mean / 7.0, 1e-15);
+    }
+    ck_assert(!r->res->enabled[TTT_EST_TTT_GD]);
+    ttt_report_free(r);
+}
+END_TEST
+
+/* Gradient descent from v_g converges to the solution nearest to v_g.  The
+ * slowest direction here contracts by about 1 - 3e-4 a step (measured: the
+ * gap is 1.5e-4 after 1e4 steps), so 1e5 steps leave it below 1e-12. */
+START_TEST(test_gradient_steps_converge_to_fine_tuned_fit)
+{
+    const char *w[] = {"d1=300", "d2=32", "s=2", "pool=4", "topics=5", "n=2000", "m=10", "k=60",
+                       "gd_steps=100000", "gd_eta=1", NULL};
+    ttt_report *r = run(w);
+    ck_assert(r->res->enabled[TTT_EST_TTT_GD]);
+    for (size_t i = 0; i < 10; i++)
+        ck_assert_double_eq_tol(r->res->pred[TTT_EST_TTT_GD * 10 + i], r->res->pred[TTT_EST_TTT_GLOBAL * 10 + i],
+                                1e-9);
+    ttt_report_free(r);
+}
+END_TEST
+
+START_TEST(test_results_are_the_same_for_any_thread_count)
+{
+    const char *w1[] = {"d1=500", "d2=32", "s=4", "topics=20", "n=3000", "m=300", "k=25", "threads=1", NULL};
+    const char *w2[] = {"d1=500", "d2=32", "s=4", "topics=20", "n=3000", "m=300", "k=25", "threads=2", NULL};
+    ttt_report *a = run(w1), *b = run(w2);
+    ck_assert_mem_eq(a->nbr, b->nbr, 300 * 25 * sizeof *a->nbr);
+    ck_assert_mem_eq(a->res->pred, b->res->pred, TTT_EST_COUNT * 300 * sizeof *a->res->pred);
+    ck_assert_mem_eq(a->res->oracle_var, b->res->oracle_var, 300 * sizeof *a->res->oracle_var);
+    ttt_report_free(a);
+    ttt_report_free(b);
+}
+END_TEST
+
+/* The global head's test error against the exact population error plus the
+ * finite-n correction.  With the head fixed, test errors are independent, so
+ * the standard error of their mean is honest; the tolerance is 4 of them.
+ * (The correction itself, (E + sigma^2) d2/n ~ 3e-3 here, is below one SE.) */
+START_TEST(test_global_error_matches_exact_prediction)
+{
+    const char *w[] = {"d1=1024", "d2=64", "s=8", "topics=64", "n=20000", "m=20000", "k=5", NULL};
+    ttt_report *r = run(w);
+    const ttt_summary *g = &r->est[TTT_EST_GLOBAL];
+    ck_assert_msg(fabs(g->mse - r->an.e_glob_n) < 4.0 * g->se, "global MSE %g +- %g, predicted %g", g->mse, g->se,
+                  r->an.e_glob_n);
+    ck_assert_uint_eq(r->res->global_rank, 64);
+    ttt_report_free(r);
+}
+END_TEST
+
+/* The oracle's squared error divided by its exact conditional variance is
+ * chi-square(1) when S covers the test point (no bias): mean 1.  Neighbourhoods
+ * of one instance overlap, so errors correlate; averaging per instance over R
+ * independent instances and taking the SE across instances accounts for that.
+ * Tolerance: 4 standard errors. */
+START_TEST(test_oracle_error_matches_exact_conditional_variance)
+{
+    const size_t R = 24;
+    double sum = 0.0, sum2 = 0.0;
+    for (size_t rep = 0; rep < R; rep++) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "seed=%zu", 100 + rep);
+        const char *w[] = {"d1=2048", "d2=64", "s=6", "topics=400", "n=20000", "m=40", "k=30", "sigma=0.3", seed,
+                           NULL};
+        ttt_report *r = run(w);
+        double z = 0.0;
+        size_t used = 0;
+        for (size_t i = 0; i < 40; i++) {
+            if (!r->res->covered[i] || r->res->oracle_var[i] <= 0.0)
+                continue;
+            double e = r->res->pred[TTT_EST_ORACLE * 40 + i] - r->in->test.f[i];
+            z += e * e / r->res->oracle_var[i];
+            used++;
+        }
+        ck_assert_uint_gt(used, 30);
+        sum += z / (double)used;
+        sum2 += (z / (double)used) * (z / (double)used);
+        ttt_report_free(r);
+    }
+    double mean = sum / (double)R, se = sqrt((sum2 / (double)R - mean * mean) / (double)(R - 1));
+    ck_assert_msg(fabs(mean - 1.0) < 4.0 * se, "mean err^2/var = %g +- %g", mean, se);
+}
+END_TEST
+
+Suite *make_estimate_suite(void)
+{
+    Suite *s = suite_create("estimate");
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_noiseless_local_fits_are_exact);
+    tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
+    tcase_add_test(core, test_gradient_steps_converge_to_fine_tuned_fit);
+    tcase_add_test(core, test_results_are_the_same_for_any_thread_count);
+    suite_add_tcase(s, core);
+    TCase *stats = tcase_create("stats");
+    tcase_set_timeout(stats, 120);
+    tcase_add_test(stats, test_global_error_matches_exact_prediction);
+    tcase_add_test(stats, test_oracle_error_matches_exact_conditional_variance);
+    suite_add_tcase(s, stats);
+    return s;
+}

@@ -1,0 +1,187 @@
+/* ttt_generate: structure of codes, features and labels; determinism; E|S|. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_ttt.h"
+#include "ttt_analytic.h"
+#include "ttt_generate.h"
+#include "ttt_rng.h"
+
+static const char *const small[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool=15", "background=2",
+                                    "n=700", "m=90", "k=20", "feature_noise=0", NULL};
+
+START_TEST(test_codes_are_sparse_sorted_unit_norm_from_their_pool)
+{
+    ttt_params p = test_params(small);
+    ttt_instance *in = ttt_instance_alloc(&p);
+    ck_assert_ptr_nonnull(in);
+    ck_assert_uint_eq(in->q, 7);
+    const ttt_data *d = &in->train;
+    for (size_t i = 0; i < d->n; i++) {
+        const int32_t *idx = d->phi_idx + i * in->q;
+        const double *val = d->phi_val + i * in->q;
+        const int32_t *pool = in->pools + (size_t)d->topic[i] * p.pool;
+        double norm2 = 0.0;
+        size_t from_pool = 0;
+        for (size_t a = 0; a < in->q; a++) {
+            ck_assert_int_ge(idx[a], 0);
+            ck_assert_int_lt(idx[a], (int)p.d1);
+            if (a > 0)
+                ck_assert_int_gt(idx[a], idx[a - 1]);
+            ck_assert(val[a] > 0.0); /* the positive law */
+            norm2 += val[a] * val[a];
+            for (size_t e = 0; e < p.pool; e++)
+                from_pool += pool[e] == idx[a];
+        }
+        ck_assert_double_eq_tol(norm2, 1.0, 1e-14);
+        ck_assert_uint_ge(from_pool, p.s); /* s from the pool; background may also land in it */
+    }
+    ttt_instance_free(in);
+}
+END_TEST
+
+START_TEST(test_features_are_A_phi_and_labels_are_linear)
+{
+    const char *w[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool=15", "n=200", "m=10", "k=5", "sigma=0", NULL};
+    ttt_params p = test_params(w);
+    ttt_instance *in = ttt_instance_alloc(&p);
+    const ttt_data *d = &in->train;
+    for (size_t i = 0; i < d->n; i++) {
+        double f = 0.0;
+        for (size_t a = 0; a < in->q; a++)
+            f += d->phi_val[i * in->q + a] * in->w_star[d->phi_idx[i * in->q + a]];
+        ck_assert_double_eq_tol(d->f[i], f, 1e-14);
+        ck_assert_double_eq(d->y[i], d->f[i]); /* sigma = 0 */
+        for (size_t j = 0; j < p.d2; j++) {
+            double x = 0.0;
+            for (size_t a = 0; a < in->q; a++)
+                x += d->phi_val[i * in->q + a] * in->A[(size_t)d->phi_idx[i * in->q + a] * p.d2 + j];
+            ck_assert_double_eq_tol(d->psi[i * p.d2 + j], x, 1e-14);
+        }
+    }
+    ttt_instance_free(in);
+}
+END_TEST
+
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+START_TEST(test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal)
+{
+    const char *names[] = {"dictionary=gaussian", "dictionary=rademacher", "dictionary=orthonormal"};
+    for (int kind = 0; kind < 3; kind++) {
+        const char *w[] = {"d1=50", "d2=64", "s=3", "topics=4", "n=20", "m=2", "k=3", names[kind], NULL};
+        ttt_params p = test_params(w);
+        ttt_instance *in = ttt_instance_alloc(&p);
+        for (size_t j = 0; j < p.d1; j++) {
+            ck_assert_double_eq_tol(dot(in->A + j * p.d2, in->A + j * p.d2, p.d2), 1.0, 1e-13);
+            if (kind == 1)
+                for (size_t i = 0; i < p.d2; i++)
+                    ck_assert_double_eq_tol(fabs(in->A[j * p.d2 + i]), 0.125, 1e-15);
+            if (kind == 2)
+                for (size_t l = 0; l < j; l++)
+                    ck_assert_double_eq_tol(dot(in->A + j * p.d2, in->A + l * p.d2, p.d2), 0.0, 1e-13);
+        }
+        ttt_instance_free(in);
+    }
+}
+END_TEST
+
+static int same_data(const ttt_data *a, const ttt_data *b)
+{
+    return !memcmp(a->psi, b->psi, a->n * a->d2 * sizeof *a->psi) &&
+           !memcmp(a->phi_idx, b->phi_idx, a->n * a->q * sizeof *a->phi_idx) &&
+           !memcmp(a->phi_val, b->phi_val, a->n * a->q * sizeof *a->phi_val) &&
+           !memcmp(a->y, b->y, a->n * sizeof *a->y) && !memcmp(a->topic, b->topic, a->n * sizeof *a->topic);
+}
+
+START_TEST(test_instance_is_the_same_for_any_thread_count)
+{
+    ttt_params p = test_params(small);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    ttt_instance *one = ttt_instance_alloc(&p);
+    omp_set_num_threads(3);
+    ttt_instance *three = ttt_instance_alloc(&p);
+    omp_set_num_threads(saved);
+    ck_assert(same_data(&one->train, &three->train));
+    ck_assert(same_data(&one->test, &three->test));
+    ck_assert(!memcmp(one->A, three->A, p.d1 * p.d2 * sizeof *one->A));
+    ck_assert(!memcmp(one->w_star, three->w_star, p.d1 * sizeof *one->w_star));
+    p.seed = 2;
+    ttt_instance *other = ttt_instance_alloc(&p);
+    ck_assert(!same_data(&one->train, &other->train));
+    ttt_instance_free(one);
+    ttt_instance_free(three);
+    ttt_instance_free(other);
+}
+END_TEST
+
+/* E|S| for k iid codes of one topic against ttt_analytic_support.  The
+ * tolerance is 4 standard errors of the mean over R independent draws. */
+static void check_support(const char *const *w, size_t k, size_t R)
+{
+    ttt_params p = test_params(w);
+    p.n = p.m = 1;
+    ttt_instance *in = ttt_instance_alloc(&p);
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 99, TTT_STREAM_TOOLS, 0);
+    unsigned char *marks = calloc(p.d1, 1), *seen = calloc(p.d1, 1);
+    int32_t *idx = malloc(in->q * sizeof *idx);
+    double *val = malloc(in->q * sizeof *val), sum = 0.0, sum2 = 0.0;
+    for (size_t rep = 0; rep < R; rep++) {
+        long t = (long)(rep % p.topics);
+        memset(seen, 0, p.d1);
+        size_t count = 0;
+        for (size_t a = 0; a < k; a++) {
+            ttt_generate_code(in, r, t, marks, idx, val);
+            for (size_t b = 0; b < in->q; b++)
+                if (!seen[idx[b]]) {
+                    seen[idx[b]] = 1;
+                    count++;
+                }
+        }
+        sum += (double)count;
+        sum2 += (double)count * (double)count;
+    }
+    double mean = sum / (double)R, se = sqrt((sum2 / (double)R - mean * mean) / (double)(R - 1));
+    double expect = ttt_analytic_support(p.d1, p.s, p.pool, p.background, k);
+    ck_assert_msg(fabs(mean - expect) < 4.0 * se + 1e-12, "E|S| measured %g +- %g, formula %g", mean, se, expect);
+    free(marks);
+    free(seen);
+    free(idx);
+    free(val);
+    gsl_rng_free(r);
+    ttt_instance_free(in);
+}
+
+START_TEST(test_support_size_matches_formula)
+{
+    const char *no_bg[] = {"d1=4096", "s=8", "pool=24", "topics=16", NULL};
+    check_support(no_bg, 5, 4000);
+    const char *bg[] = {"d1=200", "s=4", "pool=10", "background=3", "topics=8", NULL};
+    check_support(bg, 12, 4000);
+}
+END_TEST
+
+Suite *make_generate_suite(void)
+{
+    Suite *s = suite_create("generate");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_codes_are_sparse_sorted_unit_norm_from_their_pool);
+    tcase_add_test(core, test_features_are_A_phi_and_labels_are_linear);
+    tcase_add_test(core, test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal);
+    tcase_add_test(core, test_instance_is_the_same_for_any_thread_count);
+    suite_add_tcase(s, core);
+    TCase *stats = tcase_create("stats");
+    tcase_add_test(stats, test_support_size_matches_formula);
+    suite_add_tcase(s, stats);
+    return s;
+}

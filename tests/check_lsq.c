@@ -1,0 +1,220 @@
+/* ttt_lsq against an independent SVD pseudo-inverse and explicit solves. */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "check_ttt.h"
+#include "ttt_lsq.h"
+#include "ttt_rng.h"
+
+/* A random rows x cols matrix of rank `rank` (product of Gaussian factors). */
+static double *low_rank(gsl_rng *r, size_t rows, size_t cols, size_t rank)
+{
+    double *B = malloc(rows * rank * sizeof *B), *C = malloc(rank * cols * sizeof *C);
+    double *X = calloc(rows * cols, sizeof *X);
+    for (size_t i = 0; i < rows * rank; i++)
+        B[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < rank * cols; i++)
+        C[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t l = 0; l < rank; l++)
+            for (size_t j = 0; j < cols; j++)
+                X[i * cols + j] += B[i * rank + l] * C[l * cols + j];
+    free(B);
+    free(C);
+    return X;
+}
+
+/* P = X^+ (cols x rows) by Golub-Reinsch SVD, singular values below
+ * 1e-9 * largest dropped: an independent route to the same matrix. */
+static double *svd_pinv(const double *X, size_t rows, size_t cols)
+{
+    int tall = rows >= cols;
+    size_t M = tall ? rows : cols, N = tall ? cols : rows;
+    gsl_matrix *U = gsl_matrix_alloc(M, N), *V = gsl_matrix_alloc(N, N);
+    gsl_vector *S = gsl_vector_alloc(N), *work = gsl_vector_alloc(N);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            gsl_matrix_set(U, tall ? i : j, tall ? j : i, X[i * cols + j]);
+    ck_assert_int_eq(gsl_linalg_SV_decomp(U, V, S, work), 0);
+    double smax = gsl_vector_get(S, 0);
+    double *P = calloc(cols * rows, sizeof *P);
+    /* (U S V^T)^+ = V S^+ U^T; for the wide case X = V S U^T, X^+ = U S^+ V^T. */
+    for (size_t l = 0; l < N; l++) {
+        double sl = gsl_vector_get(S, l);
+        if (sl <= 1e-9 * smax)
+            continue;
+        for (size_t i = 0; i < cols; i++)
+            for (size_t j = 0; j < rows; j++) {
+                double a = tall ? gsl_matrix_get(V, i, l) : gsl_matrix_get(U, i, l);
+                double b = tall ? gsl_matrix_get(U, j, l) : gsl_matrix_get(V, j, l);
+                P[i * rows + j] += a * b / sl;
+            }
+    }
+    gsl_matrix_free(U);
+    gsl_matrix_free(V);
+    gsl_vector_free(S);
+    gsl_vector_free(work);
+    return P;
+}
+
+static const struct {
+    size_t rows, cols, rank;
+} shapes[] = {{10, 30, 4}, {30, 10, 4}, {20, 20, 20}, {50, 128, 18}, {200, 12, 12}, {7, 7, 1}};
+
+START_TEST(test_min_distance_solution_equals_pseudo_inverse)
+{
+    const size_t rows = shapes[_i].rows, cols = shapes[_i].cols, rank = shapes[_i].rank;
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 7, TTT_STREAM_TOOLS, (uint64_t)_i);
+    double *X = low_rank(r, rows, cols, rank), *P = svd_pinv(X, rows, cols);
+    double *y = malloc(rows * sizeof *y), *v0 = malloc(cols * sizeof *v0), *res = malloc(rows * sizeof *res);
+    double *delta = malloc(cols * sizeof *delta), *x = malloc(cols * sizeof *x);
+    for (size_t i = 0; i < rows; i++)
+        y[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t j = 0; j < cols; j++) {
+        v0[j] = gsl_ran_gaussian(r, 1.0);
+        x[j] = gsl_ran_gaussian(r, 1.0);
+    }
+    ttt_lsq_workspace *w = ttt_lsq_alloc(rows, cols);
+    ck_assert_int_eq(ttt_lsq_factor(w, X, rows, cols, cols, 0.0, 1e-6), GSL_SUCCESS);
+    ck_assert_uint_eq(ttt_lsq_rank(w), rank);
+    /* Start at v0: v = v0 + X^+ (y - X v0) must equal v0 + P (y - X v0). */
+    for (size_t i = 0; i < rows; i++) {
+        res[i] = y[i];
+        for (size_t j = 0; j < cols; j++)
+            res[i] -= X[i * cols + j] * v0[j];
+    }
+    ttt_lsq_solve(w, res, delta);
+    double scale = 0.0, lev = 0.0;
+    for (size_t j = 0; j < cols; j++) {
+        double ref = 0.0;
+        for (size_t i = 0; i < rows; i++)
+            ref += P[j * rows + i] * res[i];
+        scale = fmax(scale, fabs(ref));
+        ck_assert_msg(fabs(delta[j] - ref) <= 1e-8 * (1.0 + fabs(ref)), "delta[%zu] = %.17g, pinv %.17g", j,
+                      delta[j], ref);
+    }
+    ck_assert(scale > 0.0);
+    /* Leverage: ||P^T x||^2. */
+    for (size_t i = 0; i < rows; i++) {
+        double h = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            h += P[j * rows + i] * x[j];
+        lev += h * h;
+    }
+    double got = ttt_lsq_leverage(w, x);
+    ck_assert_msg(fabs(got - lev) <= 1e-8 * lev, "leverage %.17g, pinv %.17g", got, lev);
+    ttt_lsq_free(w);
+    free(X);
+    free(P);
+    free(y);
+    free(v0);
+    free(res);
+    free(delta);
+    free(x);
+    gsl_rng_free(r);
+}
+END_TEST
+
+START_TEST(test_ridge_solves_regularised_normal_equations)
+{
+    const size_t rows = 15, cols = 9;
+    const double ridge = 0.3;
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 8, TTT_STREAM_TOOLS, 0);
+    for (int wide = 0; wide < 2; wide++) {
+        size_t R = wide ? cols : rows, C = wide ? rows : cols;
+        double *X = low_rank(r, R, C, 5), *y = malloc(R * sizeof *y), *delta = malloc(C * sizeof *delta);
+        for (size_t i = 0; i < R; i++)
+            y[i] = gsl_ran_gaussian(r, 1.0);
+        ttt_lsq_workspace *w = ttt_lsq_alloc(R, C);
+        ck_assert_int_eq(ttt_lsq_factor(w, X, R, C, C, ridge, 1e-6), GSL_SUCCESS);
+        ttt_lsq_solve(w, y, delta);
+        /* (X^T X + ridge I) delta must equal X^T y. */
+        for (size_t j = 0; j < C; j++) {
+            double lhs = ridge * delta[j], rhs = 0.0;
+            for (size_t i = 0; i < R; i++) {
+                double xv = 0.0;
+                for (size_t l = 0; l < C; l++)
+                    xv += X[i * C + l] * delta[l];
+                lhs += X[i * C + j] * xv;
+                rhs += X[i * C + j] * y[i];
+            }
+            ck_assert_double_eq_tol(lhs, rhs, 1e-10 * (1.0 + fabs(rhs)));
+        }
+        ttt_lsq_free(w);
+        free(X);
+        free(y);
+        free(delta);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
+START_TEST(test_psd_solve_is_pseudo_inverse)
+{
+    const size_t g = 12;
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 9, TTT_STREAM_TOOLS, 0);
+    double *B = low_rank(r, g, g, 5), *G = calloc(g * g, sizeof *G), *b = malloc(g * sizeof *b);
+    double *x = malloc(g * sizeof *x);
+    for (size_t i = 0; i < g; i++)
+        for (size_t j = 0; j < g; j++)
+            for (size_t l = 0; l < g; l++)
+                G[i * g + j] += B[i * g + l] * B[j * g + l];
+    for (size_t i = 0; i < g; i++)
+        b[i] = gsl_ran_gaussian(r, 1.0);
+    double *P = svd_pinv(G, g, g);
+    ttt_lsq_workspace *w = ttt_lsq_alloc(g, g);
+    ck_assert_int_eq(ttt_lsq_psd_solve(w, G, g, b, 1e-6, x), GSL_SUCCESS);
+    for (size_t i = 0; i < g; i++) {
+        double ref = 0.0;
+        for (size_t j = 0; j < g; j++)
+            ref += P[i * g + j] * b[j];
+        ck_assert_double_eq_tol(x[i], ref, 1e-8 * (1.0 + fabs(ref)));
+    }
+    ttt_lsq_free(w);
+    free(B);
+    free(G);
+    free(b);
+    free(x);
+    free(P);
+    gsl_rng_free(r);
+}
+END_TEST
+
+START_TEST(test_oversized_system_is_refused)
+{
+    double X[12] = {0};
+    ttt_lsq_workspace *w = ttt_lsq_alloc(2, 3);
+    ck_assert_int_eq(ttt_lsq_factor(w, X, 3, 4, 4, 0.0, 1e-6), GSL_EBADLEN);
+    ck_assert_int_eq(ttt_lsq_factor(w, X, 0, 3, 3, 0.0, 1e-6), GSL_EBADLEN);
+    ck_assert_int_eq(ttt_lsq_psd_solve(w, X, 3, X, 1e-6, X), GSL_EBADLEN);
+    /* The zero matrix has rank 0 and gives the zero solution. */
+    double y[2] = {1.0, 2.0}, d[3] = {5, 5, 5};
+    ck_assert_int_eq(ttt_lsq_factor(w, X, 2, 3, 3, 0.0, 1e-6), GSL_SUCCESS);
+    ck_assert_uint_eq(ttt_lsq_rank(w), 0);
+    ttt_lsq_solve(w, y, d);
+    ck_assert(d[0] == 0.0 && d[1] == 0.0 && d[2] == 0.0);
+    ttt_lsq_free(w);
+    ttt_lsq_free(NULL);
+}
+END_TEST
+
+Suite *make_lsq_suite(void)
+{
+    Suite *s = suite_create("lsq");
+    TCase *core = tcase_create("core");
+    tcase_add_loop_test(core, test_min_distance_solution_equals_pseudo_inverse, 0,
+                        (int)(sizeof shapes / sizeof shapes[0]));
+    tcase_add_test(core, test_ridge_solves_regularised_normal_equations);
+    tcase_add_test(core, test_psd_solve_is_pseudo_inverse);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_oversized_system_is_refused);
+    suite_add_tcase(s, limits);
+    return s;
+}

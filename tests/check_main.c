@@ -1,0 +1,85 @@
+/* The test runner: every module's suite in one SRunner. */
+#define _POSIX_C_SOURCE 200809L
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_ttt.h"
+
+ttt_params test_params(const char *const *words)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    for (size_t i = 0; words && words[i]; i++)
+        ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == NULL, "%s", msg);
+    ck_assert_msg(ttt_params_check(&p, msg) == NULL, "%s", msg);
+    return p;
+}
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return;
+    size_t n = fread(buf, 1, len - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+}
+
+int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_len)
+{
+    const char *bin = getenv("TTT_BIN");
+    ck_assert_msg(bin != NULL, "TTT_BIN is not set (run the tests through make check)");
+    char *dir = make_temp_dir();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >%s/out 2>%s/err", bin, args, dir, dir);
+    int status = system(cmd);
+    char path[512];
+    snprintf(path, sizeof path, "%s/out", dir);
+    if (out)
+        slurp(path, out, out_len);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/err", dir);
+    if (err)
+        slurp(path, err, err_len);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *make_temp_dir(void)
+{
+    char *t = strdup("/tmp/ttt-test-XXXXXX");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_ptr_nonnull(mkdtemp(t));
+    return t;
+}
+
+int full_tier(void)
+{
+    const char *f = getenv("TTT_FULL");
+    return f && *f && strcmp(f, "0") != 0;
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    SRunner *sr = srunner_create(make_params_suite());
+    srunner_add_suite(sr, make_generate_suite());
+    srunner_add_suite(sr, make_lsq_suite());
+    srunner_add_suite(sr, make_neighbours_suite());
+    srunner_add_suite(sr, make_estimate_suite());
+    srunner_add_suite(sr, make_analytic_suite());
+    srunner_add_suite(sr, make_io_suite());
+    srunner_add_suite(sr, make_cli_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

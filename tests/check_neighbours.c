@@ -1,0 +1,117 @@
+/* ttt_neighbours against brute force: sort every distance. */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_ttt.h"
+#include "ttt_neighbours.h"
+
+typedef struct {
+    double d;
+    size_t i;
+} pair;
+
+static int by_distance(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Distance used for ranking, computed directly (no GEMM, no expansion). */
+static double distance(const ttt_instance *in, int space, int metric, size_t qi, size_t bi)
+{
+    const ttt_data *tr = &in->train, *te = &in->test;
+    size_t dim = space == TTT_SPACE_FEATURE ? in->p.d2 : in->p.d1;
+    double *a = calloc(dim, sizeof *a), *b = calloc(dim, sizeof *b);
+    if (space == TTT_SPACE_FEATURE) {
+        memcpy(a, te->psi + qi * dim, dim * sizeof *a);
+        memcpy(b, tr->psi + bi * dim, dim * sizeof *b);
+    } else {
+        for (size_t e = 0; e < in->q; e++) {
+            a[te->phi_idx[qi * in->q + e]] = te->phi_val[qi * in->q + e];
+            b[tr->phi_idx[bi * in->q + e]] = tr->phi_val[bi * in->q + e];
+        }
+    }
+    double d = 0.0, ab = 0.0, aa = 0.0, bb = 0.0;
+    for (size_t j = 0; j < dim; j++) {
+        d += (a[j] - b[j]) * (a[j] - b[j]);
+        ab += a[j] * b[j];
+        aa += a[j] * a[j];
+        bb += b[j] * b[j];
+    }
+    free(a);
+    free(b);
+    return metric == TTT_METRIC_COSINE ? -ab / sqrt(aa * bb) : d;
+}
+
+START_TEST(test_neighbours_match_brute_force)
+{
+    const int space = _i / 2, metric = _i % 2;
+    const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=600", "m=40", "k=15", NULL};
+    ttt_params p = test_params(w);
+    ttt_instance *in = ttt_instance_alloc(&p);
+    size_t *idx = malloc(p.m * p.k * sizeof *idx);
+    ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, p.k, space, metric, idx), GSL_SUCCESS);
+    pair *all = malloc(p.n * sizeof *all);
+    for (size_t q = 0; q < p.m; q++) {
+        for (size_t j = 0; j < p.n; j++)
+            all[j] = (pair){distance(in, space, metric, q, j), j};
+        qsort(all, p.n, sizeof *all, by_distance);
+        for (size_t a = 0; a < p.k; a++) {
+            if (idx[q * p.k + a] == all[a].i)
+                continue;
+            /* Only a near-tie may be ordered differently: the GEMM expansion
+             * ||x||^2 - 2<x*,x> rounds differently from the direct sum. */
+            double got = distance(in, space, metric, q, idx[q * p.k + a]);
+            ck_assert_msg(fabs(got - all[a].d) <= 1e-12 * (1.0 + fabs(all[a].d)),
+                          "query %zu rank %zu: got %zu (%.17g), brute force %zu (%.17g)", q, a,
+                          idx[q * p.k + a], got, all[a].i, all[a].d);
+        }
+    }
+    free(all);
+    free(idx);
+    ttt_instance_free(in);
+}
+END_TEST
+
+START_TEST(test_selection_orders_ties_by_index)
+{
+    const double key[] = {3.0, 1.0, 2.0, 1.0, 0.5, 2.0, 1.0};
+    ttt_neighbour heap[7];
+    size_t out[7];
+    ttt_neighbours_select(key, 7, 5, heap, out);
+    const size_t want[] = {4, 1, 3, 6, 2};
+    for (int i = 0; i < 5; i++)
+        ck_assert_uint_eq(out[i], want[i]);
+    ttt_neighbours_select(key, 7, 7, heap, out); /* k = n: a full sort */
+    ck_assert_uint_eq(out[6], 0);
+    ck_assert_uint_eq(out[5], 5);
+}
+END_TEST
+
+START_TEST(test_bad_k_is_refused)
+{
+    const char *w[] = {"d1=50", "d2=8", "s=2", "topics=2", "n=10", "m=2", "k=3", NULL};
+    ttt_params p = test_params(w);
+    ttt_instance *in = ttt_instance_alloc(&p);
+    size_t idx[40];
+    ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, 0, 0, 0, idx), GSL_EINVAL);
+    ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, 11, 0, 0, idx), GSL_EINVAL);
+    ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, 10, 1, 0, idx), GSL_SUCCESS);
+    ttt_instance_free(in);
+}
+END_TEST
+
+Suite *make_neighbours_suite(void)
+{
+    Suite *s = suite_create("neighbours");
+    TCase *core = tcase_create("core");
+    tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
+    tcase_add_test(core, test_selection_orders_ties_by_index);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_bad_k_is_refused);
+    suite_add_tcase(s, limits);
+    return s;
+}

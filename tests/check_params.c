@@ -1,0 +1,171 @@
+/* ttt_params: defaults, parsing, files, and every invalid input. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_ttt.h"
+
+START_TEST(test_defaults_are_the_spec_table)
+{
+    ttt_params p = test_params(NULL);
+    ck_assert_uint_eq(p.d1, 4096);
+    ck_assert_uint_eq(p.d2, 128);
+    ck_assert_uint_eq(p.s, 8);
+    ck_assert_uint_eq(p.topics, 256);
+    ck_assert_uint_eq(p.pool, 16); /* resolved from 0 to 2s */
+    ck_assert_uint_eq(p.background, 0);
+    ck_assert_uint_eq(p.n, 50000);
+    ck_assert_uint_eq(p.m, 500);
+    ck_assert_uint_eq(p.k, 50);
+    ck_assert_double_eq(p.sigma, 0.1);
+    ck_assert_int_eq(p.magnitudes, TTT_MAG_POSITIVE);
+    ck_assert_int_eq(p.dictionary, TTT_DICT_GAUSSIAN);
+}
+END_TEST
+
+START_TEST(test_words_set_every_kind_of_key)
+{
+    const char *w[] = {"d2=64", "sigma=0.25", "seed=18446744073709551615", "space=concept", "n=5e4", NULL};
+    ttt_params p = test_params(w);
+    ck_assert_uint_eq(p.d2, 64);
+    ck_assert_double_eq(p.sigma, 0.25);
+    ck_assert(p.seed == 18446744073709551615UL);
+    ck_assert_int_eq(p.space, TTT_SPACE_CONCEPT);
+    ck_assert_uint_eq(p.n, 50000);
+}
+END_TEST
+
+START_TEST(test_pool_follows_s_and_caps_at_d1)
+{
+    const char *w[] = {"s=20", NULL};
+    ck_assert_uint_eq(test_params(w).pool, 40);
+    const char *w2[] = {"d1=30", "s=20", NULL};
+    ck_assert_uint_eq(test_params(w2).pool, 30);
+}
+END_TEST
+
+START_TEST(test_written_defaults_read_back_identically)
+{
+    ttt_params p, q;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    char path[] = "/tmp/ttt-params-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    ttt_params_write(&p, fp, "", 1);
+    fclose(fp);
+    memset(&q, 0xff, sizeof q);
+    ttt_params_default(&q);
+    q.d2 = 7; /* the file must set it back */
+    ck_assert_ptr_null(ttt_params_read_file(&q, path, msg));
+    unlink(path);
+    ck_assert_mem_eq(&p, &q, sizeof p);
+}
+END_TEST
+
+/* Each invalid input, and a word the message must contain. */
+static const struct {
+    const char *word, *expect;
+} bad_words[] = {
+    {"nonsense=1", "unknown key 'nonsense'"},
+    {"d2=12x", "d2 = '12x' is not a whole number"},
+    {"d2=1.5", "not a whole number"},
+    {"sigma=abc", "sigma = 'abc' is not a finite number"},
+    {"sigma=-0.1", "sigma = -0.1 is out of range"},
+    {"sigma=nan", "not a finite number"},
+    {"sigma=inf", "not a finite number"},
+    {"d1=0", "d1 = 0 is out of range"},
+    {"d2=0", "d2 = 0 is out of range"},
+    {"n=0", "n = 0 is out of range"},
+    {"m=0", "m = 0 is out of range"},
+    {"k=0", "k = 0 is out of range"},
+    {"s=0", "s = 0 is out of range"},
+    {"topics=0", "topics = 0 is out of range"},
+    {"seed=-1", "seed = '-1' is not a whole number"},
+    {"dictionary=fourier", "allowed: gaussian | rademacher | orthonormal"},
+    {"magnitudes=uniform", "allowed: positive | signed | constant"},
+    {"rcond=0", "rcond = 0 is out of range"},
+    {"gd_eta=0", "gd_eta = 0 is out of range"},
+    {"d2", "not of the form key=value"},
+    {"=3", "not of the form key=value"},
+    {"d2=", "is not a whole number"},
+};
+
+START_TEST(test_bad_word_is_named_in_the_message)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    const char *err = ttt_params_set_word(&p, bad_words[_i].word, msg);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, bad_words[_i].expect) != NULL, "'%s' gave '%s'", bad_words[_i].word, err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+/* Invalid combinations: accepted key by key, refused by the check. */
+static const struct {
+    const char *a, *b, *expect;
+} bad_pairs[] = {
+    {"s=20", "pool=10", "s = 20 is out of range; allowed: 1 <= s <= pool (pool = 10)"},
+    {"pool=5000", "d1=4096", "pool = 5000 is out of range; allowed: s <= pool <= d1"},
+    {"k=100", "n=50", "k = 100 is out of range; allowed: 1 <= k <= n (n = 50)"},
+    {"background=4090", "s=8", "background = 4090 is out of range"},
+    {"dictionary=orthonormal", "d2=128", "orthonormal needs d1 <= d2"},
+    {"n=100000000", "d2=128", "need more than 1e9 cells"},
+};
+
+START_TEST(test_bad_combination_is_refused_by_check)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    ck_assert_ptr_null(ttt_params_set_word(&p, bad_pairs[_i].a, msg));
+    ck_assert_ptr_null(ttt_params_set_word(&p, bad_pairs[_i].b, msg));
+    const char *err = ttt_params_check(&p, msg);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, bad_pairs[_i].expect) != NULL, "got '%s'", err);
+}
+END_TEST
+
+START_TEST(test_config_file_errors_name_file_and_line)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    ck_assert_ptr_nonnull(ttt_params_read_file(&p, "/nonexistent/ttt.conf", msg));
+    ck_assert_ptr_nonnull(strstr(msg, "cannot read config file '/nonexistent/ttt.conf'"));
+    char path[] = "/tmp/ttt-params-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *fp = fdopen(fd, "w");
+    fputs("# a comment\n\nd2 = 64   # inline comment\nk == 3\n", fp);
+    fclose(fp);
+    const char *err = ttt_params_read_file(&p, path, msg);
+    unlink(path);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, ":4: k = '= 3' is not a whole number") != NULL, "got '%s'", err);
+    ck_assert_uint_eq(p.d2, 64);
+}
+END_TEST
+
+Suite *make_params_suite(void)
+{
+    Suite *s = suite_create("params");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_defaults_are_the_spec_table);
+    tcase_add_test(core, test_words_set_every_kind_of_key);
+    tcase_add_test(core, test_pool_follows_s_and_caps_at_d1);
+    tcase_add_test(core, test_written_defaults_read_back_identically);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_loop_test(limits, test_bad_word_is_named_in_the_message, 0,
+                        (int)(sizeof bad_words / sizeof bad_words[0]));
+    tcase_add_loop_test(limits, test_bad_combination_is_refused_by_check, 0,
+                        (int)(sizeof bad_pairs / sizeof bad_pairs[0]));
+    tcase_add_test(limits, test_config_file_errors_name_file_and_line);
+    suite_add_tcase(s, limits);
+    return s;
+}

@@ -1,0 +1,32 @@
+/* Shared declarations of the Check suites and their small helpers. */
+#ifndef CHECK_TTT_H
+#define CHECK_TTT_H
+
+#include <check.h>
+#include <stddef.h>
+
+#include "ttt_params.h"
+
+Suite *make_params_suite(void);
+Suite *make_generate_suite(void);
+Suite *make_lsq_suite(void);
+Suite *make_neighbours_suite(void);
+Suite *make_estimate_suite(void);
+Suite *make_analytic_suite(void);
+Suite *make_io_suite(void);
+Suite *make_cli_suite(void);
+
+/* Checked parameters: the defaults, then the given "key=value" words. */
+ttt_params test_params(const char *const *words);
+
+/* Runs "$TTT_BIN ARGS" through the shell with stdout and stderr captured into
+ * out/err (NUL-terminated, truncated to their sizes); returns the exit status. */
+int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_len);
+
+/* A fresh empty directory under /tmp; the caller frees the string. */
+char *make_temp_dir(void);
+
+/* 1 when the environment asks for the long statistical tier (TTT_FULL). */
+int full_tier(void);
+
+#endif
