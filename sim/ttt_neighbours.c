@@ -6,11 +6,26 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
-/* Queries per GEMM block: a thread's block of distances (rows x n) stays
- * near 8 MiB, so the selection pass reads it from cache. */
-#define BLOCK_CELLS ((size_t)1 << 20)
-#define BLOCK_MAX 256
+/* Tiling of the distance GEMM: queries per block (at most BLOCK_ROWS, and
+ * few enough that every thread gets BLOCKS_PER_THREAD blocks) times base
+ * points per chunk.  Rows are independent, so the tiling never changes a
+ * result; the sizes were chosen with `make bench` (see README). */
+#define BLOCK_ROWS 128
+#define BLOCKS_PER_THREAD 2
+#define CHUNK_COLS 2048
+
+static size_t threads(void)
+{
+#ifdef _OPENMP
+    return (size_t)omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 static int greater(const ttt_neighbour *a, const ttt_neighbour *b)
 {
@@ -34,40 +49,61 @@ static void sift_down(ttt_neighbour *h, size_t len, size_t i)
     }
 }
 
+/* A bounded max-heap keeping the k smallest (key, index) pairs seen so far.
+ * Candidates arrive in increasing index order, so one that ties the worst
+ * kept key never displaces it: a single strict comparison against `worst`
+ * rejects almost every candidate. */
+typedef struct {
+    ttt_neighbour *h;
+    size_t len, k;
+    double worst;
+} topk;
+
+static void topk_push(topk *t, double key, size_t j)
+{
+    if (t->len < t->k) {
+        size_t i = t->len++;
+        t->h[i] = (ttt_neighbour){key, j};
+        while (i > 0 && greater(&t->h[i], &t->h[(i - 1) / 2])) {
+            ttt_neighbour x = t->h[i];
+            t->h[i] = t->h[(i - 1) / 2];
+            t->h[(i - 1) / 2] = x;
+            i = (i - 1) / 2;
+        }
+        t->worst = t->h[0].key;
+    } else if (key < t->worst) {
+        t->h[0] = (ttt_neighbour){key, j};
+        sift_down(t->h, t->len, 0);
+        t->worst = t->h[0].key;
+    }
+}
+
+/* Writes the kept indices in increasing (key, index) order; empties t. */
+static void topk_finish(topk *t, size_t *out)
+{
+    for (size_t end = t->len; end > 0; end--) {
+        out[end - 1] = t->h[0].idx;
+        t->h[0] = t->h[end - 1];
+        sift_down(t->h, end - 1, 0);
+    }
+    t->len = 0;
+}
+
 void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour *heap, size_t *out)
 {
-    /* A max-heap of the k best so far: its root is the worst of them. */
-    size_t len = 0;
-    for (size_t j = 0; j < n; j++) {
-        ttt_neighbour c = {key[j], j};
-        if (len < k) {
-            size_t i = len++;
-            heap[i] = c;
-            while (i > 0 && greater(&heap[i], &heap[(i - 1) / 2])) {
-                ttt_neighbour t = heap[i];
-                heap[i] = heap[(i - 1) / 2];
-                heap[(i - 1) / 2] = t;
-                i = (i - 1) / 2;
-            }
-        } else if (greater(&heap[0], &c)) {
-            heap[0] = c;
-            sift_down(heap, len, 0);
-        }
-    }
-    /* Heap sort: pop the worst to the back. */
-    for (size_t end = len; end > 0; end--) {
-        out[end - 1] = heap[0].idx;
-        heap[0] = heap[end - 1];
-        sift_down(heap, end - 1, 0);
-    }
+    topk t = {heap, 0, k, 0.0};
+    for (size_t j = 0; j < n; j++)
+        topk_push(&t, key[j], j);
+    topk_finish(&t, out);
 }
 
 static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, int metric, size_t *idx)
 {
     const size_t n = base->n, d2 = base->d2;
-    size_t block = BLOCK_CELLS / n;
-    block = block < 1 ? 1 : block > BLOCK_MAX ? BLOCK_MAX : block;
+    size_t block = (query->n + BLOCKS_PER_THREAD * threads() - 1) / (BLOCKS_PER_THREAD * threads());
+    block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
     const size_t nblocks = (query->n + block - 1) / block;
+    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS;
     double *norm = malloc(n * sizeof *norm);
     int failed = !norm;
     if (!failed)
@@ -77,14 +113,18 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
                 s2 += base->psi[j * d2 + l] * base->psi[j * d2 + l];
             norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
         }
-    /* Each thread takes whole blocks of queries: one GEMM per block (BLAS-3,
-     * single-threaded inside the parallel region, so no thread count can
-     * change a sum), then the selection of each row. */
+    /* Each thread takes whole blocks of queries and walks the base points in
+     * chunks: one GEMM per (block, chunk) tile, small enough to stay in
+     * cache, whose rows are fed at once into the rows' running top-k heaps.
+     * The GEMM is single-threaded inside the parallel region and every row
+     * is independent, so neither the thread count nor the tiling changes a
+     * result. */
 #pragma omp parallel reduction(| : failed)
     {
-        double *C = malloc(block * n * sizeof *C);
-        ttt_neighbour *heap = malloc(k * sizeof *heap);
-        int ok = C && heap && norm;
+        double *C = malloc(block * chunk * sizeof *C);
+        ttt_neighbour *heaps = malloc(block * k * sizeof *heaps);
+        topk *tk = malloc(block * sizeof *tk);
+        int ok = C && heaps && tk && norm;
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -92,22 +132,29 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
             if (!ok)
                 continue;
             size_t b0 = b * block, rows = query->n - b0 < block ? query->n - b0 : block;
-            /* C = -2 Q B^T */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d2, -2.0,
-                        query->psi + b0 * d2, (int)d2, base->psi, (int)d2, 0.0, C, (int)n);
-            for (size_t i = 0; i < rows; i++) {
-                double *key = C + i * n;
-                if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
-                    for (size_t j = 0; j < n; j++)
-                        key[j] = norm[j] > 0.0 ? 0.5 * key[j] / norm[j] : 0.0;
-                else
-                    for (size_t j = 0; j < n; j++)
-                        key[j] += norm[j];
-                ttt_neighbours_select(key, n, k, heap, idx + (b0 + i) * k);
+            for (size_t i = 0; i < rows; i++)
+                tk[i] = (topk){heaps + i * k, 0, k, 0.0};
+            for (size_t c0 = 0; c0 < n; c0 += chunk) {
+                size_t cols = n - c0 < chunk ? n - c0 : chunk;
+                /* C = -2 Q B^T on this tile */
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)d2, -2.0,
+                            query->psi + b0 * d2, (int)d2, base->psi + c0 * d2, (int)d2, 0.0, C, (int)cols);
+                for (size_t i = 0; i < rows; i++) {
+                    const double *c = C + i * cols, *nr = norm + c0;
+                    if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
+                        for (size_t j = 0; j < cols; j++)
+                            topk_push(&tk[i], nr[j] > 0.0 ? 0.5 * c[j] / nr[j] : 0.0, c0 + j);
+                    else /* ||x||^2 - 2 <x*, x> */
+                        for (size_t j = 0; j < cols; j++)
+                            topk_push(&tk[i], c[j] + nr[j], c0 + j);
+                }
             }
+            for (size_t i = 0; i < rows; i++)
+                topk_finish(&tk[i], idx + (b0 + i) * k);
         }
         free(C);
-        free(heap);
+        free(heaps);
+        free(tk);
     }
     free(norm);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
@@ -132,6 +179,7 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
         double *key = malloc(n * sizeof *key);
         ttt_neighbour *heap = malloc(k * sizeof *heap);
         int ok = dense && key && heap && norm;
+        topk tk = {heap, 0, k, 0.0};
         if (!ok)
             failed = 1;
 #pragma omp for schedule(static)
@@ -148,12 +196,13 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                 double dot = 0.0;
                 for (size_t a = 0; a < q; a++)
                     dot += bv[a] * dense[bi[a]];
-                key[j] = metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot / norm[j] : 0.0)
-                                                     : norm[j] - 2.0 * dot;
+                topk_push(&tk, metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot / norm[j] : 0.0)
+                                                           : norm[j] - 2.0 * dot,
+                          j);
             }
             for (size_t a = 0; a < q; a++)
                 dense[qi[a]] = 0.0;
-            ttt_neighbours_select(key, n, k, heap, idx + i * k);
+            topk_finish(&tk, idx + i * k);
         }
         free(dense);
         free(key);
