@@ -26,6 +26,10 @@ CBLAS_LIBS   ?= -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
 CBLAS_NAME   ?= $(if $(findstring openblas,$(CBLAS_LIBS)),openblas,$(CBLAS_LIBS))
 
 GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+# The revision is compiled into the objects that print it; this stamp changes
+# only when the revision does, so they are rebuilt then and only then.
+REV_STAMP := $(BUILD)/git-rev
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP))
 
 # Debian packages the project needs; 'make deps' installs the missing ones.
 DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev check pkg-config gnuplot-nox
@@ -66,6 +70,8 @@ $(BUILD)/%.o: %.c $(HDRS) Makefile
 $(BUILD)/tests/%.o: tests/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/sim/ttt_io.o $(BUILD)/sim/main.o: $(REV_STAMP)
 
 $(BUILD)/libttt.a: $(LIB_OBJ)
 	ar rcs $@ $^

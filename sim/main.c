@@ -112,9 +112,17 @@ static const char *kind_name(int kind)
     return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : "none";
 }
 
+/* How many standard errors the measured MSE sits from the prediction: |z| <= 1.96
+ * is the 95% band of the test-set sampling error (the SE does not include the
+ * draw of the training set, which the finite-n prediction averages over). */
+static double zscore(const ttt_summary *s)
+{
+    return s->se > 0.0 ? (s->mse - s->predicted) / s->se : GSL_NAN;
+}
+
 static void write_summary(FILE *fp, const ttt_report *r)
 {
-    fprintf(fp, "estimator\tmse\tse\trel\trel_se\tpredicted\tpredicted_rel\tpredicted_kind\n");
+    fprintf(fp, "estimator\tmse\tse\trel\trel_se\tpredicted\tpredicted_rel\tz\tpredicted_kind\n");
     for (int e = 0; e < TTT_EST_COUNT; e++) {
         const ttt_summary *s = &r->est[e];
         if (!r->res->enabled[e])
@@ -127,6 +135,7 @@ static void write_summary(FILE *fp, const ttt_report *r)
         put(fp, s->rel_se, "\t");
         put(fp, has ? s->predicted : GSL_NAN, "\t");
         put(fp, has ? s->predicted / r->an.f_var : GSL_NAN, "\t");
+        put(fp, has ? zscore(s) : GSL_NAN, "\t");
         fprintf(fp, "%s\n", kind_name(s->kind));
     }
 }
@@ -200,20 +209,22 @@ static void print_table(const ttt_report *r)
            "magnitudes=%s seed=%lu\n\n",
            p->d1, p->d2, p->s, p->topics, p->pool, p->background, p->n, p->m, p->k, p->sigma,
            ttt_params_enum_name("magnitudes", p->magnitudes), p->seed);
-    printf("%-11s %11s %10s %10s %11s  %s\n", "estimator", "MSE", "SE", "rel.err", "predicted", "prediction");
+    printf("%-11s %11s %10s %10s %11s %6s  %s\n", "estimator", "MSE", "SE", "rel.err", "predicted", "z",
+           "prediction");
     for (int e = 0; e < TTT_EST_COUNT; e++) {
         const ttt_summary *s = &r->est[e];
         if (!r->res->enabled[e])
             continue;
         printf("%-11s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
         if (s->kind != TTT_PRED_NONE)
-            printf("%11.4e  %s (%s)\n", s->predicted, kind_name(s->kind), s->basis);
+            printf("%11.4e %+6.2f  %s (%s)\n", s->predicted, zscore(s), kind_name(s->kind), s->basis);
         else
-            printf("%11s  -\n", "-");
+            printf("%11s %6s  -\n", "-", "-");
     }
     double g = r->est[TTT_EST_GLOBAL].mse, t = r->est[TTT_EST_TTT_GLOBAL].mse;
     if (t > 0.0)
-        printf("\nglobal / ttt_global MSE ratio: %.1f\n", g / t);
+        printf("\nglobal / ttt_global MSE ratio: %.3g\n", g / t);
+    printf("z = (MSE - predicted) / SE; |z| <= 1.96 is the 95%% band of the test-set sampling error\n");
     quantity q[16];
     size_t n = analytic_rows(r, q);
     printf("\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
