@@ -24,33 +24,50 @@ static int in_parallel(void)
 #endif
 }
 
+/* One block of rows: out = X^T r (cols) when r is given, else the upper
+ * triangle of X^T X (cols x cols). */
+static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
+{
+    if (r)
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0, X, (int)ldx, r, 1, 0.0, out, 1);
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, out,
+                    (int)cols);
+}
+
 /* Determinism: a BLAS that splits a long reduction (the n rows of a Gram
  * matrix, say) among its threads sums in an order that depends on their
  * number.  So reductions over rows are cut here into fixed blocks, each block
  * reduced by one thread with a single-threaded BLAS call, and the block
  * results added in block order.  Whatever the thread count, same bits. */
-int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
+static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
 {
     if (rows <= BLOCK_ROWS && in_parallel()) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, G,
-                    (int)cols);
-    } else {
-        const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, gg = cols * cols;
-        double *part = malloc(nb * gg * sizeof *part);
-        if (!part)
-            GSL_ERROR("no memory for a Gram matrix", GSL_ENOMEM);
-#pragma omp parallel for schedule(static)
-        for (size_t b = 0; b < nb; b++) {
-            size_t r0 = b * BLOCK_ROWS, len = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)len, 1.0, X + r0 * ldx, (int)ldx,
-                        0.0, part + b * gg, (int)cols);
-        }
-        memcpy(G, part, gg * sizeof *G);
-        for (size_t b = 1; b < nb; b++)
-            for (size_t i = 0; i < gg; i++)
-                G[i] += part[b * gg + i];
-        free(part);
+        reduce_block(X, rows, cols, ldx, r, out);
+        return GSL_SUCCESS;
     }
+    const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, len = r ? cols : cols * cols;
+    double *part = malloc(nb * len * sizeof *part);
+    if (!part)
+        GSL_ERROR("no memory for a blocked reduction", GSL_ENOMEM);
+#pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0 = b * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
+        reduce_block(X + r0 * ldx, nr, cols, ldx, r ? r + r0 : NULL, part + b * len);
+    }
+    memcpy(out, part, len * sizeof *out);
+    for (size_t b = 1; b < nb; b++)
+        for (size_t i = 0; i < len; i++)
+            out[i] += part[b * len + i];
+    free(part);
+    return GSL_SUCCESS;
+}
+
+int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
+{
+    int status = reduce_rows(X, rows, cols, ldx, NULL, G);
+    if (status)
+        return status;
     for (size_t i = 0; i < cols; i++)
         for (size_t j = 0; j < i; j++)
             G[i * cols + j] = G[j * cols + i];
@@ -59,26 +76,7 @@ int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *
 
 int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
 {
-    if (rows <= BLOCK_ROWS && in_parallel()) {
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0, X, (int)ldx, r, 1, 0.0, out, 1);
-        return GSL_SUCCESS;
-    }
-    const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    double *part = malloc(nb * cols * sizeof *part);
-    if (!part)
-        GSL_ERROR("no memory for X^T r", GSL_ENOMEM);
-#pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0 = b * BLOCK_ROWS, len = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)len, (int)cols, 1.0, X + r0 * ldx, (int)ldx, r + r0, 1, 0.0,
-                    part + b * cols, 1);
-    }
-    memcpy(out, part, cols * sizeof *out);
-    for (size_t b = 1; b < nb; b++)
-        for (size_t j = 0; j < cols; j++)
-            out[j] += part[b * cols + j];
-    free(part);
-    return GSL_SUCCESS;
+    return reduce_rows(X, rows, cols, ldx, r, out);
 }
 
 struct ttt_lsq_workspace {

@@ -94,7 +94,7 @@ END_TEST
 START_TEST(test_isotropic_error_is_one_minus_d2_over_d1)
 {
     const size_t R = 40;
-    double sum = 0, sum2 = 0;
+    sample rel = {0};
     for (size_t rep = 0; rep < R; rep++) {
         char seed[32];
         snprintf(seed, sizeof seed, "seed=%zu", 1000 + rep);
@@ -104,12 +104,10 @@ START_TEST(test_isotropic_error_is_one_minus_d2_over_d1)
         ttt_instance *in = ttt_instance_alloc(&p);
         ttt_analytic an;
         ck_assert_int_eq(ttt_analytic_global(in, &an), GSL_SUCCESS);
-        double rel = an.e_glob / an.f_var;
-        sum += rel;
-        sum2 += rel * rel;
+        sample_add(&rel, an.e_glob / an.f_var);
         ttt_instance_free(in);
     }
-    double mean = sum / R, se = sqrt((sum2 / R - mean * mean) / (R - 1));
+    double se, mean = sample_mean(&rel, &se);
     double expect = ttt_analytic_iso(256, 32);
     ck_assert_double_eq(expect, 0.875);
     ck_assert_msg(fabs(mean - expect) < 4 * se, "mean relative error %g +- %g, 1 - d2/d1 = %g", mean, se, expect);
@@ -126,7 +124,7 @@ END_TEST
 START_TEST(test_oracle_formula_holds_for_independent_design)
 {
     const size_t R = 10, S = 16, k = 400;
-    double sum = 0, sum2 = 0;
+    sample ratio = {0};
     for (size_t rep = 0; rep < R; rep++) {
         char seed[32];
         snprintf(seed, sizeof seed, "seed=%zu", 2000 + rep);
@@ -136,12 +134,10 @@ START_TEST(test_oracle_formula_holds_for_independent_design)
         ttt_report *r = NULL;
         ck_assert_int_eq(ttt_run(&p, &r), GSL_SUCCESS);
         ck_assert_double_eq(r->support_mean, (double)S);
-        double ratio = r->oracle_exact / ttt_analytic_oracle(p.sigma, (double)S, k);
-        sum += ratio;
-        sum2 += ratio * ratio;
+        sample_add(&ratio, r->oracle_exact / ttt_analytic_oracle(p.sigma, (double)S, k));
         ttt_report_free(r);
     }
-    double mean = sum / R, se = sqrt((sum2 / R - mean * mean) / (R - 1));
+    double se, mean = sample_mean(&ratio, &se);
     ck_assert_msg(fabs(mean - 1.0) < 4 * se + (double)S / (double)k, "exact / formula = %g +- %g", mean, se);
 }
 END_TEST

@@ -110,7 +110,7 @@ END_TEST
 START_TEST(test_oracle_error_matches_exact_conditional_variance)
 {
     const size_t R = 24;
-    double sum = 0.0, sum2 = 0.0;
+    sample ratio = {0};
     for (size_t rep = 0; rep < R; rep++) {
         char seed[32];
         snprintf(seed, sizeof seed, "seed=%zu", 100 + rep);
@@ -127,11 +127,10 @@ START_TEST(test_oracle_error_matches_exact_conditional_variance)
             used++;
         }
         ck_assert_uint_gt(used, 30);
-        sum += z / (double)used;
-        sum2 += (z / (double)used) * (z / (double)used);
+        sample_add(&ratio, z / (double)used);
         ttt_report_free(r);
     }
-    double mean = sum / (double)R, se = sqrt((sum2 / (double)R - mean * mean) / (double)(R - 1));
+    double se, mean = sample_mean(&ratio, &se);
     ck_assert_msg(fabs(mean - 1.0) < 4.0 * se, "mean err^2/var = %g +- %g", mean, se);
 }
 END_TEST

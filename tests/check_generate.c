@@ -135,7 +135,8 @@ static void check_support(const char *const *w, size_t k, size_t R)
     ttt_rng_stream(r, 99, TTT_STREAM_TOOLS, 0);
     unsigned char *marks = calloc(p.d1, 1), *seen = calloc(p.d1, 1);
     int32_t *idx = malloc(in->q * sizeof *idx);
-    double *val = malloc(in->q * sizeof *val), sum = 0.0, sum2 = 0.0;
+    double *val = malloc(in->q * sizeof *val);
+    sample support = {0};
     for (size_t rep = 0; rep < R; rep++) {
         long t = (long)(rep % p.topics);
         memset(seen, 0, p.d1);
@@ -148,10 +149,9 @@ static void check_support(const char *const *w, size_t k, size_t R)
                     count++;
                 }
         }
-        sum += (double)count;
-        sum2 += (double)count * (double)count;
+        sample_add(&support, (double)count);
     }
-    double mean = sum / (double)R, se = sqrt((sum2 / (double)R - mean * mean) / (double)(R - 1));
+    double se, mean = sample_mean(&support, &se);
     double expect = ttt_analytic_support(p.d1, p.s, p.pool, p.background, k);
     ck_assert_msg(fabs(mean - expect) < 4.0 * se + 1e-12, "E|S| measured %g +- %g, formula %g", mean, se, expect);
     free(marks);

@@ -38,7 +38,7 @@ END_TEST
 
 static int exists(const char *dir, const char *name)
 {
-    char path[512];
+    char path[1024];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return stat(path, &st) == 0;

@@ -1,6 +1,7 @@
 /* The test runner: every module's suite in one SRunner. */
 #define _POSIX_C_SOURCE 200809L
 #include <gsl/gsl_errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,20 @@ char *make_temp_dir(void)
     ck_assert_ptr_nonnull(t);
     ck_assert_ptr_nonnull(mkdtemp(t));
     return t;
+}
+
+void sample_add(sample *a, double x)
+{
+    a->sum += x;
+    a->sum2 += x * x;
+    a->n++;
+}
+
+double sample_mean(const sample *a, double *se)
+{
+    double n = (double)a->n, mean = a->sum / n;
+    *se = sqrt(fmax(a->sum2 / n - mean * mean, 0.0) / (n - 1.0));
+    return mean;
 }
 
 int full_tier(void)

@@ -26,6 +26,17 @@ int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_l
 /* A fresh empty directory under /tmp; the caller frees the string. */
 char *make_temp_dir(void);
 
+/* Running mean and standard error of the mean of replicate values: the
+ * statistical tests compare a mean over independent replicates with a
+ * prediction, in units of this standard error. */
+typedef struct {
+    double sum, sum2;
+    size_t n;
+} sample;
+void sample_add(sample *a, double x);
+/* The mean; *se = its standard error (needs n >= 2). */
+double sample_mean(const sample *a, double *se);
+
 /* 1 when the environment asks for the long statistical tier (TTT_FULL). */
 int full_tier(void);
 
