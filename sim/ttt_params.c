@@ -44,8 +44,8 @@ static const key keys[] = {
      "b: extra concepts per point, drawn uniformly from all d1"},
     {"n", K_SIZE, OFF(n), "50000", 1, 1e8, NULL, "1 <= n <= 100000000",
      "training points"},
-    {"m", K_SIZE, OFF(m), "500", 1, 1e7, NULL, "1 <= m <= 10000000",
-     "test points"},
+    {"m", K_SIZE, OFF(m), "500", 2, 1e7, NULL, "2 <= m <= 10000000",
+     "test points (at least 2: every MSE comes with a standard error)"},
     {"k", K_SIZE, OFF(k), "50", 1, 1e8, NULL, "1 <= k <= n",
      "neighbourhood size of the local (TTT) estimators"},
     {"sigma", K_DOUBLE, OFF(sigma), "0.1", 0, 1e6, NULL, "0 <= sigma <= 1e6",
@@ -263,7 +263,8 @@ const char *ttt_params_check(ttt_params *p, char *msg)
         return msg;
     }
     /* Memory guards: the largest arrays are n x d2 features, n x (s+b) codes,
-     * d1 x d2 for A and topics x pool for the pools. */
+     * d1 x d2 for A, d2 x d2 for the global fit and the analytic covariance,
+     * and topics x pool for the pools. */
     const double cells = 1e9;
     size_t q = p->s + p->background;
     if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
@@ -276,6 +277,11 @@ const char *ttt_params_check(ttt_params *p, char *msg)
     if ((double)p->d1 * (double)p->d2 > cells) {
         snprintf(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
                  (double)p->d1 * (double)p->d2);
+        return msg;
+    }
+    if ((double)p->d2 * (double)p->d2 > cells) {
+        snprintf(msg, TTT_PARAMS_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
+                 p->d2, (double)p->d2 * (double)p->d2);
         return msg;
     }
     if ((double)p->topics * (double)p->pool > cells) {

@@ -53,7 +53,7 @@ END_TEST
  * against their sample means over n generated points; 4 standard errors. */
 START_TEST(test_label_moments_match_sample)
 {
-    const char *w[] = {"d1=120", "d2=4", "s=3", "pool=9", "topics=30", "background=2", "n=200000", "m=1", "k=1",
+    const char *w[] = {"d1=120", "d2=4", "s=3", "pool=9", "topics=30", "background=2", "n=200000", "m=2", "k=1",
                        NULL};
     ttt_params p = test_params(w);
     ttt_instance *in = ttt_instance_alloc(&p);
@@ -99,7 +99,7 @@ START_TEST(test_isotropic_error_is_one_minus_d2_over_d1)
         char seed[32];
         snprintf(seed, sizeof seed, "seed=%zu", 1000 + rep);
         const char *w[] = {"d1=256", "d2=32", "s=8", "topics=1", "pool=256", "magnitudes=signed",
-                           "n=1", "m=1", "k=1", seed, NULL};
+                           "n=1", "m=2", "k=1", seed, NULL};
         ttt_params p = test_params(w);
         ttt_instance *in = ttt_instance_alloc(&p);
         ttt_analytic an;

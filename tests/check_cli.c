@@ -110,6 +110,7 @@ static const struct {
     {"run k=100 n=50", "k = 100 is out of range; allowed: 1 <= k <= n (n = 50)"},
     {"run sigma=-1", "sigma = -1 is out of range"},
     {"run dictionary=orthonormal", "dictionary = orthonormal needs d1 <= d2"},
+    {"run d2=40000 n=100", "d2 = 40000 needs d2 x d2 matrices"},
     {"run d1=0", "d1 = 0 is out of range"},
     {"run d2=0", "d2 = 0 is out of range"},
     {"run n=0", "n = 0 is out of range"},
