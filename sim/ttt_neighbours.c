@@ -97,6 +97,22 @@ void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour 
     topk_finish(&t, out);
 }
 
+/* Per base point: the squared norm of its row (n rows of width entries), or
+ * the norm itself for the cosine metric; NULL if out of memory.  A plain
+ * loop, not a BLAS dot product, which might thread and reorder the sum. */
+static double *row_norms(const double *v, size_t n, size_t width, int metric)
+{
+    double *norm = malloc((n ? n : 1) * sizeof *norm);
+    if (norm)
+        for (size_t j = 0; j < n; j++) {
+            double s2 = 0.0;
+            for (size_t l = 0; l < width; l++)
+                s2 += v[j * width + l] * v[j * width + l];
+            norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
+        }
+    return norm;
+}
+
 static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, int metric, size_t *idx)
 {
     const size_t n = base->n, d2 = base->d2;
@@ -104,15 +120,8 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
     block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
     const size_t nblocks = (query->n + block - 1) / block;
     const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS;
-    double *norm = malloc(n * sizeof *norm);
+    double *norm = row_norms(base->psi, n, d2, metric);
     int failed = !norm;
-    if (!failed)
-        for (size_t j = 0; j < n; j++) {
-            double s2 = 0.0; /* a plain loop: a BLAS may thread a long dot product */
-            for (size_t l = 0; l < d2; l++)
-                s2 += base->psi[j * d2 + l] * base->psi[j * d2 + l];
-            norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
-        }
     /* Each thread takes whole blocks of queries and walks the base points in
      * chunks: one GEMM per (block, chunk) tile, small enough to stay in
      * cache, whose rows are fed at once into the rows' running top-k heaps.
@@ -164,21 +173,13 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                         size_t *idx)
 {
     const size_t n = base->n, q = base->q;
-    double *norm = malloc(n * sizeof *norm);
+    double *norm = row_norms(base->phi_val, n, q, metric);
     int failed = !norm;
-    if (!failed)
-        for (size_t j = 0; j < n; j++) {
-            double s2 = 0.0;
-            for (size_t l = 0; l < q; l++)
-                s2 += base->phi_val[j * q + l] * base->phi_val[j * q + l];
-            norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
-        }
 #pragma omp parallel reduction(| : failed)
     {
         double *dense = calloc(d1, sizeof *dense);
-        double *key = malloc(n * sizeof *key);
         ttt_neighbour *heap = malloc(k * sizeof *heap);
-        int ok = dense && key && heap && norm;
+        int ok = dense && heap && norm;
         topk tk = {heap, 0, k, 0.0};
         if (!ok)
             failed = 1;
@@ -205,7 +206,6 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
             topk_finish(&tk, idx + i * k);
         }
         free(dense);
-        free(key);
         free(heap);
     }
     free(norm);
