@@ -164,12 +164,33 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
                         r->oracle_formula, 0};
     q[n++] = (quantity){"oracle_exact", "oracle noise variance", "exact given the neighbourhoods", r->oracle_exact,
                         0};
+    q[n++] = (quantity){"nbhd_mse", "ttt head on its neighbours", "measured MSE vs f (mean, se)", r->nbhd_mse,
+                        r->nbhd_se};
+    q[n++] = (quantity){"nbhd_pred", "sigma^2 rank/k", "exact in-sample LS error when f is linear there",
+                        r->nbhd_pred, 0};
+    q[n++] = (quantity){"far_mse", "ttt heads on all test points", "measured MSE (mean, se)", r->far_mse, r->far_se};
+    q[n++] = (quantity){"agree_oracle", "|ttt - oracle| < sigma", "measured fraction of test points",
+                        r->agree_oracle, 0};
+    if (r->res->enabled[TTT_EST_LASSO]) {
+        q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
+                            r->agree_lasso, 0};
+        q[n++] = (quantity){"lambda", "Lasso penalty", "mean over test points", r->lambda, 0};
+        q[n++] = (quantity){"lasso_support", "concepts the Lasso uses", "measured (mean, se)", r->fit_support[0],
+                            r->fit_support_se[0]};
+        q[n++] = (quantity){"lasso_decoded_support", "concepts, decoded codes", "measured (mean, se)",
+                            r->fit_support[1], r->fit_support_se[1]};
+        q[n++] = (quantity){"omp_support", "concepts OMP uses", "measured (mean, se)", r->fit_support[2],
+                            r->fit_support_se[2]};
+        q[n++] = (quantity){"decoded", "test codes decoded exactly", "measured fraction", r->decoded, 0};
+        q[n++] = (quantity){"lasso_unconverged", "Lasso fits at lasso_sweeps", "count",
+                            (double)r->res->lasso_unconverged, 0};
+    }
     return n;
 }
 
 static void write_analytic(FILE *fp, const ttt_report *r)
 {
-    quantity q[16];
+    quantity q[32];
     size_t n = analytic_rows(r, q);
     fprintf(fp, "quantity\tvalue\tse\tkind\n");
     for (size_t i = 0; i < n; i++) {
@@ -188,7 +209,11 @@ static void write_predictions(FILE *fp, const ttt_report *r)
     for (int e = 0; e < TTT_EST_COUNT; e++)
         if (res->enabled[e])
             fprintf(fp, "\t%s", ttt_estimator_name(e));
-    fprintf(fp, "\tsupport\tcovered\toracle_var\n");
+    fprintf(fp, "\tsupport\tcovered\toracle_var\trank");
+    for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++)
+        if (res->enabled[TTT_EST_SPARSE_FIRST + j])
+            fprintf(fp, "\t%s_support", ttt_estimator_name(TTT_EST_SPARSE_FIRST + j));
+    fprintf(fp, "\n");
     for (size_t i = 0; i < res->m; i++) {
         fprintf(fp, "%zu\t", i);
         put(fp, te->f[i], "\t");
@@ -198,7 +223,12 @@ static void write_predictions(FILE *fp, const ttt_report *r)
             if (res->enabled[e])
                 put(fp, res->pred[(size_t)e * res->m + i], "\t");
         fprintf(fp, "%zu\t%d\t", res->support[i], res->covered[i]);
-        put(fp, res->oracle_var[i], "\n");
+        put(fp, res->oracle_var[i], "\t");
+        fprintf(fp, "%zu", res->rank[i]);
+        for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++)
+            if (res->enabled[TTT_EST_SPARSE_FIRST + j])
+                fprintf(fp, "\t%zu", res->fit_support[(size_t)j * res->m + i]);
+        fprintf(fp, "\n");
     }
 }
 
@@ -209,13 +239,13 @@ static void print_table(const ttt_report *r)
            "magnitudes=%s seed=%lu\n\n",
            p->d1, p->d2, p->s, p->topics, p->pool, p->background, p->n, p->m, p->k, p->sigma,
            ttt_params_enum_name("magnitudes", p->magnitudes), p->seed);
-    printf("%-11s %11s %10s %10s %11s %6s  %s\n", "estimator", "MSE", "SE", "rel.err", "predicted", "z",
+    printf("%-13s %11s %10s %10s %11s %6s  %s\n", "estimator", "MSE", "SE", "rel.err", "predicted", "z",
            "prediction");
     for (int e = 0; e < TTT_EST_COUNT; e++) {
         const ttt_summary *s = &r->est[e];
         if (!r->res->enabled[e])
             continue;
-        printf("%-11s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
+        printf("%-13s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
         if (s->kind != TTT_PRED_NONE)
             printf("%11.4e %+6.2f  %s (%s)\n", s->predicted, zscore(s), kind_name(s->kind), s->basis);
         else
@@ -225,7 +255,7 @@ static void print_table(const ttt_report *r)
     if (t > 0.0)
         printf("\nglobal / ttt_global MSE ratio: %.3g\n", g / t);
     printf("z = (MSE - predicted) / SE; |z| <= 1.96 is the 95%% band of the test-set sampling error\n");
-    quantity q[16];
+    quantity q[32];
     size_t n = analytic_rows(r, q);
     printf("\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
     for (size_t i = 0; i < n; i++) {

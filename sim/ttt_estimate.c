@@ -6,15 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ttt_lsq.h"
+#include <gsl/gsl_math.h>
+#include <math.h>
 
-static const char *const names[TTT_EST_COUNT] = {"global", "ttt", "ttt_global", "ttt_gd", "oracle", "knn"};
+#include "ttt_lsq.h"
+#include "ttt_sparse.h"
+
+static const char *const names[TTT_EST_COUNT] = {"global", "ttt",   "ttt_global",    "ttt_gd",
+                                                 "oracle", "lasso", "lasso_decoded", "omp", "knn"};
 static const char *const about[TTT_EST_COUNT] = {
     "global least squares on all training features",
     "local least squares on the k neighbours, nearest to 0 (from scratch)",
     "local least squares on the k neighbours, nearest to the global head (fine-tuned)",
     "gradient steps from the global head on the k neighbours",
     "local least squares on the neighbours' true codes, restricted to their support S",
+    "Lasso on the neighbours' true codes, lambda = lasso_c sigma sqrt(2 log(d1)/k) max_j ||Phi_j||/sqrt(k)",
+    "Lasso on codes decoded from the features by OMP against A",
+    "orthogonal matching pursuit on the neighbours' true codes",
     "average label of the k neighbours",
 };
 
@@ -40,7 +48,14 @@ ttt_results *ttt_results_alloc(size_t m, size_t d2)
     r->covered = calloc(m, sizeof *r->covered);
     r->oracle_var = calloc(m, sizeof *r->oracle_var);
     r->v_global = calloc(d2, sizeof *r->v_global);
-    if (!r->pred || !r->support || !r->covered || !r->oracle_var || !r->v_global) {
+    r->fit_support = calloc(TTT_EST_SPARSE_COUNT * m, sizeof *r->fit_support);
+    r->nbhd_err = calloc(m, sizeof *r->nbhd_err);
+    r->rank = calloc(m, sizeof *r->rank);
+    r->far_err = calloc(m, sizeof *r->far_err);
+    r->decoded_exact = calloc(m, sizeof *r->decoded_exact);
+    r->lambda = calloc(m, sizeof *r->lambda);
+    if (!r->pred || !r->support || !r->covered || !r->oracle_var || !r->v_global || !r->fit_support ||
+        !r->nbhd_err || !r->rank || !r->far_err || !r->decoded_exact || !r->lambda) {
         ttt_results_free(r);
         return NULL;
     }
@@ -56,19 +71,36 @@ void ttt_results_free(ttt_results *r)
     free(r->covered);
     free(r->oracle_var);
     free(r->v_global);
+    free(r->fit_support);
+    free(r->nbhd_err);
+    free(r->rank);
+    free(r->far_err);
+    free(r->decoded_exact);
+    free(r->lambda);
     free(r);
 }
+
+/* Codes decoded from the features (lasso_decoded): q slots per point, as the
+ * true codes, unused slots idx = -1.  Only the rows some test point uses are filled. */
+typedef struct {
+    int32_t *train_idx, *test_idx;
+    double *train_val, *test_val;
+} decoded_codes;
 
 /* Per-thread buffers for the local fits, allocated once. */
 typedef struct {
     ttt_lsq_workspace *lsq; /* k x max(d2, k q) */
+    ttt_sparse_workspace *sp; /* k x k q */
     double *X;              /* k x d2 neighbour features */
     double *yN;             /* k neighbour labels */
     double *r;              /* k residuals */
     double *v;              /* d2 head */
     double *delta;          /* max(d2, k q) */
     double *Phi;            /* k x |S| neighbour codes on S */
+    double *Pc;             /* k x |S| the columns the Lasso keeps, for the refit */
     double *xs;             /* |S| test code on S */
+    double *ws;             /* |S| sparse coefficients */
+    double *far;            /* m predictions of one head on the test set */
     int32_t *col;           /* d1: column of concept j in S, or -1 */
     int32_t *S;             /* k q: the support */
 } local_ws;
@@ -76,85 +108,187 @@ typedef struct {
 static void local_free(local_ws *w)
 {
     ttt_lsq_free(w->lsq);
+    ttt_sparse_free(w->sp);
     free(w->X);
     free(w->yN);
     free(w->r);
     free(w->v);
     free(w->delta);
     free(w->Phi);
+    free(w->Pc);
     free(w->xs);
+    free(w->ws);
+    free(w->far);
     free(w->col);
     free(w->S);
 }
 
-static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q)
+static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, size_t m)
 {
     size_t smax = k * q < d1 ? k * q : d1;
     size_t cmax = d2 > smax ? d2 : smax;
     memset(w, 0, sizeof *w);
     w->lsq = ttt_lsq_alloc(k, cmax);
+    w->sp = ttt_sparse_alloc(k, smax);
     w->X = malloc(k * d2 * sizeof *w->X);
     w->yN = malloc(k * sizeof *w->yN);
     w->r = malloc(k * sizeof *w->r);
     w->v = malloc(d2 * sizeof *w->v);
     w->delta = malloc(cmax * sizeof *w->delta);
     w->Phi = malloc(k * smax * sizeof *w->Phi);
+    w->Pc = malloc(k * smax * sizeof *w->Pc);
     w->xs = malloc(smax * sizeof *w->xs);
+    w->ws = malloc(smax * sizeof *w->ws);
+    w->far = malloc(m * sizeof *w->far);
     w->col = malloc(d1 * sizeof *w->col);
     w->S = malloc(smax * sizeof *w->S);
-    if (!w->lsq || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->xs || !w->col || !w->S)
+    if (!w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
+        !w->ws || !w->far || !w->col || !w->S)
         return -1;
     for (size_t j = 0; j < d1; j++)
         w->col[j] = -1;
     return 0;
 }
 
-/* The oracle: least squares of the neighbours' labels on their codes
- * restricted to S, evaluated at the test code.  Also sets |S|, whether S
- * covers the test point, and the exact conditional noise variance. */
-static int oracle_fit(const ttt_instance *in, const size_t *nb, size_t i, local_ws *w, ttt_results *res)
+/* Builds S, the union of the concepts active in the k codes rows nb[0..k-1]
+ * of (idx, val) (q slots each, idx < 0 unused), and Phi = those codes as a
+ * dense k x |S| matrix.  Returns |S|; w->col maps concepts to columns until
+ * release() clears it. */
+static size_t gather(const int32_t *idx, const double *val, size_t q, const size_t *nb, size_t k, local_ws *w)
 {
-    const ttt_params *p = &in->p;
-    const size_t k = p->k, q = in->q;
-    const ttt_data *tr = &in->train, *te = &in->test;
     size_t ns = 0;
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < q; b++) {
-            int32_t c = tr->phi_idx[nb[a] * q + b];
-            if (w->col[c] < 0) {
+            int32_t c = idx[nb[a] * q + b];
+            if (c >= 0 && w->col[c] < 0) {
                 w->col[c] = (int32_t)ns;
                 w->S[ns++] = c;
             }
         }
     memset(w->Phi, 0, k * ns * sizeof *w->Phi);
     for (size_t a = 0; a < k; a++)
-        for (size_t b = 0; b < q; b++)
-            w->Phi[a * ns + (size_t)w->col[tr->phi_idx[nb[a] * q + b]]] = tr->phi_val[nb[a] * q + b];
-    memset(w->xs, 0, ns * sizeof *w->xs);
+        for (size_t b = 0; b < q; b++) {
+            int32_t c = idx[nb[a] * q + b];
+            if (c >= 0)
+                w->Phi[a * ns + (size_t)w->col[c]] = val[nb[a] * q + b];
+        }
+    return ns;
+}
+
+/* The test code (q slots at idx, val) restricted to S, into w->xs; returns 1
+ * if all its concepts lie in S. */
+static int restrict_code(const int32_t *idx, const double *val, size_t q, size_t ns, local_ws *w)
+{
     int covered = 1;
+    memset(w->xs, 0, ns * sizeof *w->xs);
     for (size_t b = 0; b < q; b++) {
-        int32_t c = te->phi_idx[i * q + b];
-        if (w->col[c] >= 0)
-            w->xs[w->col[c]] = te->phi_val[i * q + b];
+        if (idx[b] < 0)
+            continue;
+        if (w->col[idx[b]] >= 0)
+            w->xs[w->col[idx[b]]] = val[b];
         else
             covered = 0;
     }
+    return covered;
+}
+
+static void release(local_ws *w, size_t ns)
+{
+    for (size_t a = 0; a < ns; a++)
+        w->col[w->S[a]] = -1;
+}
+
+/* Lasso on (Phi, yN) over |S| = ns columns, optionally refitted by least
+ * squares on its support; returns the prediction at xs and sets *support and
+ * *lambda.  The penalty is the universal one for this design's column scale:
+ * the noise part of the gradient, Phi_j^T eps sigma / k, stays below
+ * sigma sqrt(2 log d1 / k) nu with nu = max_j ||Phi_j|| / sqrt(k) with high
+ * probability, so lambda = lasso_c sigma sqrt(2 log(d1)/k) nu.  For columns
+ * normalised to ||Phi_j||^2 = k (the textbook setting) nu = 1. */
+static double lasso_predict(const ttt_params *p, size_t ns, local_ws *w, size_t *support, double *lambda,
+                            int *unconverged, int *failed)
+{
+    const size_t k = p->k;
+    double nu2 = 0.0;
+    for (size_t j = 0; j < ns; j++) {
+        double c = cblas_ddot((int)k, w->Phi + j, (int)ns, w->Phi + j, (int)ns);
+        nu2 = c > nu2 ? c : nu2;
+    }
+    *lambda = p->lasso_c * p->sigma * sqrt(2.0 * log((double)p->d1) * nu2) / (double)k;
+    memset(w->ws, 0, ns * sizeof *w->ws);
+    int status = ttt_sparse_lasso(w->sp, w->Phi, k, ns, ns, w->yN, *lambda, p->lasso_tol, p->lasso_sweeps, w->ws,
+                                  NULL);
+    *unconverged += status == GSL_EMAXITER;
+    *failed |= status != GSL_SUCCESS && status != GSL_EMAXITER;
+    size_t nnz = 0;
+    for (size_t j = 0; j < ns; j++)
+        nnz += w->ws[j] != 0.0;
+    *support = nnz;
+    if (p->lasso_refit != TTT_ON || nnz == 0)
+        return cblas_ddot((int)ns, w->xs, 1, w->ws, 1);
+    /* Least squares on the chosen columns (minimum norm if they are dependent). */
+    size_t c = 0;
+    for (size_t j = 0; j < ns; j++) {
+        if (w->ws[j] == 0.0)
+            continue;
+        for (size_t a = 0; a < k; a++)
+            w->Pc[a * nnz + c] = w->Phi[a * ns + j];
+        w->ws[c++] = w->xs[j];
+    }
+    status = ttt_lsq_factor(w->lsq, w->Pc, k, nnz, nnz, 0.0, p->rcond);
+    if (!status)
+        status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
+    *failed |= status != GSL_SUCCESS;
+    return cblas_ddot((int)nnz, w->ws, 1, w->delta, 1);
+}
+
+/* The concept-space estimators at test point i: the oracle, the Lasso and OMP
+ * on the true codes, then the Lasso on decoded codes.  Also sets |S|, whether
+ * S covers the test point, and the oracle's exact conditional noise variance. */
+static int concept_fits(const ttt_instance *in, const decoded_codes *dc, const size_t *nb, size_t i, local_ws *w,
+                        ttt_results *res)
+{
+    const ttt_params *p = &in->p;
+    const size_t k = p->k, q = in->q, m = res->m;
+    const ttt_data *tr = &in->train, *te = &in->test;
+    size_t ns = gather(tr->phi_idx, tr->phi_val, q, nb, k, w);
+    res->support[i] = ns;
+    res->covered[i] = restrict_code(te->phi_idx + i * q, te->phi_val + i * q, q, ns, w);
     int status = ttt_lsq_factor(w->lsq, w->Phi, k, ns, ns, p->ridge, p->rcond);
     if (!status)
         status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
     if (!status) {
-        res->pred[TTT_EST_ORACLE * res->m + i] = cblas_ddot((int)ns, w->xs, 1, w->delta, 1);
+        res->pred[TTT_EST_ORACLE * m + i] = cblas_ddot((int)ns, w->xs, 1, w->delta, 1);
         res->oracle_var[i] = p->sigma * p->sigma * ttt_lsq_leverage(w->lsq, w->xs);
     }
-    res->support[i] = ns;
-    res->covered[i] = covered;
-    for (size_t a = 0; a < ns; a++)
-        w->col[w->S[a]] = -1;
-    return status;
+    if (status || p->sparse != TTT_ON) {
+        release(w, ns);
+        return status;
+    }
+    int unconverged = 0, failed = 0;
+    size_t *fs = res->fit_support;
+    res->pred[TTT_EST_LASSO * m + i] = lasso_predict(p, ns, w, &fs[i], &res->lambda[i], &unconverged, &failed);
+    double threshold = p->lasso_c * p->sigma * sqrt(2.0 * log((double)p->d1));
+    size_t t = ttt_sparse_omp(w->sp, w->Phi, k, ns, ns, w->yN, threshold, ns, p->rcond, w->ws);
+    failed |= t == (size_t)-1;
+    fs[m + m + i] = t;
+    res->pred[TTT_EST_OMP * m + i] = cblas_ddot((int)ns, w->xs, 1, w->ws, 1);
+    release(w, ns);
+
+    ns = gather(dc->train_idx, dc->train_val, q, nb, k, w);
+    restrict_code(dc->test_idx + i * q, dc->test_val + i * q, q, ns, w);
+    double lambda_decoded;
+    res->pred[TTT_EST_LASSO_DECODED * m + i] =
+        lasso_predict(p, ns, w, &fs[m + i], &lambda_decoded, &unconverged, &failed);
+    release(w, ns);
+#pragma omp atomic
+    res->lasso_unconverged += (size_t)unconverged;
+    return failed ? GSL_EFAILED : GSL_SUCCESS;
 }
 
 /* The feature-space local estimators at test point i. */
-static int local_fit(const ttt_instance *in, const size_t *nb, size_t i, local_ws *w, ttt_results *res)
+static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size_t *nb, size_t i, local_ws *w,
+                     ttt_results *res)
 {
     const ttt_params *p = &in->p;
     const size_t k = p->k, d2 = p->d2, m = res->m;
@@ -171,10 +305,25 @@ static int local_fit(const ttt_instance *in, const size_t *nb, size_t i, local_w
     int status = ttt_lsq_factor(w->lsq, w->X, k, d2, d2, p->ridge, p->rcond);
     if (status)
         return status;
+    res->rank[i] = ttt_lsq_rank(w->lsq);
     /* From scratch: v = X^+ y. */
     if ((status = ttt_lsq_solve(w->lsq, w->yN, w->delta)))
         return status;
     res->pred[TTT_EST_TTT * m + i] = cblas_ddot(dd, xstar, 1, w->delta, 1);
+    /* Locality: this head on its own neighbourhood, and on the whole test set. */
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, 1.0, w->X, dd, w->delta, 1, 0.0, w->r, 1);
+    double near = 0.0;
+    for (size_t a = 0; a < k; a++)
+        near += (w->r[a] - in->train.f[nb[a]]) * (w->r[a] - in->train.f[nb[a]]);
+    res->nbhd_err[i] = near / (double)k;
+    res->far_err[i] = GSL_NAN;
+    if (i < TTT_LOCALITY_HEADS) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, dd, 1.0, in->test.psi, dd, w->delta, 1, 0.0, w->far, 1);
+        double far = 0.0;
+        for (size_t j = 0; j < m; j++)
+            far += (w->far[j] - in->test.f[j]) * (w->far[j] - in->test.f[j]);
+        res->far_err[i] = far / (double)m;
+    }
     /* Fine-tuned: v = v_g + X^+ (y - X v_g). */
     memcpy(w->r, w->yN, k * sizeof *w->r);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, -1.0, w->X, dd, res->v_global, 1, 1.0, w->r, 1);
@@ -192,7 +341,7 @@ static int local_fit(const ttt_instance *in, const size_t *nb, size_t i, local_w
         }
         res->pred[TTT_EST_TTT_GD * m + i] = cblas_ddot(dd, xstar, 1, w->v, 1);
     }
-    return oracle_fit(in, nb, i, w, res);
+    return concept_fits(in, dc, nb, i, w, res);
 }
 
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
@@ -222,26 +371,86 @@ int ttt_estimate_run(const ttt_instance *in, const size_t *nbr, ttt_results *res
     return status ? status : ttt_estimate_local(in, nbr, res);
 }
 
+/* Decodes the test points and every training point some test point has as
+ * a neighbour (the others are never used). */
+static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes *dc)
+{
+    const ttt_params *p = &in->p;
+    const size_t n = in->train.n, m = in->test.n, q = in->q;
+    dc->train_idx = malloc(n * q * sizeof *dc->train_idx);
+    dc->train_val = malloc(n * q * sizeof *dc->train_val);
+    dc->test_idx = malloc(m * q * sizeof *dc->test_idx);
+    dc->test_val = malloc(m * q * sizeof *dc->test_val);
+    size_t *rows = malloc((n > m ? n : m) * sizeof *rows);
+    unsigned char *used = calloc(n, 1);
+    ttt_decoder *dec = ttt_decoder_alloc(in->A, p->d1, p->d2);
+    int status = GSL_ENOMEM;
+    if (dc->train_idx && dc->train_val && dc->test_idx && dc->test_val && rows && used && dec) {
+        size_t count = 0;
+        for (size_t a = 0; a < m * p->k; a++)
+            used[nbr[a]] = 1;
+        for (size_t a = 0; a < n; a++)
+            if (used[a])
+                rows[count++] = a;
+        status = ttt_decoder_run(dec, in->train.psi, rows, count, q, p->decode_tol, dc->train_idx, dc->train_val);
+        for (size_t a = 0; a < m; a++)
+            rows[a] = a;
+        if (!status)
+            status = ttt_decoder_run(dec, in->test.psi, rows, m, q, p->decode_tol, dc->test_idx, dc->test_val);
+    }
+    ttt_decoder_free(dec);
+    free(rows);
+    free(used);
+    return status;
+}
+
+static void decoded_free(decoded_codes *dc)
+{
+    free(dc->train_idx);
+    free(dc->train_val);
+    free(dc->test_idx);
+    free(dc->test_val);
+}
+
 int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res)
 {
     const ttt_params *p = &in->p;
+    const size_t q = in->q;
+    const int sparse = p->sparse == TTT_ON;
     for (int e = 0; e < TTT_EST_COUNT; e++)
-        res->enabled[e] = e != TTT_EST_TTT_GD || p->gd_steps > 0;
+        res->enabled[e] = (e != TTT_EST_TTT_GD || p->gd_steps > 0) &&
+                          (sparse || e < TTT_EST_SPARSE_FIRST || e >= TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT);
+    res->lasso_unconverged = 0;
+    decoded_codes dc = {0};
+    if (sparse) {
+        int status = decode_codes(in, nbr, &dc);
+        if (status) {
+            decoded_free(&dc);
+            GSL_ERROR("no memory for decoding the codes", status);
+        }
+        for (size_t i = 0; i < res->m; i++) {
+            int same = 1;
+            for (size_t b = 0; b < q; b++)
+                same &= dc.test_idx[i * q + b] == in->test.phi_idx[i * q + b];
+            res->decoded_exact[i] = same;
+        }
+    }
     int nomem = 0, failed = 0;
 #pragma omp parallel reduction(| : nomem, failed)
     {
         local_ws w;
-        int ok = local_alloc(&w, p->k, p->d1, p->d2, in->q) == 0;
+        int ok = local_alloc(&w, p->k, p->d1, p->d2, q, res->m) == 0;
         nomem = !ok;
 #pragma omp for schedule(dynamic, 8)
         for (size_t i = 0; i < res->m; i++)
-            if (ok && local_fit(in, nbr + i * p->k, i, &w, res) != GSL_SUCCESS)
+            if (ok && local_fit(in, &dc, nbr + i * p->k, i, &w, res) != GSL_SUCCESS)
                 failed = 1;
         local_free(&w);
     }
+    decoded_free(&dc);
     if (nomem)
         GSL_ERROR("no memory for the local fits", GSL_ENOMEM);
     if (failed)
-        GSL_ERROR("a local eigensolve did not converge", GSL_EFAILED);
+        GSL_ERROR("a local solve did not converge", GSL_EFAILED);
     return GSL_SUCCESS;
 }

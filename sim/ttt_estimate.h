@@ -6,6 +6,10 @@
  *   ttt_gd      gd_steps gradient steps from v_g on the neighbours (off if 0)
  *   oracle      local least squares on the neighbours' true concept codes,
  *               restricted to their support S (the union of active concepts)
+ *   lasso       Lasso on the neighbours' true codes restricted to S (the
+ *               estimator of the theorem), predicting <phi*, w>
+ *   lasso_decoded  the same on codes decoded from the features by OMP against A
+ *   omp         orthogonal matching pursuit on the true codes (an l0 method)
  *   knn         average of the neighbours' labels
  *
  * The same names are used in the CLI, the TSV columns and the figures. */
@@ -22,9 +26,20 @@ typedef enum {
     TTT_EST_TTT_GLOBAL,
     TTT_EST_TTT_GD,
     TTT_EST_ORACLE,
+    TTT_EST_LASSO,
+    TTT_EST_LASSO_DECODED,
+    TTT_EST_OMP,
     TTT_EST_KNN,
     TTT_EST_COUNT
 } ttt_estimator;
+
+/* The sparse estimators, in enum order, and how many there are. */
+#define TTT_EST_SPARSE_FIRST TTT_EST_LASSO
+#define TTT_EST_SPARSE_COUNT 3
+
+/* Test points whose from-scratch TTT head is also evaluated on the whole test
+ * set (the locality measurement costs m * d2 per head). */
+#define TTT_LOCALITY_HEADS 256
 
 /* The estimator's name ("global", "ttt", ...) and a one-line description. */
 const char *ttt_estimator_name(int e);
@@ -39,8 +54,17 @@ typedef struct {
     int *covered;        /* m: 1 if every concept of the test point lies in S */
     double *oracle_var;  /* m: exact noise variance of the oracle prediction given the
                             neighbourhood, sigma^2 ||(Phi_S^+)^T phi*_S||^2 */
+    size_t *fit_support; /* TTT_EST_SPARSE_COUNT x m: concepts the sparse fit at point i uses
+                            (nonzero coefficients), lasso, lasso_decoded, omp in that order */
+    size_t *rank;        /* m: numerical rank of the neighbours' features (the ttt fit) */
+    double *nbhd_err;    /* m: MSE against f of the ttt head of point i on its own neighbours */
+    double *far_err;     /* m: MSE of the same head on the whole test set; NaN for
+                            i >= TTT_LOCALITY_HEADS */
+    int *decoded_exact;  /* m: 1 if the decoded code of test point i has its true support */
     double *v_global;    /* d2: the global head */
     size_t global_rank;  /* numerical rank of the training features */
+    double *lambda;      /* m: the Lasso penalty at point i (true codes) */
+    size_t lasso_unconverged; /* Lasso fits that reached lasso_sweeps (their last iterate is used) */
 } ttt_results;
 
 /* Results for m test points in d2 features; NULL when out of memory. */

@@ -25,6 +25,7 @@ static const char *const dictionary_names[] = {"gaussian", "rademacher", "orthon
 static const char *const magnitude_names[] = {"positive", "signed", "constant", NULL};
 static const char *const space_names[] = {"feature", "concept", NULL};
 static const char *const metric_names[] = {"euclidean", "cosine", NULL};
+static const char *const switch_names[] = {"off", "on", NULL};
 
 #define OFF(f) offsetof(ttt_params, f)
 /* Upper bounds keep every product of sizes far from overflow and within the
@@ -72,6 +73,18 @@ static const key keys[] = {
      "gradient steps of estimator ttt_gd from the global head (0: ttt_gd off)"},
     {"gd_eta", K_DOUBLE, OFF(gd_eta), "0.5", 1e-12, 1e6, NULL, "1e-12 <= gd_eta <= 1e6",
      "step size of ttt_gd on the loss (1/2k) sum (y - <psi, v>)^2"},
+    {"sparse", K_ENUM, OFF(sparse), "on", 0, 0, switch_names, "on | off",
+     "run the concept-space sparse estimators lasso, lasso_decoded and omp"},
+    {"lasso_c", K_DOUBLE, OFF(lasso_c), "1", 0, 1e6, NULL, "0 <= lasso_c <= 1e6",
+     "Lasso penalty lambda = lasso_c sigma sqrt(2 log(d1)/k) max_j ||Phi_j||/sqrt(k); OMP stops below lasso_c sigma sqrt(2 log d1)"},
+    {"lasso_refit", K_ENUM, OFF(lasso_refit), "off", 0, 0, switch_names, "on | off",
+     "refit least squares on the support the Lasso selects"},
+    {"lasso_tol", K_DOUBLE, OFF(lasso_tol), "1e-10", 1e-15, 0.1, NULL, "1e-15 <= lasso_tol <= 0.1",
+     "Lasso converged when its KKT violation <= lasso_tol * max(lambda_max, lambda)"},
+    {"lasso_sweeps", K_SIZE, OFF(lasso_sweeps), "100000", 1, 1e9, NULL, "1 <= lasso_sweeps <= 1e9",
+     "most coordinate-descent sweeps per Lasso fit"},
+    {"decode_tol", K_DOUBLE, OFF(decode_tol), "1e-8", 0, 1, NULL, "0 <= decode_tol <= 1",
+     "sparse coding of features stops when ||residual|| <= decode_tol ||psi|| (or after s + background atoms)"},
     {"threads", K_SIZE, OFF(threads), "0", 0, 1024, NULL, "0 <= threads <= 1024",
      "OpenMP threads (0: OMP_NUM_THREADS or all cores); results do not depend on it"},
 };

@@ -13,6 +13,7 @@ typedef enum { TTT_DICT_GAUSSIAN, TTT_DICT_RADEMACHER, TTT_DICT_ORTHONORMAL } tt
 typedef enum { TTT_MAG_POSITIVE, TTT_MAG_SIGNED, TTT_MAG_CONSTANT } ttt_magnitudes;
 typedef enum { TTT_SPACE_FEATURE, TTT_SPACE_CONCEPT } ttt_space;
 typedef enum { TTT_METRIC_EUCLIDEAN, TTT_METRIC_COSINE } ttt_metric;
+typedef enum { TTT_OFF, TTT_ON } ttt_switch;
 
 typedef struct {
     size_t d1;            /* concepts (dictionary size) */
@@ -30,12 +31,19 @@ typedef struct {
     double rcond;         /* singular values below rcond * largest count as zero */
     size_t gd_steps;      /* gradient steps of ttt_gd (0: estimator off) */
     double gd_eta;        /* step size of ttt_gd on the mean squared loss / 2 */
+    double lasso_c;       /* Lasso penalty lambda = lasso_c sigma sqrt(2 log(d1)/k) max_j ||Phi_j||/sqrt(k);
+                             also OMP's stopping threshold lasso_c * sigma * sqrt(2 log d1) */
+    double lasso_tol;     /* Lasso stops when its KKT violation <= lasso_tol * max(lambda_max, lambda) */
+    size_t lasso_sweeps;  /* most coordinate-descent sweeps per Lasso fit */
+    double decode_tol;    /* the decoder stops when ||residual|| <= decode_tol * ||psi|| */
     size_t threads;       /* OpenMP threads (0: the runtime's default) */
     unsigned long seed;   /* the one seed everything is drawn from */
     int dictionary;       /* ttt_dictionary */
     int magnitudes;       /* ttt_magnitudes */
     int space;            /* ttt_space: where neighbourhoods are chosen */
     int metric;           /* ttt_metric */
+    int sparse;           /* ttt_switch: run lasso, lasso_decoded and omp */
+    int lasso_refit;      /* ttt_switch: refit least squares on the Lasso's support */
 } ttt_params;
 
 /* Largest message any function here returns, including the terminating NUL. */

@@ -94,6 +94,37 @@ static int summarise(ttt_report *r)
     r->oracle_points = count;
     r->oracle_formula = count ? sum / (double)count : GSL_NAN;
     r->support_iid = ttt_analytic_support(p->d1, p->s, p->pool, p->background, p->k);
+    /* Locality and agreement. */
+    const ttt_results *res = r->res;
+    double rank = 0.0;
+    size_t heads = m < TTT_LOCALITY_HEADS ? m : TTT_LOCALITY_HEADS, agree_o = 0, agree_l = 0;
+    for (size_t i = 0; i < m; i++) {
+        rank += (double)res->rank[i];
+        const double tt = res->pred[TTT_EST_TTT * m + i];
+        agree_o += fabs(tt - res->pred[TTT_EST_ORACLE * m + i]) < p->sigma;
+        agree_l += fabs(tt - res->pred[TTT_EST_LASSO * m + i]) < p->sigma;
+    }
+    r->nbhd_pred = p->sigma * p->sigma * rank / (double)m / (double)p->k;
+    ttt_mean_se(res->nbhd_err, m, &r->nbhd_mse, &r->nbhd_se);
+    ttt_mean_se(res->far_err, heads, &r->far_mse, &r->far_se);
+    r->agree_oracle = (double)agree_o / (double)m;
+    r->agree_lasso = res->enabled[TTT_EST_LASSO] ? (double)agree_l / (double)m : GSL_NAN;
+    for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++) {
+        r->fit_support[j] = r->fit_support_se[j] = GSL_NAN;
+        if (!res->enabled[TTT_EST_SPARSE_FIRST + j])
+            continue;
+        for (size_t i = 0; i < m; i++)
+            e[i] = (double)res->fit_support[(size_t)j * m + i];
+        ttt_mean_se(e, m, &r->fit_support[j], &r->fit_support_se[j]);
+    }
+    r->lambda = r->decoded = GSL_NAN;
+    if (res->enabled[TTT_EST_LASSO]) {
+        size_t dec = 0;
+        for (size_t i = 0; i < m; i++)
+            dec += (size_t)res->decoded_exact[i];
+        ttt_mean_se(res->lambda, m, &r->lambda, &fse);
+        r->decoded = (double)dec / (double)m;
+    }
     if (count > 0) {
         r->est[TTT_EST_ORACLE].predicted = r->oracle_formula;
         r->est[TTT_EST_ORACLE].kind = TTT_PRED_APPROX;

@@ -44,6 +44,18 @@ typedef struct {
     double oracle_formula;  /* mean of sigma^2 |S| / (k - |S| - 1) over points with k > |S| + 1 */
     size_t oracle_points;   /* how many points that mean covers */
     double oracle_exact;    /* mean exact conditional variance of the oracle prediction */
+    double fit_support[TTT_EST_SPARSE_COUNT];    /* mean concepts used by lasso, lasso_decoded, omp */
+    double fit_support_se[TTT_EST_SPARSE_COUNT];
+    double lambda;          /* mean Lasso penalty */
+    double decoded;         /* fraction of test codes the decoder recovers with their true support */
+    double nbhd_mse;        /* ttt head on its own neighbours: MSE against f (mean, se) */
+    double nbhd_se;
+    double nbhd_pred;       /* sigma^2 rank / k (mean rank of the local feature designs): the expected
+                               in-sample error of least squares when f is linear on the neighbourhood */
+    double far_mse;         /* the same heads on the whole test set (first TTT_LOCALITY_HEADS) */
+    double far_se;
+    double agree_oracle;    /* fraction of test points where |ttt - oracle| < sigma (O3) */
+    double agree_lasso;     /* the same for ttt and lasso */
     double seconds[TTT_PHASE_COUNT];
 } ttt_report;
 

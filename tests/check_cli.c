@@ -82,8 +82,9 @@ START_TEST(test_run_prints_table_and_writes_tsv_with_provenance)
     }
     snprintf(path, sizeof path, "%s/o/predictions.tsv", dir);
     char *rows = data_rows(path);
-    ck_assert_msg(strncmp(rows, "id\tf\ty\ttopic\tglobal\tttt\tttt_global\tttt_gd\toracle\tknn\tsupport", 56) == 0,
-                  "header: %.80s", rows);
+    const char *want = "id\tf\ty\ttopic\tglobal\tttt\tttt_global\tttt_gd\toracle\tlasso\tlasso_decoded\tomp\tknn\t"
+                       "support\tcovered\toracle_var\trank\tlasso_support\tlasso_decoded_support\tomp_support\n";
+    ck_assert_msg(strncmp(rows, want, strlen(want)) == 0, "header: %.200s", rows);
     size_t lines = 0;
     for (char *c = rows; *c; c++)
         lines += *c == '\n';

@@ -88,6 +88,7 @@ int main(void)
     SRunner *sr = srunner_create(make_params_suite());
     srunner_add_suite(sr, make_generate_suite());
     srunner_add_suite(sr, make_lsq_suite());
+    srunner_add_suite(sr, make_sparse_suite());
     srunner_add_suite(sr, make_neighbours_suite());
     srunner_add_suite(sr, make_estimate_suite());
     srunner_add_suite(sr, make_analytic_suite());

@@ -1,0 +1,240 @@
+/* Suite "sparse": the Lasso, OMP for regression, and the sparse decoder. */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_ttt.h"
+#include "ttt_generate.h"
+#include "ttt_rng.h"
+#include "ttt_sparse.h"
+
+static void random_problem(gsl_rng *r, size_t rows, size_t cols, double *X, double *y)
+{
+    for (size_t i = 0; i < rows * cols; i++)
+        X[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < rows; i++)
+        y[i] = gsl_ran_gaussian(r, 1.0);
+}
+
+/* Random problems of both shapes (more rows than columns and fewer, where
+ * the Lasso solution need not be unique) and a range of penalties: the KKT
+ * conditions hold to 1e-8. */
+START_TEST(test_lasso_satisfies_kkt)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 11, TTT_STREAM_TOOLS, 0);
+    const size_t shapes[][2] = {{50, 17}, {20, 40}, {8, 3}, {100, 60}};
+    const double lambdas[] = {1e-3, 0.05, 0.3};
+    double X[100 * 60], y[100], w[60];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(100, 60);
+    for (size_t s = 0; s < 4; s++)
+        for (size_t l = 0; l < 3; l++) {
+            size_t rows = shapes[s][0], cols = shapes[s][1];
+            random_problem(r, rows, cols, X, y);
+            memset(w, 0, sizeof w);
+            size_t sweeps;
+            int status = ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambdas[l], 1e-12, 1000000, w, &sweeps);
+            ck_assert_int_eq(status, GSL_SUCCESS);
+            double v = ttt_sparse_lasso_kkt(ws, X, rows, cols, cols, y, lambdas[l], w);
+            ck_assert_msg(v <= 1e-8, "KKT violation %g at %zu x %zu, lambda %g", v, rows, cols, lambdas[l]);
+        }
+    ttt_sparse_free(ws);
+    gsl_rng_free(r);
+}
+END_TEST
+
+static double lasso_objective(const double *X, size_t rows, size_t cols, const double *y, double lambda,
+                              const double *w)
+{
+    double loss = 0.0, l1 = 0.0;
+    for (size_t i = 0; i < rows; i++) {
+        double e = y[i];
+        for (size_t j = 0; j < cols; j++)
+            e -= X[i * cols + j] * w[j];
+        loss += e * e;
+    }
+    for (size_t j = 0; j < cols; j++)
+        l1 += fabs(w[j]);
+    return loss / (2.0 * (double)rows) + lambda * l1;
+}
+
+/* Brute force on 3 columns: for every sign pattern (+, -, 0 per column) the
+ * problem restricted to it is a linear system; the best feasible pattern is
+ * the Lasso solution.  The coordinate-descent answer matches it to 1e-8. */
+START_TEST(test_lasso_matches_brute_force)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 12, TTT_STREAM_TOOLS, 0);
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(10, 3);
+    const size_t rows = 10, cols = 3;
+    double X[30], y[10], w[3], best[3];
+    for (int trial = 0; trial < 20; trial++) {
+        random_problem(r, rows, cols, X, y);
+        double lambda = 0.02 + 0.1 * trial / 20.0;
+        double G[9], b[3];
+        for (size_t a = 0; a < cols; a++) {
+            b[a] = 0.0;
+            for (size_t i = 0; i < rows; i++)
+                b[a] += X[i * cols + a] * y[i] / (double)rows;
+            for (size_t c = 0; c < cols; c++) {
+                G[a * cols + c] = 0.0;
+                for (size_t i = 0; i < rows; i++)
+                    G[a * cols + c] += X[i * cols + a] * X[i * cols + c] / (double)rows;
+            }
+        }
+        double best_obj = GSL_POSINF;
+        for (int code = 0; code < 27; code++) {
+            int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
+            /* Solve G_AA w_A = b_A - lambda sign_A on the active set A by Gauss elimination. */
+            size_t act[3], na = 0;
+            for (size_t a = 0; a < cols; a++)
+                if (sg[a])
+                    act[na++] = a;
+            double M[3][4];
+            for (size_t a = 0; a < na; a++) {
+                for (size_t c = 0; c < na; c++)
+                    M[a][c] = G[act[a] * cols + act[c]];
+                M[a][na] = b[act[a]] - lambda * sg[act[a]];
+            }
+            for (size_t p = 0; p < na; p++)
+                for (size_t a = p + 1; a < na; a++) {
+                    double f = M[a][p] / M[p][p];
+                    for (size_t c = p; c <= na; c++)
+                        M[a][c] -= f * M[p][c];
+                }
+            double cand[3] = {0, 0, 0};
+            for (size_t a = na; a-- > 0;) {
+                double v = M[a][na];
+                for (size_t c = a + 1; c < na; c++)
+                    v -= M[a][c] * cand[act[c]];
+                cand[act[a]] = v / M[a][a];
+            }
+            int feasible = 1;
+            for (size_t a = 0; a < cols; a++)
+                feasible &= sg[a] == 0 || (sg[a] > 0) == (cand[a] > 0);
+            double obj = lasso_objective(X, rows, cols, y, lambda, cand);
+            if (feasible && obj < best_obj) {
+                best_obj = obj;
+                memcpy(best, cand, sizeof best);
+            }
+        }
+        memset(w, 0, sizeof w);
+        ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambda, 1e-13, 1000000, w, NULL),
+                         GSL_SUCCESS);
+        for (size_t a = 0; a < cols; a++)
+            ck_assert_msg(fabs(w[a] - best[a]) <= 1e-8, "trial %d coef %zu: %.12g vs brute force %.12g", trial, a,
+                          w[a], best[a]);
+    }
+    ttt_sparse_free(ws);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* A large penalty gives w = 0 at once; lambda >= lambda_max is the boundary. */
+START_TEST(test_lasso_zero_above_lambda_max)
+{
+    double X[6] = {1, 0, 0, 1, 1, 1}, y[3] = {1, 2, 3}, w[2] = {0.5, -0.5};
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(3, 2);
+    /* lambda_max = max |X^T y| / 3 = max(4, 5) / 3. */
+    ck_assert_int_eq(ttt_sparse_lasso(ws, X, 3, 2, 2, y, 5.0 / 3.0, 1e-12, 1000, w, NULL), GSL_SUCCESS);
+    ck_assert(w[0] == 0.0 && w[1] == 0.0);
+    ttt_sparse_free(ws);
+}
+END_TEST
+
+/* Noiseless y = X w with w 4-sparse and 60 rows on 30 columns: OMP with a
+ * zero threshold picks exactly the support and the coefficients. */
+START_TEST(test_omp_recovers_sparse_regression)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 13, TTT_STREAM_TOOLS, 0);
+    const size_t rows = 60, cols = 30;
+    double X[60 * 30], y[60], w[30], truth[30];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(rows, cols);
+    for (int trial = 0; trial < 10; trial++) {
+        random_problem(r, rows, cols, X, y);
+        memset(truth, 0, sizeof truth);
+        for (int a = 0; a < 4; a++)
+            truth[gsl_rng_uniform_int(r, cols)] = 1.0 + gsl_rng_uniform(r);
+        for (size_t i = 0; i < rows; i++) {
+            y[i] = 0.0;
+            for (size_t j = 0; j < cols; j++)
+                y[i] += X[i * cols + j] * truth[j];
+        }
+        size_t t = ttt_sparse_omp(ws, X, rows, cols, cols, y, 1e-9, cols, 1e-10, w);
+        size_t nnz = 0;
+        for (size_t j = 0; j < cols; j++) {
+            nnz += truth[j] != 0.0;
+            ck_assert_msg(fabs(w[j] - truth[j]) <= 1e-10, "coef %zu: %g vs %g", j, w[j], truth[j]);
+        }
+        ck_assert_uint_eq(t, nnz);
+    }
+    ttt_sparse_free(ws);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* Dependent columns (a duplicate) are never both chosen, and the threshold
+ * stops OMP before a column whose correlation is below it. */
+START_TEST(test_omp_skips_dependent_columns)
+{
+    double X[4 * 3] = {1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1}; /* column 1 = column 0 */
+    double y[4] = {2, 0, 2, 0.001}, w[3];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(4, 3);
+    size_t t = ttt_sparse_omp(ws, X, 4, 3, 3, y, 0.01, 3, 1e-10, w);
+    ck_assert_uint_eq(t, 1);
+    ck_assert(fabs(w[0] - 2.0) < 1e-12 && w[1] == 0.0 && w[2] == 0.0);
+    ttt_sparse_free(ws);
+}
+END_TEST
+
+/* Noiseless features of an instance with d2 = 64 >= C s log(d1/s)
+ * (s = 4, d1 = 512: s log(d1/s) = 19): the decoder recovers every code's
+ * support and magnitudes, whatever the number of threads. */
+START_TEST(test_decoder_recovers_codes)
+{
+    const char *words[] = {"d1=512", "d2=64", "s=4", "topics=20", "n=300", "m=10", "k=10", NULL};
+    ttt_params p = test_params(words);
+    ttt_instance *in = ttt_instance_alloc(&p);
+    ck_assert_ptr_nonnull(in);
+    const size_t n = in->train.n, q = in->q;
+    size_t *rows = malloc(n * sizeof *rows);
+    int32_t *idx = malloc(n * q * sizeof *idx);
+    double *val = malloc(n * q * sizeof *val);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
+    ttt_decoder *dec = ttt_decoder_alloc(in->A, p.d1, p.d2);
+    ck_assert_int_eq(ttt_decoder_run(dec, in->train.psi, rows, n, q, 1e-10, idx, val), GSL_SUCCESS);
+    size_t exact = 0;
+    for (size_t i = 0; i < n; i++) {
+        int same = 1;
+        for (size_t b = 0; b < q; b++)
+            same &= idx[i * q + b] == in->train.phi_idx[i * q + b] &&
+                    fabs(val[i * q + b] - in->train.phi_val[i * q + b]) < 1e-9;
+        exact += (size_t)same;
+    }
+    ck_assert_msg(exact == n, "%zu of %zu codes recovered", exact, n);
+    ttt_decoder_free(dec);
+    free(rows);
+    free(idx);
+    free(val);
+    ttt_instance_free(in);
+}
+END_TEST
+
+Suite *make_sparse_suite(void)
+{
+    Suite *s = suite_create("sparse");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_lasso_satisfies_kkt);
+    tcase_add_test(core, test_lasso_matches_brute_force);
+    tcase_add_test(core, test_lasso_zero_above_lambda_max);
+    tcase_add_test(core, test_omp_recovers_sparse_regression);
+    tcase_add_test(core, test_omp_skips_dependent_columns);
+    tcase_add_test(core, test_decoder_recovers_codes);
+    suite_add_tcase(s, core);
+    return s;
+}
