@@ -71,7 +71,7 @@ $(BUILD)/tests/%.o: tests/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/sim/ttt_io.o $(BUILD)/sim/main.o: $(REV_STAMP)
+$(BUILD)/sim/ttt_io.o $(BUILD)/sim/ttt_sweep.o $(BUILD)/sim/main.o: $(REV_STAMP)
 
 $(BUILD)/libttt.a: $(LIB_OBJ)
 	ar rcs $@ $^

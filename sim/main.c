@@ -7,6 +7,9 @@
 #include <gsl/gsl_version.h>
 #include <locale.h>
 #include <math.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "ttt_io.h"
 #include "ttt_params.h"
 #include "ttt_run.h"
+#include "ttt_sweep.h"
 
 static const char *usage_text =
     "usage: ttt COMMAND [FILE] [key=value ...] [options]\n"
@@ -32,12 +36,20 @@ static const char *usage_text =
     "        as .npy files in DIR/data/\n"
     "  generate [FILE] [key=value ...] --out DIR\n"
     "        draw an instance and write it as .npy files in DIR/data/\n"
+    "  sweep [FILE] [key=value ...] key=v1,v2,... key=a:b:log:N ... [reps=R] --out DIR\n"
+    "        [--resume] [--quiet]\n"
+    "        run the cartesian product of the swept keys (a list, or N values from a\n"
+    "        to b spaced geometrically (log) or evenly (lin)), R replicates each, in\n"
+    "        parallel; write DIR/sweep.tsv, one row per (point, replicate, estimator).\n"
+    "        Ctrl-C stops cleanly; --resume continues an interrupted sweep and gives\n"
+    "        the same file as an uninterrupted one\n"
     "  defaults\n"
     "        print every key with its default, range and meaning (a valid FILE)\n"
     "  help  this text;  --version  version, GSL and CBLAS\n"
     "\n"
     "FILE holds 'key = value' lines ('#' comments); key=value words override it.\n"
-    "Example:  ttt run d2=256 k=100 seed=7 --out results\n"
+    "Examples: ttt run d2=256 k=100 seed=7 --out results\n"
+    "          ttt sweep k=10:1000:log:9 reps=5 --out ksweep\n"
     "Exit status: 0 success, 1 failure while running, 2 bad input.\n";
 
 static void die_input(const char *msg)
@@ -171,6 +183,10 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
     q[n++] = (quantity){"far_mse", "ttt heads on all test points", "measured MSE (mean, se)", r->far_mse, r->far_se};
     q[n++] = (quantity){"agree_oracle", "|ttt - oracle| < sigma", "measured fraction of test points",
                         r->agree_oracle, 0};
+    q[n++] = (quantity){"distortion", "max | |dpsi|/|dphi| - 1 |", "measured over test-neighbour pairs (H1)",
+                        r->distortion, 0};
+    q[n++] = (quantity){"distortion_rms", "rms | |dpsi|/|dphi| - 1 |", "measured", r->distortion_rms, 0};
+    q[n++] = (quantity){"jl_scale", "sqrt(log(m k) / d2)", "the JL scale of the distortion", r->jl_scale, 0};
     if (r->res->enabled[TTT_EST_LASSO]) {
         q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
                             r->agree_lasso, 0};
@@ -339,6 +355,225 @@ static int cmd_run(int argc, char **argv, int generate_only)
     return 0;
 }
 
+static volatile int interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C kills at once */
+}
+
+/* Rows of finished jobs wait in slots until every earlier job is written, so
+ * the file always holds the leading jobs in order. */
+typedef struct {
+    const ttt_sweep *sw;
+    FILE *out;
+    char **slot;
+    size_t next, jobs, first, rows;
+    int progress, write_error;
+    double start;
+} sweep_sink;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress_bar(const sweep_sink *k)
+{
+    size_t done = k->next - k->first, todo = k->jobs - k->first, width = 30;
+    size_t fill = todo ? done * width / todo : width;
+    double t = wall() - k->start, left = done ? t * (double)(todo - done) / (double)done : 0.0;
+    fprintf(stderr, "\r[");
+    for (size_t i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %zu/%zu jobs  %.0fs elapsed, ~%.0fs left ", k->next, k->jobs, t, left);
+}
+
+static int sweep_collect(void *ctx, size_t job, const ttt_report *r)
+{
+    sweep_sink *k = ctx;
+    char *buf = NULL;
+    size_t len = 0;
+    if (ttt_sweep_format_rows(k->sw, job, r, &buf, &len) == 0) {
+        free(buf);
+        return 1;
+    }
+    int bad = 0;
+#pragma omp critical(sweep_writer)
+    {
+        k->slot[job] = buf;
+        while (k->next < k->jobs && k->slot[k->next]) {
+            char *rows = k->slot[k->next];
+            size_t n = strlen(rows);
+            if (fwrite(rows, 1, n, k->out) != n || fflush(k->out) != 0)
+                k->write_error = 1;
+            free(rows);
+            k->slot[k->next++] = NULL;
+            if (k->progress)
+                progress_bar(k);
+        }
+        bad = k->write_error;
+    }
+    return bad;
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    char msg[TTT_PARAMS_MSG];
+    const char *file = NULL, *out = NULL;
+    int resume = 0, quiet = 0;
+    ttt_params base;
+    ttt_params_default(&base);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out")) {
+            if (i + 1 >= argc)
+                die_input("--out needs a directory name");
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--resume")) {
+            resume = 1;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-') {
+            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet", argv[i]);
+            die_input(msg);
+        } else if (!strchr(argv[i], '=')) {
+            if (file) {
+                snprintf(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
+                         argv[i]);
+                die_input(msg);
+            }
+            file = argv[i];
+        }
+    }
+    if (!out)
+        die_input("sweep needs --out DIR");
+    if (file && ttt_params_read_file(&base, file, msg))
+        die_input(msg);
+    /* Single values set the base; lists and ranges make axes (added after
+     * the base is complete, so every value is checked against it). */
+    size_t reps = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *w = argv[i];
+        if (w[0] == '-' || !strchr(w, '='))
+            continue;
+        if (!strncmp(w, "reps=", 5)) {
+            char *end;
+            unsigned long v = strtoul(w + 5, &end, 10);
+            if (w[5] == '\0' || *end || v < 1 || v > 100000) {
+                snprintf(msg, sizeof msg, "reps = '%s' is not allowed; allowed: 1 <= reps <= 100000", w + 5);
+                die_input(msg);
+            }
+            reps = v;
+        } else if (!strpbrk(strchr(w, '=') + 1, ",:") && ttt_params_set_word(&base, w, msg)) {
+            die_input(msg);
+        }
+    }
+    ttt_sweep sw;
+    ttt_sweep_init(&sw, &base);
+    sw.reps = reps;
+    for (int i = 2; i < argc; i++) {
+        const char *w = argv[i];
+        if (w[0] != '-' && strchr(w, '=') && strncmp(w, "reps=", 5) && strpbrk(strchr(w, '=') + 1, ",:") &&
+            ttt_sweep_add_axis(&sw, w, msg))
+            die_input(msg);
+    }
+    if (ttt_sweep_check(&sw, msg))
+        die_input(msg);
+    if ((double)ttt_sweep_jobs(&sw) > 1e7)
+        die_input("the sweep has more than 1e7 jobs; allowed: points x reps <= 1e7");
+
+    char iomsg[TTT_IO_MSG];
+    ttt_outdir *dir = ttt_outdir_open(out, iomsg);
+    if (!dir)
+        die_input(iomsg);
+    ttt_outdir_commit(dir, iomsg); /* creates nothing but the directory */
+    size_t plen = strlen(out) + 32;
+    char *path = malloc(plen), *logpath = malloc(plen);
+    snprintf(path, plen, "%s/sweep.tsv", out);
+    snprintf(logpath, plen, "%s/sweep.log", out);
+    size_t first = 0;
+    FILE *fp = fopen(path, "r");
+    if (fp && !resume) {
+        fclose(fp);
+        snprintf(msg, sizeof msg, "%s exists; allowed: --resume to continue it, or another --out", path);
+        die_input(msg);
+    }
+    if (fp) {
+        long end;
+        if (ttt_sweep_scan(&sw, fp, &first, &end, msg) != 0) {
+            fclose(fp);
+            die_input(msg);
+        }
+        fclose(fp);
+        if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
+            fprintf(stderr, "ttt: cannot continue %s\n", path);
+            return 1;
+        }
+    } else {
+        fp = fopen(path, "w");
+        if (!fp || ttt_sweep_write_header(&sw, fp) != 0 || fflush(fp) != 0) {
+            fprintf(stderr, "ttt: cannot write %s\n", path);
+            return 1;
+        }
+    }
+    const size_t jobs = ttt_sweep_jobs(&sw);
+    sweep_sink sink = {&sw, fp, calloc(jobs, sizeof(char *)), first, jobs, first, 0, 0, 0, wall()};
+    if (!sink.slot) {
+        fprintf(stderr, "ttt: out of memory\n");
+        return 1;
+    }
+    sink.progress = !quiet && isatty(STDERR_FILENO);
+    if (!quiet)
+        fprintf(stderr, "sweep: %zu points x %zu reps = %zu jobs%s\n", ttt_sweep_points(&sw), reps, jobs,
+                first ? "" : "");
+    if (!quiet && first)
+        fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, jobs, path);
+    signal(SIGINT, on_sigint);
+    int status = ttt_sweep_run(&sw, first, sweep_collect, &sink, &interrupted);
+    signal(SIGINT, SIG_DFL);
+    if (sink.progress)
+        fputc('\n', stderr);
+    for (size_t j = 0; j < jobs; j++)
+        free(sink.slot[j]);
+    free(sink.slot);
+    int closed = fclose(fp);
+    FILE *log = fopen(logpath, "a");
+    if (log) {
+        char when[32] = "unknown";
+        time_t t = time(NULL);
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(log, "%s ttt %s (git %s):", when, TTT_VERSION, TTT_GIT_REV);
+        for (int i = 0; i < argc; i++)
+            fprintf(log, " %s", argv[i]);
+        fprintf(log, "\n    jobs %zu..%zu of %zu written, status: %s\n", first, sink.next, jobs,
+                status == TTT_SWEEP_STOPPED ? "interrupted" : status ? gsl_strerror(status) : "complete");
+        fclose(log);
+    }
+    free(logpath);
+    if (status == TTT_SWEEP_STOPPED && interrupted) {
+        fprintf(stderr, "ttt: interrupted: %zu of %zu jobs in %s; continue with the same command and --resume\n",
+                sink.next, jobs, path);
+        free(path);
+        return 130;
+    }
+    if (status || sink.write_error || closed != 0) {
+        fprintf(stderr, "ttt: sweep failed after %zu of %zu jobs: %s\n", sink.next, jobs,
+                sink.write_error || closed ? "cannot write sweep.tsv" : gsl_strerror(status));
+        free(path);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "wrote %s (%zu jobs)\n", path, jobs);
+    free(path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "C");
@@ -371,6 +606,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, 0);
     if (!strcmp(cmd, "generate"))
         return cmd_run(argc, argv, 1);
-    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, defaults, help\n", cmd);
+    if (!strcmp(cmd, "sweep"))
+        return cmd_sweep(argc, argv);
+    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, verify, defaults, help\n", cmd);
     return 2;
 }

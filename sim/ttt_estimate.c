@@ -31,6 +31,15 @@ const char *ttt_estimator_name(int e)
     return e >= 0 && e < TTT_EST_COUNT ? names[e] : "?";
 }
 
+int ttt_estimator_enabled(const ttt_params *p, int e)
+{
+    if (e == TTT_EST_TTT_GD)
+        return p->gd_steps > 0;
+    if (e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT)
+        return p->sparse == TTT_ON;
+    return e >= 0 && e < TTT_EST_COUNT;
+}
+
 const char *ttt_estimator_about(int e)
 {
     return e >= 0 && e < TTT_EST_COUNT ? about[e] : "?";
@@ -418,8 +427,7 @@ int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *r
     const size_t q = in->q;
     const int sparse = p->sparse == TTT_ON;
     for (int e = 0; e < TTT_EST_COUNT; e++)
-        res->enabled[e] = (e != TTT_EST_TTT_GD || p->gd_steps > 0) &&
-                          (sparse || e < TTT_EST_SPARSE_FIRST || e >= TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT);
+        res->enabled[e] = ttt_estimator_enabled(p, e);
     res->lasso_unconverged = 0;
     decoded_codes dc = {0};
     if (sparse) {

@@ -67,6 +67,10 @@ typedef struct {
     size_t lasso_unconverged; /* Lasso fits that reached lasso_sweeps (their last iterate is used) */
 } ttt_results;
 
+/* 1 if parameters p run estimator e (ttt_gd needs gd_steps > 0, the sparse
+ * ones sparse = on). */
+int ttt_estimator_enabled(const ttt_params *p, int e);
+
 /* Results for m test points in d2 features; NULL when out of memory. */
 ttt_results *ttt_results_alloc(size_t m, size_t d2);
 void ttt_results_free(ttt_results *r);

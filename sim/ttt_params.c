@@ -354,3 +354,25 @@ const char *ttt_params_enum_name(const char *name, int value)
             return kp->names[i];
     return "?";
 }
+
+int ttt_params_key_kind(const char *name)
+{
+    const key *kp = find_key(name);
+    if (!kp)
+        return TTT_KEY_UNKNOWN;
+    switch (kp->type) {
+    case K_SIZE: return TTT_KEY_WHOLE;
+    case K_DOUBLE: return TTT_KEY_REAL;
+    case K_ENUM: return TTT_KEY_WORD;
+    default: return TTT_KEY_SEED;
+    }
+}
+
+char *ttt_params_format(const ttt_params *p, const char *name, char *buf, size_t len)
+{
+    const key *kp = find_key(name);
+    if (!kp)
+        return NULL;
+    format_value(p, kp, buf, len);
+    return buf;
+}

@@ -74,6 +74,15 @@ const char *ttt_params_check(ttt_params *p, char *msg);
  * followed by its range and meaning, so the output is a valid config file. */
 int ttt_params_write(const ttt_params *p, FILE *out, const char *prefix, int comments);
 
+/* What kind of value a key takes: TTT_KEY_WHOLE (a whole number), TTT_KEY_REAL,
+ * TTT_KEY_WORD (an enum), TTT_KEY_SEED, or TTT_KEY_UNKNOWN. */
+enum { TTT_KEY_UNKNOWN, TTT_KEY_WHOLE, TTT_KEY_REAL, TTT_KEY_WORD, TTT_KEY_SEED };
+int ttt_params_key_kind(const char *key);
+
+/* The value of one key as text (as `ttt defaults` writes it) into buf;
+ * returns buf, or NULL for an unknown key. */
+char *ttt_params_format(const ttt_params *p, const char *key, char *buf, size_t len);
+
 /* The text name of an enum key's value, e.g. ttt_params_enum_name("space", 1). */
 const char *ttt_params_enum_name(const char *key, int value);
 

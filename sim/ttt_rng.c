@@ -22,3 +22,11 @@ void ttt_rng_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t
     unsigned long s = (unsigned long)((h ^ (h >> 32)) & 0xffffffffULL);
     gsl_rng_set(r, s);
 }
+
+uint64_t ttt_rng_hash(unsigned long seed, const char *text, uint64_t index)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ULL;
+    return mix(mix(mix((uint64_t)seed) ^ h) ^ index);
+}

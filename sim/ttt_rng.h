@@ -29,4 +29,9 @@ gsl_rng *ttt_rng_alloc(void);
  * hashed with SplitMix64 so that neighbouring indices give unrelated seeds. */
 void ttt_rng_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
 
+/* A 64-bit key from a seed, a text and an index (FNV-1a of the text, mixed
+ * with SplitMix64): the seed of one sweep job, derived from the base seed,
+ * the job's parameters and its replicate number. */
+uint64_t ttt_rng_hash(unsigned long seed, const char *text, uint64_t index);
+
 #endif

@@ -48,6 +48,57 @@ void ttt_report_free(ttt_report *r)
     free(r);
 }
 
+/* ||phi_a - phi_b|| for two sparse codes with increasing indices (q slots). */
+static double code_distance(const int32_t *ia, const double *va, const int32_t *ib, const double *vb, size_t q)
+{
+    double d = 0.0;
+    size_t a = 0, b = 0;
+    while (a < q || b < q) {
+        if (b == q || (a < q && ia[a] < ib[b])) {
+            d += va[a] * va[a];
+            a++;
+        } else if (a == q || ib[b] < ia[a]) {
+            d += vb[b] * vb[b];
+            b++;
+        } else {
+            d += (va[a] - vb[b]) * (va[a] - vb[b]);
+            a++;
+            b++;
+        }
+    }
+    return sqrt(d);
+}
+
+/* H1: how far the dictionary distorts the distances from each test point to
+ * its neighbours (pairs at concept distance 0 are skipped). */
+static void distortion(ttt_report *r)
+{
+    const ttt_instance *in = r->in;
+    const size_t m = in->test.n, k = in->p.k, q = in->q, d2 = in->p.d2;
+    double worst = 0.0, sum2 = 0.0;
+    size_t count = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t a = 0; a < k; a++) {
+            size_t j = r->nbr[i * k + a];
+            double dphi = code_distance(in->test.phi_idx + i * q, in->test.phi_val + i * q,
+                                        in->train.phi_idx + j * q, in->train.phi_val + j * q, q);
+            if (dphi == 0.0)
+                continue;
+            double dpsi = 0.0;
+            for (size_t c = 0; c < d2; c++) {
+                double t = in->test.psi[i * d2 + c] - in->train.psi[j * d2 + c];
+                dpsi += t * t;
+            }
+            double e = fabs(sqrt(dpsi) / dphi - 1.0);
+            worst = e > worst ? e : worst;
+            sum2 += e * e;
+            count++;
+        }
+    r->distortion = count ? worst : GSL_NAN;
+    r->distortion_rms = count ? sqrt(sum2 / (double)count) : GSL_NAN;
+    r->jl_scale = sqrt(log((double)(m * k)) / (double)d2);
+}
+
 /* Errors of every estimator against the noiseless f, and the per-point
  * analytic quantities of the local oracle. */
 static int summarise(ttt_report *r)
@@ -169,6 +220,8 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     r->seconds[TTT_PHASE_LOCAL] = now() - t4;
     if (!status)
         status = summarise(r);
+    if (!status)
+        distortion(r);
     if (status) {
         ttt_report_free(r);
         GSL_ERROR("the run failed", status);

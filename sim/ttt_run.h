@@ -56,6 +56,10 @@ typedef struct {
     double far_se;
     double agree_oracle;    /* fraction of test points where |ttt - oracle| < sigma (O3) */
     double agree_lasso;     /* the same for ttt and lasso */
+    double distortion;      /* H1: max over test points and their neighbours of
+                               | ||psi* - psi|| / ||phi* - phi|| - 1 | */
+    double distortion_rms;  /* the root mean square of the same */
+    double jl_scale;        /* sqrt(log N / d2) with N = m k pairs: the Johnson-Lindenstrauss scale */
     double seconds[TTT_PHASE_COUNT];
 } ttt_report;
 

@@ -1,0 +1,447 @@
+/* ttt_sweep — see ttt_sweep.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "ttt_sweep.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_version.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ttt_rng.h"
+
+void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
+{
+    memset(sw, 0, sizeof *sw);
+    sw->base = *base;
+    sw->reps = 1;
+}
+
+/* The shortest text that reads back to x. */
+static void shortest(double x, char *buf, size_t len)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            return;
+    }
+}
+
+static int add_value(ttt_axis *ax, const char *text)
+{
+    for (size_t i = 0; i < ax->n; i++)
+        if (strcmp(ax->values[i], text) == 0)
+            return 0; /* duplicates add nothing */
+    if (ax->n == TTT_SWEEP_MAX_VALUES || strlen(text) >= sizeof ax->values[0])
+        return -1;
+    strcpy(ax->values[ax->n++], text);
+    return 0;
+}
+
+/* "a:b:log:N" or "a:b:lin:N" into the axis; NULL or a message. */
+static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
+{
+    char a[64], b[64], how[8];
+    unsigned long count;
+    char tail;
+    if (sscanf(spec, "%63[^:]:%63[^:]:%7[^:]:%lu%c", a, b, how, &count, &tail) != 4 ||
+        (strcmp(how, "log") && strcmp(how, "lin"))) {
+        snprintf(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
+        return msg;
+    }
+    char *end1, *end2;
+    double lo = strtod(a, &end1), hi = strtod(b, &end2);
+    if (*end1 || *end2 || !isfinite(lo) || !isfinite(hi) || count < 2 || count > TTT_SWEEP_MAX_VALUES ||
+        (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
+        snprintf(msg, TTT_PARAMS_MSG,
+                 "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
+                 ax->key, spec, TTT_SWEEP_MAX_VALUES);
+        return msg;
+    }
+    for (unsigned long i = 0; i < count; i++) {
+        double t = (double)i / (double)(count - 1), x;
+        if (!strcmp(how, "log"))
+            x = i + 1 == count ? hi : exp(log(lo) + t * (log(hi) - log(lo)));
+        else
+            x = i + 1 == count ? hi : lo + t * (hi - lo);
+        char text[32];
+        if (whole)
+            snprintf(text, sizeof text, "%.0f", round(x));
+        else
+            shortest(x, text, sizeof text);
+        add_value(ax, text);
+    }
+    return NULL;
+}
+
+const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
+{
+    const char *eq = strchr(word, '=');
+    if (!eq || eq == word || (size_t)(eq - word) >= sizeof sw->axes[0].key) {
+        snprintf(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
+        return msg;
+    }
+    ttt_axis ax;
+    memset(&ax, 0, sizeof ax);
+    memcpy(ax.key, word, (size_t)(eq - word));
+    int kind = ttt_params_key_kind(ax.key);
+    if (kind == TTT_KEY_UNKNOWN) {
+        ttt_params probe = sw->base;
+        return ttt_params_set(&probe, ax.key, "0", msg);
+    }
+    if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
+        snprintf(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
+                 "depend on threads; use reps=R for replicates", ax.key);
+        return msg;
+    }
+    for (size_t i = 0; i < sw->naxes; i++)
+        if (!strcmp(sw->axes[i].key, ax.key)) {
+            snprintf(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
+            return msg;
+        }
+    if (sw->naxes == TTT_SWEEP_MAX_AXES) {
+        snprintf(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
+        return msg;
+    }
+    const char *spec = eq + 1;
+    if (strchr(spec, ':')) {
+        if (kind == TTT_KEY_WORD) {
+            snprintf(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
+            return msg;
+        }
+        if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
+            return msg;
+    } else {
+        char *copy = strdup(spec), *save = NULL;
+        if (!copy) {
+            snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+            return msg;
+        }
+        int bad = *spec == '\0' || spec[strlen(spec) - 1] == ',';
+        for (char *v = strtok_r(copy, ",", &save); v && !bad; v = strtok_r(NULL, ",", &save))
+            bad = add_value(&ax, v) != 0;
+        free(copy);
+        if (bad) {
+            snprintf(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
+                     ax.key, spec, TTT_SWEEP_MAX_VALUES);
+            return msg;
+        }
+    }
+    /* Each value must be valid for the key on its own. */
+    for (size_t i = 0; i < ax.n; i++) {
+        ttt_params probe = sw->base;
+        if (ttt_params_set(&probe, ax.key, ax.values[i], msg))
+            return msg;
+    }
+    sw->axes[sw->naxes++] = ax;
+    return NULL;
+}
+
+size_t ttt_sweep_points(const ttt_sweep *sw)
+{
+    size_t n = 1;
+    for (size_t a = 0; a < sw->naxes; a++)
+        n *= sw->axes[a].n;
+    return n;
+}
+
+size_t ttt_sweep_jobs(const ttt_sweep *sw)
+{
+    return ttt_sweep_points(sw) * sw->reps;
+}
+
+/* Sets the axis values of grid point `point` in p (no checks). */
+static const char *point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
+{
+    *p = sw->base;
+    for (size_t a = sw->naxes; a-- > 0;) {
+        const ttt_axis *ax = &sw->axes[a];
+        if (ttt_params_set(p, ax->key, ax->values[point % ax->n], msg))
+            return msg;
+        point /= ax->n;
+    }
+    return NULL;
+}
+
+/* The point's parameters as text, seed and threads left out. */
+static char *params_text(const ttt_params *p)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    if (!fp)
+        return NULL;
+    ttt_params q = *p;
+    q.seed = 0;
+    q.threads = 0;
+    ttt_params_write(&q, fp, "", 0);
+    if (fclose(fp) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
+{
+    if (point_params(sw, job / sw->reps, p, msg) || ttt_params_check(p, msg))
+        return msg;
+    char *text = params_text(p);
+    if (!text) {
+        snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+        return msg;
+    }
+    p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
+    p->threads = 1;
+    free(text);
+    return NULL;
+}
+
+const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
+{
+    char inner[TTT_PARAMS_MSG];
+    size_t points = ttt_sweep_points(sw);
+    for (size_t pt = 0; pt < points; pt++) {
+        ttt_params p;
+        if (point_params(sw, pt, &p, inner) || ttt_params_check(&p, inner)) {
+            char where[256] = "";
+            size_t used = 0, rest = pt;
+            for (size_t a = sw->naxes; a-- > 0;) {
+                const ttt_axis *ax = &sw->axes[a];
+                used += (size_t)snprintf(where + used, sizeof where - used, "%s%s=%s", used ? " " : "", ax->key,
+                                         ax->values[rest % ax->n]);
+                rest /= ax->n;
+                if (used >= sizeof where)
+                    break;
+            }
+            snprintf(msg, TTT_PARAMS_MSG, "grid point %.200s: %.700s", where, inner);
+            return msg;
+        }
+    }
+    return NULL;
+}
+
+int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop)
+{
+    const size_t jobs = ttt_sweep_jobs(sw);
+    int status = GSL_SUCCESS;
+#ifdef _OPENMP
+    if (sw->base.threads > 0)
+        omp_set_num_threads((int)sw->base.threads);
+#endif
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t j = first; j < jobs; j++) {
+        int failed;
+#pragma omp atomic read
+        failed = status;
+        if (failed || (stop && *stop))
+            continue;
+        ttt_params p;
+        char msg[TTT_PARAMS_MSG];
+        ttt_report *r = NULL;
+        int st = ttt_sweep_job_params(sw, j, &p, msg) ? GSL_EINVAL : ttt_run(&p, &r);
+        if (!st && sink(ctx, j, r))
+            st = TTT_SWEEP_STOPPED;
+        ttt_report_free(r);
+        if (st) {
+#pragma omp critical(ttt_sweep_status)
+            if (!status)
+                status = st;
+        }
+    }
+    if (!status && stop && *stop)
+        status = TTT_SWEEP_STOPPED;
+    return status;
+}
+
+/* The key columns of every row: the model's main keys, then any other key on an axis. */
+static const char *const core_keys[] = {"d1", "d2", "s", "topics", "pool", "background", "n", "m", "k", "sigma"};
+#define NCORE (sizeof core_keys / sizeof core_keys[0])
+
+static int is_core(const char *key)
+{
+    for (size_t i = 0; i < NCORE; i++)
+        if (!strcmp(core_keys[i], key))
+            return 1;
+    return 0;
+}
+
+/* Run-level columns, after the estimator's own. */
+static const char *const run_columns[] = {
+    "e_glob",   "e_glob_n",    "e_glob_rel",   "iso_rel",      "f_var",      "f_var_test",  "support",
+    "support_se", "support_iid", "covered",    "oracle_formula", "oracle_exact", "nbhd_mse", "nbhd_pred",
+    "far_mse",  "agree_oracle", "agree_lasso", "lambda",       "decoded",    "distortion", "distortion_rms",
+    "jl_scale"};
+#define NRUN (sizeof run_columns / sizeof run_columns[0])
+
+static void run_values(const ttt_report *r, double *v)
+{
+    const ttt_analytic *a = &r->an;
+    const double vals[NRUN] = {a->e_glob,        a->e_glob_n,     a->e_glob / a->f_var, a->iso_rel,
+                               a->f_var,         r->f_var_test,   r->support_mean,      r->support_se,
+                               r->support_iid,   r->covered,      r->oracle_formula,    r->oracle_exact,
+                               r->nbhd_mse,      r->nbhd_pred,    r->far_mse,           r->agree_oracle,
+                               r->agree_lasso,   r->lambda,       r->decoded,           r->distortion,
+                               r->distortion_rms, r->jl_scale};
+    memcpy(v, vals, sizeof vals);
+}
+
+int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
+{
+    fprintf(out, "# ttt %s sweep (git %s), gsl %s, cblas %s, rng %s\n", TTT_VERSION, TTT_GIT_REV, gsl_version,
+            TTT_CBLAS, TTT_RNG_TYPE->name);
+    fprintf(out, "# grid:");
+    for (size_t a = 0; a < sw->naxes; a++) {
+        fprintf(out, " %s=", sw->axes[a].key);
+        for (size_t i = 0; i < sw->axes[a].n; i++)
+            fprintf(out, "%s%s", i ? "," : "", sw->axes[a].values[i]);
+    }
+    fprintf(out, "\n# reps = %zu; points = %zu; jobs = %zu; one row per (job, estimator)\n", sw->reps,
+            ttt_sweep_points(sw), ttt_sweep_jobs(sw));
+    fprintf(out, "# seed of a job = hash(base seed, its parameters, rep): rerun one with 'ttt run KEYS seed=SEED'\n");
+    fprintf(out, "# base parameters (threads left out: results do not depend on it):\n");
+    ttt_params base = sw->base;
+    base.threads = 0;
+    ttt_params_write(&base, out, "#   ", 0);
+    fprintf(out, "job\tpoint\trep\tseed");
+    for (size_t i = 0; i < NCORE; i++)
+        fprintf(out, "\t%s", core_keys[i]);
+    for (size_t a = 0; a < sw->naxes; a++)
+        if (!is_core(sw->axes[a].key))
+            fprintf(out, "\t%s", sw->axes[a].key);
+    fprintf(out, "\testimator\tmse\tse\trel\trel_se\tpredicted\tfit_support");
+    for (size_t i = 0; i < NRUN; i++)
+        fprintf(out, "\t%s", run_columns[i]);
+    fprintf(out, "\n");
+    return ferror(out) ? -1 : 0;
+}
+
+/* Appends printf output to a growing buffer; -1 when out of memory. */
+static int append(char **buf, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *grown = realloc(*buf, *len + (size_t)need + 1);
+    if (!grown)
+        return -1;
+    *buf = grown;
+    va_start(ap, fmt);
+    vsnprintf(*buf + *len, (size_t)need + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)need;
+    return 0;
+}
+
+static int append_double(char **buf, size_t *len, double x)
+{
+    if (isnan(x))
+        return append(buf, len, "\tNaN");
+    if (isinf(x))
+        return append(buf, len, x < 0 ? "\t-Inf" : "\tInf");
+    return append(buf, len, "\t%.17g", x);
+}
+
+size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len)
+{
+    const ttt_params *p = &r->in->p;
+    char keys[1024], value[64];
+    size_t used = 0;
+    for (size_t i = 0; i < NCORE && used < sizeof keys; i++)
+        used += (size_t)snprintf(keys + used, sizeof keys - used, "\t%s",
+                                 ttt_params_format(p, core_keys[i], value, sizeof value));
+    for (size_t a = 0; a < sw->naxes && used < sizeof keys; a++)
+        if (!is_core(sw->axes[a].key))
+            used += (size_t)snprintf(keys + used, sizeof keys - used, "\t%s",
+                                     ttt_params_format(p, sw->axes[a].key, value, sizeof value));
+    double run[NRUN];
+    run_values(r, run);
+    size_t rows = 0;
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        if (!r->res->enabled[e])
+            continue;
+        const ttt_summary *s = &r->est[e];
+        int sparse = e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT;
+        int bad = append(buf, len, "%zu\t%zu\t%zu\t%lu%s\t%s", job, job / sw->reps, job % sw->reps, p->seed, keys,
+                         ttt_estimator_name(e));
+        bad |= append_double(buf, len, s->mse) | append_double(buf, len, s->se) | append_double(buf, len, s->rel) |
+               append_double(buf, len, s->rel_se);
+        bad |= append_double(buf, len, s->kind != TTT_PRED_NONE ? s->predicted : GSL_NAN);
+        bad |= append_double(buf, len, sparse ? r->fit_support[e - TTT_EST_SPARSE_FIRST] : GSL_NAN);
+        for (size_t i = 0; i < NRUN; i++)
+            bad |= append_double(buf, len, run[i]);
+        bad |= append(buf, len, "\n");
+        if (bad)
+            return 0;
+        rows++;
+    }
+    return rows;
+}
+
+/* Expected rows of job j (its enabled estimators); 0 if its parameters fail. */
+static size_t rows_of_job(const ttt_sweep *sw, size_t job)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    if (ttt_sweep_job_params(sw, job, &p, msg))
+        return 0;
+    size_t rows = 0;
+    for (int e = 0; e < TTT_EST_COUNT; e++)
+        rows += (size_t)ttt_estimator_enabled(&p, e);
+    return rows;
+}
+
+int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg)
+{
+    char *want = NULL, *line = NULL;
+    size_t want_len = 0, cap = 0;
+    FILE *mem = open_memstream(&want, &want_len);
+    if (!mem || ttt_sweep_write_header(sw, mem) != 0 || fclose(mem) != 0) {
+        free(want);
+        snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+        return -1;
+    }
+    /* The header must be the one this sweep writes, byte for byte. */
+    size_t at = 0;
+    int same = 1;
+    while (same && at < want_len) {
+        ssize_t n = getline(&line, &cap, in);
+        same = n > 0 && (size_t)n <= want_len - at && memcmp(line, want + at, (size_t)n) == 0;
+        at += n > 0 ? (size_t)n : 0;
+    }
+    free(want);
+    if (!same) {
+        free(line);
+        snprintf(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
+                 "parameters or build); allowed: --resume with the same arguments and program");
+        return -1;
+    }
+    /* Then whole jobs: complete lines whose first columns are (job, point, rep). */
+    const size_t jobs = ttt_sweep_jobs(sw);
+    long pos = ftell(in), good = pos;
+    size_t job = 0, seen = 0, need = jobs ? rows_of_job(sw, 0) : 0;
+    ssize_t n;
+    while (job < jobs && (n = getline(&line, &cap, in)) > 0) {
+        size_t j, pt, rep;
+        if (line[n - 1] != '\n' || sscanf(line, "%zu\t%zu\t%zu\t", &j, &pt, &rep) != 3 || j != job ||
+            pt != job / sw->reps || rep != job % sw->reps)
+            break;
+        pos += n;
+        if (++seen == need) {
+            good = pos;
+            seen = 0;
+            if (++job < jobs)
+                need = rows_of_job(sw, job);
+        }
+    }
+    free(line);
+    *done = job;
+    *end = good;
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* ttt_sweep — a grid of runs: the cartesian product of axes (one key, a list
+ * of values each) times R replicates.  Job j is grid point j / R, replicate
+ * j % R; the last axis varies fastest.
+ *
+ * Each job draws from its own seed, a hash of the base seed, the point's
+ * complete parameter text and the replicate number, so a job's numbers do
+ * not depend on the order jobs run in, the number of threads, or which other
+ * points are in the grid. */
+#ifndef TTT_SWEEP_H
+#define TTT_SWEEP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ttt_params.h"
+#include "ttt_run.h"
+
+#define TTT_SWEEP_MAX_AXES 8
+/* Status of a sweep stopped on request (not a GSL code). */
+#define TTT_SWEEP_STOPPED 1000
+#define TTT_SWEEP_MAX_VALUES 256
+
+typedef struct {
+    char key[32];
+    size_t n;                             /* values on this axis */
+    char values[TTT_SWEEP_MAX_VALUES][32]; /* each as text, as set with ttt_params_set */
+} ttt_axis;
+
+typedef struct {
+    ttt_params base;  /* every key not on an axis */
+    size_t naxes;
+    ttt_axis axes[TTT_SWEEP_MAX_AXES];
+    size_t reps;      /* replicates per grid point */
+} ttt_sweep;
+
+/* An empty sweep over base (one point) with one replicate. */
+void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
+
+/* Adds an axis from "key=v1,v2,..." or "key=a:b:log:N" / "key=a:b:lin:N" (N
+ * values from a to b, geometric or evenly spaced; rounded to whole numbers
+ * for whole-number keys, duplicates dropped).  Returns NULL, or a message in
+ * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
+const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
+
+/* Grid points (product of the axis lengths) and jobs (points x reps). */
+size_t ttt_sweep_points(const ttt_sweep *sw);
+size_t ttt_sweep_jobs(const ttt_sweep *sw);
+
+/* The checked parameters of job j, seed included.  Returns NULL or a message
+ * (for a grid point whose keys do not go together). */
+const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
+
+/* Checks every grid point; NULL or the first message, prefixed by the point. */
+const char *ttt_sweep_check(const ttt_sweep *sw, char *msg);
+
+/* Called once per finished job, from the thread that ran it; report is freed
+ * after the call.  A nonzero return stops the sweep. */
+typedef int (*ttt_sweep_sink)(void *ctx, size_t job, const ttt_report *report);
+
+/* Runs jobs first .. jobs-1 in parallel (OpenMP, dynamic schedule; each run
+ * itself single-threaded inside the parallel region) and hands each report
+ * to sink.  Jobs not yet started when *stop becomes nonzero are skipped (so
+ * a signal handler can stop a sweep cleanly).  Returns GSL_SUCCESS, the
+ * first failing run's status, or TTT_SWEEP_STOPPED when stopped. */
+int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop);
+
+/* The sweep.tsv format.  The header is deterministic (no time, no command
+ * line), so a resumed sweep's file is byte-identical to an uninterrupted one. */
+int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
+
+/* Rows of one job, one per enabled estimator, appended to a growing string
+ * (*buf of *len bytes, realloc'd).  Returns the number of rows, or 0 when out
+ * of memory. */
+size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len);
+
+/* Reads an existing sweep.tsv from the start: checks that its header is the
+ * one ttt_sweep_write_header writes for sw, then counts the leading jobs whose
+ * rows are all present and complete.  *done gets that count and *end the
+ * byte offset where their rows end (truncate there and append).  Returns 0,
+ * or -1 with a message when the header differs. */
+int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg);
+
+#endif
