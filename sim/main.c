@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ttt_fit.h"
 #include "ttt_io.h"
 #include "ttt_params.h"
 #include "ttt_run.h"
@@ -43,6 +44,13 @@ static const char *usage_text =
     "        parallel; write DIR/sweep.tsv, one row per (point, replicate, estimator).\n"
     "        Ctrl-C stops cleanly; --resume continues an interrupted sweep and gives\n"
     "        the same file as an uninterrupted one\n"
+    "  fit FILE --x KEY --y NAME [--scale loglog|semilogx|linear] [--where key=value ...]\n"
+    "        [--range lo:hi] [--bound]\n"
+    "        least-squares line through a sweep.tsv with a 95%% interval and R^2:\n"
+    "        NAME is an estimator (its mse), a column (one value per job), or\n"
+    "        ESTIMATOR:COLUMN; loglog fits log y on log x (a power law, the default),\n"
+    "        semilogx y on log x.  --bound fits the constant C of\n"
+    "        mse = C sigma^2 s log(d1/s) / k instead\n"
     "  defaults\n"
     "        print every key with its default, range and meaning (a valid FILE)\n"
     "  help  this text;  --version  version, GSL and CBLAS\n"
@@ -355,6 +363,155 @@ static int cmd_run(int argc, char **argv, int generate_only)
     return 0;
 }
 
+static int cmd_fit(int argc, char **argv)
+{
+    char msg[TTT_IO_MSG + 256];
+    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog";
+    const char *where[16];
+    size_t nwhere = 0;
+    int bound = 0;
+    double lo = -GSL_DBL_MAX, hi = GSL_DBL_MAX;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--x") && has)
+            xname = argv[++i];
+        else if (!strcmp(a, "--y") && has)
+            yname = argv[++i];
+        else if (!strcmp(a, "--scale") && has)
+            scale = argv[++i];
+        else if (!strcmp(a, "--where") && has && nwhere < 16)
+            where[nwhere++] = argv[++i];
+        else if (!strcmp(a, "--range") && has) {
+            char *end;
+            lo = strtod(argv[++i], &end);
+            if (*end != ':' || (hi = strtod(end + 1, &end), *end) || !(lo < hi))
+                die_input("--range needs lo:hi with lo < hi");
+        } else if (!strcmp(a, "--bound"))
+            bound = 1;
+        else if (a[0] == '-') {
+            snprintf(msg, sizeof msg, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
+                     "loglog|semilogx|linear, --where key=value, --range lo:hi, --bound", a);
+            die_input(msg);
+        } else if (!file)
+            file = a;
+        else
+            die_input("fit takes one sweep.tsv");
+    }
+    int logx = !strcmp(scale, "loglog") || !strcmp(scale, "semilogx"), logy = !strcmp(scale, "loglog");
+    if (!file || !yname || (!xname && !bound))
+        die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
+    if (!logx && strcmp(scale, "linear")) {
+        snprintf(msg, sizeof msg, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", scale);
+        die_input(msg);
+    }
+    ttt_table *t = ttt_table_read(file, msg);
+    if (!t)
+        die_input(msg);
+    long est = ttt_table_column(t, "estimator"), xc = xname ? ttt_table_column(t, xname) : -1;
+    if (est < 0) {
+        ttt_table_free(t);
+        die_input("the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+    }
+    /* NAME: an estimator (its mse), a column (the first estimator's rows), or ESTIMATOR:COLUMN. */
+    char ename[64] = "", cname[64] = "mse";
+    const char *colon = strchr(yname, ':');
+    if (colon) {
+        snprintf(ename, sizeof ename, "%.*s", (int)(colon - yname), yname);
+        snprintf(cname, sizeof cname, "%s", colon + 1);
+    } else if (ttt_table_column(t, yname) >= 0) {
+        snprintf(cname, sizeof cname, "%s", yname);
+        if (t->rows)
+            snprintf(ename, sizeof ename, "%s", t->cell[0][est]);
+    } else {
+        snprintf(ename, sizeof ename, "%s", yname);
+    }
+    long yc = ttt_table_column(t, cname);
+    int known = 0;
+    for (size_t r = 0; r < t->rows && !known; r++)
+        known = !strcmp(t->cell[r][est], ename);
+    if (yc < 0 || !known || (xname && xc < 0)) {
+        snprintf(msg, sizeof msg, "%s: no %s '%s' in the file; allowed: an estimator of its 'estimator' column, "
+                 "a column name, or ESTIMATOR:COLUMN", file, xname && xc < 0 ? "column" : "estimator or column",
+                 xname && xc < 0 ? xname : yname);
+        ttt_table_free(t);
+        die_input(msg);
+    }
+    long wc[16];
+    for (size_t w = 0; w < nwhere; w++) {
+        const char *eq = strchr(where[w], '=');
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - where[w]) : 0, where[w]);
+        if (!eq || (wc[w] = ttt_table_column(t, key)) < 0) {
+            snprintf(msg, sizeof msg, "--where '%s' does not name a column as key=value", where[w]);
+            ttt_table_free(t);
+            die_input(msg);
+        }
+    }
+    long cols[4] = {ttt_table_column(t, "sigma"), ttt_table_column(t, "s"), ttt_table_column(t, "d1"),
+                    ttt_table_column(t, "k")};
+    double *x = malloc((t->rows + 1) * sizeof *x), *y = malloc((t->rows + 1) * sizeof *y);
+    size_t n = 0, skipped = 0;
+    for (size_t r = 0; r < t->rows; r++) {
+        if (strcmp(t->cell[r][est], ename))
+            continue;
+        int keep = 1;
+        for (size_t w = 0; w < nwhere && keep; w++) {
+            const char *v = strchr(where[w], '=') + 1;
+            double a = ttt_table_number(t, r, (size_t)wc[w]), b = strtod(v, NULL);
+            keep = !strcmp(t->cell[r][wc[w]], v) || (isfinite(a) && a == b);
+        }
+        if (!keep)
+            continue;
+        double xv = xc >= 0 ? ttt_table_number(t, r, (size_t)xc) : 0.0, yv = ttt_table_number(t, r, (size_t)yc);
+        if (bound)
+            xv = ttt_fit_rate(ttt_table_number(t, r, (size_t)cols[0]), ttt_table_number(t, r, (size_t)cols[1]),
+                              ttt_table_number(t, r, (size_t)cols[2]), ttt_table_number(t, r, (size_t)cols[3]));
+        if (xc >= 0 && !bound && (xv < lo || xv > hi))
+            continue;
+        if (!isfinite(xv) || !isfinite(yv) || ((logx && !bound) && xv <= 0) || ((logy || bound) && yv <= 0)) {
+            skipped++;
+            continue;
+        }
+        x[n] = bound ? xv : logx ? log(xv) : xv;
+        y[n] = logy || bound ? log(yv) : yv;
+        if (bound)
+            y[n] -= x[n]; /* log C = log mse - log rate */
+        n++;
+    }
+    int status;
+    if (bound) {
+        ttt_mean_ci c;
+        status = ttt_fit_mean(y, n, &c);
+        if (!status) {
+            printf("bound: %s = C sigma^2 s log(d1/s) / k over %zu rows\n", yname, n);
+            printf("C = %.4g  95%% interval [%.4g, %.4g]  (geometric mean; log C = %.4f +- %.4f)\n", exp(c.mean),
+                   exp(c.lo), exp(c.hi), c.mean, c.se);
+        }
+    } else {
+        ttt_line l;
+        status = ttt_fit_line(x, y, n, &l);
+        if (!status) {
+            printf("fit: %s%s%s against %s%s%s over %zu rows (%s scale)\n", logy ? "log " : "", yname,
+                   strcmp(cname, "mse") || colon ? "" : " mse", logx ? "log " : "", xname, "", n, scale);
+            printf("slope     %+.4f  95%% interval [%+.4f, %+.4f]  se %.4f\n", l.slope, l.slope_lo, l.slope_hi,
+                   l.slope_se);
+            printf("intercept %+.4f  95%% interval [%+.4f, %+.4f]\n", l.intercept, l.intercept_lo, l.intercept_hi);
+            printf("R^2       %.4f\n", l.r2);
+            if (logx && logy)
+                printf("%s ~ %.4g * %s^%.3f\n", yname, exp(l.intercept), xname, l.slope);
+        }
+    }
+    if (skipped)
+        printf("(%zu rows skipped: not finite%s)\n", skipped, logx || logy || bound ? " or not positive on a log scale" : "");
+    free(x);
+    free(y);
+    ttt_table_free(t);
+    if (status)
+        die_input("fewer than 3 usable rows, or x takes one value only: nothing to fit");
+    return 0;
+}
+
 static volatile int interrupted;
 
 static void on_sigint(int sig)
@@ -453,34 +610,19 @@ static int cmd_sweep(int argc, char **argv)
         die_input("sweep needs --out DIR");
     if (file && ttt_params_read_file(&base, file, msg))
         die_input(msg);
-    /* Single values set the base; lists and ranges make axes (added after
-     * the base is complete, so every value is checked against it). */
-    size_t reps = 1;
-    for (int i = 2; i < argc; i++) {
-        const char *w = argv[i];
-        if (w[0] == '-' || !strchr(w, '='))
-            continue;
-        if (!strncmp(w, "reps=", 5)) {
-            char *end;
-            unsigned long v = strtoul(w + 5, &end, 10);
-            if (w[5] == '\0' || *end || v < 1 || v > 100000) {
-                snprintf(msg, sizeof msg, "reps = '%s' is not allowed; allowed: 1 <= reps <= 100000", w + 5);
-                die_input(msg);
-            }
-            reps = v;
-        } else if (!strpbrk(strchr(w, '=') + 1, ",:") && ttt_params_set_word(&base, w, msg)) {
-            die_input(msg);
-        }
-    }
+    /* Single values and reps first, then the axes, so that every axis value
+     * is checked against the complete base. */
     ttt_sweep sw;
     ttt_sweep_init(&sw, &base);
-    sw.reps = reps;
-    for (int i = 2; i < argc; i++) {
-        const char *w = argv[i];
-        if (w[0] != '-' && strchr(w, '=') && strncmp(w, "reps=", 5) && strpbrk(strchr(w, '=') + 1, ",:") &&
-            ttt_sweep_add_axis(&sw, w, msg))
-            die_input(msg);
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 2; i < argc; i++) {
+            const char *w = argv[i], *eq = strchr(w, '=');
+            if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
+                continue;
+            if (ttt_sweep_word(&sw, w, msg))
+                die_input(msg);
+        }
+    const size_t reps = sw.reps;
     if (ttt_sweep_check(&sw, msg))
         die_input(msg);
     if ((double)ttt_sweep_jobs(&sw) > 1e7)
@@ -608,6 +750,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "sweep"))
         return cmd_sweep(argc, argv);
+    if (!strcmp(cmd, "fit"))
+        return cmd_fit(argc, argv);
     fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, verify, defaults, help\n", cmd);
     return 2;
 }

@@ -3,6 +3,7 @@
 #include "ttt_io.h"
 
 #include <errno.h>
+#include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -286,4 +287,120 @@ int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
               save_set(o, "train", &in->train, msg) || save_set(o, "test", &in->test, msg);
     free(A);
     return bad ? -1 : 0;
+}
+
+void ttt_table_free(ttt_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->rows; i++)
+        free(t->cell[i]);
+    free(t->cell);
+    free(t->names);
+    free(t->text);
+    free(t);
+}
+
+/* Splits a line in place at tabs into at most max cells; returns the count. */
+static size_t split(char *line, char **cells, size_t max)
+{
+    size_t n = 0;
+    for (char *c = line;; c++) {
+        if (n < max)
+            cells[n] = c;
+        n++;
+        c = strchr(c, '\t');
+        if (!c)
+            break;
+        *c = '\0';
+    }
+    return n;
+}
+
+ttt_table *ttt_table_read(const char *path, char *msg)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(msg, TTT_IO_MSG, "cannot read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    ttt_table *t = calloc(1, sizeof *t);
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    size_t got;
+    while (text && (got = fread(text + len, 1, cap - len - 1, fp)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *grown = realloc(text, cap *= 2);
+            if (!grown)
+                free(text);
+            text = grown;
+        }
+    }
+    int read_error = ferror(fp);
+    fclose(fp);
+    if (!t || !text || read_error) {
+        free(text);
+        free(t);
+        snprintf(msg, TTT_IO_MSG, "cannot read '%s'", path);
+        return NULL;
+    }
+    text[len] = '\0';
+    t->text = text;
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    t->cell = calloc(lines + 1, sizeof *t->cell);
+    size_t lineno = 0;
+    for (char *line = text, *next; line && *line; line = next) {
+        lineno++;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (*line == '#' || *line == '\0')
+            continue;
+        if (!t->names) {
+            t->cols = 1;
+            for (const char *c = line; *c; c++)
+                t->cols += *c == '\t';
+            t->names = malloc(t->cols * sizeof *t->names);
+            if (!t->names)
+                break;
+            split(line, t->names, t->cols);
+            continue;
+        }
+        char **row = malloc(t->cols * sizeof *row);
+        if (!row || !t->cell)
+            break;
+        size_t n = split(line, row, t->cols);
+        if (n != t->cols) {
+            free(row);
+            snprintf(msg, TTT_IO_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_table_free(t);
+            return NULL;
+        }
+        t->cell[t->rows++] = row;
+    }
+    if (!t->names) {
+        snprintf(msg, TTT_IO_MSG, "%s has no header row", path);
+        ttt_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+long ttt_table_column(const ttt_table *t, const char *name)
+{
+    for (size_t j = 0; j < t->cols; j++)
+        if (!strcmp(t->names[j], name))
+            return (long)j;
+    return -1;
+}
+
+double ttt_table_number(const ttt_table *t, size_t row, size_t col)
+{
+    char *end;
+    const char *c = t->cell[row][col];
+    double v = strtod(c, &end);
+    return *c && !*end ? v : GSL_NAN;
 }

@@ -47,4 +47,24 @@ void ttt_outdir_abort(ttt_outdir *o);
  * Returns 0 or -1 with a message. */
 int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg);
 
+/* A TSV table as the program writes it: '#' lines skipped, one header row,
+ * tab-separated cells.  Read whole into memory. */
+typedef struct {
+    size_t rows, cols;
+    char **names;   /* cols column names */
+    char ***cell;   /* rows x cols cell texts */
+    char *text;     /* the file's bytes, which names and cells point into */
+} ttt_table;
+
+/* Reads path; NULL with a message (TTT_IO_MSG bytes) when it cannot be read
+ * or a row has a different number of cells than the header. */
+ttt_table *ttt_table_read(const char *path, char *msg);
+void ttt_table_free(ttt_table *t);
+
+/* The index of a column, or -1. */
+long ttt_table_column(const ttt_table *t, const char *name);
+
+/* A cell as a number (NaN when it is not one). */
+double ttt_table_number(const ttt_table *t, size_t row, size_t col);
+
 #endif

@@ -142,6 +142,24 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     return NULL;
 }
 
+const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
+{
+    const char *eq = strchr(word, '=');
+    if (eq && !strncmp(word, "reps=", 5)) {
+        char *end;
+        unsigned long v = strtoul(word + 5, &end, 10);
+        if (word[5] == '\0' || word[5] == '-' || *end || v < 1 || v > 100000) {
+            snprintf(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
+            return msg;
+        }
+        sw->reps = v;
+        return NULL;
+    }
+    if (eq && strpbrk(eq + 1, ",:"))
+        return ttt_sweep_add_axis(sw, word, msg);
+    return ttt_params_set_word(&sw->base, word, msg);
+}
+
 size_t ttt_sweep_points(const ttt_sweep *sw)
 {
     size_t n = 1;

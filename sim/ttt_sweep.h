@@ -42,6 +42,11 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
  * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
 const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
 
+/* One command-line word: "reps=R" sets the replicates, "key=value" a base
+ * key, and a list or range an axis.  Give base keys before axes, so that
+ * axis values are checked against the final base.  NULL or a message. */
+const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);
+
 /* Grid points (product of the axis lengths) and jobs (points x reps). */
 size_t ttt_sweep_points(const ttt_sweep *sw);
 size_t ttt_sweep_jobs(const ttt_sweep *sw);
