@@ -19,6 +19,7 @@
 #include "ttt_params.h"
 #include "ttt_run.h"
 #include "ttt_sweep.h"
+#include "ttt_verify.h"
 
 static const char *usage_text =
     "usage: ttt COMMAND [FILE] [key=value ...] [options]\n"
@@ -51,6 +52,11 @@ static const char *usage_text =
     "        ESTIMATOR:COLUMN; loglog fits log y on log x (a power law, the default),\n"
     "        semilogx y on log x.  --bound fits the constant C of\n"
     "        mse = C sigma^2 s log(d1/s) / k instead\n"
+    "  verify [--list | NAME ...] [--quick] [threads=N]\n"
+    "        run the theory checks (each a small sweep with fixed seeds) and print\n"
+    "        one row per prediction: claim, predicted, measured with its 95%%\n"
+    "        interval, tolerance, PASS/FAIL; exit 0 only if all pass.  --quick\n"
+    "        uses fewer replicates (what the test suite runs)\n"
     "  defaults\n"
     "        print every key with its default, range and meaning (a valid FILE)\n"
     "  help  this text;  --version  version, GSL and CBLAS\n"
@@ -512,6 +518,73 @@ static int cmd_fit(int argc, char **argv)
     return 0;
 }
 
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    int quick = 0;
+    size_t chosen[64], nchosen = 0, threads = 0;
+    char msg[TTT_PARAMS_MSG];
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            quick = 1;
+        } else if (!strcmp(argv[i], "--list")) {
+            for (size_t c = 0; c < ttt_verify_count(); c++)
+                printf("%-15s %s\n", ttt_verify_name(c), ttt_verify_claim(c));
+            return 0;
+        } else if (!strncmp(argv[i], "threads=", 8)) {
+            ttt_params p;
+            ttt_params_default(&p);
+            if (ttt_params_set_word(&p, argv[i], msg))
+                die_input(msg);
+            threads = p.threads;
+        } else if (argv[i][0] == '-') {
+            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
+            die_input(msg);
+        } else {
+            size_t c = ttt_verify_find(argv[i]);
+            if (c == (size_t)-1 || nchosen == 64) {
+                snprintf(msg, sizeof msg, "no check named '%s'; 'ttt verify --list' names them", argv[i]);
+                die_input(msg);
+            }
+            chosen[nchosen++] = c;
+        }
+    }
+    if (!nchosen)
+        for (size_t c = 0; c < ttt_verify_count() && c < 64; c++)
+            chosen[nchosen++] = c;
+    printf("%-15s %-52s %-30s %-30s %s\n", "check", "claim", "predicted", "measured [95% interval]", "result");
+    size_t failed = 0;
+    ttt_verify_row *rows = calloc(nchosen, sizeof *rows);
+    double t0 = wall();
+    for (size_t i = 0; i < nchosen; i++) {
+        size_t c = chosen[i];
+        double t = wall();
+        int status = ttt_verify_run(c, quick, threads, &rows[i]);
+        if (status) {
+            snprintf(rows[i].measured, sizeof rows[i].measured, "run failed: %s", gsl_strerror(status));
+            rows[i].pass = 0;
+        }
+        failed += !rows[i].pass;
+        printf("%-15s %-52s %-30s %-30s %s\n", ttt_verify_name(c), ttt_verify_claim(c), rows[i].predicted,
+               rows[i].measured, rows[i].pass ? "PASS" : "FAIL");
+        fflush(stdout);
+        fprintf(stderr, "  %s: %.1fs\n", ttt_verify_name(c), wall() - t);
+    }
+    printf("\ntolerances and configurations:\n");
+    for (size_t i = 0; i < nchosen; i++)
+        printf("%-15s %s; %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance, rows[i].detail);
+    printf("\n%zu of %zu checks passed (%s profile, %.1fs)\n", nchosen - failed, nchosen, quick ? "quick" : "full",
+           wall() - t0);
+    free(rows);
+    return failed ? 1 : 0;
+}
+
 static volatile int interrupted;
 
 static void on_sigint(int sig)
@@ -531,13 +604,6 @@ typedef struct {
     int progress, write_error;
     double start;
 } sweep_sink;
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void progress_bar(const sweep_sink *k)
 {
@@ -752,6 +818,8 @@ int main(int argc, char **argv)
         return cmd_sweep(argc, argv);
     if (!strcmp(cmd, "fit"))
         return cmd_fit(argc, argv);
+    if (!strcmp(cmd, "verify"))
+        return cmd_verify(argc, argv);
     fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, verify, defaults, help\n", cmd);
     return 2;
 }
