@@ -94,6 +94,8 @@ int main(void)
     srunner_add_suite(sr, make_analytic_suite());
     srunner_add_suite(sr, make_io_suite());
     srunner_add_suite(sr, make_cli_suite());
+    srunner_add_suite(sr, make_fit_suite());
+    srunner_add_suite(sr, make_sweep_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

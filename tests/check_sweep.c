@@ -1,0 +1,181 @@
+/* Suite "sweep": grids, per-job seeds, ordered rows, resume, and verify. */
+#define _POSIX_C_SOURCE 200809L
+#include <gsl/gsl_errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_ttt.h"
+#include "ttt_sweep.h"
+#include "ttt_verify.h"
+
+static const char *const small[] = {"d1=256", "d2=24", "s=3", "topics=8", "n=400", "m=20", "k=12", NULL};
+
+static void small_sweep(ttt_sweep *sw)
+{
+    ttt_params p = test_params(small);
+    char msg[TTT_PARAMS_MSG];
+    ttt_sweep_init(sw, &p);
+    ck_assert_ptr_null(ttt_sweep_word(sw, "reps=2", msg));
+    ck_assert_ptr_null(ttt_sweep_word(sw, "k=6,12", msg));
+    ck_assert_ptr_null(ttt_sweep_word(sw, "d2=16:32:log:3", msg));
+}
+
+START_TEST(test_sweep_grid_and_ranges)
+{
+    ttt_sweep sw;
+    small_sweep(&sw);
+    ck_assert_uint_eq(ttt_sweep_points(&sw), 6);
+    ck_assert_uint_eq(ttt_sweep_jobs(&sw), 12);
+    /* 16, 16 * 2^(1/2) = 22.6 -> 23, 32; the last axis varies fastest. */
+    ck_assert_str_eq(sw.axes[1].values[1], "23");
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ck_assert_ptr_null(ttt_sweep_job_params(&sw, 2 * 4 + 1, &p, msg)); /* point 4 = (k=12, d2=23), rep 1 */
+    ck_assert_uint_eq(p.k, 12);
+    ck_assert_uint_eq(p.d2, 23);
+}
+END_TEST
+
+/* A job's seed depends on its parameters and replicate, not on the grid it
+ * sits in: the point (k=12, d2=32) gets the same seed alone as in a grid. */
+START_TEST(test_sweep_seed_independent_of_grid)
+{
+    ttt_sweep a, b;
+    small_sweep(&a);
+    ttt_params base = test_params(small);
+    char msg[TTT_PARAMS_MSG];
+    ttt_sweep_init(&b, &base);
+    ck_assert_ptr_null(ttt_sweep_word(&b, "reps=2", msg));
+    ck_assert_ptr_null(ttt_sweep_word(&b, "d2=32,16", msg));
+    ck_assert_ptr_null(ttt_sweep_word(&b, "k=12,50", msg));
+    ttt_params pa, pb;
+    ck_assert_ptr_null(ttt_sweep_job_params(&a, 5 * 2 + 1, &pa, msg)); /* k=12 d2=32 rep 1 */
+    ck_assert_ptr_null(ttt_sweep_job_params(&b, 0 * 2 + 1, &pb, msg)); /* d2=32 k=12 rep 1 */
+    ck_assert_uint_eq(pa.k, pb.k);
+    ck_assert_uint_eq(pa.d2, pb.d2);
+    ck_assert_uint_eq(pa.seed, pb.seed);
+    ttt_params pc;
+    ck_assert_ptr_null(ttt_sweep_job_params(&b, 0, &pc, msg));
+    ck_assert_uint_ne(pb.seed, pc.seed); /* replicates differ */
+}
+END_TEST
+
+START_TEST(test_sweep_rejects_bad_axes)
+{
+    ttt_params p = test_params(small);
+    ttt_sweep sw;
+    char msg[TTT_PARAMS_MSG];
+    ttt_sweep_init(&sw, &p);
+    const char *bad[] = {"k=", "k=1,", "k=1:9:cube:3", "k=0:9:log:3", "k=1:9:log:1", "nokey=1,2", "seed=1,2",
+                         "magnitudes=0:1:lin:2", "k=5,x", "reps=0", "sigma=-1,1", NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(ttt_sweep_word(&sw, bad[i], msg) != NULL, "'%s' accepted", bad[i]);
+    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=5,500", msg));
+    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg)); /* k = 500 > n = 400 */
+    ck_assert_ptr_nonnull(strstr(msg, "k=500"));
+}
+END_TEST
+
+/* sweep.tsv is identical with 1 and 2 threads, and after an interruption
+ * (SIGINT mid-run) followed by --resume. */
+START_TEST(test_sweep_file_independent_of_threads_and_resume)
+{
+    char *dir = make_temp_dir(), args[1024], out[256], err[4096];
+    const char *grid = "d1=256 d2=24 s=3 topics=8 n=2000 m=40 k=6,12,24 sigma=0.1,0.2 reps=3 --quiet";
+    snprintf(args, sizeof args, "sweep %s threads=1 --out %s/a", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "sweep %s threads=2 --out %s/b", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    /* Interrupted (Ctrl-C is SIGINT) early, then resumed. */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "timeout -s INT 0.3 %s sweep %s --out %s/c >/dev/null 2>&1", getenv("TTT_BIN"), grid,
+             dir);
+    ck_assert_int_ne(system(cmd), -1);
+    snprintf(args, sizeof args, "sweep %s --resume --out %s/c", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/b/sweep.tsv && cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir,
+             dir, dir, dir);
+    ck_assert_msg(system(cmd) == 0, "sweep.tsv differs between threads or after resume (in %s)", dir);
+    /* A truncated last line (a kill mid-write) is dropped and redone. */
+    snprintf(cmd, sizeof cmd, "truncate -s -37 %s/c/sweep.tsv", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    /* Without --resume an existing sweep is refused; a different grid cannot resume it. */
+    snprintf(args, sizeof args, "sweep %s --out %s/c", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--resume"));
+    snprintf(args, sizeof args, "sweep d1=256 d2=24 s=3 topics=8 n=2000 m=40 k=6,12 reps=3 --resume --out %s/c", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "different sweep"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
+/* ttt fit and --bound run on a real sweep file; every bad option is one line
+ * and exit status 2.  (The numbers of the fit are checked in suite fit.) */
+START_TEST(test_cli_fit_and_bound)
+{
+    char *dir = make_temp_dir(), args[1024], out[4096], err[4096];
+    snprintf(args, sizeof args,
+             "sweep d1=256 d2=24 s=3 topics=8 n=2000 m=40 k=8:64:log:4 reps=2 sparse=off --quiet --out %s", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "fit %s/sweep.tsv --x k --y oracle", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "slope"));
+    ck_assert_ptr_nonnull(strstr(out, "R^2"));
+    snprintf(args, sizeof args, "fit %s/sweep.tsv --y ttt --bound", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "C = "));
+    const char *bad[] = {"--x k --y nosuch", "--x nosuch --y ttt", "--x k", "--x k --y ttt --scale cubic",
+                         "--x k --y ttt --where nosuch=1", "--x k --y ttt --range 5:1", "--x sigma --y ttt", NULL};
+    for (int i = 0; bad[i]; i++) {
+        snprintf(args, sizeof args, "fit %s/sweep.tsv %s", dir, bad[i]);
+        ck_assert_msg(run_ttt(args, out, sizeof out, err, sizeof err) == 2, "'%s' not refused", bad[i]);
+        ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: %s", err);
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
+/* The quick verify profile passes (this is what `ttt verify --quick` runs),
+ * and --list names every check. */
+START_TEST(test_verify_quick_passes)
+{
+    char out[16384], err[4096];
+    ck_assert_int_eq(run_ttt("verify --list", out, sizeof out, err, sizeof err), 0);
+    for (size_t i = 0; i < ttt_verify_count(); i++)
+        ck_assert_ptr_nonnull(strstr(out, ttt_verify_name(i)));
+    int status = run_ttt("verify --quick", out, sizeof out, err, sizeof err);
+    ck_assert_msg(status == 0, "verify --quick failed:\n%s", out);
+    ck_assert_ptr_null(strstr(out, "FAIL"));
+    ck_assert_int_eq(run_ttt("verify nosuch", out, sizeof out, err, sizeof err), 2);
+}
+END_TEST
+
+Suite *make_sweep_suite(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_sweep_grid_and_ranges);
+    tcase_add_test(core, test_sweep_seed_independent_of_grid);
+    tcase_add_test(core, test_sweep_file_independent_of_threads_and_resume);
+    tcase_add_test(core, test_cli_fit_and_bound);
+    tcase_set_timeout(core, 120);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_sweep_rejects_bad_axes);
+    suite_add_tcase(s, limits);
+    TCase *stats = tcase_create("stats");
+    tcase_add_test(stats, test_verify_quick_passes);
+    tcase_set_timeout(stats, 300);
+    suite_add_tcase(s, stats);
+    return s;
+}
