@@ -73,82 +73,72 @@ static int grid(const char *const *words, size_t reps, size_t threads, job **out
     return status;
 }
 
-/* Replicate values of one field of jobs[first + i * stride]. */
-#define FIELD(jobs, n, expr, into)                                                                                 \
-    do {                                                                                                           \
-        for (size_t i_ = 0; i_ < (n); i_++) {                                                                      \
-            const job *b = &(jobs)[i_];                                                                            \
-            (into)[i_] = (expr);                                                                                   \
-        }                                                                                                          \
-    } while (0)
-
 static void interval(char *buf, size_t len, const ttt_mean_ci *c)
 {
     snprintf(buf, len, "%.4g [%.4g, %.4g]", c->mean, c->lo, c->hi);
 }
 
-/* Measured mean of x against predicted mean of y (paired by replicate):
- * passes when |mean(x - y)| <= Z se(x - y). */
-static void paired(ttt_verify_row *row, const double *x, const double *y, size_t n)
+typedef double (*field)(const job *);
+
+/* Runs the grid and compares the replicate mean of measured(job) with that of
+ * predicted(job), paired by replicate: passes when |mean(x - y)| <= Z se(x - y).
+ * *jobs (freed by the caller) and *n are the runs, for the check's detail. */
+static int paired(const char *const *w, size_t reps, size_t threads, field measured, field predicted,
+                  ttt_verify_row *row, job **jobs, size_t *n)
 {
-    double *d = malloc(n * sizeof *d);
-    ttt_mean_ci cx, cy, cd;
-    for (size_t i = 0; i < n; i++)
+    int status = grid(w, reps, threads, jobs, n);
+    if (status)
+        return status;
+    double *x = malloc(*n * sizeof *x), *y = malloc(*n * sizeof *y), *d = malloc(*n * sizeof *d);
+    if (!x || !y || !d) {
+        free(x);
+        free(y);
+        free(d);
+        free(*jobs);
+        GSL_ERROR("no memory for the verify statistics", GSL_ENOMEM);
+    }
+    for (size_t i = 0; i < *n; i++) {
+        x[i] = measured(&(*jobs)[i]);
+        y[i] = predicted(&(*jobs)[i]);
         d[i] = x[i] - y[i];
-    ttt_fit_mean(x, n, &cx);
-    ttt_fit_mean(y, n, &cy);
-    ttt_fit_mean(d, n, &cd);
+    }
+    ttt_mean_ci cx, cy, cd;
+    ttt_fit_mean(x, *n, &cx);
+    ttt_fit_mean(y, *n, &cy);
+    ttt_fit_mean(d, *n, &cd);
+    free(x);
+    free(y);
     free(d);
     snprintf(row->predicted, sizeof row->predicted, "%.4g", cy.mean);
     interval(row->measured, sizeof row->measured, &cx);
     snprintf(row->tolerance, sizeof row->tolerance, "|diff| <= 3 se = %.2g", TTT_VERIFY_Z * cd.se);
     row->pass = fabs(cd.mean) <= TTT_VERIFY_Z * cd.se;
+    return GSL_SUCCESS;
 }
+
+static double global_mse(const job *b) { return b->mse[TTT_EST_GLOBAL]; }
+static double global_pred(const job *b) { return b->e_glob_n; }
+static double global_rel(const job *b) { return b->mse[TTT_EST_GLOBAL] / b->f_var; }
+/* Finite-n isotropic prediction: rel = iso (1 + c) + sigma^2 c / Var f, c = d2 / (n - d2 - 1). */
+static double iso_pred(const job *b)
+{
+    double c = (double)b->p.d2 / (double)(b->p.n - b->p.d2 - 1);
+    return b->iso_rel + (b->iso_rel + b->p.sigma * b->p.sigma / b->f_var) * c;
+}
+static double oracle_mse(const job *b) { return b->mse[TTT_EST_ORACLE]; }
+static double oracle_formula(const job *b) { return b->oracle_formula; }
+static double oracle_exact(const job *b) { return b->oracle_exact; }
+static double support(const job *b) { return b->support; }
+static double support_iid(const job *b) { return b->support_iid; }
+static double nbhd_mse(const job *b) { return b->nbhd_mse; }
+static double nbhd_pred(const job *b) { return b->nbhd_pred; }
 
 /* ---- the checks ---- */
 
-static int check_global_exact(int quick, size_t threads, ttt_verify_row *row)
-{
-    static const char *const w[] = {"d1=1024", "d2=64", "topics=64", "n=10000", "m=1000", "sparse=off", NULL};
-    job *jobs;
-    size_t n;
-    int status = grid(w, quick ? 4 : 10, threads, &jobs, &n);
-    if (status)
-        return status;
-    double x[16], y[16];
-    FIELD(jobs, n, b->mse[TTT_EST_GLOBAL], x);
-    FIELD(jobs, n, b->e_glob_n, y);
-    paired(row, x, y, n);
-    snprintf(row->detail, sizeof row->detail, "d1=1024 d2=64 topics=64 n=10000 m=1000, %zu replicates", n);
-    free(jobs);
-    return GSL_SUCCESS;
-}
 
-static int check_iso(int quick, size_t threads, ttt_verify_row *row)
-{
-    static const char *const w[] = {"d1=512", "d2=128", "topics=1", "pool=512", "magnitudes=signed", "n=20000",
-                                    "m=1000", "k=10", "sparse=off", NULL};
-    job *jobs;
-    size_t n;
-    int status = grid(w, quick ? 4 : 10, threads, &jobs, &n);
-    if (status)
-        return status;
-    double x[16], y[16];
-    /* Finite-n: rel = iso (1 + c) + sigma^2 c / Var f, c = d2 / (n - d2 - 1). */
-    FIELD(jobs, n, b->mse[TTT_EST_GLOBAL] / b->f_var, x);
-    FIELD(jobs, n,
-          b->iso_rel + (b->iso_rel + b->p.sigma * b->p.sigma / b->f_var) * (double)b->p.d2 /
-                           (double)(b->p.n - b->p.d2 - 1),
-          y);
-    paired(row, x, y, n);
-    snprintf(row->detail, sizeof row->detail,
-             "isotropic signed codes d1=512 d2=128 (1-d2/d1 = 0.75, + finite-n), n=20000, %zu replicates", n);
-    free(jobs);
-    return GSL_SUCCESS;
-}
 
 /* Slope of log(field) on log(key) over all jobs. */
-static int slope(const job *jobs, size_t n, double (*xf)(const job *), double (*yf)(const job *), ttt_line *l)
+static int slope(const job *jobs, size_t n, field xf, field yf, ttt_line *l)
 {
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
     size_t m = 0;
@@ -169,12 +159,11 @@ static double x_k(const job *b) { return (double)b->p.k; }
 static double x_s(const job *b) { return (double)b->p.s; }
 static double x_d2(const job *b) { return (double)b->p.d2; }
 static double y_ttt(const job *b) { return b->mse[TTT_EST_TTT]; }
-static double y_formula(const job *b) { return b->oracle_formula; }
 static double y_distortion(const job *b) { return b->distortion; }
 
 /* A rate check: the measured slope against the asymptotic one, allowing Z
  * standard errors plus the formula's own deviation over the same grid. */
-static int rate(const char *const *w, size_t reps, size_t threads, double (*xf)(const job *), double expect,
+static int rate(const char *const *w, size_t reps, size_t threads, field xf, double expect,
                 const char *what, ttt_verify_row *row)
 {
     job *jobs;
@@ -183,7 +172,7 @@ static int rate(const char *const *w, size_t reps, size_t threads, double (*xf)(
     if (status)
         return status;
     ttt_line l, f;
-    if (slope(jobs, n, xf, y_ttt, &l) || slope(jobs, n, xf, y_formula, &f)) {
+    if (slope(jobs, n, xf, y_ttt, &l) || slope(jobs, n, xf, oracle_formula, &f)) {
         free(jobs);
         GSL_ERROR("too few usable runs for a slope", GSL_EFAILED);
     }
@@ -215,7 +204,7 @@ static int check_s_linear(int quick, size_t threads, ttt_verify_row *row)
 }
 
 /* Mean of field over the jobs of one grid point (reps consecutive jobs). */
-static void point_mean(const job *jobs, size_t point, size_t reps, double (*yf)(const job *), ttt_mean_ci *c)
+static void point_mean(const job *jobs, size_t point, size_t reps, field yf, ttt_mean_ci *c)
 {
     double y[64];
     for (size_t r = 0; r < reps; r++)
@@ -284,26 +273,6 @@ static int check_gap_d2(int quick, size_t threads, ttt_verify_row *row)
     return GSL_SUCCESS;
 }
 
-static int check_oracle_formula(int quick, size_t threads, ttt_verify_row *row)
-{
-    static const char *const w[] = {"topics=1", "pool=16", "magnitudes=signed", "n=60", "k=60", "m=200",
-                                    "sparse=off", NULL};
-    job *jobs;
-    size_t n;
-    int status = grid(w, quick ? 30 : 100, threads, &jobs, &n);
-    if (status)
-        return status;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    FIELD(jobs, n, b->mse[TTT_EST_ORACLE], x);
-    FIELD(jobs, n, b->oracle_formula, y);
-    paired(row, x, y, n);
-    snprintf(row->detail, sizeof row->detail,
-             "random design: the neighbourhood is all n = k = 60 iid points of one topic, |S| = 16; %zu reps", n);
-    free(x);
-    free(y);
-    free(jobs);
-    return GSL_SUCCESS;
-}
 
 /* The configuration of the neighbourhood checks: the defaults, smaller. */
 static const char *const nn_words[] = {"topics=64", "n=20000", "m=500", "sparse=off", NULL};
@@ -312,15 +281,12 @@ static int check_oracle_exact(int quick, size_t threads, ttt_verify_row *row)
 {
     job *jobs;
     size_t n;
-    int status = grid(nn_words, quick ? 3 : 8, threads, &jobs, &n);
+    int status = paired(nn_words, quick ? 3 : 8, threads, oracle_mse, oracle_exact, row, &jobs, &n);
     if (status)
         return status;
-    double x[16], y[16], cov = 0.0;
-    FIELD(jobs, n, b->mse[TTT_EST_ORACLE], x);
-    FIELD(jobs, n, b->oracle_exact, y);
+    double cov = 0.0;
     for (size_t i = 0; i < n; i++)
         cov += jobs[i].covered / (double)n;
-    paired(row, x, y, n);
     row->pass &= cov == 1.0;
     snprintf(row->detail, sizeof row->detail,
              "nearest-neighbour designs, topics=64 n=20000; S covers the test point in %.1f%% of cases; %zu reps",
@@ -329,26 +295,6 @@ static int check_oracle_exact(int quick, size_t threads, ttt_verify_row *row)
     return GSL_SUCCESS;
 }
 
-static int check_support(int quick, size_t threads, ttt_verify_row *row)
-{
-    static const char *const w[] = {"topics=1", "pool=16", "background=1", "n=3", "k=3", "m=2", "sparse=off",
-                                    NULL};
-    job *jobs;
-    size_t n;
-    int status = grid(w, quick ? 200 : 1000, threads, &jobs, &n);
-    if (status)
-        return status;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    FIELD(jobs, n, b->support, x);
-    FIELD(jobs, n, b->support_iid, y);
-    paired(row, x, y, n);
-    snprintf(row->detail, sizeof row->detail, "k = n = 3 iid points of one topic, p=16 s=8, 1 background concept; %zu reps",
-             n);
-    free(x);
-    free(y);
-    free(jobs);
-    return GSL_SUCCESS;
-}
 
 static int check_jl(int quick, size_t threads, ttt_verify_row *row)
 {
@@ -376,78 +322,104 @@ static int check_jl(int quick, size_t threads, ttt_verify_row *row)
     return GSL_SUCCESS;
 }
 
-static int check_o2(int quick, size_t threads, ttt_verify_row *row)
+/* Measured mean of measured(job) with its interval against a bound: passes
+ * when mean - Z se > bound(job mean) (above = 1) or mean + Z se < bound (above = 0). */
+static int bounded(const char *const *w, size_t reps, size_t threads, field measured, field bound, int above,
+                   ttt_verify_row *row, job **jobs, size_t *n)
 {
-    static const char *const w[] = {"topics=100", "n=20000", "m=200", NULL};
-    job *jobs;
-    size_t n;
-    int status = grid(w, quick ? 2 : 4, threads, &jobs, &n);
+    int status = grid(w, reps, threads, jobs, n);
     if (status)
         return status;
-    double x[16], y[16];
-    FIELD(jobs, n, b->lasso_support, x);
-    FIELD(jobs, n, b->support, y);
-    ttt_mean_ci cl, cs;
-    ttt_fit_mean(x, n, &cl);
-    ttt_fit_mean(y, n, &cs);
-    snprintf(row->predicted, sizeof row->predicted, "< |S| = %.3g, order s = %zu", cs.mean, jobs[0].p.s);
-    interval(row->measured, sizeof row->measured, &cl);
-    snprintf(row->tolerance, sizeof row->tolerance, "mean + 3 se < |S|");
-    row->pass = cl.mean + TTT_VERIFY_Z * cl.se < cs.mean;
-    snprintf(row->detail, sizeof row->detail, "concepts the Lasso keeps vs concepts in the neighbourhood, %zu reps", n);
-    free(jobs);
-    return GSL_SUCCESS;
-}
-
-/* One field compared with a fixed bar or with another field (pass: above). */
-static int check_nn(int quick, size_t threads, ttt_verify_row *row, int which)
-{
-    job *jobs;
-    size_t n;
-    int status = grid(nn_words, quick ? 3 : 8, threads, &jobs, &n);
-    if (status)
-        return status;
-    double x[16], y[16];
-    if (which == 0) { /* O3 agreement */
-        FIELD(jobs, n, b->agree_oracle, x);
-        ttt_mean_ci c;
-        ttt_fit_mean(x, n, &c);
-        snprintf(row->predicted, sizeof row->predicted, ">= 0.89 (paper: 89%% agree)");
-        interval(row->measured, sizeof row->measured, &c);
-        snprintf(row->tolerance, sizeof row->tolerance, "mean - 3 se >= 0.89");
-        row->pass = c.mean - TTT_VERIFY_Z * c.se >= 0.89;
-        snprintf(row->detail, sizeof row->detail, "fraction of test points with |ttt - oracle| < sigma; %zu reps", n);
-    } else if (which == 1) { /* in-sample error on the neighbourhood */
-        FIELD(jobs, n, b->nbhd_mse, x);
-        FIELD(jobs, n, b->nbhd_pred, y);
-        paired(row, x, y, n);
-        snprintf(row->detail, sizeof row->detail,
-                 "ttt head on its own k neighbours, MSE vs f; prediction sigma^2 rank / k; %zu reps", n);
-    } else { /* the same heads on the whole test set */
-        FIELD(jobs, n, b->far_mse, x);
-        FIELD(jobs, n, b->mse[TTT_EST_GLOBAL], y);
-        double d[16];
-        for (size_t i = 0; i < n; i++)
-            d[i] = x[i] - y[i];
-        ttt_mean_ci cx, cy, cd;
-        ttt_fit_mean(x, n, &cx);
-        ttt_fit_mean(y, n, &cy);
-        ttt_fit_mean(d, n, &cd);
-        snprintf(row->predicted, sizeof row->predicted, "> global MSE %.4g", cy.mean);
-        interval(row->measured, sizeof row->measured, &cx);
-        snprintf(row->tolerance, sizeof row->tolerance, "diff - 3 se > 0");
-        row->pass = cd.mean - TTT_VERIFY_Z * cd.se > 0.0;
-        snprintf(row->detail, sizeof row->detail,
-                 "MSE of each ttt head on all test points (first %d heads) vs the global head; %zu reps",
-                 TTT_LOCALITY_HEADS, n);
+    double x[64], y[64];
+    size_t m = *n < 64 ? *n : 64; /* the specs use at most 8 replicates */
+    for (size_t i = 0; i < m; i++) {
+        x[i] = measured(&(*jobs)[i]);
+        y[i] = bound(&(*jobs)[i]);
     }
+    ttt_mean_ci cx, cy;
+    ttt_fit_mean(x, m, &cx);
+    ttt_fit_mean(y, m, &cy);
+    interval(row->measured, sizeof row->measured, &cx);
+    snprintf(row->tolerance, sizeof row->tolerance, "mean %s 3 se %s bound", above ? "-" : "+", above ? ">" : "<");
+    row->pass = above ? cx.mean - TTT_VERIFY_Z * cx.se > cy.mean : cx.mean + TTT_VERIFY_Z * cx.se < cy.mean;
+    snprintf(row->predicted, sizeof row->predicted, "%s %.4g", above ? ">" : "<", cy.mean);
+    return GSL_SUCCESS;
+}
+
+static double lasso_support(const job *b) { return b->lasso_support; }
+static double agree_oracle(const job *b) { return b->agree_oracle; }
+static double paper_agreement(const job *b) { (void)b; return 0.89; }
+static double far_mse(const job *b) { return b->far_mse; }
+
+
+
+
+
+/* The checks that compare one replicate mean with a prediction or a bound. */
+enum { PAIRED, ABOVE, BELOW };
+typedef struct {
+    const char *const *words;   /* the sweep */
+    size_t quick_reps, full_reps;
+    int kind;                   /* PAIRED: |mean(x - y)| <= Z se; ABOVE / BELOW: x beyond y by Z se */
+    field measured, reference;
+    const char *predicted;      /* replaces the printed prediction when not NULL */
+    const char *detail;         /* the configuration in words */
+} spec;
+
+static const char *const w_global[] = {"d1=1024", "d2=64", "topics=64", "n=10000", "m=1000", "sparse=off", NULL};
+static const char *const w_iso[] = {"d1=512", "d2=128", "topics=1", "pool=512", "magnitudes=signed", "n=20000",
+                                    "m=1000", "k=10", "sparse=off", NULL};
+static const char *const w_formula[] = {"topics=1", "pool=16", "magnitudes=signed", "n=60", "k=60", "m=200",
+                                        "sparse=off", NULL};
+static const char *const w_support[] = {"topics=1", "pool=16", "background=1", "n=3", "k=3", "m=2", "sparse=off",
+                                        NULL};
+static const char *const w_o2[] = {"topics=100", "n=20000", "m=200", NULL};
+
+static const spec specs[] = {
+    {w_global, 4, 10, PAIRED, global_mse, global_pred, NULL, "d1=1024 d2=64 topics=64 n=10000 m=1000"},
+    {w_iso, 4, 10, PAIRED, global_rel, iso_pred, NULL,
+     "isotropic signed codes d1=512 d2=128 (1-d2/d1 = 0.75, + finite-n), n=20000"},
+    {w_formula, 30, 100, PAIRED, oracle_mse, oracle_formula, NULL,
+     "random design: the neighbourhood is all n = k = 60 iid points of one topic, |S| = 16"},
+    {w_support, 200, 1000, PAIRED, support, support_iid, NULL,
+     "k = n = 3 iid points of one topic, p=16 s=8, 1 background concept"},
+    {w_o2, 2, 4, BELOW, lasso_support, support, "< |S|, order s = 8",
+     "concepts the Lasso keeps vs |S| of the neighbourhood"},
+    {nn_words, 3, 8, ABOVE, agree_oracle, paper_agreement, "> 0.89 (paper: 89% agree)",
+     "fraction of test points with |ttt - oracle| < sigma"},
+    {nn_words, 3, 8, PAIRED, nbhd_mse, nbhd_pred, NULL,
+     "ttt head on its own k neighbours, MSE vs f; prediction sigma^2 rank / k"},
+    {nn_words, 3, 8, ABOVE, far_mse, global_mse, NULL,
+     "MSE of each ttt head on all test points (first 256 heads) vs the global head's MSE"},
+};
+
+static int run_spec(const spec *c, int quick, size_t threads, ttt_verify_row *row)
+{
+    job *jobs;
+    size_t n;
+    size_t reps = quick ? c->quick_reps : c->full_reps;
+    int status = c->kind == PAIRED ? paired(c->words, reps, threads, c->measured, c->reference, row, &jobs, &n)
+                                   : bounded(c->words, reps, threads, c->measured, c->reference, c->kind == ABOVE,
+                                             row, &jobs, &n);
+    if (status)
+        return status;
+    if (c->predicted)
+        snprintf(row->predicted, sizeof row->predicted, "%s", c->predicted);
+    snprintf(row->detail, sizeof row->detail, "%s; %zu reps", c->detail, n);
     free(jobs);
     return GSL_SUCCESS;
 }
 
-static int check_o3(int quick, size_t threads, ttt_verify_row *row) { return check_nn(quick, threads, row, 0); }
-static int check_near(int quick, size_t threads, ttt_verify_row *row) { return check_nn(quick, threads, row, 1); }
-static int check_far(int quick, size_t threads, ttt_verify_row *row) { return check_nn(quick, threads, row, 2); }
+#define SPEC(i)                                                                                                    \
+    static int spec_##i(int quick, size_t threads, ttt_verify_row *row) { return run_spec(&specs[i], quick, threads, row); }
+SPEC(0)
+SPEC(1)
+SPEC(2)
+SPEC(3)
+SPEC(4)
+SPEC(5)
+SPEC(6)
+SPEC(7)
 
 typedef struct {
     const char *name, *claim;
@@ -455,20 +427,20 @@ typedef struct {
 } check;
 
 static const check checks[] = {
-    {"global_exact", "global LS error = exact E_glob + finite-n term", check_global_exact},
-    {"isotropic", "isotropic codes: global rel. error = 1 - d2/d1", check_iso},
+    {"global_exact", "global LS error = exact E_glob + finite-n term", spec_0},
+    {"isotropic", "isotropic codes: global rel. error = 1 - d2/d1", spec_1},
     {"k_slope", "TTT error falls like 1/k (log-log slope -1)", check_k_slope},
     {"s_linear", "TTT error grows linearly in s (slope +1)", check_s_linear},
     {"d1_log", "TTT error grows no faster than log(d1/s)", check_d1_log},
     {"gap_d2", "the global/TTT gain falls as d2 -> d1", check_gap_d2},
-    {"oracle_formula", "oracle LS error = sigma^2 |S| / (k - |S| - 1)", check_oracle_formula},
+    {"oracle_formula", "oracle LS error = sigma^2 |S| / (k - |S| - 1)", spec_2},
     {"oracle_exact", "oracle error = exact variance given the neighbours", check_oracle_exact},
-    {"support", "E|S| = p (1 - (1 - s/p)^k) (+ background)", check_support},
+    {"support", "E|S| = p (1 - (1 - s/p)^k) (+ background)", spec_3},
     {"jl", "H1: distortion ~ sqrt(log N / d2)", check_jl},
-    {"o2_support", "O2: the sparse fit needs fewer concepts than |S|", check_o2},
-    {"o3_agree", "O3/H3: feature-space TTT = concept-space TTT", check_o3},
-    {"locality_near", "locality: a TTT head fits its neighbourhood", check_near},
-    {"locality_far", "locality: ... and is worse than global elsewhere", check_far},
+    {"o2_support", "O2: the sparse fit needs fewer concepts than |S|", spec_4},
+    {"o3_agree", "O3/H3: feature-space TTT = concept-space TTT", spec_5},
+    {"locality_near", "locality: a TTT head fits its neighbourhood", spec_6},
+    {"locality_far", "locality: ... and is worse than global elsewhere", spec_7},
 };
 #define NCHECKS (sizeof checks / sizeof checks[0])
 
