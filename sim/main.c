@@ -607,9 +607,9 @@ typedef struct {
 
 static void progress_bar(const sweep_sink *k)
 {
-    size_t done = k->next - k->first, todo = k->jobs - k->first, width = 30;
-    size_t fill = todo ? done * width / todo : width;
-    double t = wall() - k->start, left = done ? t * (double)(todo - done) / (double)done : 0.0;
+    size_t done = k->next - k->first, total = k->jobs - k->first, width = 30;
+    size_t fill = total ? done * width / total : width;
+    double t = wall() - k->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
     fprintf(stderr, "\r[");
     for (size_t i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
