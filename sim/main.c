@@ -736,8 +736,7 @@ static int cmd_sweep(int argc, char **argv)
     }
     sink.progress = !quiet && isatty(STDERR_FILENO);
     if (!quiet)
-        fprintf(stderr, "sweep: %zu points x %zu reps = %zu jobs%s\n", ttt_sweep_points(&sw), reps, jobs,
-                first ? "" : "");
+        fprintf(stderr, "sweep: %zu points x %zu reps = %zu jobs\n", ttt_sweep_points(&sw), reps, jobs);
     if (!quiet && first)
         fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, jobs, path);
     signal(SIGINT, on_sigint);
