@@ -8,7 +8,6 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,12 +124,8 @@ static void parse(int argc, char **argv, options *o, int allow_run_flags)
 
 static void put(FILE *fp, double x, const char *sep)
 {
-    if (isnan(x))
-        fprintf(fp, "NaN%s", sep);
-    else if (isinf(x))
-        fprintf(fp, "%sInf%s", x < 0 ? "-" : "", sep);
-    else
-        fprintf(fp, "%.17g%s", x, sep);
+    char text[TTT_IO_DOUBLE];
+    fprintf(fp, "%s%s", ttt_io_double(x, text), sep);
 }
 
 static const char *kind_name(int kind)
@@ -518,13 +513,6 @@ static int cmd_fit(int argc, char **argv)
     return 0;
 }
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int cmd_verify(int argc, char **argv)
 {
     int quick = 0;
@@ -561,10 +549,10 @@ static int cmd_verify(int argc, char **argv)
     printf("%-15s %-52s %-30s %-30s %s\n", "check", "claim", "predicted", "measured [95% interval]", "result");
     size_t failed = 0;
     ttt_verify_row *rows = calloc(nchosen, sizeof *rows);
-    double t0 = wall();
+    double t0 = ttt_seconds();
     for (size_t i = 0; i < nchosen; i++) {
         size_t c = chosen[i];
-        double t = wall();
+        double t = ttt_seconds();
         int status = ttt_verify_run(c, quick, threads, &rows[i]);
         if (status) {
             snprintf(rows[i].measured, sizeof rows[i].measured, "run failed: %s", gsl_strerror(status));
@@ -574,13 +562,13 @@ static int cmd_verify(int argc, char **argv)
         printf("%-15s %-52s %-30s %-30s %s\n", ttt_verify_name(c), ttt_verify_claim(c), rows[i].predicted,
                rows[i].measured, rows[i].pass ? "PASS" : "FAIL");
         fflush(stdout);
-        fprintf(stderr, "  %s: %.1fs\n", ttt_verify_name(c), wall() - t);
+        fprintf(stderr, "  %s: %.1fs\n", ttt_verify_name(c), ttt_seconds() - t);
     }
     printf("\ntolerances and configurations:\n");
     for (size_t i = 0; i < nchosen; i++)
         printf("%-15s %s; %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance, rows[i].detail);
     printf("\n%zu of %zu checks passed (%s profile, %.1fs)\n", nchosen - failed, nchosen, quick ? "quick" : "full",
-           wall() - t0);
+           ttt_seconds() - t0);
     free(rows);
     return failed ? 1 : 0;
 }
@@ -609,7 +597,7 @@ static void progress_bar(const sweep_sink *k)
 {
     size_t done = k->next - k->first, total = k->jobs - k->first, width = 30;
     size_t fill = total ? done * width / total : width;
-    double t = wall() - k->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
+    double t = ttt_seconds() - k->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
     fprintf(stderr, "\r[");
     for (size_t i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
@@ -729,7 +717,7 @@ static int cmd_sweep(int argc, char **argv)
         }
     }
     const size_t jobs = ttt_sweep_jobs(&sw);
-    sweep_sink sink = {&sw, fp, calloc(jobs, sizeof(char *)), first, jobs, first, 0, 0, 0, wall()};
+    sweep_sink sink = {&sw, fp, calloc(jobs, sizeof(char *)), first, jobs, first, 0, 0, 0, ttt_seconds()};
     if (!sink.slot) {
         fprintf(stderr, "ttt: out of memory\n");
         return 1;
@@ -750,11 +738,8 @@ static int cmd_sweep(int argc, char **argv)
     int closed = fclose(fp);
     FILE *log = fopen(logpath, "a");
     if (log) {
-        char when[32] = "unknown";
-        time_t t = time(NULL);
-        struct tm tm;
-        if (gmtime_r(&t, &tm))
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char when[32];
+        ttt_io_utc(when, sizeof when);
         fprintf(log, "%s ttt %s (git %s):", when, TTT_VERSION, TTT_GIT_REV);
         for (int i = 0; i < argc; i++)
             fprintf(log, " %s", argv[i]);

@@ -3,6 +3,7 @@
 #include "ttt_io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
 #include <stdint.h>
@@ -24,13 +25,29 @@
 #define TTT_CBLAS "unknown"
 #endif
 
-int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
+char *ttt_io_double(double x, char *buf)
 {
-    char when[32] = "unknown";
+    if (isnan(x))
+        snprintf(buf, TTT_IO_DOUBLE, "NaN");
+    else if (isinf(x))
+        snprintf(buf, TTT_IO_DOUBLE, x < 0 ? "-Inf" : "Inf");
+    else
+        snprintf(buf, TTT_IO_DOUBLE, "%.17g", x);
+    return buf;
+}
+
+void ttt_io_utc(char *buf, size_t len)
+{
     time_t t = time(NULL);
     struct tm tm;
-    if (gmtime_r(&t, &tm))
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "unknown");
+}
+
+int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
+{
+    char when[32];
+    ttt_io_utc(when, sizeof when);
     fprintf(out, "# ttt %s (git %s)\n", TTT_VERSION, TTT_GIT_REV);
     fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_TYPE->name);
     ttt_params_write(p, out, "# ", 0);

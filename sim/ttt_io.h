@@ -11,6 +11,16 @@
 
 #define TTT_IO_MSG 512
 
+/* Largest text ttt_io_double writes, with its NUL. */
+#define TTT_IO_DOUBLE 32
+
+/* A double as the TSV files hold it: %.17g (reads back bit for bit), or NaN,
+ * Inf, -Inf.  Returns buf (TTT_IO_DOUBLE bytes). */
+char *ttt_io_double(double x, char *buf);
+
+/* The current UTC time as 2026-01-31T12:00:00Z into buf (32 bytes). */
+void ttt_io_utc(char *buf, size_t len);
+
 /* Writes the '#' provenance lines: program, version and git revision, GSL
  * version and CBLAS, RNG, every parameter, the command line and UTC time.
  * Returns 0, or -1 on a write error. */

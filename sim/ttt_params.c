@@ -310,22 +310,21 @@ const char *ttt_params_check(ttt_params *p, char *msg)
     return NULL;
 }
 
+void ttt_params_shortest(double x, char *buf, size_t len)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            return;
+    }
+}
+
 static void format_value(const ttt_params *p, const key *kp, char *buf, size_t len)
 {
     const char *base = (const char *)p + kp->offset;
     switch (kp->type) {
     case K_SIZE: snprintf(buf, len, "%zu", *(const size_t *)base); break;
-    case K_DOUBLE: {
-        /* The shortest form that reads back to the same double: 0.1, not
-         * 0.10000000000000001, yet every configuration still round-trips. */
-        double x = *(const double *)base;
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(buf, len, "%.*g", prec, x);
-            if (strtod(buf, NULL) == x)
-                break;
-        }
-        break;
-    }
+    case K_DOUBLE: ttt_params_shortest(*(const double *)base, buf, len); break;
     case K_ULONG: snprintf(buf, len, "%lu", *(const unsigned long *)base); break;
     case K_ENUM: snprintf(buf, len, "%s", kp->names[*(const int *)base]); break;
     }

@@ -83,6 +83,10 @@ int ttt_params_key_kind(const char *key);
  * returns buf, or NULL for an unknown key. */
 char *ttt_params_format(const ttt_params *p, const char *key, char *buf, size_t len);
 
+/* The shortest text (%.Ng, N <= 17) that reads back to exactly x: 0.1, not
+ * 0.10000000000000001.  How every real-valued key is printed. */
+void ttt_params_shortest(double x, char *buf, size_t len);
+
 /* The text name of an enum key's value, e.g. ttt_params_enum_name("space", 1). */
 const char *ttt_params_enum_name(const char *key, int value);
 

@@ -69,6 +69,9 @@ typedef struct {
 int ttt_run(const ttt_params *p, ttt_report **out);
 void ttt_report_free(ttt_report *r);
 
+/* Seconds on a monotonic clock: differences time phases, runs and sweeps. */
+double ttt_seconds(void);
+
 /* The name of a phase ("generate", "analytic", ...). */
 const char *ttt_phase_name(int phase);
 

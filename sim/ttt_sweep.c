@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "ttt_io.h"
 #include "ttt_rng.h"
 
 void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
@@ -20,16 +21,6 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
     memset(sw, 0, sizeof *sw);
     sw->base = *base;
     sw->reps = 1;
-}
-
-/* The shortest text that reads back to x. */
-static void shortest(double x, char *buf, size_t len)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x)
-            return;
-    }
 }
 
 static int add_value(ttt_axis *ax, const char *text)
@@ -73,7 +64,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
         if (whole)
             snprintf(text, sizeof text, "%.0f", round(x));
         else
-            shortest(x, text, sizeof text);
+            ttt_params_shortest(x, text, sizeof text);
         add_value(ax, text);
     }
     return NULL;
@@ -359,11 +350,8 @@ static int append(char **buf, size_t *len, const char *fmt, ...)
 
 static int append_double(char **buf, size_t *len, double x)
 {
-    if (isnan(x))
-        return append(buf, len, "\tNaN");
-    if (isinf(x))
-        return append(buf, len, x < 0 ? "\t-Inf" : "\tInf");
-    return append(buf, len, "\t%.17g", x);
+    char text[TTT_IO_DOUBLE];
+    return append(buf, len, "\t%s", ttt_io_double(x, text));
 }
 
 size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len)
