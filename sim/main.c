@@ -32,7 +32,8 @@ static const char *usage_text =
     "commands:\n"
     "  run [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet]\n"
     "        run every estimator, print the comparison table, and write\n"
-    "        DIR/summary.tsv, DIR/analytic.tsv and DIR/predictions.tsv\n"
+    "        DIR/summary.tsv, DIR/analytic.tsv, DIR/predictions.tsv and\n"
+    "        DIR/geometry.tsv (O1 cosine histograms)\n"
     "        (DIR defaults to ttt-out); --save-data also writes the instance\n"
     "        as .npy files in DIR/data/\n"
     "  generate [FILE] [key=value ...] --out DIR\n"
@@ -46,14 +47,14 @@ static const char *usage_text =
     "        the same file as an uninterrupted one\n"
     "  fit FILE --x KEY --y NAME [--scale loglog|semilogx|linear] [--where key=value ...]\n"
     "        [--range lo:hi] [--bound]\n"
-    "        least-squares line through a sweep.tsv with a 95%% interval and R^2:\n"
+    "        least-squares line through a sweep.tsv with a 95% interval and R^2:\n"
     "        NAME is an estimator (its mse), a column (one value per job), or\n"
     "        ESTIMATOR:COLUMN; loglog fits log y on log x (a power law, the default),\n"
     "        semilogx y on log x.  --bound fits the constant C of\n"
     "        mse = C sigma^2 s log(d1/s) / k instead\n"
     "  verify [--list | NAME ...] [--quick] [threads=N]\n"
     "        run the theory checks (each a small sweep with fixed seeds) and print\n"
-    "        one row per prediction: claim, predicted, measured with its 95%%\n"
+    "        one row per prediction: claim, predicted, measured with its 95%\n"
     "        interval, tolerance, PASS/FAIL; exit 0 only if all pass.  --quick\n"
     "        uses fewer replicates (what the test suite runs)\n"
     "  defaults\n"
@@ -196,6 +197,11 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
                         r->distortion, 0};
     q[n++] = (quantity){"distortion_rms", "rms | |dpsi|/|dphi| - 1 |", "measured", r->distortion_rms, 0};
     q[n++] = (quantity){"jl_scale", "sqrt(log(m k) / d2)", "the JL scale of the distortion", r->jl_scale, 0};
+    q[n++] = (quantity){"cos_feature", "cos(phi*, phi), psi-neighbours", "measured mean over pairs (O1)",
+                        r->cos_feature, 0};
+    q[n++] = (quantity){"cos_concept", "cos(phi*, phi), phi-neighbours", "measured mean over pairs (O1)",
+                        r->cos_concept, 0};
+    q[n++] = (quantity){"overlap", "psi-neighbours also phi-neighbours", "measured fraction (O1)", r->overlap, 0};
     if (r->res->enabled[TTT_EST_LASSO]) {
         q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
                             r->agree_lasso, 0};
@@ -215,7 +221,7 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
 
 static void write_analytic(FILE *fp, const ttt_report *r)
 {
-    quantity q[32];
+    quantity q[48];
     size_t n = analytic_rows(r, q);
     fprintf(fp, "quantity\tvalue\tse\tkind\n");
     for (size_t i = 0; i < n; i++) {
@@ -257,6 +263,30 @@ static void write_predictions(FILE *fp, const ttt_report *r)
     }
 }
 
+/* O1: the two cosine histograms as densities, over the bins from the first
+ * to the last nonempty one. */
+static void write_geometry(FILE *fp, const ttt_report *r)
+{
+    size_t lo = TTT_COS_BINS, hi = 0, total[2] = {0, 0};
+    for (size_t b = 0; b < TTT_COS_BINS; b++)
+        for (int g = 0; g < 2; g++) {
+            total[g] += r->cos_hist[g][b];
+            if (r->cos_hist[g][b]) {
+                lo = b < lo ? b : lo;
+                hi = b > hi ? b : hi;
+            }
+        }
+    const double width = 2.0 / TTT_COS_BINS, bins = TTT_COS_BINS;
+    fprintf(fp, "cos_lo\tcos_hi\tfeature\tconcept\tfeature_count\tconcept_count\n");
+    for (size_t b = lo; b <= hi && b < TTT_COS_BINS; b++) {
+        put(fp, (2.0 * (double)b - bins) / bins, "\t");
+        put(fp, (2.0 * (double)(b + 1) - bins) / bins, "\t");
+        put(fp, (double)r->cos_hist[0][b] / (double)total[0] / width, "\t");
+        put(fp, (double)r->cos_hist[1][b] / (double)total[1] / width, "\t");
+        fprintf(fp, "%zu\t%zu\n", r->cos_hist[0][b], r->cos_hist[1][b]);
+    }
+}
+
 static void print_table(const ttt_report *r)
 {
     const ttt_params *p = &r->in->p;
@@ -280,7 +310,7 @@ static void print_table(const ttt_report *r)
     if (t > 0.0)
         printf("\nglobal / ttt_global MSE ratio: %.3g\n", g / t);
     printf("z = (MSE - predicted) / SE; |z| <= 1.96 is the 95%% band of the test-set sampling error\n");
-    quantity q[32];
+    quantity q[48];
     size_t n = analytic_rows(r, q);
     printf("\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
     for (size_t i = 0; i < n; i++) {
@@ -327,9 +357,10 @@ static int cmd_run(int argc, char **argv, int generate_only)
     if (generate_only) {
         bad = ttt_io_save_instance(dir, in, msg) != 0;
     } else {
-        const char *names[3] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
-        void (*writers[3])(FILE *, const ttt_report *) = {write_summary, write_analytic, write_predictions};
-        for (int i = 0; i < 3 && !bad; i++) {
+        const char *names[4] = {"summary.tsv", "analytic.tsv", "predictions.tsv", "geometry.tsv"};
+        void (*writers[4])(FILE *, const ttt_report *) = {write_summary, write_analytic, write_predictions,
+                                                          write_geometry};
+        for (int i = 0; i < 4 && !bad; i++) {
             FILE *fp = ttt_outdir_file(dir, names[i], msg);
             bad = !fp || ttt_io_header(fp, &o.p, o.command) != 0;
             if (!bad)
@@ -354,7 +385,7 @@ static int cmd_run(int argc, char **argv, int generate_only)
         fprintf(stderr, "time:");
         for (int ph = 0; ph < TTT_PHASE_COUNT; ph++)
             fprintf(stderr, " %s %.3fs", ttt_phase_name(ph), r->seconds[ph]);
-        fprintf(stderr, "\nwrote %s/summary.tsv, analytic.tsv, predictions.tsv%s\n", o.out,
+        fprintf(stderr, "\nwrote %s/summary.tsv, analytic.tsv, predictions.tsv, geometry.tsv%s\n", o.out,
                 o.save_data ? ", data/*.npy" : "");
     } else if (!r && !o.quiet) {
         fprintf(stderr, "wrote %s/data/*.npy\n", o.out);

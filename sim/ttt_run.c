@@ -99,6 +99,64 @@ static void distortion(ttt_report *r)
     r->jl_scale = sqrt(log((double)(m * k)) / (double)d2);
 }
 
+/* <phi_a, phi_b> / (||phi_a|| ||phi_b||) for sparse codes as in code_distance. */
+static double code_cosine(const int32_t *ia, const double *va, const int32_t *ib, const double *vb, size_t q)
+{
+    double dot = 0.0, na = 0.0, nb = 0.0;
+    for (size_t a = 0, b = 0; a < q && b < q;) {
+        if (ia[a] < ib[b])
+            a++;
+        else if (ib[b] < ia[a])
+            b++;
+        else
+            dot += va[a++] * vb[b++];
+    }
+    for (size_t a = 0; a < q; a++) {
+        na += va[a] * va[a];
+        nb += vb[a] * vb[a];
+    }
+    return na > 0.0 && nb > 0.0 ? dot / sqrt(na * nb) : 0.0;
+}
+
+/* O1: concept-space cosines of each test point to neighbours chosen in
+ * feature space and in concept space.  The run's own neighbourhoods are one
+ * of the two; the other is searched here with the same metric. */
+static int geometry(ttt_report *r)
+{
+    const ttt_instance *in = r->in;
+    const size_t m = in->test.n, k = in->p.k, q = in->q;
+    int other_space = in->p.space == TTT_SPACE_FEATURE ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE;
+    size_t *other = malloc(m * k * sizeof *other);
+    if (!other)
+        return GSL_ENOMEM;
+    int status = ttt_neighbours_find(&in->train, &in->test, in->p.d1, k, other_space, in->p.metric, other);
+    if (status) {
+        free(other);
+        return status;
+    }
+    const size_t *chosen[2] = {in->p.space == TTT_SPACE_FEATURE ? r->nbr : other,
+                               in->p.space == TTT_SPACE_FEATURE ? other : r->nbr};
+    double sum[2] = {0.0, 0.0}, shared = 0.0;
+    for (int g = 0; g < 2; g++)
+        for (size_t i = 0; i < m; i++)
+            for (size_t a = 0; a < k; a++) {
+                size_t j = chosen[g][i * k + a];
+                double c = code_cosine(in->test.phi_idx + i * q, in->test.phi_val + i * q,
+                                       in->train.phi_idx + j * q, in->train.phi_val + j * q, q);
+                long bin = (long)floor((c + 1.0) / 2.0 * TTT_COS_BINS);
+                r->cos_hist[g][bin < 0 ? 0 : bin >= TTT_COS_BINS ? TTT_COS_BINS - 1 : bin]++;
+                sum[g] += c;
+                if (g == 0)
+                    for (size_t b = 0; b < k; b++)
+                        shared += chosen[1][i * k + b] == j;
+            }
+    r->cos_feature = sum[0] / (double)(m * k);
+    r->cos_concept = sum[1] / (double)(m * k);
+    r->overlap = shared / (double)(m * k);
+    free(other);
+    return GSL_SUCCESS;
+}
+
 /* Errors of every estimator against the noiseless f, and the per-point
  * analytic quantities of the local oracle. */
 static int summarise(ttt_report *r)
@@ -222,6 +280,8 @@ int ttt_run(const ttt_params *p, ttt_report **out)
         status = summarise(r);
     if (!status)
         distortion(r);
+    if (!status)
+        status = geometry(r);
     if (status) {
         ttt_report_free(r);
         GSL_ERROR("the run failed", status);

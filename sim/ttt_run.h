@@ -20,6 +20,9 @@ typedef enum {
 /* Kinds of analytic prediction. */
 typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX } ttt_pred_kind;
 
+/* Bins of the O1 cosine histograms over [-1, 1]. */
+#define TTT_COS_BINS 100
+
 typedef struct {
     double mse;        /* mean over test points of (prediction - f)^2 */
     double se;         /* its standard error over test points */
@@ -60,6 +63,14 @@ typedef struct {
                                | ||psi* - psi|| / ||phi* - phi|| - 1 | */
     double distortion_rms;  /* the root mean square of the same */
     double jl_scale;        /* sqrt(log N / d2) with N = m k pairs: the Johnson-Lindenstrauss scale */
+    /* O1: cosine similarity in concept space between each test point and its
+       k neighbours, for neighbours chosen by feature distance and by concept
+       distance (the same metric); histograms over [-1, 1] in TTT_COS_BINS
+       equal bins, as counts of the m k pairs. */
+    double cos_feature;     /* mean over pairs, feature-chosen neighbours */
+    double cos_concept;     /* mean over pairs, concept-chosen neighbours */
+    double overlap;         /* mean fraction of a point's feature-chosen neighbours that are concept-chosen too */
+    size_t cos_hist[2][TTT_COS_BINS]; /* [0] feature-chosen, [1] concept-chosen */
     double seconds[TTT_PHASE_COUNT];
 } ttt_report;
 

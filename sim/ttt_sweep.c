@@ -285,7 +285,7 @@ static const char *const run_columns[] = {
     "e_glob",   "e_glob_n",    "e_glob_rel",   "iso_rel",      "f_var",      "f_var_test",  "support",
     "support_se", "support_iid", "covered",    "oracle_formula", "oracle_exact", "nbhd_mse", "nbhd_pred",
     "far_mse",  "agree_oracle", "agree_lasso", "lambda",       "decoded",    "distortion", "distortion_rms",
-    "jl_scale"};
+    "jl_scale", "cos_feature", "cos_concept", "overlap"};
 #define NRUN (sizeof run_columns / sizeof run_columns[0])
 
 static void run_values(const ttt_report *r, double *v)
@@ -296,7 +296,8 @@ static void run_values(const ttt_report *r, double *v)
                                r->support_iid,   r->covered,      r->oracle_formula,    r->oracle_exact,
                                r->nbhd_mse,      r->nbhd_pred,    r->far_mse,           r->agree_oracle,
                                r->agree_lasso,   r->lambda,       r->decoded,           r->distortion,
-                               r->distortion_rms, r->jl_scale};
+                               r->distortion_rms, r->jl_scale,  r->cos_feature,   r->cos_concept,
+                               r->overlap};
     memcpy(v, vals, sizeof vals);
 }
 

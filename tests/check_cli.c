@@ -70,8 +70,8 @@ START_TEST(test_run_prints_table_and_writes_tsv_with_provenance)
     ck_assert_ptr_nonnull(strstr(out, "global MSE, n = inf"));
     ck_assert_ptr_null(strstr(out, "nan"));
     ck_assert_ptr_null(strstr(out, "NaN"));
-    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
-    for (int i = 0; i < 3; i++) {
+    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv", "geometry.tsv"};
+    for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/o/%s", dir, files[i]);
         FILE *fp = fopen(path, "r");
         ck_assert_msg(fp != NULL, "%s missing", path);
@@ -163,8 +163,8 @@ START_TEST(test_outputs_are_identical_for_one_and_two_threads)
         snprintf(args, sizeof args, "run " SMALL " threads=%d --quiet --out %s/t%d", t, dir, t);
         ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
     }
-    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv"};
-    for (int i = 0; i < 3; i++) {
+    const char *files[] = {"summary.tsv", "analytic.tsv", "predictions.tsv", "geometry.tsv"};
+    for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/t1/%s", dir, files[i]);
         char *a = data_rows(path);
         snprintf(path, sizeof path, "%s/t2/%s", dir, files[i]);

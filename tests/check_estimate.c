@@ -42,6 +42,34 @@ START_TEST(test_noiseless_local_fits_are_exact)
 }
 END_TEST
 
+/* O1: with orthonormal columns (no superposition) feature distances are
+ * concept distances, so both neighbour sets and both cosine histograms must
+ * coincide; with d2 << d1 they differ, but every pair is counted once. */
+START_TEST(test_geometry_coincides_without_superposition)
+{
+    const char *w[] = {"d1=64", "d2=64", "dictionary=orthonormal", "s=4", "topics=8", "n=2000", "m=50", "k=20",
+                       "sparse=off", NULL};
+    ttt_report *r = run(w);
+    ck_assert_double_eq_tol(r->overlap, 1.0, 1e-12);
+    ck_assert_double_eq_tol(r->cos_feature, r->cos_concept, 1e-12);
+    ck_assert(memcmp(r->cos_hist[0], r->cos_hist[1], sizeof r->cos_hist[0]) == 0);
+    ttt_report_free(r);
+    const char *w2[] = {"d1=2000", "d2=16", "s=4", "topics=8", "n=2000", "m=50", "k=20", "sparse=off", NULL};
+    r = run(w2);
+    size_t total[2] = {0, 0};
+    for (int b = 0; b < TTT_COS_BINS; b++)
+        for (int g = 0; g < 2; g++)
+            total[g] += r->cos_hist[g][b];
+    ck_assert_uint_eq(total[0], 50 * 20);
+    ck_assert_uint_eq(total[1], 50 * 20);
+    ck_assert(r->overlap < 1.0);
+    /* Concept-chosen neighbours are the closest in concept space, so their
+       mean cosine (codes have unit norm: cos = 1 - dist^2 / 2) is the larger. */
+    ck_assert(r->cos_concept >= r->cos_feature);
+    ttt_report_free(r);
+}
+END_TEST
+
 START_TEST(test_knn_is_the_mean_neighbour_label)
 {
     const char *w[] = {"d1=300", "d2=32", "s=4", "topics=10", "n=500", "m=30", "k=7", NULL};
@@ -142,6 +170,7 @@ Suite *make_estimate_suite(void)
     tcase_set_timeout(core, 60);
     tcase_add_test(core, test_noiseless_local_fits_are_exact);
     tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
+    tcase_add_test(core, test_geometry_coincides_without_superposition);
     tcase_add_test(core, test_gradient_steps_converge_to_fine_tuned_fit);
     tcase_add_test(core, test_results_are_the_same_for_any_thread_count);
     suite_add_tcase(s, core);
