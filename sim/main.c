@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "ttt_io.h"
 #include "ttt_params.h"
 #include "ttt_run.h"
+#include "ttt_summarize.h"
 #include "ttt_sweep.h"
 #include "ttt_verify.h"
 
@@ -52,6 +54,12 @@ static const char *usage_text =
     "        ESTIMATOR:COLUMN; loglog fits log y on log x (a power law, the default),\n"
     "        semilogx y on log x.  --bound fits the constant C of\n"
     "        mse = C sigma^2 s log(d1/s) / k instead\n"
+    "  table FILE --y SPEC,SPEC,... [--format tsv|md|latex] [--out FILE]\n"
+    "        one row per grid point of a sweep.tsv: for each SPEC the mean over\n"
+    "        the replicates and its standard error (columns NAME, NAME_se).\n"
+    "        SPEC is ESTIMATOR (its mse), ESTIMATOR:COLUMN, COLUMN (run-level), or\n"
+    "        A/B, the mean of log10(A/B) per replicate (e.g. global/ttt); md and\n"
+    "        latex print mean +- se tables of the keys that vary\n"
     "  verify [--list | NAME ...] [--quick] [threads=N]\n"
     "        run the theory checks (each a small sweep with fixed seeds) and print\n"
     "        one row per prediction: claim, predicted, measured with its 95%\n"
@@ -544,6 +552,96 @@ static int cmd_fit(int argc, char **argv)
     return 0;
 }
 
+/* Copies the '#' lines at the top of path to out. */
+static void copy_comment_lines(const char *path, FILE *out)
+{
+    FILE *in = fopen(path, "r");
+    char line[4096];
+    while (in && fgets(line, sizeof line, in) && line[0] == '#')
+        fputs(line, out);
+    if (in)
+        fclose(in);
+}
+
+static int cmd_table(int argc, char **argv)
+{
+    char msg[TTT_IO_MSG + 256];
+    const char *file = NULL, *out = NULL, *format_name = "tsv";
+    const char *specs[64];
+    char *ylist = NULL;
+    size_t nq = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--y") && has && !ylist)
+            ylist = argv[++i];
+        else if (!strcmp(a, "--format") && has)
+            format_name = argv[++i];
+        else if (!strcmp(a, "--out") && has)
+            out = argv[++i];
+        else if (a[0] == '-') {
+            snprintf(msg, sizeof msg, "unknown, repeated or incomplete option '%s'; allowed: --y SPEC,SPEC,..., "
+                     "--format tsv|md|latex, --out FILE", a);
+            die_input(msg);
+        } else if (!file)
+            file = a;
+        else
+            die_input("table takes one sweep.tsv");
+    }
+    if (!file || !ylist)
+        die_input("table needs FILE --y SPEC,SPEC,... (SPEC: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN or A/B)");
+    ttt_format format = !strcmp(format_name, "tsv") ? TTT_FORMAT_TSV
+                        : !strcmp(format_name, "md") ? TTT_FORMAT_MARKDOWN
+                        : !strcmp(format_name, "latex") ? TTT_FORMAT_LATEX : (ttt_format)-1;
+    if ((int)format < 0) {
+        snprintf(msg, sizeof msg, "--format '%s' is not allowed; allowed: tsv, md, latex", format_name);
+        die_input(msg);
+    }
+    for (char *tok = strtok(ylist, ","); tok; tok = strtok(NULL, ","))
+        if (nq < 64)
+            specs[nq++] = tok;
+    if (!nq)
+        die_input("--y needs at least one SPEC");
+    ttt_table *t = ttt_table_read(file, msg);
+    if (!t)
+        die_input(msg);
+    ttt_points *p = ttt_summarize(t, specs, nq, msg);
+    ttt_table_free(t);
+    if (!p) {
+        char full[sizeof msg + 8];
+        snprintf(full, sizeof full, "%s: %s", file, msg);
+        die_input(full);
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out ? out : "");
+    FILE *fp = out ? fopen(tmp, "w") : stdout;
+    if (!fp) {
+        snprintf(msg, sizeof msg, "cannot write %.600s: %s", tmp, strerror(errno));
+        ttt_points_free(p);
+        die_input(msg);
+    }
+    if (format == TTT_FORMAT_TSV) {
+        copy_comment_lines(file, fp);
+        fprintf(fp, "# ttt table %s --y", file);
+        for (size_t q = 0; q < nq; q++)
+            fprintf(fp, "%c%s", q ? ',' : ' ', specs[q]);
+        fprintf(fp, ": mean over replicates and its standard error (NAME_se)\n");
+    }
+    int bad = ttt_points_write(fp, p, format) != 0;
+    ttt_points_free(p);
+    if (out) {
+        bad |= fclose(fp) != 0;
+        if (bad || rename(tmp, out) != 0) {
+            remove(tmp);
+            fprintf(stderr, "ttt: cannot write %s\n", out);
+            return 1;
+        }
+    } else if (fflush(stdout) != 0 || bad) {
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     int quick = 0;
@@ -827,6 +925,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc, argv, 0);
+    if (!strcmp(cmd, "table"))
+        return cmd_table(argc, argv);
     if (!strcmp(cmd, "generate"))
         return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "sweep"))
@@ -835,6 +935,6 @@ int main(int argc, char **argv)
         return cmd_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc, argv);
-    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, verify, defaults, help\n", cmd);
+    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, verify, defaults, help\n", cmd);
     return 2;
 }

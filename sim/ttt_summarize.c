@@ -1,0 +1,311 @@
+/* ttt_summarize — see ttt_summarize.h. */
+#include "ttt_summarize.h"
+
+#include <gsl/gsl_math.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ttt_run.h"
+
+/* One operand of a spec: the rows of one estimator (NULL: the file's first
+ * estimator), one column. */
+typedef struct {
+    char estimator[128];
+    long col;
+} operand;
+
+/* A malloc'd copy of s (strdup is not C11). */
+static char *copy(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    return c ? memcpy(c, s, n) : NULL;
+}
+
+static int is_estimator(const ttt_table *t, long est, const char *name)
+{
+    for (size_t r = 0; r < t->rows; r++)
+        if (!strcmp(t->cell[r][est], name))
+            return 1;
+    return 0;
+}
+
+/* Parses "EST", "EST:COL" or "COL" into op; 0, or -1 with a message. */
+static int parse_operand(const ttt_table *t, long est, const char *text, size_t len, operand *op, char *msg)
+{
+    char word[128];
+    snprintf(word, sizeof word, "%.*s", (int)len, text);
+    const char *colon = strchr(word, ':');
+    const char *column = "mse";
+    if (colon) {
+        snprintf(op->estimator, sizeof op->estimator, "%.*s", (int)(colon - word), word);
+        column = colon + 1;
+    } else if (ttt_table_column(t, word) >= 0) {
+        snprintf(op->estimator, sizeof op->estimator, "%s", t->rows ? t->cell[0][est] : "");
+        column = word;
+    } else {
+        snprintf(op->estimator, sizeof op->estimator, "%s", word);
+    }
+    op->col = ttt_table_column(t, column);
+    if (op->col < 0 || !is_estimator(t, est, op->estimator)) {
+        snprintf(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN "
+                 "or A/B of the first two", word, op->col < 0 ? "column" : "estimator");
+        return -1;
+    }
+    return 0;
+}
+
+/* The output name of a spec: ':' becomes '_', "A/B" becomes log10_A_over_B,
+ * a bare estimator gets _mse. */
+static char *output_name(const ttt_table *t, const char *spec)
+{
+    char buf[256];
+    const char *slash = strchr(spec, '/');
+    if (slash)
+        snprintf(buf, sizeof buf, "log10_%.*s_over_%s", (int)(slash - spec), spec, slash + 1);
+    else if (!strchr(spec, ':') && ttt_table_column(t, spec) < 0)
+        snprintf(buf, sizeof buf, "%s_mse", spec);
+    else
+        snprintf(buf, sizeof buf, "%s", spec);
+    for (char *c = buf; *c; c++)
+        if (*c == ':' || *c == '/')
+            *c = '_';
+    return copy(buf);
+}
+
+void ttt_points_free(ttt_points *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nkeys; i++)
+        free(p->keys[i]);
+    for (size_t i = 0; i < p->points * p->nkeys && p->values; i++)
+        free(p->values[i]);
+    for (size_t i = 0; i < p->nq && p->names; i++)
+        free(p->names[i]);
+    free(p->keys);
+    free(p->varies);
+    free(p->values);
+    free(p->names);
+    free(p->reps);
+    free(p->mean);
+    free(p->se);
+    free(p);
+}
+
+/* Fills v (points x reps, NaN where absent) with one operand's values. */
+static void gather(const ttt_table *t, long est, long cpoint, long crep, const operand *op, size_t reps, double *v)
+{
+    for (size_t r = 0; r < t->rows; r++) {
+        if (strcmp(t->cell[r][est], op->estimator))
+            continue;
+        size_t pt = (size_t)ttt_table_number(t, r, (size_t)cpoint), rep = (size_t)ttt_table_number(t, r, (size_t)crep);
+        v[pt * reps + rep] = ttt_table_number(t, r, (size_t)op->col);
+    }
+}
+
+ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t nq, char *msg)
+{
+    long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
+    long cseed = ttt_table_column(t, "seed"), est = ttt_table_column(t, "estimator");
+    if (cpoint < 0 || crep < 0 || cseed < 0 || est < 0 || est <= cseed) {
+        snprintf(msg, TTT_IO_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
+                 "a file written by ttt sweep");
+        return NULL;
+    }
+    size_t points = 0, reps = 0;
+    for (size_t r = 0; r < t->rows; r++) {
+        double pt = ttt_table_number(t, r, (size_t)cpoint), rep = ttt_table_number(t, r, (size_t)crep);
+        if (!(pt >= 0 && pt < 1e9 && rep >= 0 && rep < 1e9)) {
+            snprintf(msg, TTT_IO_MSG, "row %zu: point and rep must be whole numbers", r + 1);
+            return NULL;
+        }
+        points = GSL_MAX(points, (size_t)pt + 1);
+        reps = GSL_MAX(reps, (size_t)rep + 1);
+    }
+    if (!points) {
+        snprintf(msg, TTT_IO_MSG, "the sweep has no rows");
+        return NULL;
+    }
+    operand *ops = calloc(2 * nq + 1, sizeof *ops);
+    int *ratio = calloc(nq + 1, sizeof *ratio);
+    if (!ops || !ratio) {
+        free(ops);
+        free(ratio);
+        snprintf(msg, TTT_IO_MSG, "out of memory");
+        return NULL;
+    }
+    int bad = 0;
+    for (size_t q = 0; q < nq && !bad; q++) {
+        const char *slash = strchr(specs[q], '/');
+        ratio[q] = slash != NULL;
+        bad = parse_operand(t, est, specs[q], slash ? (size_t)(slash - specs[q]) : strlen(specs[q]), &ops[2 * q], msg);
+        if (!bad && slash)
+            bad = parse_operand(t, est, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
+    }
+    ttt_points *p = bad ? NULL : calloc(1, sizeof *p);
+    double *va = malloc(points * reps * sizeof *va), *vb = malloc(points * reps * sizeof *vb);
+    double *x = malloc(reps * sizeof *x);
+    if (p) {
+        p->points = points;
+        p->nq = nq;
+        p->nkeys = (size_t)(est - cseed - 1);
+        p->keys = calloc(p->nkeys + 1, sizeof *p->keys);
+        p->varies = calloc(p->nkeys + 1, sizeof *p->varies);
+        p->values = calloc(points * p->nkeys + 1, sizeof *p->values);
+        p->names = calloc(nq + 1, sizeof *p->names);
+        p->reps = calloc(points, sizeof *p->reps);
+        p->mean = malloc(points * nq * sizeof *p->mean + 1);
+        p->se = malloc(points * nq * sizeof *p->se + 1);
+        if (!p->keys || !p->varies || !p->values || !p->names || !p->reps || !p->mean || !p->se || !va || !vb || !x) {
+            snprintf(msg, TTT_IO_MSG, "out of memory");
+            bad = 1;
+        }
+    }
+    if (p && !bad) {
+        for (size_t k = 0; k < p->nkeys; k++)
+            p->keys[k] = copy(t->names[cseed + 1 + (long)k]);
+        for (size_t r = 0; r < t->rows; r++) {
+            size_t pt = (size_t)ttt_table_number(t, r, (size_t)cpoint);
+            p->reps[pt] += !strcmp(t->cell[r][est], t->cell[0][est]);
+            for (size_t k = 0; k < p->nkeys && !p->values[pt * p->nkeys + k]; k++)
+                p->values[pt * p->nkeys + k] = copy(t->cell[r][cseed + 1 + (long)k]);
+        }
+        for (size_t pt = 0; pt < points; pt++)
+            for (size_t k = 0; k < p->nkeys; k++) {
+                if (!p->values[pt * p->nkeys + k])
+                    p->values[pt * p->nkeys + k] = copy("NaN");
+                p->varies[k] |= strcmp(p->values[pt * p->nkeys + k], p->values[k]) != 0;
+            }
+        for (size_t q = 0; q < nq; q++) {
+            p->names[q] = output_name(t, specs[q]);
+            for (size_t i = 0; i < points * reps; i++)
+                va[i] = vb[i] = GSL_NAN;
+            gather(t, est, cpoint, crep, &ops[2 * q], reps, va);
+            if (ratio[q])
+                gather(t, est, cpoint, crep, &ops[2 * q + 1], reps, vb);
+            for (size_t pt = 0; pt < points; pt++) {
+                size_t n = 0;
+                for (size_t rep = 0; rep < reps; rep++) {
+                    double v = va[pt * reps + rep];
+                    if (ratio[q])
+                        v = v > 0.0 && vb[pt * reps + rep] > 0.0 ? log10(v / vb[pt * reps + rep]) : GSL_NAN;
+                    if (isfinite(v))
+                        x[n++] = v;
+                }
+                double mean = GSL_NAN, se = GSL_NAN;
+                if (n > 0)
+                    ttt_mean_se(x, n, &mean, &se);
+                p->mean[pt * nq + q] = mean;
+                p->se[pt * nq + q] = n > 1 ? se : GSL_NAN;
+            }
+        }
+    }
+    free(va);
+    free(vb);
+    free(x);
+    free(ops);
+    free(ratio);
+    if (bad) {
+        ttt_points_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* value ± se with 3 significant digits, or "–" when the value is missing. */
+static void cell_text(double mean, double se, ttt_format format, char *buf, size_t len)
+{
+    const char *pm = format == TTT_FORMAT_LATEX ? " \\pm " : " ± ";
+    if (!isfinite(mean))
+        snprintf(buf, len, "%s", format == TTT_FORMAT_LATEX ? "--" : "–");
+    else if (!isfinite(se))
+        snprintf(buf, len, "%s%.3g%s", format == TTT_FORMAT_LATEX ? "$" : "", mean,
+                 format == TTT_FORMAT_LATEX ? "$" : "");
+    else
+        snprintf(buf, len, "%s%.3g%s%.2g%s", format == TTT_FORMAT_LATEX ? "$" : "", mean, pm, se,
+                 format == TTT_FORMAT_LATEX ? "$" : "");
+}
+
+/* A name for LaTeX: underscores escaped. */
+static void latex_name(FILE *out, const char *name)
+{
+    for (const char *c = name; *c; c++)
+        fputs(*c == '_' ? "\\_" : (char[2]){*c, 0}, out);
+}
+
+int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
+{
+    char a[TTT_IO_DOUBLE], b[TTT_IO_DOUBLE], cell[96];
+    if (format == TTT_FORMAT_TSV) {
+        for (size_t k = 0; k < p->nkeys; k++)
+            fprintf(out, "%s\t", p->keys[k]);
+        fprintf(out, "reps");
+        for (size_t q = 0; q < p->nq; q++)
+            fprintf(out, "\t%s\t%s_se", p->names[q], p->names[q]);
+        fprintf(out, "\n");
+        for (size_t pt = 0; pt < p->points; pt++) {
+            for (size_t k = 0; k < p->nkeys; k++)
+                fprintf(out, "%s\t", p->values[pt * p->nkeys + k]);
+            fprintf(out, "%zu", p->reps[pt]);
+            for (size_t q = 0; q < p->nq; q++)
+                fprintf(out, "\t%s\t%s", ttt_io_double(p->mean[pt * p->nq + q], a),
+                        ttt_io_double(p->se[pt * p->nq + q], b));
+            fprintf(out, "\n");
+        }
+        return ferror(out) ? -1 : 0;
+    }
+    const int tex = format == TTT_FORMAT_LATEX;
+    const char *sep = tex ? " & " : " | ", *end = tex ? " \\\\\n" : " |\n";
+    size_t shown = 0;
+    for (size_t k = 0; k < p->nkeys; k++)
+        shown += (size_t)p->varies[k];
+    if (tex) {
+        fprintf(out, "\\begin{tabular}{");
+        for (size_t c = 0; c < shown + p->nq; c++)
+            fputc(c < shown ? 'r' : 'l', out);
+        fprintf(out, "}\n\\hline\n");
+    } else {
+        fprintf(out, "| ");
+    }
+    int first = 1;
+    for (size_t k = 0; k < p->nkeys + p->nq; k++) {
+        if (k < p->nkeys && !p->varies[k])
+            continue;
+        fputs(first ? "" : sep, out);
+        first = 0;
+        const char *name = k < p->nkeys ? p->keys[k] : p->names[k - p->nkeys];
+        if (tex)
+            latex_name(out, name);
+        else
+            fputs(name, out);
+    }
+    fputs(end, out);
+    if (tex) {
+        fputs("\\hline\n", out);
+    } else {
+        fputs("|", out);
+        for (size_t c = 0; c < shown + p->nq; c++)
+            fputs(c < shown ? "---:|" : ":---|", out);
+        fputs("\n", out);
+    }
+    for (size_t pt = 0; pt < p->points; pt++) {
+        fputs(tex ? "" : "| ", out);
+        first = 1;
+        for (size_t k = 0; k < p->nkeys; k++)
+            if (p->varies[k]) {
+                fprintf(out, "%s%s", first ? "" : sep, p->values[pt * p->nkeys + k]);
+                first = 0;
+            }
+        for (size_t q = 0; q < p->nq; q++) {
+            cell_text(p->mean[pt * p->nq + q], p->se[pt * p->nq + q], format, cell, sizeof cell);
+            fprintf(out, "%s%s", first ? "" : sep, cell);
+            first = 0;
+        }
+        fputs(end, out);
+    }
+    if (tex)
+        fputs("\\hline\n\\end{tabular}\n", out);
+    return ferror(out) ? -1 : 0;
+}

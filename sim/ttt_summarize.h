@@ -1,0 +1,47 @@
+/* ttt_summarize — a sweep.tsv reduced to one row per grid point: for each
+ * requested quantity, its mean over the point's replicates and the standard
+ * error of that mean.  The figures and the tables are drawn from these rows,
+ * so the error bars are replicate-to-replicate spread, which also covers the
+ * dictionary, the pools and the training set (not only the test sample).
+ *
+ * A quantity is named by a spec:
+ *   ESTIMATOR            that estimator's mse            (column ttt_mse)
+ *   ESTIMATOR:COLUMN     any column of its rows          (column ttt_rel)
+ *   COLUMN               a run-level column, taken from the rows of the
+ *                        file's first estimator          (column support)
+ *   A/B                  log10 of A over B per replicate, A and B each one of
+ *                        the first two forms             (log10_global_over_ttt)
+ * Every quantity gets two output columns, NAME and NAME_se. */
+#ifndef TTT_SUMMARIZE_H
+#define TTT_SUMMARIZE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ttt_io.h"
+
+typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
+
+typedef struct {
+    size_t points, nkeys, nq;
+    char **keys;        /* nkeys parameter columns of the sweep (d1 d2 s ... sigma, then other swept keys) */
+    int *varies;        /* nkeys: 1 when the key takes more than one value over the points */
+    char **values;      /* points x nkeys key values as text */
+    char **names;       /* nq output column names */
+    size_t *reps;       /* points: replicates found */
+    double *mean, *se;  /* points x nq; NaN where fewer than one (mean) or two (se) finite values */
+} ttt_points;
+
+/* Reduces sweep table t to one row per grid point for the nq specs.  Returns
+ * a table the caller frees with ttt_points_free, or NULL with a message
+ * (TTT_IO_MSG bytes) naming the spec or column that is not in t. */
+ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t nq, char *msg);
+void ttt_points_free(ttt_points *p);
+
+/* Writes the rows as TSV (every key, reps, then NAME NAME_se per quantity,
+ * full precision), or as a Markdown or LaTeX table (the keys that vary, then
+ * "mean ± se" per quantity with 3 significant digits).  Returns 0, or -1 on
+ * a write error. */
+int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format);
+
+#endif
