@@ -54,6 +54,7 @@ static const char *usage_text =
     "        ESTIMATOR:COLUMN; loglog fits log y on log x (a power law, the default),\n"
     "        semilogx y on log x.  --bound fits the constant C of\n"
     "        mse = C sigma^2 s log(d1/s) / k instead\n"
+    "        (with --x and --range: over the rows with x in the range)\n"
     "  table FILE --y SPEC,SPEC,... [--format tsv|md|latex] [--out FILE]\n"
     "        one row per grid point of a sweep.tsv: for each SPEC the mean over\n"
     "        the replicates and its standard error (columns NAME, NAME_se).\n"
@@ -504,11 +505,11 @@ static int cmd_fit(int argc, char **argv)
         if (!keep)
             continue;
         double xv = xc >= 0 ? ttt_table_number(t, r, (size_t)xc) : 0.0, yv = ttt_table_number(t, r, (size_t)yc);
+        if (xc >= 0 && (xv < lo || xv > hi))
+            continue;
         if (bound)
             xv = ttt_fit_rate(ttt_table_number(t, r, (size_t)cols[0]), ttt_table_number(t, r, (size_t)cols[1]),
                               ttt_table_number(t, r, (size_t)cols[2]), ttt_table_number(t, r, (size_t)cols[3]));
-        if (xc >= 0 && !bound && (xv < lo || xv > hi))
-            continue;
         if (!isfinite(xv) || !isfinite(yv) || ((logx && !bound) && xv <= 0) || ((logy || bound) && yv <= 0)) {
             skipped++;
             continue;

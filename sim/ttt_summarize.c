@@ -239,6 +239,12 @@ int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
 {
     char a[TTT_IO_DOUBLE], b[TTT_IO_DOUBLE], cell[96];
     if (format == TTT_FORMAT_TSV) {
+        /* The keys that do not vary, for a figure's title line. */
+        fprintf(out, "# fixed:");
+        for (size_t k = 0; k < p->nkeys; k++)
+            if (!p->varies[k])
+                fprintf(out, " %s=%s", p->keys[k], p->values[k]);
+        fprintf(out, "\n");
         for (size_t k = 0; k < p->nkeys; k++)
             fprintf(out, "%s\t", p->keys[k]);
         fprintf(out, "reps");

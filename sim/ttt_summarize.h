@@ -39,7 +39,7 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
 void ttt_points_free(ttt_points *p);
 
 /* Writes the rows as TSV (every key, reps, then NAME NAME_se per quantity,
- * full precision), or as a Markdown or LaTeX table (the keys that vary, then
+ * full precision, after a "# fixed:" line of the keys that do not vary), or as a Markdown or LaTeX table (the keys that vary, then
  * "mean ± se" per quantity with 3 significant digits).  Returns 0, or -1 on
  * a write error. */
 int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format);
