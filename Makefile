@@ -7,6 +7,8 @@
 #   make check-asan the quick tier under AddressSanitizer + UBSan
 #   make valgrind   a small run of the suites under valgrind
 #   make bench      phase timings and GFLOP/s (not a test)
+#   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
+#   make teach      the teaching pictures and a narrated walkthrough
 #   make deps       install missing Debian packages with apt-get (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -59,7 +61,7 @@ TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
-.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures deps clean install golden
+.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach deps clean install golden
 
 all: $(BUILD)/ttt
 
@@ -128,8 +130,19 @@ golden: $(BUILD)/ttt
 	rm -rf $(BUILD)/golden && $(BUILD)/ttt generate tests/golden/golden.conf --out $(BUILD)/golden
 	cp $(BUILD)/golden/data/*.npy tests/golden/
 
-figures:
-	@echo "figures: not yet built (paper-figures/ is filled by the figures issue)" >&2; exit 1
+# Every figure of SPEC section 6 from scratch into paper-figures/out/:
+#   make figures              all (under 15 min on 2 cores)
+#   make figures FIG=k-scaling one (names: the folders of paper-figures/)
+#   make figures FAST=1       2 replicates per point: a preview
+figures: $(BUILD)/ttt
+	TTT=$(BUILD)/ttt paper-figures/make-figures $(if $(FAST),--fast) $(FIG)
+
+# The teaching pictures and the narrated walkthrough (docs/ gets the figures).
+teach: $(BUILD)/ttt
+	$(BUILD)/ttt demo --out teach-out
+	gnuplot -e "dir='teach-out'" plots/teach.gp
+	gnuplot -e "dir='teach-out'" plots/teach-k.gp
+	@echo "figures: teach-out/teach.png, teach-out/teach-k.gif"
 
 deps:
 	@missing=""; \
@@ -147,4 +160,4 @@ install: $(BUILD)/ttt
 	install -m 755 $(BUILD)/ttt $(DESTDIR)$(PREFIX)/bin/ttt
 
 clean:
-	rm -rf build build-asan demo-out
+	rm -rf build build-asan demo-out teach-out paper-figures/out

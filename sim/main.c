@@ -272,22 +272,17 @@ static void write_predictions(FILE *fp, const ttt_report *r)
     }
 }
 
-/* O1: the two cosine histograms as densities, over the bins from the first
- * to the last nonempty one. */
+/* O1: the two cosine histograms as densities, every bin over [-1, 1] (so
+ * that files of several runs line up row by row). */
 static void write_geometry(FILE *fp, const ttt_report *r)
 {
-    size_t lo = TTT_COS_BINS, hi = 0, total[2] = {0, 0};
+    size_t total[2] = {0, 0};
     for (size_t b = 0; b < TTT_COS_BINS; b++)
-        for (int g = 0; g < 2; g++) {
+        for (int g = 0; g < 2; g++)
             total[g] += r->cos_hist[g][b];
-            if (r->cos_hist[g][b]) {
-                lo = b < lo ? b : lo;
-                hi = b > hi ? b : hi;
-            }
-        }
     const double width = 2.0 / TTT_COS_BINS, bins = TTT_COS_BINS;
     fprintf(fp, "cos_lo\tcos_hi\tfeature\tconcept\tfeature_count\tconcept_count\n");
-    for (size_t b = lo; b <= hi && b < TTT_COS_BINS; b++) {
+    for (size_t b = 0; b < TTT_COS_BINS; b++) {
         put(fp, (2.0 * (double)b - bins) / bins, "\t");
         put(fp, (2.0 * (double)(b + 1) - bins) / bins, "\t");
         put(fp, (double)r->cos_hist[0][b] / (double)total[0] / width, "\t");
