@@ -16,6 +16,7 @@
 
 #include "ttt_fit.h"
 #include "ttt_io.h"
+#include "ttt_neighbours.h"
 #include "ttt_params.h"
 #include "ttt_run.h"
 #include "ttt_summarize.h"
@@ -61,6 +62,10 @@ static const char *usage_text =
     "        SPEC is ESTIMATOR (its mse), ESTIMATOR:COLUMN, COLUMN (run-level), or\n"
     "        A/B, the mean of log10(A/B) per replicate (e.g. global/ttt); md and\n"
     "        latex print mean +- se tables of the keys that vary\n"
+    "  demo [key=value ...] [--out DIR] [--quiet]\n"
+    "        the teaching instance (d1=6 concepts, d2=2 features, 3 topics): prints\n"
+    "        a narrated walkthrough and writes DIR/{concepts,points,test,heads,k}.tsv\n"
+    "        for the pictures of 'make teach' (DIR defaults to teach-out)\n"
     "  verify [--list | NAME ...] [--quick] [threads=N]\n"
     "        run the theory checks (each a small sweep with fixed seeds) and print\n"
     "        one row per prediction: claim, predicted, measured with its 95%\n"
@@ -638,6 +643,221 @@ static int cmd_table(int argc, char **argv)
     return 0;
 }
 
+/* The teaching instance of `ttt demo`: six concepts in a plane, three
+ * topics of two concepts each. */
+static const char *const demo_words[] = {"d1=6", "d2=2", "s=2", "topics=3", "pool=2", "n=300", "m=200",
+                                         "k=20", "sigma=0.05", "sparse=off", "seed=4", NULL};
+/* Neighbourhood sizes of the k curve (those up to n are used). */
+static const size_t demo_ks[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200, 250};
+#define DEMO_NK (sizeof demo_ks / sizeof demo_ks[0])
+
+static void show_vector(const char *name, const double *v, size_t n)
+{
+    printf("%s(", name);
+    for (size_t j = 0; j < n; j++)
+        printf("%s%.3f", j ? ", " : "", v[j]);
+    printf(")");
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    /* The teaching instance first, then the user's words over it. */
+    size_t nd = sizeof demo_words / sizeof demo_words[0] - 1;
+    char **args = malloc(((size_t)argc + nd + 1) * sizeof *args);
+    if (!args)
+        return 1;
+    args[0] = argv[0];
+    args[1] = argv[1];
+    for (size_t i = 0; i < nd; i++)
+        args[2 + i] = (char *)demo_words[i];
+    for (int i = 2; i < argc; i++)
+        args[nd + (size_t)i] = argv[i];
+    options o = {0};
+    parse(argc + (int)nd, args, &o, 1);
+    free(args);
+    if (o.p.d2 != 2)
+        die_input("demo draws the feature plane: d2 must be 2; allowed: any other key=value");
+    if (!o.out)
+        o.out = "teach-out";
+    char msg[TTT_IO_MSG];
+    ttt_params p = o.p;
+    const size_t n = p.n, d1 = p.d1, kmax = demo_ks[DEMO_NK - 1] < n ? demo_ks[DEMO_NK - 1] : n;
+    double curve[DEMO_NK][4];
+    size_t nk = 0;
+    ttt_report *r = NULL;
+    int status = GSL_SUCCESS;
+    /* The k curve: the same instance (the seed fixes it) at each k. */
+    for (size_t j = 0; j < DEMO_NK && demo_ks[j] <= n && !status; j++) {
+        p.k = demo_ks[j];
+        ttt_report *rk = NULL;
+        if (!(status = ttt_run(&p, &rk))) {
+            curve[nk][0] = (double)p.k;
+            curve[nk][1] = rk->est[TTT_EST_TTT].mse;
+            curve[nk][2] = rk->est[TTT_EST_TTT].se;
+            curve[nk][3] = rk->est[TTT_EST_KNN].mse;
+            nk++;
+        }
+        ttt_report_free(rk);
+    }
+    if (!status)
+        status = ttt_run(&o.p, &r);
+    /* Test point 0: its neighbours in order up to kmax, and its local head. */
+    size_t *order = malloc(kmax * sizeof *order), *rank = malloc(n * sizeof *rank);
+    double v[2];
+    if (!status && (!order || !rank))
+        status = GSL_ENOMEM;
+    if (!status) {
+        ttt_data one = r->in->test;
+        one.n = 1;
+        status = ttt_neighbours_find(&r->in->train, &one, d1, kmax, o.p.space, o.p.metric, order);
+    }
+    if (!status)
+        status = ttt_estimate_head(r->in, r->nbr, o.p.k, v);
+    if (status) {
+        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        ttt_report_free(r);
+        free(order);
+        free(rank);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        rank[i] = 0;
+    for (size_t a = 0; a < kmax; a++)
+        rank[order[a]] = a + 1;
+
+    const ttt_instance *in = r->in;
+    const double *vg = r->res->v_global;
+    ttt_outdir *dir = ttt_outdir_open(o.out, msg);
+    if (!dir) {
+        ttt_report_free(r);
+        free(order);
+        free(rank);
+        die_input(msg);
+    }
+    const char *names[5] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
+    FILE *fp[5];
+    int bad = 0;
+    for (int f = 0; f < 5 && !bad; f++)
+        bad = !(fp[f] = ttt_outdir_file(dir, names[f], msg)) || ttt_io_header(fp[f], &o.p, o.command);
+    if (!bad) {
+        fprintf(fp[0], "concept\ta1\ta2\n");
+        for (size_t j = 0; j < d1; j++) {
+            fprintf(fp[0], "%zu\t", j + 1);
+            put(fp[0], in->A[j * 2], "\t");
+            put(fp[0], in->A[j * 2 + 1], "\n");
+        }
+        /* rank: position among test point 0's nearest neighbours (0: beyond kmax). */
+        fprintf(fp[1], "psi1\tpsi2\ttopic\tf\ty\trank\tglobal\tttt_head\n");
+        for (size_t i = 0; i < n; i++) {
+            const double *x = in->train.psi + 2 * i;
+            put(fp[1], x[0], "\t");
+            put(fp[1], x[1], "\t");
+            fprintf(fp[1], "%d\t", (int)in->train.topic[i]);
+            put(fp[1], in->train.f[i], "\t");
+            put(fp[1], in->train.y[i], "\t");
+            fprintf(fp[1], "%zu\t", rank[i]);
+            put(fp[1], x[0] * vg[0] + x[1] * vg[1], "\t");
+            put(fp[1], x[0] * v[0] + x[1] * v[1], "\n");
+        }
+        const double *xs = in->test.psi;
+        fprintf(fp[2], "psi1\tpsi2\ttopic\tf\tglobal\tttt\tk\n");
+        put(fp[2], xs[0], "\t");
+        put(fp[2], xs[1], "\t");
+        fprintf(fp[2], "%d\t", (int)in->test.topic[0]);
+        put(fp[2], in->test.f[0], "\t");
+        put(fp[2], r->res->pred[TTT_EST_GLOBAL * r->res->m], "\t");
+        put(fp[2], r->res->pred[TTT_EST_TTT * r->res->m], "\t");
+        fprintf(fp[2], "%zu\n", (size_t)o.p.k);
+        fprintf(fp[3], "head\tv1\tv2\nglobal\t");
+        put(fp[3], vg[0], "\t");
+        put(fp[3], vg[1], "\nttt\t");
+        put(fp[3], v[0], "\t");
+        put(fp[3], v[1], "\n");
+        fprintf(fp[4], "k\tttt_mse\tttt_se\tknn_mse\tglobal_mse\n");
+        for (size_t j = 0; j < nk; j++) {
+            fprintf(fp[4], "%zu\t", (size_t)curve[j][0]);
+            put(fp[4], curve[j][1], "\t");
+            put(fp[4], curve[j][2], "\t");
+            put(fp[4], curve[j][3], "\t");
+            put(fp[4], r->est[TTT_EST_GLOBAL].mse, "\n");
+        }
+    }
+    if (bad)
+        ttt_outdir_abort(dir);
+    else if (ttt_outdir_commit(dir, msg) != 0)
+        bad = 1;
+    if (bad) {
+        fprintf(stderr, "ttt: %s\n", msg);
+        ttt_report_free(r);
+        free(order);
+        free(rank);
+        return 1;
+    }
+    if (!o.quiet) {
+        /* The narrated walkthrough: the same numbers the files hold. */
+        const size_t q = in->q, k = o.p.k, m = o.p.m;
+        printf("A walk through test-time training, step by step (all numbers from this run).\n\n");
+        printf("1. The world has d1 = %zu concepts, but the model has only d2 = %zu feature dimensions.\n"
+               "   Each concept is a direction in the feature plane (a column of the dictionary A):\n", d1, (size_t)2);
+        for (size_t j = 0; j < d1 && j < 12; j++)
+            printf("     concept %zu -> (%+.3f, %+.3f)\n", j + 1, in->A[2 * j], in->A[2 * j + 1]);
+        printf("   %zu concepts cannot be orthogonal in %zu dimensions: they are stored in superposition.\n\n",
+               d1, (size_t)2);
+        printf("2. There are %zu topics; each uses a pool of %zu concepts:\n", (size_t)o.p.topics, (size_t)o.p.pool);
+        for (size_t t = 0; t < o.p.topics && t < 8; t++) {
+            printf("     topic %zu: concepts", t);
+            for (size_t a = 0; a < o.p.pool; a++)
+                printf(" %d", (int)in->pools[t * o.p.pool + a] + 1);
+            printf("\n");
+        }
+        printf("\n3. A data point picks a topic and s = %zu of its concepts with positive weights (norm 1).\n"
+               "   Training point 0: topic %d, concepts", (size_t)o.p.s, (int)in->train.topic[0]);
+        for (size_t a = 0; a < q; a++)
+            printf(" %d (weight %.3f)", (int)in->train.phi_idx[a] + 1, in->train.phi_val[a]);
+        printf("\n   The model sees only its features psi = A phi = (%.3f, %.3f).\n", in->train.psi[0],
+               in->train.psi[1]);
+        printf("   Its label is linear in the concepts: f = <phi, w*> = %.3f, observed as y = f + noise = %.3f.\n\n",
+               in->train.f[0], in->train.y[0]);
+        printf("4. The global model fits one linear head on all n = %zu points: ", n);
+        show_vector("v_global = ", vg, 2);
+        printf(".\n   With %zu concepts squeezed into 2 directions one head cannot fit them all:\n"
+               "   its test MSE is %.4f (relative error %.2f of the variance of f).\n\n",
+               d1, r->est[TTT_EST_GLOBAL].mse, r->est[TTT_EST_GLOBAL].rel);
+        size_t same = 0;
+        for (size_t a = 0; a < k; a++)
+            same += in->train.topic[r->nbr[a]] == in->test.topic[0];
+        printf("5. Test-time training: for test point 0 (topic %d, features (%.3f, %.3f), f = %.3f)\n"
+               "   take its k = %zu nearest training points in feature space (%zu of them share its topic)\n"
+               "   and fit a head on them only: ", (int)in->test.topic[0], in->test.psi[0], in->test.psi[1],
+               in->test.f[0], k, same);
+        show_vector("v_ttt = ", v, 2);
+        printf(".\n   Global predicts %.3f, TTT predicts %.3f (truth %.3f).\n\n",
+               r->res->pred[TTT_EST_GLOBAL * r->res->m], r->res->pred[TTT_EST_TTT * r->res->m], in->test.f[0]);
+        printf("6. Over all m = %zu test points: global MSE %.4f, TTT MSE %.4f: TTT is %.0fx better.\n"
+               "   Locally only the topic's %zu concepts matter, and 2 dimensions are enough for them.\n\n",
+               m, r->est[TTT_EST_GLOBAL].mse, r->est[TTT_EST_TTT].mse,
+               r->est[TTT_EST_GLOBAL].mse / r->est[TTT_EST_TTT].mse, (size_t)o.p.pool);
+        size_t best = 0;
+        for (size_t j = 1; j < nk; j++)
+            best = curve[j][1] < curve[best][1] ? j : best;
+        printf("7. The neighbourhood size matters (TTT MSE by k):");
+        for (size_t j = 0; j < nk; j++)
+            printf("%s k=%zu: %.4f", j % 5 ? "," : "\n     ", (size_t)curve[j][0], curve[j][1]);
+        size_t peak = 0;
+        for (size_t j = 1; j < nk && curve[j][0] <= 2.0 * (double)o.p.s; j++)
+            peak = curve[j][1] > curve[peak][1] ? j : peak;
+        printf("\n   At k = %zu the local system has as many points as unknowns and the fit interpolates the\n"
+               "   noise (the interpolation peak); it is best near k = %zu; with too many neighbours the\n"
+               "   neighbourhood leaves the topic and TTT drifts back towards the global error.\n\n",
+               (size_t)curve[peak][0], (size_t)curve[best][0]);
+        printf("Files: %s/{concepts,points,test,heads,k}.tsv; pictures: make teach\n", o.out);
+    }
+    ttt_report_free(r);
+    free(order);
+    free(rank);
+    return 0;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     int quick = 0;
@@ -923,6 +1143,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, 0);
     if (!strcmp(cmd, "table"))
         return cmd_table(argc, argv);
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc, argv);
     if (!strcmp(cmd, "generate"))
         return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "sweep"))
@@ -931,6 +1153,6 @@ int main(int argc, char **argv)
         return cmd_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc, argv);
-    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, verify, defaults, help\n", cmd);
+    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, defaults, help\n", cmd);
     return 2;
 }

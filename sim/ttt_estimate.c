@@ -353,6 +353,26 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     return concept_fits(in, dc, nb, i, w, res);
 }
 
+int ttt_estimate_head(const ttt_instance *in, const size_t *nb, size_t k, double *v)
+{
+    const size_t d2 = in->p.d2;
+    ttt_lsq_workspace *w = ttt_lsq_alloc(k, d2);
+    double *X = malloc(k * d2 * sizeof *X), *y = malloc(k * sizeof *y);
+    int status = w && X && y ? GSL_SUCCESS : GSL_ENOMEM;
+    for (size_t a = 0; a < k && !status; a++) {
+        memcpy(X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *X);
+        y[a] = in->train.y[nb[a]];
+    }
+    if (!status)
+        status = ttt_lsq_factor(w, X, k, d2, d2, in->p.ridge, in->p.rcond);
+    if (!status)
+        status = ttt_lsq_solve(w, y, v);
+    ttt_lsq_free(w);
+    free(X);
+    free(y);
+    return status;
+}
+
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
 {
     const ttt_params *p = &in->p;

@@ -87,4 +87,9 @@ int ttt_estimate_run(const ttt_instance *in, const size_t *nbr, ttt_results *res
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res);
 int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res);
 
+/* The from-scratch TTT head (d2) fitted on the k training points nb[0..k-1]:
+ * the same minimum-norm least squares as estimator ttt, returned for
+ * drawing (ttt demo).  GSL_SUCCESS, GSL_ENOMEM, or the solver's status. */
+int ttt_estimate_head(const ttt_instance *in, const size_t *nb, size_t k, double *v);
+
 #endif
