@@ -121,6 +121,11 @@ static const struct {
     {"run --out", "--out needs a directory name"},
     {"generate d2=8", "generate needs --out DIR"}, /* the one case run without --out */
     {"transmogrify", "unknown command 'transmogrify'"},
+    {"demo d2=3", "d2 must be 2"},
+    {"demo k=0", "k = 0 is out of range"},
+    {"table", "table needs FILE --y"},
+    {"table x.tsv --y ttt --format xml", "--format 'xml' is not allowed"},
+    {"table /nonexistent/sweep.tsv --y ttt", "/nonexistent/sweep.tsv"},
 };
 
 START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
@@ -136,6 +141,43 @@ START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
                   "not one line: %s", err);
     ck_assert_str_eq(out, "");
     ck_assert(!exists(outdir));
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* ttt demo: the narrated walkthrough and the five files of the pictures;
+ * ttt table on a real sweep: the named columns, and no file on bad specs. */
+START_TEST(test_demo_and_table_write_what_the_figures_read)
+{
+    char *dir = make_temp_dir(), args[1024], path[700];
+    snprintf(args, sizeof args, "demo --out %s/teach", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "1. The world has d1 = 6 concepts"));
+    ck_assert_ptr_nonnull(strstr(out, "TTT is"));
+    ck_assert_ptr_null(strstr(out, "nan"));
+    const char *files[] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/teach/%s", dir, files[i]);
+        ck_assert_msg(exists(path), "%s missing", path);
+    }
+    snprintf(args, sizeof args, "sweep " SMALL " sparse=off d2=16,32 reps=2 --quiet --out %s/sw", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "table %s/sw/sweep.tsv --y global/ttt,ttt:rel,support --out %s/t.tsv", dir, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/t.tsv", dir);
+    char *rows = data_rows(path);
+    ck_assert_msg(strstr(rows, "\treps\tlog10_global_over_ttt\tlog10_global_over_ttt_se\tttt_rel\tttt_rel_se\t"
+                               "support\tsupport_se\n") != NULL, "header: %.300s", rows);
+    size_t lines = 0;
+    for (char *ch = rows; *ch; ch++)
+        lines += *ch == '\n';
+    ck_assert_uint_eq(lines, 3);
+    free(rows);
+    snprintf(args, sizeof args, "table %s/sw/sweep.tsv --y ttt:nonsense --out %s/u.tsv", dir, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    snprintf(path, sizeof path, "%s/u.tsv", dir);
+    ck_assert(!exists(path));
     rm_rf(dir);
     free(dir);
 }
@@ -257,6 +299,7 @@ Suite *make_cli_suite(void)
     tcase_add_test(core, test_outputs_are_identical_for_one_and_two_threads);
     tcase_add_test(core, test_generated_instance_matches_golden_files);
     tcase_add_test(core, test_saved_data_loads_in_numpy);
+    tcase_add_test(core, test_demo_and_table_write_what_the_figures_read);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_loop_test(limits, test_bad_input_exits_2_with_one_line_and_no_files, 0,
