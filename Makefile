@@ -61,7 +61,7 @@ TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
-.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach deps clean install golden
+.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach gallery deps clean install golden
 
 all: $(BUILD)/ttt
 
@@ -136,6 +136,11 @@ golden: $(BUILD)/ttt
 #   make figures FAST=1       2 replicates per point: a preview
 figures: $(BUILD)/ttt
 	TTT=$(BUILD)/ttt paper-figures/make-figures $(if $(FAST),--fast) $(FIG)
+
+# Copies the figures the README shows into docs/gallery/ (after make figures and make teach).
+gallery:
+	mkdir -p docs/gallery
+	cp paper-figures/out/*.png teach-out/teach.png docs/gallery/
 
 # The teaching pictures and the narrated walkthrough (docs/ gets the figures).
 teach: $(BUILD)/ttt
