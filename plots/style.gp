@@ -36,6 +36,13 @@ set linetype 11 lc rgb "#2a8f3c" lw 2 dt 3        # for the oracle
 set linetype 12 lc rgb "#808080" lw 1.5 dt 4      # guides (slopes)
 LT_a_global = 9; LT_a_ttt = 10; LT_a_oracle = 11; LT_guide = 12
 
+# Topics in the teaching pictures (make teach): colour and point type.
+set linetype 21 lc rgb "#e07b00" pt 7 ps 0.6
+set linetype 22 lc rgb "#2a8f3c" pt 5 ps 0.55
+set linetype 23 lc rgb "#7b3fa0" pt 9 ps 0.7
+set linetype 24 lc rgb "#c0282d" pt 13 ps 0.7
+LT_topic = 21
+
 # Terminals: the same plot as PNG (pngcairo) and PDF (pdfcairo).
 PNG = "set terminal pngcairo enhanced size 960,640 font 'sans,11'; set output out.'.png'"
 PDF = "set terminal pdfcairo enhanced size 6.4in,4.27in font 'sans,9'; set output out.'.pdf'"

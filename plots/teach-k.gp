@@ -3,10 +3,6 @@
 load "plots/style.gp"
 stats dir."/points.tsv" using "topic" nooutput
 tmax = int(STATS_max) < 3 ? int(STATS_max) : 3
-set linetype 21 lc rgb "#e07b00" pt 7 ps 0.5
-set linetype 22 lc rgb "#2a8f3c" pt 5 ps 0.45
-set linetype 23 lc rgb "#7b3fa0" pt 9 ps 0.6
-set linetype 24 lc rgb "#c0282d" pt 13 ps 0.6
 stats dir."/k.tsv" using "k" nooutput
 frames = STATS_records
 kmax = STATS_max
@@ -26,7 +22,7 @@ do for [i = 0:frames - 1] {
     unset key
     set title "the test point (x) and its k nearest training points (circled)" font ",9"
     plot dir."/concepts.tsv" using (0):(0):"a1":"a2" with vectors head filled lw 2 lc rgb "#505050", \
-         for [tp = 0:tmax] dir."/points.tsv" using (column("topic") == tp ? column("psi1") : NaN):"psi2" with points lt 21 + tp, \
+         for [tp = 0:tmax] dir."/points.tsv" using (column("topic") == tp ? column("psi1") : NaN):"psi2" with points lt LT_topic + tp, \
          dir."/points.tsv" using (column("rank") >= 1 && column("rank") <= k ? column("psi1") : NaN):"psi2" with points pt 6 ps 1.5 lc rgb "black", \
          dir."/test.tsv" using "psi1":"psi2" with points pt 2 ps 3 lw 2 lc rgb "black"
     set size noratio

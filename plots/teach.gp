@@ -8,10 +8,6 @@ stats dir."/points.tsv" using "topic" nooutput
 tmax = int(STATS_max) < 3 ? int(STATS_max) : 3
 stats dir."/test.tsv" using "k" nooutput
 k = int(STATS_max)
-set linetype 21 lc rgb "#e07b00" pt 7 ps 0.6   # topic 0
-set linetype 22 lc rgb "#2a8f3c" pt 5 ps 0.55  # topic 1
-set linetype 23 lc rgb "#7b3fa0" pt 9 ps 0.7   # topic 2
-set linetype 24 lc rgb "#c0282d" pt 13 ps 0.7  # topic 3
 out = dir."/teach"
 do for [t in "PNG PDF"] {
     eval(value(t))
@@ -25,7 +21,7 @@ do for [t in "PNG PDF"] {
     set title sprintf("feature plane: concepts (arrows), topics, a test point and its k = %d neighbours", k) font ",9"
     plot dir."/concepts.tsv" using (0):(0):"a1":"a2" with vectors head filled lw 2 lc rgb "#505050" title "concept directions (columns of A)", \
          ""  using (1.12 * column("a1")):(1.12 * column("a2")):(sprintf("c%d", column("concept"))) with labels font ",9" notitle, \
-         for [tp = 0:tmax] dir."/points.tsv" using (column("topic") == tp ? column("psi1") : NaN):"psi2" with points lt 21 + tp title sprintf("topic %d", tp), \
+         for [tp = 0:tmax] dir."/points.tsv" using (column("topic") == tp ? column("psi1") : NaN):"psi2" with points lt LT_topic + tp title sprintf("topic %d", tp), \
          dir."/points.tsv" using (column("rank") >= 1 && column("rank") <= k ? column("psi1") : NaN):"psi2" with points pt 6 ps 1.6 lc rgb "black" title "its k nearest neighbours", \
          dir."/test.tsv" using "psi1":"psi2" with points pt 3 ps 3 lw 2 lc rgb "black" title "test point x*", \
          dir."/heads.tsv" using (0):(0):($2 / sqrt($2**2 + $3**2)):($3 / sqrt($2**2 + $3**2)) every ::0::0 with vectors head filled lw 4 dt 2 lt LT_global title "global head (direction)", \

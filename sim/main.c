@@ -454,30 +454,17 @@ static int cmd_fit(int argc, char **argv)
         ttt_table_free(t);
         die_input("the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
     }
-    /* NAME: an estimator (its mse), a column (the first estimator's rows), or ESTIMATOR:COLUMN. */
-    char ename[64] = "", cname[64] = "mse";
-    const char *colon = strchr(yname, ':');
-    if (colon) {
-        snprintf(ename, sizeof ename, "%.*s", (int)(colon - yname), yname);
-        snprintf(cname, sizeof cname, "%s", colon + 1);
-    } else if (ttt_table_column(t, yname) >= 0) {
-        snprintf(cname, sizeof cname, "%s", yname);
-        if (t->rows)
-            snprintf(ename, sizeof ename, "%s", t->cell[0][est]);
-    } else {
-        snprintf(ename, sizeof ename, "%s", yname);
-    }
-    long yc = ttt_table_column(t, cname);
-    int known = 0;
-    for (size_t r = 0; r < t->rows && !known; r++)
-        known = !strcmp(t->cell[r][est], ename);
-    if (yc < 0 || !known || (xname && xc < 0)) {
-        snprintf(msg, sizeof msg, "%s: no %s '%s' in the file; allowed: an estimator of its 'estimator' column, "
-                 "a column name, or ESTIMATOR:COLUMN", file, xname && xc < 0 ? "column" : "estimator or column",
-                 xname && xc < 0 ? xname : yname);
+    ttt_operand op;
+    if (ttt_operand_parse(t, yname, strlen(yname), &op, msg) || (xname && xc < 0)) {
+        char full[sizeof msg + 8];
+        if (xname && xc < 0)
+            snprintf(msg, TTT_IO_MSG, "no column '%s' in the sweep; allowed: a column name", xname);
+        snprintf(full, sizeof full, "%s: %s", file, msg);
         ttt_table_free(t);
-        die_input(msg);
+        die_input(full);
     }
+    const char *colon = strchr(yname, ':');
+    const int bare = !colon && op.col == ttt_table_column(t, "mse");
     long wc[16];
     for (size_t w = 0; w < nwhere; w++) {
         const char *eq = strchr(where[w], '=');
@@ -494,7 +481,7 @@ static int cmd_fit(int argc, char **argv)
     double *x = malloc((t->rows + 1) * sizeof *x), *y = malloc((t->rows + 1) * sizeof *y);
     size_t n = 0, skipped = 0;
     for (size_t r = 0; r < t->rows; r++) {
-        if (strcmp(t->cell[r][est], ename))
+        if (strcmp(t->cell[r][est], op.estimator))
             continue;
         int keep = 1;
         for (size_t w = 0; w < nwhere && keep; w++) {
@@ -504,7 +491,7 @@ static int cmd_fit(int argc, char **argv)
         }
         if (!keep)
             continue;
-        double xv = xc >= 0 ? ttt_table_number(t, r, (size_t)xc) : 0.0, yv = ttt_table_number(t, r, (size_t)yc);
+        double xv = xc >= 0 ? ttt_table_number(t, r, (size_t)xc) : 0.0, yv = ttt_table_number(t, r, (size_t)op.col);
         if (xc >= 0 && (xv < lo || xv > hi))
             continue;
         if (bound)
@@ -534,7 +521,7 @@ static int cmd_fit(int argc, char **argv)
         status = ttt_fit_line(x, y, n, &l);
         if (!status) {
             printf("fit: %s%s%s against %s%s%s over %zu rows (%s scale)\n", logy ? "log " : "", yname,
-                   strcmp(cname, "mse") || colon ? "" : " mse", logx ? "log " : "", xname, "", n, scale);
+                   bare ? " mse" : "", logx ? "log " : "", xname, "", n, scale);
             printf("slope     %+.4f  95%% interval [%+.4f, %+.4f]  se %.4f\n", l.slope, l.slope_lo, l.slope_hi,
                    l.slope_se);
             printf("intercept %+.4f  95%% interval [%+.4f, %+.4f]\n", l.intercept, l.intercept_lo, l.intercept_hi);
@@ -685,22 +672,22 @@ static int cmd_demo(int argc, char **argv)
     double curve[DEMO_NK][4];
     size_t nk = 0;
     ttt_report *r = NULL;
-    int status = GSL_SUCCESS;
-    /* The k curve: the same instance (the seed fixes it) at each k. */
+    int status = ttt_run(&o.p, &r);
+    /* The k curve: the same instance (the seed fixes it) at each k; the run
+       at the chosen k is r itself. */
     for (size_t j = 0; j < DEMO_NK && demo_ks[j] <= n && !status; j++) {
         p.k = demo_ks[j];
-        ttt_report *rk = NULL;
-        if (!(status = ttt_run(&p, &rk))) {
+        ttt_report *rk = p.k == o.p.k ? r : NULL;
+        if (rk || !(status = ttt_run(&p, &rk))) {
             curve[nk][0] = (double)p.k;
             curve[nk][1] = rk->est[TTT_EST_TTT].mse;
             curve[nk][2] = rk->est[TTT_EST_TTT].se;
             curve[nk][3] = rk->est[TTT_EST_KNN].mse;
             nk++;
         }
-        ttt_report_free(rk);
+        if (rk != r)
+            ttt_report_free(rk);
     }
-    if (!status)
-        status = ttt_run(&o.p, &r);
     /* Test point 0: its neighbours in order up to kmax, and its local head. */
     size_t *order = malloc(kmax * sizeof *order), *rank = malloc(n * sizeof *rank);
     double v[2];
@@ -713,12 +700,10 @@ static int cmd_demo(int argc, char **argv)
     }
     if (!status)
         status = ttt_estimate_head(r->in, r->nbr, o.p.k, v);
+    int rc = 1;
     if (status) {
         fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
-        ttt_report_free(r);
-        free(order);
-        free(rank);
-        return 1;
+        goto done;
     }
     for (size_t i = 0; i < n; i++)
         rank[i] = 0;
@@ -729,10 +714,9 @@ static int cmd_demo(int argc, char **argv)
     const double *vg = r->res->v_global;
     ttt_outdir *dir = ttt_outdir_open(o.out, msg);
     if (!dir) {
-        ttt_report_free(r);
-        free(order);
-        free(rank);
-        die_input(msg);
+        rc = 2;
+        fprintf(stderr, "ttt: %s\n", msg);
+        goto done;
     }
     const char *names[5] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
     FILE *fp[5];
@@ -788,11 +772,9 @@ static int cmd_demo(int argc, char **argv)
         bad = 1;
     if (bad) {
         fprintf(stderr, "ttt: %s\n", msg);
-        ttt_report_free(r);
-        free(order);
-        free(rank);
-        return 1;
+        goto done;
     }
+    rc = 0;
     if (!o.quiet) {
         /* The narrated walkthrough: the same numbers the files hold. */
         const size_t q = in->q, k = o.p.k, m = o.p.m;
@@ -852,10 +834,11 @@ static int cmd_demo(int argc, char **argv)
                (size_t)curve[peak][0], (size_t)curve[best][0]);
         printf("Files: %s/{concepts,points,test,heads,k}.tsv; pictures: make teach\n", o.out);
     }
+done:
     ttt_report_free(r);
     free(order);
     free(rank);
-    return 0;
+    return rc;
 }
 
 static int cmd_verify(int argc, char **argv)

@@ -8,13 +8,6 @@
 
 #include "ttt_run.h"
 
-/* One operand of a spec: the rows of one estimator (NULL: the file's first
- * estimator), one column. */
-typedef struct {
-    char estimator[128];
-    long col;
-} operand;
-
 /* A malloc'd copy of s (strdup is not C11). */
 static char *copy(const char *s)
 {
@@ -31,9 +24,13 @@ static int is_estimator(const ttt_table *t, long est, const char *name)
     return 0;
 }
 
-/* Parses "EST", "EST:COL" or "COL" into op; 0, or -1 with a message. */
-static int parse_operand(const ttt_table *t, long est, const char *text, size_t len, operand *op, char *msg)
+int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg)
 {
+    long est = ttt_table_column(t, "estimator");
+    if (est < 0) {
+        snprintf(msg, TTT_IO_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+        return -1;
+    }
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)len, text);
     const char *colon = strchr(word, ':');
@@ -49,8 +46,8 @@ static int parse_operand(const ttt_table *t, long est, const char *text, size_t 
     }
     op->col = ttt_table_column(t, column);
     if (op->col < 0 || !is_estimator(t, est, op->estimator)) {
-        snprintf(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN "
-                 "or A/B of the first two", word, op->col < 0 ? "column" : "estimator");
+        snprintf(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
+                 word, op->col < 0 ? "column" : "estimator");
         return -1;
     }
     return 0;
@@ -95,7 +92,7 @@ void ttt_points_free(ttt_points *p)
 }
 
 /* Fills v (points x reps, NaN where absent) with one operand's values. */
-static void gather(const ttt_table *t, long est, long cpoint, long crep, const operand *op, size_t reps, double *v)
+static void gather(const ttt_table *t, long est, long cpoint, long crep, const ttt_operand *op, size_t reps, double *v)
 {
     for (size_t r = 0; r < t->rows; r++) {
         if (strcmp(t->cell[r][est], op->estimator))
@@ -128,7 +125,7 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
         snprintf(msg, TTT_IO_MSG, "the sweep has no rows");
         return NULL;
     }
-    operand *ops = calloc(2 * nq + 1, sizeof *ops);
+    ttt_operand *ops = calloc(2 * nq + 1, sizeof *ops);
     int *ratio = calloc(nq + 1, sizeof *ratio);
     if (!ops || !ratio) {
         free(ops);
@@ -140,9 +137,9 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
     for (size_t q = 0; q < nq && !bad; q++) {
         const char *slash = strchr(specs[q], '/');
         ratio[q] = slash != NULL;
-        bad = parse_operand(t, est, specs[q], slash ? (size_t)(slash - specs[q]) : strlen(specs[q]), &ops[2 * q], msg);
+        bad = ttt_operand_parse(t, specs[q], slash ? (size_t)(slash - specs[q]) : strlen(specs[q]), &ops[2 * q], msg);
         if (!bad && slash)
-            bad = parse_operand(t, est, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
+            bad = ttt_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
     }
     ttt_points *p = bad ? NULL : calloc(1, sizeof *p);
     double *va = malloc(points * reps * sizeof *va), *vb = malloc(points * reps * sizeof *vb);

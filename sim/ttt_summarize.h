@@ -20,6 +20,18 @@
 
 #include "ttt_io.h"
 
+/* The rows and the column a name picks out of a sweep table. */
+typedef struct {
+    char estimator[128]; /* the rows of this estimator */
+    long col;            /* this column of them */
+} ttt_operand;
+
+/* Resolves the first len bytes of text, "ESTIMATOR" (its mse),
+ * "ESTIMATOR:COLUMN" or "COLUMN" (the rows of the file's first estimator),
+ * into op.  Returns 0, or -1 with a message (TTT_IO_MSG bytes) naming what
+ * the table lacks.  ttt table and ttt fit both name quantities this way. */
+int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg);
+
 typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
 
 typedef struct {

@@ -25,6 +25,14 @@ static void rm_rf(const char *dir)
 }
 
 /* The data rows of a TSV file (the '#' lines carry the time and command). */
+static size_t count_lines(const char *s)
+{
+    size_t lines = 0;
+    for (; *s; s++)
+        lines += *s == '\n';
+    return lines;
+}
+
 static char *data_rows(const char *path)
 {
     FILE *fp = fopen(path, "r");
@@ -85,10 +93,7 @@ START_TEST(test_run_prints_table_and_writes_tsv_with_provenance)
     const char *want = "id\tf\ty\ttopic\tglobal\tttt\tttt_global\tttt_gd\toracle\tlasso\tlasso_decoded\tomp\tknn\t"
                        "support\tcovered\toracle_var\trank\tlasso_support\tlasso_decoded_support\tomp_support\n";
     ck_assert_msg(strncmp(rows, want, strlen(want)) == 0, "header: %.200s", rows);
-    size_t lines = 0;
-    for (char *c = rows; *c; c++)
-        lines += *c == '\n';
-    ck_assert_uint_eq(lines, 61);
+    ck_assert_uint_eq(count_lines(rows), 61);
     free(rows);
     snprintf(path, sizeof path, "%s/o/summary.tsv", dir);
     rows = data_rows(path);
@@ -169,10 +174,7 @@ START_TEST(test_demo_and_table_write_what_the_figures_read)
     char *rows = data_rows(path);
     ck_assert_msg(strstr(rows, "\treps\tlog10_global_over_ttt\tlog10_global_over_ttt_se\tttt_rel\tttt_rel_se\t"
                                "support\tsupport_se\n") != NULL, "header: %.300s", rows);
-    size_t lines = 0;
-    for (char *ch = rows; *ch; ch++)
-        lines += *ch == '\n';
-    ck_assert_uint_eq(lines, 3);
+    ck_assert_uint_eq(count_lines(rows), 3);
     free(rows);
     snprintf(args, sizeof args, "table %s/sw/sweep.tsv --y ttt:nonsense --out %s/u.tsv", dir, dir);
     ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);

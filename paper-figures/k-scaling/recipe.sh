@@ -8,7 +8,7 @@ sweep d1=$D1 d2=128 s=$S topics=$T n=$N m=100 sigma=$SIGMA sparse=off k=4:2000:l
 table global,ttt,ttt_global,oracle,oracle:predicted,knn,support
 # The theorem's constant C, fitted on the region where the local designs are
 # well posed and inside one topic's reach (k from 2|S| to about n/T).
-C=$(fit --y ttt --bound --x k --range 30:$((N / T)) | sed -n 's/^C = \([^ ]*\) .*interval \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p')
-L=$(fit --y ttt --x k --range 30:$((N / T)) | sed -n 's/^slope *\([^ ]*\) .*interval \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p')
+C=$(fit_c --y ttt --x k --range 30:$((N / T)))
+L=$(fit_slope --y ttt --x k --range 30:$((N / T)))
 set -- $C $L
 plot "C=$1" "C_lo=$2" "C_hi=$3" "slope=$4" "slope_lo=$5" "slope_hi=$6" "sigma=$SIGMA" "s=$S" "d1=$D1" "nT=$N.0/$T"

@@ -9,7 +9,10 @@ done
 paste "$work/run128/geometry.tsv" "$work/run16/geometry.tsv" | grep -v '^#' |
   awk -F'\t' 'NR == 1 { print "cos_lo\tcos_hi\tfeature_d2_128\tconcept_d2_128\tfeature_d2_16\tconcept_d2_16"; next }
               { print $1 "\t" $2 "\t" $3 "\t" $4 "\t" $9 "\t" $10 }' > "$work/$name.tsv"
-q() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$work/run$1/analytic.tsv"; }
 FIXED="d1=4096 s=8 topics=64 n=20000 m=500 k=50 sigma=0.1"
-plot "cf128=$(q 128 cos_feature)" "cc128=$(q 128 cos_concept)" "ov128=$(q 128 overlap)" \
-     "cf16=$(q 16 cos_feature)" "cc16=$(q 16 cos_concept)" "ov16=$(q 16 overlap)"
+vars=()
+for d2 in 128 16; do
+  vars+=("cf$d2=$(quantity "$work/run$d2" cos_feature)" "cc$d2=$(quantity "$work/run$d2" cos_concept)"
+         "ov$d2=$(quantity "$work/run$d2" overlap)")
+done
+plot "${vars[@]}"

@@ -3,7 +3,7 @@
 # the neighbourhoods inside one topic.
 sweep d1=4096 d2=128 topics=16 n=20000 m=200 k=200 sigma=0.1 sparse=off s=2,4,8,16,32 reps=8
 table ttt,ttt_global,oracle,oracle:predicted,knn,support
-C=$(fit --y ttt --bound | sed -n 's/^C = \([^ ]*\) .*interval \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p')
-S=$(fit --y ttt --x s | sed -n 's/^slope *\([^ ]*\) .*interval \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p')
+C=$(fit_c --y ttt)
+S=$(fit_slope --y ttt --x s)
 set -- $C $S
 plot "C=$1" "C_lo=$2" "C_hi=$3" "slope=$4" "slope_lo=$5" "slope_hi=$6" "sigma=0.1" "k=200" "d1=4096"
