@@ -73,10 +73,14 @@ static const char *usage_text =
     "        uses fewer replicates (what the test suite runs)\n"
     "  defaults\n"
     "        print every key with its default, range and meaning (a valid FILE)\n"
+    "  presets\n"
+    "        list the named configurations: preset=NAME (in FILE or as a word, for\n"
+    "        run, sweep and demo) sets their keys where it stands; later keys override\n"
     "  help  this text;  --version  version, GSL and CBLAS\n"
     "\n"
     "FILE holds 'key = value' lines ('#' comments); key=value words override it.\n"
     "Examples: ttt run d2=256 k=100 seed=7 --out results\n"
+    "          ttt run preset=theorem k=100\n"
     "          ttt sweep k=10:1000:log:9 reps=5 --out ksweep\n"
     "Exit status: 0 success, 1 failure while running, 2 bad input.\n";
 
@@ -145,7 +149,7 @@ static void put(FILE *fp, double x, const char *sep)
 
 static const char *kind_name(int kind)
 {
-    return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : "none";
+    return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : kind == TTT_PRED_BOUND ? "bound" : "none";
 }
 
 /* How many standard errors the measured MSE sits from the prediction: |z| <= 1.96
@@ -216,6 +220,12 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
     q[n++] = (quantity){"cos_concept", "cos(phi*, phi), phi-neighbours", "measured mean over pairs (O1)",
                         r->cos_concept, 0};
     q[n++] = (quantity){"overlap", "psi-neighbours also phi-neighbours", "measured fraction (O1)", r->overlap, 0};
+    q[n++] = (quantity){"purity", "neighbours from own topic", "measured mean share", r->purity, 0};
+    q[n++] = (quantity){"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k <= |S|)",
+                        r->cond, 0};
+    q[n++] = (quantity){"needed", "concepts that suffice (H2)", "measured (mean, se); h2_factor of the best",
+                        r->needed, r->needed_se};
+    q[n++] = (quantity){"in_use", "concepts in use", "exact: union of the pools", (double)r->in_use, 0};
     if (r->res->enabled[TTT_EST_LASSO]) {
         q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
                             r->agree_lasso, 0};
@@ -244,6 +254,28 @@ static void write_analytic(FILE *fp, const ttt_report *r)
         put(fp, q[i].se, "\t");
         fprintf(fp, "%s\n", q[i].kind);
     }
+    /* Each regime as three rows: its number, its threshold, and 1 if it holds. */
+    for (int g = 0; g < TTT_REGIME_COUNT; g++) {
+        const ttt_regime *t = &r->regime[g];
+        fprintf(fp, "regime_%s\t", t->name);
+        put(fp, t->value, "\t0\t");
+        fprintf(fp, "measured: %s\nregime_%s_threshold\t", t->what, t->name);
+        put(fp, t->threshold, "\t0\t");
+        fprintf(fp, "holds when %s\nregime_%s_holds\t%d\t0\t1 if it holds\n", t->rule, t->name, t->holds);
+    }
+}
+
+/* The regime block of the printed table. */
+static void print_regimes(const ttt_report *r)
+{
+    printf("\n%-14s %-44s %11s %11s  %s\n", "regime", "measured", "value", "threshold", "holds");
+    for (int g = 0; g < TTT_REGIME_COUNT; g++) {
+        const ttt_regime *t = &r->regime[g];
+        printf("%-14s %-44s %11.4g %11.4g  %-3s (%s)\n", t->name, t->what, t->value, t->threshold,
+               t->holds ? "yes" : "no", t->rule);
+    }
+    printf("O2: |S| = %.1f concepts active in a neighbourhood, %.1f suffice (the paper's SAE setting, "
+           "preset=paper-sae: about 180 and 40)\n", r->support_mean, r->needed);
 }
 
 static void write_predictions(FILE *fp, const ttt_report *r)
@@ -335,6 +367,7 @@ static void print_table(const ttt_report *r)
     if (r->oracle_points < p->m)
         printf("(the oracle formula is undefined at %zu of %zu points, where k <= |S| + 1; its mean is over the rest)\n",
                p->m - r->oracle_points, p->m);
+    print_regimes(r);
 }
 
 static int cmd_run(int argc, char **argv, int generate_only)
@@ -851,7 +884,8 @@ static int cmd_verify(int argc, char **argv)
             quick = 1;
         } else if (!strcmp(argv[i], "--list")) {
             for (size_t c = 0; c < ttt_verify_count(); c++)
-                printf("%-15s %s\n", ttt_verify_name(c), ttt_verify_claim(c));
+                printf("%-15s %s\n%-15s   catches: %s\n", ttt_verify_name(c), ttt_verify_claim(c), "",
+                       ttt_verify_catches(c));
             return 0;
         } else if (!strncmp(argv[i], "threads=", 8)) {
             ttt_params p;
@@ -894,7 +928,8 @@ static int cmd_verify(int argc, char **argv)
     }
     printf("\ntolerances and configurations:\n");
     for (size_t i = 0; i < nchosen; i++)
-        printf("%-15s %s; %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance, rows[i].detail);
+        printf("%-15s %s; %s\n%-15s catches: %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance, rows[i].detail,
+               "", ttt_verify_catches(chosen[i]));
     printf("\n%zu of %zu checks passed (%s profile, %.1fs)\n", nchosen - failed, nchosen, quick ? "quick" : "full",
            ttt_seconds() - t0);
     free(rows);
@@ -1122,6 +1157,14 @@ int main(int argc, char **argv)
         printf("# ttt %s: every key, its default, its range and meaning\n", TTT_VERSION);
         return ttt_params_write(&p, stdout, "", 1) ? 1 : 0;
     }
+    if (!strcmp(cmd, "presets")) {
+        if (argc > 2)
+            die_input("presets takes no arguments");
+        for (size_t i = 0; i < ttt_preset_count(); i++)
+            printf("%-10s %s\n%-10s   keys: %s\n", ttt_preset_name(i), ttt_preset_about(i), "",
+                   *ttt_preset_words(i) ? ttt_preset_words(i) : "(none)");
+        return fflush(stdout) || ferror(stdout) ? 1 : 0;
+    }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc, argv, 0);
     if (!strcmp(cmd, "table"))
@@ -1136,6 +1179,6 @@ int main(int argc, char **argv)
         return cmd_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc, argv);
-    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, defaults, help\n", cmd);
+    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, defaults, presets, help\n", cmd);
     return 2;
 }

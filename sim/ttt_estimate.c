@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gsl/gsl_math.h>
+#include <float.h>
 #include <math.h>
 
 #include "ttt_lsq.h"
@@ -63,7 +64,10 @@ ttt_results *ttt_results_alloc(size_t m, size_t d2)
     r->far_err = calloc(m, sizeof *r->far_err);
     r->decoded_exact = calloc(m, sizeof *r->decoded_exact);
     r->lambda = calloc(m, sizeof *r->lambda);
-    if (!r->pred || !r->support || !r->covered || !r->oracle_var || !r->v_global || !r->fit_support ||
+    r->purity = calloc(m, sizeof *r->purity);
+    r->cond = calloc(m, sizeof *r->cond);
+    r->needed = calloc(m, sizeof *r->needed);
+    if (!r->purity || !r->cond || !r->needed || !r->pred || !r->support || !r->covered || !r->oracle_var || !r->v_global || !r->fit_support ||
         !r->nbhd_err || !r->rank || !r->far_err || !r->decoded_exact || !r->lambda) {
         ttt_results_free(r);
         return NULL;
@@ -86,6 +90,9 @@ void ttt_results_free(ttt_results *r)
     free(r->far_err);
     free(r->decoded_exact);
     free(r->lambda);
+    free(r->purity);
+    free(r->cond);
+    free(r->needed);
     free(r);
 }
 
@@ -112,6 +119,11 @@ typedef struct {
     double *far;            /* m predictions of one head on the test set */
     int32_t *col;           /* d1: column of concept j in S, or -1 */
     int32_t *S;             /* k q: the support */
+    double *Q;              /* k x min(k, |S|): orthonormal basis of the H2 columns so far */
+    double *fr;             /* k: the neighbours' f minus its projection on Q */
+    double *c;              /* k: one column being orthogonalised */
+    double *energy;         /* |S|: local label energy of each concept */
+    size_t *order;          /* |S|: concepts by decreasing energy */
 } local_ws;
 
 static void local_free(local_ws *w)
@@ -130,6 +142,11 @@ static void local_free(local_ws *w)
     free(w->far);
     free(w->col);
     free(w->S);
+    free(w->Q);
+    free(w->fr);
+    free(w->c);
+    free(w->energy);
+    free(w->order);
 }
 
 static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, size_t m)
@@ -151,7 +168,12 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
     w->far = malloc(m * sizeof *w->far);
     w->col = malloc(d1 * sizeof *w->col);
     w->S = malloc(smax * sizeof *w->S);
-    if (!w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
+    w->Q = malloc(k * (k < smax ? k : smax) * sizeof *w->Q);
+    w->fr = malloc(k * sizeof *w->fr);
+    w->c = malloc(k * sizeof *w->c);
+    w->energy = malloc(smax * sizeof *w->energy);
+    w->order = malloc(smax * sizeof *w->order);
+    if (!w->Q || !w->fr || !w->c || !w->energy || !w->order || !w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
         !w->ws || !w->far || !w->col || !w->S)
         return -1;
     for (size_t j = 0; j < d1; j++)
@@ -251,6 +273,72 @@ static double lasso_predict(const ttt_params *p, size_t ns, local_ws *w, size_t 
     return cblas_ddot((int)nnz, w->ws, 1, w->delta, 1);
 }
 
+/* H2: how many concepts the neighbourhood's labels need.  Concepts of S are
+ * ranked by their local label energy w*_j^2 ||Phi_j||^2 (an oracle ranking:
+ * it knows w*).  Least squares on the top r of them has expected in-sample
+ * error E(r) = ||(I - P_r) f||^2 / k + sigma^2 rank_r / k over the noise, with
+ * P_r the projection on their span and f the neighbours' noiseless labels:
+ * the bias of dropping the others plus the variance of fitting r.  Returns
+ * the smallest r with E(r) <= h2_factor * min_r E(r).  The span grows by
+ * twice-orthogonalised Gram-Schmidt; a column within rcond of the span adds
+ * nothing to it. */
+static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t ns, local_ws *w)
+{
+    const ttt_params *p = &in->p;
+    const size_t k = p->k;
+    for (size_t j = 0; j < ns; j++) {
+        double c2 = cblas_ddot((int)k, w->Phi + j, (int)ns, w->Phi + j, (int)ns);
+        double wj = in->w_star[w->S[j]];
+        w->energy[j] = wj * wj * c2;
+        /* insertion by decreasing energy, ties by column: deterministic */
+        size_t a = j;
+        for (; a > 0 && w->energy[w->order[a - 1]] < w->energy[j]; a--)
+            w->order[a] = w->order[a - 1];
+        w->order[a] = j;
+    }
+    double f2 = 0.0;
+    for (size_t a = 0; a < k; a++) {
+        w->fr[a] = in->train.f[nb[a]];
+        f2 += w->fr[a] * w->fr[a];
+    }
+    const double noise = p->sigma * p->sigma / (double)k;
+    /* E(r) for r = 1..ns goes to w->ws[r - 1]; E(0) = ||f||^2 / k. */
+    double bias2 = f2, best = f2 / (double)k;
+    size_t rank = 0;
+    for (size_t r = 0; r < ns; r++) {
+        const size_t j = w->order[r];
+        double c0 = 0.0;
+        for (size_t a = 0; a < k; a++) {
+            w->c[a] = w->Phi[a * ns + j];
+            c0 += w->c[a] * w->c[a];
+        }
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t b = 0; b < rank; b++) {
+                double t = cblas_ddot((int)k, w->Q + b * k, 1, w->c, 1);
+                cblas_daxpy((int)k, -t, w->Q + b * k, 1, w->c, 1);
+            }
+        double cn = cblas_dnrm2((int)k, w->c, 1);
+        if (rank < k && cn > p->rcond * sqrt(c0)) {
+            cblas_dscal((int)k, 1.0 / cn, w->c, 1);
+            memcpy(w->Q + rank * k, w->c, k * sizeof *w->c);
+            rank++;
+            double t = cblas_ddot((int)k, w->c, 1, w->fr, 1);
+            cblas_daxpy((int)k, -t, w->c, 1, w->fr, 1);
+            bias2 = cblas_ddot((int)k, w->fr, 1, w->fr, 1);
+        }
+        w->ws[r] = bias2 / (double)k + noise * (double)rank;
+        best = w->ws[r] < best ? w->ws[r] : best;
+    }
+    /* The floor keeps rounding of an exact fit (sigma = 0) from counting. */
+    const double limit = p->h2_factor * best + 1e3 * DBL_EPSILON * f2 / (double)k;
+    if (f2 / (double)k <= limit)
+        return 0;
+    for (size_t r = 0; r < ns; r++)
+        if (w->ws[r] <= limit)
+            return r + 1;
+    return ns;
+}
+
 /* The concept-space estimators at test point i: the oracle, the Lasso and OMP
  * on the true codes, then the Lasso on decoded codes.  Also sets |S|, whether
  * S covers the test point, and the oracle's exact conditional noise variance. */
@@ -263,9 +351,12 @@ static int concept_fits(const ttt_instance *in, const decoded_codes *dc, const s
     size_t ns = gather(tr->phi_idx, tr->phi_val, q, nb, k, w);
     res->support[i] = ns;
     res->covered[i] = restrict_code(te->phi_idx + i * q, te->phi_val + i * q, q, ns, w);
+    res->needed[i] = concepts_needed(in, nb, ns, w);
     int status = ttt_lsq_factor(w->lsq, w->Phi, k, ns, ns, p->ridge, p->rcond);
-    if (!status)
+    if (!status) {
+        res->cond[i] = ttt_lsq_min_eigen_ratio(w->lsq);
         status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
+    }
     if (!status) {
         res->pred[TTT_EST_ORACLE * m + i] = cblas_ddot((int)ns, w->xs, 1, w->delta, 1);
         res->oracle_var[i] = p->sigma * p->sigma * ttt_lsq_leverage(w->lsq, w->xs);
@@ -304,12 +395,15 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     const int kk = (int)k, dd = (int)d2;
     const double *xstar = in->test.psi + i * d2;
     double mean = 0.0;
+    size_t same = 0;
     for (size_t a = 0; a < k; a++) {
         memcpy(w->X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *w->X);
         w->yN[a] = in->train.y[nb[a]];
         mean += w->yN[a];
+        same += in->train.topic[nb[a]] == in->test.topic[i];
     }
     res->pred[TTT_EST_KNN * m + i] = mean / (double)k;
+    res->purity[i] = (double)same / (double)k;
 
     int status = ttt_lsq_factor(w->lsq, w->X, k, d2, d2, p->ridge, p->rcond);
     if (status)

@@ -64,6 +64,12 @@ typedef struct {
     double *v_global;    /* d2: the global head */
     size_t global_rank;  /* numerical rank of the training features */
     double *lambda;      /* m: the Lasso penalty at point i (true codes) */
+    double *purity;      /* m: share of the neighbours drawn from the test point's topic */
+    double *cond;        /* m: conditioning of the local concept design Phi_S (k x |S|): the smallest
+                            eigenvalue of Phi_S^T Phi_S over the mean one (0 when k < |S|) */
+    size_t *needed;      /* m: H2, concepts that suffice: the fewest top concepts (by local label energy
+                            w*_j^2 ||Phi_j||^2) on which least squares has expected in-sample error
+                            <= h2_factor * the best over all r (docs/MODEL.md) */
     size_t lasso_unconverged; /* Lasso fits that reached lasso_sweeps (their last iterate is used) */
 } ttt_results;
 

@@ -213,6 +213,45 @@ static void draw_pools(ttt_instance *in, gsl_rng *r, unsigned char *marks)
     }
 }
 
+/* w* from the law w_law, each law scaled to E w_j^2 = 1 (so Var f = 1 for
+ * unit-norm codes under every law).  The Gaussian law draws exactly what it
+ * always drew, so instances of earlier versions are unchanged. */
+static void draw_w_star(ttt_instance *in, gsl_rng *r)
+{
+    const ttt_params *p = &in->p;
+    const size_t d1 = p->d1;
+    double *w = in->w_star;
+    ttt_rng_stream(r, p->seed, TTT_STREAM_WSTAR, 0);
+    switch (p->w_law) {
+    case TTT_W_SPARSE: /* Bernoulli(rho) support, N(0, 1/rho) weights */
+        for (size_t j = 0; j < d1; j++) {
+            double g = gsl_ran_gaussian_ziggurat(r, 1.0);
+            w[j] = gsl_rng_uniform(r) < p->w_rho ? g / sqrt(p->w_rho) : 0.0;
+        }
+        break;
+    case TTT_W_STUDENT: /* t with 3 degrees of freedom has variance 3 */
+        for (size_t j = 0; j < d1; j++)
+            w[j] = gsl_ran_tdist(r, 3.0) / sqrt(3.0);
+        break;
+    case TTT_W_POWER: { /* |w_j| = c rank_j^-alpha over a random permutation of ranks, random signs */
+        double norm2 = 0.0;
+        for (size_t j = 0; j < d1; j++)
+            norm2 += pow((double)(j + 1), -2.0 * p->w_alpha);
+        const double c = sqrt((double)d1 / norm2);
+        for (size_t j = 0; j < d1; j++)
+            w[j] = c * pow((double)(j + 1), -p->w_alpha);
+        gsl_ran_shuffle(r, w, d1, sizeof *w);
+        for (size_t j = 0; j < d1; j++)
+            if (gsl_rng_uniform(r) < 0.5)
+                w[j] = -w[j];
+        break;
+    }
+    default:
+        for (size_t j = 0; j < d1; j++)
+            w[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    }
+}
+
 ttt_instance *ttt_instance_alloc(const ttt_params *p)
 {
     ttt_instance *in = calloc(1, sizeof *in);
@@ -230,9 +269,7 @@ ttt_instance *ttt_instance_alloc(const ttt_params *p)
     if (ok) {
         draw_dictionary(in, r);
         draw_pools(in, r, marks);
-        ttt_rng_stream(r, p->seed, TTT_STREAM_WSTAR, 0);
-        for (size_t j = 0; j < p->d1; j++)
-            in->w_star[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        draw_w_star(in, r);
         ok = draw_points(in, &in->train, TTT_STREAM_TRAIN) == 0 && draw_points(in, &in->test, TTT_STREAM_TEST) == 0;
     }
     gsl_rng_free(r);

@@ -250,6 +250,18 @@ double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)
     return sum;
 }
 
+double ttt_lsq_min_eigen_ratio(const ttt_lsq_workspace *w)
+{
+    if (w->dual || w->g == 0)
+        return 0.0;
+    double lmin = w->lambda[0], sum = 0.0;
+    for (size_t i = 0; i < w->g; i++) {
+        lmin = w->lambda[i] < lmin ? w->lambda[i] : lmin;
+        sum += w->lambda[i];
+    }
+    return sum > 0.0 ? (lmin > 0.0 ? lmin : 0.0) / (sum / (double)w->g) : 0.0;
+}
+
 size_t ttt_lsq_rank(const ttt_lsq_workspace *w)
 {
     return w->rank;

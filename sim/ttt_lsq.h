@@ -44,6 +44,11 @@ int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta);
  * per unit of noise variance in r (with ridge, of the ridge solution). */
 double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x);
 
+/* Conditioning of the last factor's columns: the smallest eigenvalue of X^T X
+ * over the mean one (1 for orthogonal columns of equal norm; 0 when rows <
+ * cols, where X^T X is singular, or when X is zero). */
+double ttt_lsq_min_eigen_ratio(const ttt_lsq_workspace *w);
+
 /* Numerical rank of the last factor: singular values above rcond * largest. */
 size_t ttt_lsq_rank(const ttt_lsq_workspace *w);
 

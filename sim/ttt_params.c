@@ -26,6 +26,7 @@ static const char *const magnitude_names[] = {"positive", "signed", "constant", 
 static const char *const space_names[] = {"feature", "concept", NULL};
 static const char *const metric_names[] = {"euclidean", "cosine", NULL};
 static const char *const switch_names[] = {"off", "on", NULL};
+static const char *const w_law_names[] = {"gaussian", "sparse", "student", "power", NULL};
 
 #define OFF(f) offsetof(ttt_params, f)
 /* Upper bounds keep every product of sizes far from overflow and within the
@@ -40,7 +41,9 @@ static const key keys[] = {
     {"topics", K_SIZE, OFF(topics), "256", 1, 1e6, NULL, "1 <= topics <= 1000000",
      "T: number of topics (semantic clusters), each with its own pool"},
     {"pool", K_SIZE, OFF(pool), "0", 0, 1e7, NULL, "s <= pool <= d1, or 0",
-     "p: concepts in each topic's pool; 0 means min(2s, d1)"},
+     "p: concepts in each topic's pool; 0 means min(round(pool_ratio s), d1)"},
+    {"pool_ratio", K_DOUBLE, OFF(pool_ratio), "2", 1, 1e6, NULL, "1 <= pool_ratio <= 1e6",
+     "pool = 0 means a pool of round(pool_ratio s) concepts (at most d1): 2 by default, 1 for pool = s"},
     {"background", K_SIZE, OFF(background), "0", 0, 1e7, NULL, "0 <= background <= d1 - s",
      "b: extra concepts per point, drawn uniformly from all d1"},
     {"n", K_SIZE, OFF(n), "50000", 1, 1e8, NULL, "1 <= n <= 100000000",
@@ -85,10 +88,86 @@ static const key keys[] = {
      "most coordinate-descent sweeps per Lasso fit"},
     {"decode_tol", K_DOUBLE, OFF(decode_tol), "1e-8", 0, 1, NULL, "0 <= decode_tol <= 1",
      "sparse coding of features stops when ||residual|| <= decode_tol ||psi|| (or after s + background atoms)"},
+    {"w_law", K_ENUM, OFF(w_law), "gaussian", 0, 0, w_law_names, "gaussian | sparse | student | power",
+     "law of w*: N(0,1); a fraction w_rho of concepts with N(0,1)/sqrt(w_rho); Student t (3 dof) / sqrt(3); "
+     "|w*_j| ~ rank^-w_alpha, random ranks and signs (each has E w_j^2 = 1)"},
+    {"w_rho", K_DOUBLE, OFF(w_rho), "0.1", 1e-6, 1, NULL, "1e-6 <= w_rho <= 1",
+     "w_law = sparse: fraction of concepts that carry label weight"},
+    {"w_alpha", K_DOUBLE, OFF(w_alpha), "1", 0, 10, NULL, "0 <= w_alpha <= 10",
+     "w_law = power: exponent of the power law of |w*_j| over a random ranking of the concepts"},
+    {"h2_factor", K_DOUBLE, OFF(h2_factor), "1.1", 1, 100, NULL, "1 <= h2_factor <= 100",
+     "H2: the top concepts suffice once least squares on them has expected error <= h2_factor * the best over r"},
     {"threads", K_SIZE, OFF(threads), "0", 0, 1024, NULL, "0 <= threads <= 1024",
      "OpenMP threads (0: OMP_NUM_THREADS or all cores); results do not depend on it"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* Named configurations.  Each is a list of key=value words applied in order;
+ * the README's "Presets" section says what each shows, with its numbers. */
+typedef struct {
+    const char *name, *about, *words;
+} preset;
+
+static const preset presets[] = {
+    {"default", "the documented defaults: sets no key", ""},
+    {"theorem",
+     "the theorem's regime: every point of a topic uses the same s concepts (pool = s), signed magnitudes, "
+     "so the local concept design is well conditioned and s-sparse; the Lasso follows C sigma^2 s log(d1/s)/k",
+     "magnitudes=signed pool=0 pool_ratio=1 topics=32 n=50000 m=200"},
+    {"paper-sae",
+     "the paper's SAE setting: d1 = 4096, d2 = 512, s = 16, k = 50, |S| near 180 concepts per neighbourhood, "
+     "label weight on a few of them (sparse w*) so that about 40 suffice",
+     "d1=4096 d2=512 s=16 k=50 pool=124 topics=64 n=50000 m=200 w_law=sparse w_rho=0.3"},
+    {"isotropic",
+     "the lower bound's setting: one topic whose pool is all d1 concepts, signed magnitudes (E phi phi' = I/d1); "
+     "global relative error 1 - d2/d1 (pool follows d1)",
+     "d1=512 d2=128 topics=1 pool=0 pool_ratio=1e6 magnitudes=signed n=20000 m=1000 k=10 sparse=off"},
+};
+#define NPRESETS (sizeof presets / sizeof presets[0])
+
+size_t ttt_preset_count(void)
+{
+    return NPRESETS;
+}
+
+const char *ttt_preset_name(size_t i)
+{
+    return i < NPRESETS ? presets[i].name : "?";
+}
+
+const char *ttt_preset_about(size_t i)
+{
+    return i < NPRESETS ? presets[i].about : "?";
+}
+
+const char *ttt_preset_words(size_t i)
+{
+    return i < NPRESETS ? presets[i].words : "";
+}
+
+/* Applies preset `name`: sets its keys where it stands, so keys set before it
+ * that it does not name are kept, and keys after it override it. */
+static const char *apply_preset(ttt_params *p, const char *name, char *msg)
+{
+    for (size_t i = 0; i < NPRESETS; i++) {
+        if (strcmp(presets[i].name, name) != 0)
+            continue;
+        char word[128];
+        for (const char *w = presets[i].words; *w;) {
+            size_t len = strcspn(w, " ");
+            snprintf(word, sizeof word, "%.*s", (int)len, w);
+            if (ttt_params_set_word(p, word, msg))
+                return msg; /* a preset that does not parse is a bug the tests catch */
+            w += len + (w[len] == ' ');
+        }
+        return NULL;
+    }
+    char names[256] = "";
+    for (size_t i = 0; i < NPRESETS; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " | " : "", presets[i].name);
+    snprintf(msg, TTT_PARAMS_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
+    return msg;
+}
 
 static const key *find_key(const char *name)
 {
@@ -129,9 +208,11 @@ static int parse_number(const char *text, double *out, int integral)
 
 const char *ttt_params_set(ttt_params *p, const char *name, const char *value, char *msg)
 {
+    if (strcmp(name, "preset") == 0)
+        return apply_preset(p, value, msg);
     const key *kp = find_key(name);
     if (!kp) {
-        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: %s", name, known_keys());
+        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
         return msg;
     }
     char *base = (char *)p + kp->offset;
@@ -249,8 +330,10 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
 
 const char *ttt_params_check(ttt_params *p, char *msg)
 {
-    if (p->pool == 0)
-        p->pool = 2 * p->s < p->d1 ? 2 * p->s : p->d1;
+    if (p->pool == 0) {
+        double want = floor(p->pool_ratio * (double)p->s + 0.5);
+        p->pool = want < (double)p->d1 ? (size_t)want : p->d1;
+    }
     if (p->s > p->pool) {
         snprintf(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
         return msg;

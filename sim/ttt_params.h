@@ -14,13 +14,15 @@ typedef enum { TTT_MAG_POSITIVE, TTT_MAG_SIGNED, TTT_MAG_CONSTANT } ttt_magnitud
 typedef enum { TTT_SPACE_FEATURE, TTT_SPACE_CONCEPT } ttt_space;
 typedef enum { TTT_METRIC_EUCLIDEAN, TTT_METRIC_COSINE } ttt_metric;
 typedef enum { TTT_OFF, TTT_ON } ttt_switch;
+/* Laws of the ground truth w*: every law has E w_j^2 = 1, so E f^2 = 1 for unit-norm codes. */
+typedef enum { TTT_W_GAUSSIAN, TTT_W_SPARSE, TTT_W_STUDENT, TTT_W_POWER } ttt_w_law;
 
 typedef struct {
     size_t d1;            /* concepts (dictionary size) */
     size_t d2;            /* features (model width) */
     size_t s;             /* concepts active per point, drawn from the topic's pool */
     size_t topics;        /* T, number of topics */
-    size_t pool;          /* p, concepts per topic pool; 0 on input means min(2s, d1) */
+    size_t pool;          /* p, concepts per topic pool; 0 on input means min(pool_ratio s, d1) */
     size_t background;    /* b, extra concepts per point drawn from all d1 */
     size_t n;             /* training points */
     size_t m;             /* test points */
@@ -36,6 +38,10 @@ typedef struct {
     double lasso_tol;     /* Lasso stops when its KKT violation <= lasso_tol * max(lambda_max, lambda) */
     size_t lasso_sweeps;  /* most coordinate-descent sweeps per Lasso fit */
     double decode_tol;    /* the decoder stops when ||residual|| <= decode_tol * ||psi|| */
+    double pool_ratio;    /* pool = 0 means min(round(pool_ratio s), d1) */
+    double w_rho;         /* w_law = sparse: the fraction of concepts that carry weight */
+    double w_alpha;       /* w_law = power: |w*_j| proportional to rank^(-w_alpha) */
+    double h2_factor;     /* H2: concepts suffice when their fit's error <= h2_factor * the best */
     size_t threads;       /* OpenMP threads (0: the runtime's default) */
     unsigned long seed;   /* the one seed everything is drawn from */
     int dictionary;       /* ttt_dictionary */
@@ -44,14 +50,23 @@ typedef struct {
     int metric;           /* ttt_metric */
     int sparse;           /* ttt_switch: run lasso, lasso_decoded and omp */
     int lasso_refit;      /* ttt_switch: refit least squares on the Lasso's support */
+    int w_law;            /* ttt_w_law: the law of the ground truth w* */
 } ttt_params;
 
 /* Largest message any function here returns, including the terminating NUL. */
 #define TTT_PARAMS_MSG 1024
 
-/* Fills p with the documented defaults; pool stays 0 ("2s") until
+/* Fills p with the documented defaults; pool stays 0 ("pool_ratio s") until
  * ttt_params_check resolves it. */
 void ttt_params_default(ttt_params *p);
+
+/* Presets: named configurations, each a list of key=value words.  The key
+ * `preset` applies one where it stands (in a file or on the command line), so
+ * keys given after it override it.  ttt_preset_count() of them, by index. */
+size_t ttt_preset_count(void);
+const char *ttt_preset_name(size_t i);
+const char *ttt_preset_about(size_t i);
+const char *ttt_preset_words(size_t i);
 
 /* Sets one key from its text value.  Returns NULL on success, else a message
  * naming the key, the value and what is allowed, written into msg (which must
@@ -65,7 +80,7 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg);
  * Returns NULL or a message of the form "FILE:LINE: ..." in msg. */
 const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg);
 
-/* Resolves pool = 0 to min(2s, d1) and then checks every range and every
+/* Resolves pool = 0 to min(round(pool_ratio s), d1) and then checks every range and every
  * relation between keys.  Returns NULL when p is usable, else a message that
  * names the key, its value and the allowed range (in msg). */
 const char *ttt_params_check(ttt_params *p, char *msg);

@@ -244,6 +244,71 @@ static int summarise(ttt_report *r)
     return GSL_SUCCESS;
 }
 
+static const char *const regime_names[TTT_REGIME_COUNT] = {"recovery", "interpolation", "superposition",
+                                                            "purity",   "conditioning",  "h1", "h2"};
+
+const char *ttt_regime_name(int g)
+{
+    return g >= 0 && g < TTT_REGIME_COUNT ? regime_names[g] : "?";
+}
+
+/* The regime diagnostics: each hypothesis as a number beside its threshold. */
+static void regimes(ttt_report *r)
+{
+    const ttt_instance *in = r->in;
+    const ttt_params *p = &in->p;
+    const size_t m = p->m;
+    const ttt_results *res = r->res;
+    double e[2] = {0.0, 0.0};
+    for (size_t i = 0; i < m; i++) {
+        e[0] += res->purity[i];
+        e[1] += res->cond[i];
+    }
+    r->purity = e[0] / (double)m;
+    r->cond = e[1] / (double)m;
+    double *x = malloc(m * sizeof *x);
+    if (x) {
+        for (size_t i = 0; i < m; i++)
+            x[i] = (double)res->needed[i];
+        ttt_mean_se(x, m, &r->needed, &r->needed_se);
+        free(x);
+    } else {
+        r->needed = r->needed_se = GSL_NAN;
+    }
+    /* Concepts in use: the union of the pools, or all d1 with background. */
+    size_t used = p->d1;
+    unsigned char *mark = p->background ? NULL : calloc(p->d1, 1);
+    if (mark) {
+        used = 0;
+        for (size_t a = 0; a < p->topics * p->pool; a++)
+            if (!mark[in->pools[a]]) {
+                mark[in->pools[a]] = 1;
+                used++;
+            }
+        free(mark);
+    }
+    r->in_use = used;
+    const double q = (double)in->q;
+    const ttt_regime rows[TTT_REGIME_COUNT] = {
+        {NULL, "d2 against s log(d1/s)", "d2 >= s log(d1/s)", (double)p->d2, q * log((double)p->d1 / q), 0},
+        {NULL, "k against |S| + 1", "k > |S| + 1", (double)p->k, r->support_mean + 1.0, 0},
+        {NULL, "concepts in use against d2", "in use > d2", (double)used, (double)p->d2, 0},
+        {NULL, "neighbours from the test point's topic", "share >= 0.9", r->purity, TTT_PURITY_MIN, 0},
+        {NULL, "lambda_min / mean lambda of Phi_S'Phi_S", "ratio >= 0.01", r->cond, TTT_COND_MIN, 0},
+        {NULL, "max distortion against 2 sqrt(log N / d2)", "distortion <= 2 sqrt(log N/d2)", r->distortion,
+         TTT_H1_FACTOR * r->jl_scale, 0},
+        {NULL, "concepts that suffice against 3 s", "suffice <= 3 s", r->needed, TTT_H2_FACTOR * (double)p->s, 0},
+    };
+    for (int g = 0; g < TTT_REGIME_COUNT; g++) {
+        ttt_regime *t = &r->regime[g];
+        *t = rows[g];
+        t->name = regime_names[g];
+        int at_most = g == TTT_REGIME_H1 || g == TTT_REGIME_H2;
+        int strict = g == TTT_REGIME_INTERPOLATION || g == TTT_REGIME_SUPERPOSITION;
+        t->holds = at_most ? t->value <= t->threshold : strict ? t->value > t->threshold : t->value >= t->threshold;
+    }
+}
+
 int ttt_run(const ttt_params *p, ttt_report **out)
 {
 #ifdef _OPENMP
@@ -278,8 +343,10 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     r->seconds[TTT_PHASE_LOCAL] = ttt_seconds() - t4;
     if (!status)
         status = summarise(r);
-    if (!status)
+    if (!status) {
         distortion(r);
+        regimes(r);
+    }
     if (!status)
         status = geometry(r);
     if (status) {

@@ -18,7 +18,7 @@ typedef enum {
 } ttt_phase;
 
 /* Kinds of analytic prediction. */
-typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX } ttt_pred_kind;
+typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX, TTT_PRED_BOUND } ttt_pred_kind;
 
 /* Bins of the O1 cosine histograms over [-1, 1]. */
 #define TTT_COS_BINS 100
@@ -32,6 +32,33 @@ typedef struct {
     int kind;          /* ttt_pred_kind */
     const char *basis; /* what the prediction is, in a few words */
 } ttt_summary;
+
+/* The theorem's hypotheses and the regimes around them, each a number next
+ * to its threshold (docs/MODEL.md, "Regimes and hypothesis diagnostics"). */
+typedef enum {
+    TTT_REGIME_RECOVERY,      /* d2 >= s log(d1/s): sparse codes recoverable from features */
+    TTT_REGIME_INTERPOLATION, /* k > |S| + 1: past the local interpolation peak */
+    TTT_REGIME_SUPERPOSITION, /* concepts in use > d2: the global head is underparameterised */
+    TTT_REGIME_PURITY,        /* share of neighbours from the test point's topic >= TTT_PURITY_MIN */
+    TTT_REGIME_CONDITIONING,  /* lambda_min / mean lambda of Phi_S^T Phi_S >= TTT_COND_MIN */
+    TTT_REGIME_H1,            /* max distortion <= TTT_H1_FACTOR sqrt(log N / d2) */
+    TTT_REGIME_H2,            /* concepts that suffice <= TTT_H2_FACTOR s */
+    TTT_REGIME_COUNT
+} ttt_regime_id;
+
+/* Thresholds that are conventions, not theorems (the README says why each). */
+#define TTT_PURITY_MIN 0.9
+#define TTT_COND_MIN 0.01
+#define TTT_H1_FACTOR 2.0
+#define TTT_H2_FACTOR 3.0
+
+typedef struct {
+    const char *name;   /* column stem: NAME, NAME_threshold, NAME_holds */
+    const char *what;   /* the number, in words */
+    const char *rule;   /* when the hypothesis holds */
+    double value, threshold;
+    int holds;
+} ttt_regime;
 
 typedef struct {
     ttt_instance *in;
@@ -71,8 +98,17 @@ typedef struct {
     double cos_concept;     /* mean over pairs, concept-chosen neighbours */
     double overlap;         /* mean fraction of a point's feature-chosen neighbours that are concept-chosen too */
     size_t cos_hist[2][TTT_COS_BINS]; /* [0] feature-chosen, [1] concept-chosen */
+    double purity;          /* mean share of neighbours from the test point's topic */
+    double cond;            /* mean conditioning of the local concept designs (ttt_results.cond) */
+    double needed;          /* H2: mean concepts that suffice (ttt_results.needed), and its se */
+    double needed_se;
+    size_t in_use;          /* concepts that occur at all: the union of the pools (d1 with background) */
+    ttt_regime regime[TTT_REGIME_COUNT];
     double seconds[TTT_PHASE_COUNT];
 } ttt_report;
+
+/* The column stem of regime g ("recovery", ...), known before any run. */
+const char *ttt_regime_name(int g);
 
 /* Runs everything for checked parameters p.  On success *out owns the whole
  * report (free with ttt_report_free); on failure returns a GSL status and

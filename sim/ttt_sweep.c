@@ -81,6 +81,11 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     memset(&ax, 0, sizeof ax);
     memcpy(ax.key, word, (size_t)(eq - word));
     int kind = ttt_params_key_kind(ax.key);
+    if (!strcmp(ax.key, "preset")) {
+        snprintf(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
+                 "before the axes, one sweep per preset");
+        return msg;
+    }
     if (kind == TTT_KEY_UNKNOWN) {
         ttt_params probe = sw->base;
         return ttt_params_set(&probe, ax.key, "0", msg);
@@ -285,7 +290,7 @@ static const char *const run_columns[] = {
     "e_glob",   "e_glob_n",    "e_glob_rel",   "iso_rel",      "f_var",      "f_var_test",  "support",
     "support_se", "support_iid", "covered",    "oracle_formula", "oracle_exact", "nbhd_mse", "nbhd_pred",
     "far_mse",  "agree_oracle", "agree_lasso", "lambda",       "decoded",    "distortion", "distortion_rms",
-    "jl_scale", "cos_feature", "cos_concept", "overlap"};
+    "jl_scale", "cos_feature", "cos_concept", "overlap", "purity", "cond", "needed", "needed_se", "in_use"};
 #define NRUN (sizeof run_columns / sizeof run_columns[0])
 
 static void run_values(const ttt_report *r, double *v)
@@ -297,7 +302,7 @@ static void run_values(const ttt_report *r, double *v)
                                r->nbhd_mse,      r->nbhd_pred,    r->far_mse,           r->agree_oracle,
                                r->agree_lasso,   r->lambda,       r->decoded,           r->distortion,
                                r->distortion_rms, r->jl_scale,  r->cos_feature,   r->cos_concept,
-                               r->overlap};
+                               r->overlap, r->purity, r->cond, r->needed, r->needed_se, (double)r->in_use};
     memcpy(v, vals, sizeof vals);
 }
 
@@ -327,6 +332,8 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
     fprintf(out, "\testimator\tmse\tse\trel\trel_se\tpredicted\tfit_support");
     for (size_t i = 0; i < NRUN; i++)
         fprintf(out, "\t%s", run_columns[i]);
+    for (int g = 0; g < TTT_REGIME_COUNT; g++)
+        fprintf(out, "\t%s_threshold\t%s_holds", ttt_regime_name(g), ttt_regime_name(g));
     fprintf(out, "\n");
     return ferror(out) ? -1 : 0;
 }
@@ -383,6 +390,10 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
         bad |= append_double(buf, len, sparse ? r->fit_support[e - TTT_EST_SPARSE_FIRST] : GSL_NAN);
         for (size_t i = 0; i < NRUN; i++)
             bad |= append_double(buf, len, run[i]);
+        for (int g = 0; g < TTT_REGIME_COUNT; g++) {
+            bad |= append_double(buf, len, r->regime[g].threshold);
+            bad |= append(buf, len, "\t%d", r->regime[g].holds);
+        }
         bad |= append(buf, len, "\n");
         if (bad)
             return 0;

@@ -2,24 +2,27 @@
  * with fixed seeds and replicates, and compares a measured quantity (with
  * its interval over replicates) to the theory's prediction.
  *
- * Every tolerance is derived, never tuned: TTT_VERIFY_Z standard errors of
- * the replicate mean (or of a fitted slope), plus, for the rate checks, the
- * theory's own finite-size deviation from the asymptotic rate (the slope of
- * the random-design oracle formula over the same grid). */
+ * Every tolerance is a t quantile (TTT_VERIFY_ALPHA) times the standard error of the replicate mean (or
+ * of a fitted slope), never widened by a quantity measured in the same run;
+ * two-sided wherever the prediction is.  A rate check compares the fitted
+ * slope with the slope of the predicted formula over the same grid. */
 #ifndef TTT_VERIFY_H
 #define TTT_VERIFY_H
 
 #include <stddef.h>
 
-/* Standard errors allowed between measurement and prediction: 3 gives a
- * false alarm rate of 0.3% per check when the prediction holds. */
-#define TTT_VERIFY_Z 3.0
+/* False-alarm rate of a check when its prediction holds: the two-sided rate
+ * of 3 standard errors of a normal mean (0.27%).  With R replicates the
+ * tolerance is the Student t quantile for R - 1 degrees of freedom (R - 2 for
+ * a slope) times the standard error: 3 se for many replicates, more for few,
+ * since a standard error from 3 replicates is itself uncertain. */
+#define TTT_VERIFY_ALPHA 0.0027
 
 typedef struct {
     char predicted[96];  /* the prediction, as printed */
     char measured[96];   /* the measurement with its 95% interval */
     char tolerance[64];  /* what counts as agreement */
-    char detail[200];    /* the configuration, and numbers behind the verdict */
+    char detail[240];    /* the configuration, and numbers behind the verdict */
     int pass;
 } ttt_verify_row;
 
@@ -27,6 +30,8 @@ typedef struct {
 size_t ttt_verify_count(void);
 const char *ttt_verify_name(size_t i);
 const char *ttt_verify_claim(size_t i);
+/* The kind of bug check i would catch, in words. */
+const char *ttt_verify_catches(size_t i);
 
 /* Index of a check by name, or (size_t)-1. */
 size_t ttt_verify_find(const char *name);

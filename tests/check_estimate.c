@@ -42,6 +42,50 @@ START_TEST(test_noiseless_local_fits_are_exact)
 }
 END_TEST
 
+/* H2: without noise, least squares on the top r concepts has error equal to
+ * its bias alone, which vanishes exactly once every concept of S that carries
+ * weight is in (they rank first: the others have zero energy).  So where the
+ * local concept design has full column rank, `needed` is the number of
+ * weighted concepts in S; with w* = 0 it is 0.  The regimes: one topic gives
+ * purity 1 and a pool's worth of concepts in use. */
+START_TEST(test_concepts_needed_are_the_weighted_ones_without_noise)
+{
+    const char *w[] = {"d1=1000", "d2=64", "s=5", "topics=40", "n=8000", "m=100", "k=40", "sigma=0",
+                       "w_law=sparse", "w_rho=0.3", "sparse=off", NULL};
+    ttt_report *r = run(w);
+    const ttt_instance *in = r->in;
+    const size_t m = r->res->m, k = in->p.k, q = in->q;
+    unsigned char *seen = calloc(in->p.d1, 1);
+    size_t checked = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (!(r->res->cond[i] > 0.0))
+            continue;
+        size_t weighted = 0;
+        memset(seen, 0, in->p.d1);
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = 0; b < q; b++) {
+                int32_t c = in->train.phi_idx[r->nbr[i * k + a] * q + b];
+                weighted += !seen[c] && in->w_star[c] != 0.0;
+                seen[c] = 1;
+            }
+        ck_assert_uint_eq(r->res->needed[i], weighted);
+        checked++;
+    }
+    ck_assert_uint_gt(checked, m / 2);
+    free(seen);
+    ttt_report_free(r);
+    const char *w0[] = {"d1=1000", "d2=64", "s=5", "topics=1", "n=500", "m=20", "k=20", "w_law=sparse",
+                        "w_rho=1e-6", "sparse=off", NULL};
+    r = run(w0);
+    for (size_t i = 0; i < r->res->m; i++)
+        ck_assert_uint_eq(r->res->needed[i], 0);
+    ck_assert_double_eq(r->purity, 1.0);
+    ck_assert_uint_eq(r->in_use, r->in->p.pool);
+    ck_assert_int_eq(r->regime[TTT_REGIME_SUPERPOSITION].holds, 0); /* 10 concepts in use < d2 = 64 */
+    ttt_report_free(r);
+}
+END_TEST
+
 /* O1: with orthonormal columns (no superposition) feature distances are
  * concept distances, so both neighbour sets and both cosine histograms must
  * coincide; with d2 << d1 they differ, but every pair is counted once. */
@@ -170,6 +214,7 @@ Suite *make_estimate_suite(void)
     tcase_set_timeout(core, 60);
     tcase_add_test(core, test_noiseless_local_fits_are_exact);
     tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
+    tcase_add_test(core, test_concepts_needed_are_the_weighted_ones_without_noise);
     tcase_add_test(core, test_geometry_coincides_without_superposition);
     tcase_add_test(core, test_gradient_steps_converge_to_fine_tuned_fit);
     tcase_add_test(core, test_results_are_the_same_for_any_thread_count);

@@ -171,6 +171,40 @@ START_TEST(test_support_size_matches_formula)
 }
 END_TEST
 
+/* Every law of w* has E w_j^2 = 1; sparse keeps a fraction rho; the Gaussian
+ * law is the one the golden files were drawn with.  Tolerances: 5 standard
+ * errors of the mean of w_j^2 over d1 = 20000 concepts (the law's own
+ * fourth moment gives the se), 5 binomial sd for the sparse fraction. */
+START_TEST(test_w_star_laws_have_unit_second_moment)
+{
+    const char *laws[] = {"w_law=gaussian", "w_law=sparse", "w_law=student", "w_law=power", NULL};
+    for (size_t l = 0; laws[l]; l++) {
+        const char *w[] = {"d1=20000", "d2=4", "s=2", "topics=2", "n=2", "m=2", "k=1", "w_rho=0.2", laws[l], NULL};
+        ttt_params p = test_params(w);
+        ttt_instance *in = ttt_instance_alloc(&p);
+        ck_assert_ptr_nonnull(in);
+        double sum = 0.0, sum2 = 0.0;
+        size_t nonzero = 0;
+        for (size_t j = 0; j < p.d1; j++) {
+            double v = in->w_star[j] * in->w_star[j];
+            sum += v;
+            sum2 += v * v;
+            nonzero += in->w_star[j] != 0.0;
+        }
+        double mean = sum / (double)p.d1, se = sqrt((sum2 / (double)p.d1 - mean * mean) / (double)p.d1);
+        if (p.w_law == TTT_W_POWER) /* normalised exactly, not in expectation */
+            ck_assert_msg(fabs(mean - 1.0) < 1e-12, "%s: mean w^2 = %g", laws[l], mean);
+        else
+            ck_assert_msg(fabs(mean - 1.0) < 5.0 * se, "%s: mean w^2 = %g +- %g", laws[l], mean, se);
+        if (p.w_law == TTT_W_SPARSE) {
+            double sd = sqrt(0.2 * 0.8 * (double)p.d1);
+            ck_assert_msg(fabs((double)nonzero - 0.2 * (double)p.d1) < 5.0 * sd, "nonzero %zu", nonzero);
+        }
+        ttt_instance_free(in);
+    }
+}
+END_TEST
+
 Suite *make_generate_suite(void)
 {
     Suite *s = suite_create("generate");
@@ -182,6 +216,7 @@ Suite *make_generate_suite(void)
     suite_add_tcase(s, core);
     TCase *stats = tcase_create("stats");
     tcase_add_test(stats, test_support_size_matches_formula);
+    tcase_add_test(stats, test_w_star_laws_have_unit_second_moment);
     suite_add_tcase(s, stats);
     return s;
 }

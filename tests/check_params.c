@@ -151,6 +151,41 @@ START_TEST(test_config_file_errors_name_file_and_line)
 }
 END_TEST
 
+START_TEST(test_preset_sets_its_keys_and_later_words_override)
+{
+    const char *w[] = {"seed=7", "preset=theorem", "k=100", NULL};
+    ttt_params p = test_params(w);
+    ck_assert_int_eq(p.magnitudes, TTT_MAG_SIGNED);
+    ck_assert_uint_eq(p.pool, p.s); /* pool_ratio = 1 ties the pool to s */
+    ck_assert_uint_eq(p.topics, 32);
+    ck_assert_uint_eq(p.k, 100);    /* after the preset: overrides */
+    ck_assert_uint_eq(p.seed, 7);   /* before it and not named by it: kept */
+    /* every preset parses and passes the checks */
+    for (size_t i = 0; i < ttt_preset_count(); i++) {
+        char word[64], msg[TTT_PARAMS_MSG];
+        ttt_params q;
+        ttt_params_default(&q);
+        snprintf(word, sizeof word, "preset=%s", ttt_preset_name(i));
+        ck_assert_msg(ttt_params_set_word(&q, word, msg) == NULL, "%s", word);
+        ck_assert_msg(ttt_params_check(&q, msg) == NULL, "%s: %s", word, msg);
+    }
+    const char *iso[] = {"preset=isotropic", "d1=1024", NULL};
+    ck_assert_uint_eq(test_params(iso).pool, 1024); /* pool follows d1 */
+}
+END_TEST
+
+START_TEST(test_unknown_preset_names_the_known_ones)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    const char *err = ttt_params_set_word(&p, "preset=nope", msg);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "theorem"));
+    ck_assert_ptr_nonnull(strstr(err, "paper-sae"));
+}
+END_TEST
+
 Suite *make_params_suite(void)
 {
     Suite *s = suite_create("params");
@@ -159,6 +194,7 @@ Suite *make_params_suite(void)
     tcase_add_test(core, test_words_set_every_kind_of_key);
     tcase_add_test(core, test_pool_follows_s_and_caps_at_d1);
     tcase_add_test(core, test_written_defaults_read_back_identically);
+    tcase_add_test(core, test_preset_sets_its_keys_and_later_words_override);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_loop_test(limits, test_bad_word_is_named_in_the_message, 0,
@@ -166,6 +202,7 @@ Suite *make_params_suite(void)
     tcase_add_loop_test(limits, test_bad_combination_is_refused_by_check, 0,
                         (int)(sizeof bad_pairs / sizeof bad_pairs[0]));
     tcase_add_test(limits, test_config_file_errors_name_file_and_line);
+    tcase_add_test(limits, test_unknown_preset_names_the_known_ones);
     suite_add_tcase(s, limits);
     return s;
 }

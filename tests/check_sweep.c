@@ -149,13 +149,14 @@ END_TEST
  * and --list names every check. */
 START_TEST(test_verify_quick_passes)
 {
-    char out[16384], err[4096];
+    char out[32768], err[4096];
     ck_assert_int_eq(run_ttt("verify --list", out, sizeof out, err, sizeof err), 0);
     for (size_t i = 0; i < ttt_verify_count(); i++)
         ck_assert_ptr_nonnull(strstr(out, ttt_verify_name(i)));
     int status = run_ttt("verify --quick", out, sizeof out, err, sizeof err);
-    ck_assert_msg(status == 0, "verify --quick failed:\n%s", out);
-    ck_assert_ptr_null(strstr(out, "FAIL"));
+    const char *fail = strstr(out, "FAIL");
+    /* the failing row only: Check's messages are limited in length */
+    ck_assert_msg(status == 0 && !fail, "verify --quick failed: %.300s", fail && fail - out > 120 ? fail - 120 : out);
     ck_assert_int_eq(run_ttt("verify nosuch", out, sizeof out, err, sizeof err), 2);
 }
 END_TEST
