@@ -34,6 +34,12 @@ typedef struct {
 /* Mean of y with its t interval (n >= 2, else GSL_EINVAL). */
 int ttt_fit_mean(const double *y, size_t n, ttt_mean_ci *out);
 
+/* The constant C of the bound mse <= C sigma^2 s log(d1/s) / k for the Lasso
+ * at its universal penalty, fitted in preset=theorem over k = 50..200 by
+ * `ttt verify lasso_k` (full profile; interval in the README).  `ttt run`
+ * prints the Lasso's bound with it; verify fits C afresh every time. */
+#define TTT_THEOREM_C 0.89
+
 /* log of the theorem's rate sigma^2 s log(d1/s) / k (NaN where d1 <= s or sigma = 0). */
 double ttt_fit_rate(double sigma, double s, double d1, double k);
 

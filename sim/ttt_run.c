@@ -10,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "ttt_fit.h"
 #include "ttt_neighbours.h"
 
 static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local"};
@@ -233,6 +234,12 @@ static int summarise(ttt_report *r)
             dec += (size_t)res->decoded_exact[i];
         ttt_mean_se(res->lambda, m, &r->lambda, &fse);
         r->decoded = (double)dec / (double)m;
+    }
+    if (res->enabled[TTT_EST_LASSO] && p->sigma > 0.0 && p->d1 > p->s) {
+        ttt_summary *l = &r->est[TTT_EST_LASSO];
+        l->predicted = TTT_THEOREM_C * exp(ttt_fit_rate(p->sigma, (double)p->s, (double)p->d1, (double)p->k));
+        l->kind = TTT_PRED_BOUND;
+        l->basis = "C sigma^2 s log(d1/s)/k, C fitted in preset=theorem";
     }
     if (count > 0) {
         r->est[TTT_EST_ORACLE].predicted = r->oracle_formula;
