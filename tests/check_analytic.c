@@ -146,6 +146,10 @@ START_TEST(test_formulas_are_infinite_outside_their_domain)
 {
     ck_assert(isinf(ttt_analytic_finite_n(0.5, 0.1, 128, 129)));
     ck_assert(isfinite(ttt_analytic_finite_n(0.5, 0.1, 128, 130)));
+    /* the documented value E + (E + sigma^2) d2 / (n - d2 - 1), pinned: no
+     * statistical check can tell n - d2 - 1 from n - d2 at the n they use */
+    ck_assert_double_eq_tol(ttt_analytic_finite_n(0.5, 0.1, 128, 130), 0.5 + 0.51 * 128.0, 1e-12);
+    ck_assert_double_eq_tol(ttt_analytic_finite_n(0.5, 0.1, 64, 1000), 0.5 + 0.51 * 64.0 / 935.0, 1e-15);
     ck_assert(isinf(ttt_analytic_oracle(0.1, 49.0, 50)));
     ck_assert_double_eq_tol(ttt_analytic_oracle(0.1, 16.0, 50), 0.01 * 16.0 / 33.0, 1e-16);
     ck_assert_double_eq(ttt_analytic_iso(100, 100), 0.0);
