@@ -130,7 +130,7 @@ golden: $(BUILD)/ttt
 	rm -rf $(BUILD)/golden && $(BUILD)/ttt generate tests/golden/golden.conf --out $(BUILD)/golden
 	cp $(BUILD)/golden/data/*.npy tests/golden/
 
-# Every figure of SPEC section 6 from scratch into paper-figures/out/:
+# Every figure of the gallery from scratch into paper-figures/out/:
 #   make figures              all (under 15 min on 2 cores)
 #   make figures FIG=k-scaling one (names: the folders of paper-figures/)
 #   make figures FAST=1       2 replicates per point: a preview

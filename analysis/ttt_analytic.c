@@ -12,7 +12,7 @@
 
 #include "ttt_lsq.h"
 
-/* Shift of the positive law u = |g| + POSITIVE_SHIFT (SPEC section 2). */
+/* Shift of the positive law u = |g| + POSITIVE_SHIFT (docs/MODEL.md section 1). */
 #define POSITIVE_SHIFT 0.5
 #define QUAD_LIMIT 1000
 

@@ -1,4 +1,4 @@
-/* ttt_analytic — closed-form predictions (SPEC section 4).  Pure functions of
+/* ttt_analytic — closed-form predictions (docs/MODEL.md section 4).  Pure functions of
  * the parameters, or of an instance where the formula is exact for the
  * instance.  Nothing here samples: the one non-closed-form ingredient, two
  * moments of the normalised magnitudes, is a one-dimensional integral computed

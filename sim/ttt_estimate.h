@@ -1,4 +1,4 @@
-/* ttt_estimate — the estimators compared on every test point (SPEC section 3):
+/* ttt_estimate — the estimators compared on every test point (docs/MODEL.md section 2):
  *
  *   global      least squares on all n training features (minimum norm; ridge)
  *   ttt         local least squares on the k neighbours, solution nearest to 0

@@ -1,5 +1,5 @@
 /* ttt_generate — a problem instance drawn from the sparse concept model
- * (SPEC section 2): dictionary A, topic pools, ground truth w*, and train and
+ * (docs/MODEL.md section 1): dictionary A, topic pools, ground truth w*, and train and
  * test sets with sparse codes phi, features psi = A phi (+ noise), noiseless
  * labels f = <phi, w*> and noisy labels y = f + sigma * eps. */
 #ifndef TTT_GENERATE_H

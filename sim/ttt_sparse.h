@@ -1,4 +1,4 @@
-/* ttt_sparse — sparse regression and sparse coding (SPEC section 3, item 3):
+/* ttt_sparse — sparse regression and sparse coding (docs/MODEL.md section 2):
  *
  *   ttt_sparse_lasso   Lasso by cyclic coordinate descent,
  *                      argmin_w (1/(2k)) ||y - X w||^2 + lambda ||w||_1

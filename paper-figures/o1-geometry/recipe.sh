@@ -1,4 +1,4 @@
-# O1 (SPEC section 5): concept-space cosine similarity between a test point
+# O1 (docs/MODEL.md section 6): concept-space cosine similarity between a test point
 # and its neighbours, neighbours chosen in feature space (psi) or in concept
 # space (phi), at a moderate width and at a very small one.
 for d2 in 128 16; do

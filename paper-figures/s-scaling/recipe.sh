@@ -1,4 +1,4 @@
-# Error vs sparsity s (SPEC section 6, figure 3, left).  k = 200 keeps
+# Error vs sparsity s (a figure of the paper).  k = 200 keeps
 # k > |S| + 1 up to s = 32 (|S| about 2s); 16 topics of 1250 points keep
 # the neighbourhoods inside one topic.
 sweep d1=4096 d2=128 topics=16 n=20000 m=200 k=200 sigma=0.1 sparse=off s=2,4,8,16,32 reps=8
