@@ -209,7 +209,11 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
     out->e_glob = out->f_second - explained;
     if (out->e_glob < 0.0) /* only rounding can make it negative */
         out->e_glob = 0.0;
-    out->e_glob_n = ttt_analytic_finite_n(out->e_glob, p->sigma, d2, p->n);
+    /* The finite-n term counts the directions the features actually vary
+     * in: the rank of A Sigma A^T, which is below d2 when fewer concepts are
+     * in use than there are features (no superposition). */
+    out->rank = ttt_lsq_rank(ws);
+    out->e_glob_n = ttt_analytic_finite_n(out->e_glob, p->sigma, out->rank, p->n);
     out->iso_rel = ttt_analytic_iso(d1, d2);
 done:
     free(cnt);

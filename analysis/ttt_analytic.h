@@ -28,7 +28,8 @@ typedef struct {
     double f_second;   /* E f^2 = w*^T Sigma w*, exact */
     double f_mean;     /* E f = <w*, E phi>, exact */
     double f_var;      /* Var f = E f^2 - (E f)^2, exact */
-    double e_glob_n;   /* finite-n approximation e_glob + (e_glob + sigma^2) d2 / (n - d2 - 1);
+    size_t rank;       /* rank of the feature covariance A Sigma A^T (d2 unless fewer concepts are in use) */
+    double e_glob_n;   /* finite-n approximation e_glob + (e_glob + sigma^2) r / (n - r - 1), r = rank;
                           +infinity when n <= d2 + 1 */
     double iso_rel;    /* 1 - d2/d1 (0 when d2 >= d1): the isotropic random-projection
                           relative error, in expectation over dictionaries */

@@ -42,5 +42,6 @@ set xrange [-0.6:*]
 set offsets 0, 0.6, 0, 0
 plot summ using 0:"mse":(column("mse")-column("se")):(column("mse")+column("se")):xtic(1) \
          with yerrorbars pt 7 ps 1.4 lc rgb "#000000" title "empirical", \
-     summ using 0:"predicted" with points pt 4 ps 2.2 lw 2 lc rgb "#cc0000" title "analytic prediction"
+     summ using 0:(strcol("predicted_kind") eq "fitted" ? NaN : column("predicted")) \
+         with points pt 4 ps 2.2 lw 2 lc rgb "#cc0000" title "analytic prediction"
 unset multiplot

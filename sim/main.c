@@ -149,7 +149,7 @@ static void put(FILE *fp, double x, const char *sep)
 
 static const char *kind_name(int kind)
 {
-    return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : kind == TTT_PRED_BOUND ? "bound" : "none";
+    return kind == TTT_PRED_EXACT ? "exact" : kind == TTT_PRED_APPROX ? "approx" : kind == TTT_PRED_FIT ? "fitted" : "none";
 }
 
 /* How many standard errors the measured MSE sits from the prediction: |z| <= 1.96
@@ -157,6 +157,8 @@ static const char *kind_name(int kind)
  * draw of the training set, which the finite-n prediction averages over). */
 static double zscore(const ttt_summary *s)
 {
+    if (s->kind == TTT_PRED_FIT) /* a fitted rate, not a prediction with a sampling band */
+        return GSL_NAN;
     return s->se > 0.0 ? (s->mse - s->predicted) / s->se : GSL_NAN;
 }
 
@@ -191,7 +193,8 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
     const ttt_analytic *a = &r->an;
     size_t n = 0;
     q[n++] = (quantity){"e_glob", "global MSE, n = inf", "exact for this instance", a->e_glob, 0};
-    q[n++] = (quantity){"e_glob_n", "global MSE, finite n", "approx: + (E+sigma^2) d2/(n-d2-1)", a->e_glob_n, 0};
+    q[n++] = (quantity){"e_glob_n", "global MSE, finite n", "approx: + (E+sigma^2) r/(n-r-1)", a->e_glob_n, 0};
+    q[n++] = (quantity){"rank", "rank r of A Sigma A'", "exact: directions the features vary in", (double)a->rank, 0};
     q[n++] = (quantity){"e_glob_rel", "global rel. error, n = inf", "exact: e_glob / Var f", a->e_glob / a->f_var, 0};
     q[n++] = (quantity){"iso_rel", "1 - d2/d1", "exact mean over A, isotropic codes only", a->iso_rel, 0};
     q[n++] = (quantity){"f_var", "Var f", "exact for this instance", a->f_var, 0};
@@ -221,7 +224,7 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
                         r->cos_concept, 0};
     q[n++] = (quantity){"overlap", "psi-neighbours also phi-neighbours", "measured fraction (O1)", r->overlap, 0};
     q[n++] = (quantity){"purity", "neighbours from own topic", "measured mean share", r->purity, 0};
-    q[n++] = (quantity){"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k <= |S|)",
+    q[n++] = (quantity){"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k < |S|)",
                         r->cond, 0};
     q[n++] = (quantity){"needed", "concepts that suffice (H2)", "measured (mean, se); h2_factor of the best",
                         r->needed, r->needed_se};
@@ -343,7 +346,10 @@ static void print_table(const ttt_report *r)
             continue;
         printf("%-13s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
         if (s->kind != TTT_PRED_NONE)
-            printf("%11.4e %+6.2f  %s (%s)\n", s->predicted, zscore(s), kind_name(s->kind), s->basis);
+            if (isfinite(zscore(s)))
+                printf("%11.4e %+6.2f  %s (%s)\n", s->predicted, zscore(s), kind_name(s->kind), s->basis);
+            else
+                printf("%11.4e %6s  %s (%s)\n", s->predicted, "-", kind_name(s->kind), s->basis);
         else
             printf("%11s %6s  -\n", "-", "-");
     }

@@ -278,10 +278,11 @@ static double lasso_predict(const ttt_params *p, size_t ns, local_ws *w, size_t 
  * it knows w*).  Least squares on the top r of them has expected in-sample
  * error E(r) = ||(I - P_r) f||^2 / k + sigma^2 rank_r / k over the noise, with
  * P_r the projection on their span and f the neighbours' noiseless labels:
- * the bias of dropping the others plus the variance of fitting r.  Returns
- * the smallest r with E(r) <= h2_factor * min_r E(r).  The span grows by
- * twice-orthogonalised Gram-Schmidt; a column within rcond of the span adds
- * nothing to it. */
+ * the bias of dropping the others plus the variance of fitting r.  For the
+ * smallest r with E(r) <= h2_factor * min_r E(r) it returns rank_r, the
+ * concepts among the top r that add a direction (at most k).  The span grows
+ * by twice-orthogonalised Gram-Schmidt; a column within rcond of the span
+ * adds nothing to it. */
 static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t ns, local_ws *w)
 {
     const ttt_params *p = &in->p;
@@ -302,10 +303,13 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
         f2 += w->fr[a] * w->fr[a];
     }
     const double noise = p->sigma * p->sigma / (double)k;
-    /* E(r) for r = 1..ns goes to w->ws[r - 1]; E(0) = ||f||^2 / k. */
+    /* E(r) for r = 1..ns goes to w->ws[r - 1] and the rank of the top r
+     * columns to w->energy[r - 1] (the energies are no longer needed once
+     * ranked); E(0) = ||f||^2 / k.  Once the span is full (rank k) or f is
+     * in it, no later column changes E. */
     double bias2 = f2, best = f2 / (double)k;
-    size_t rank = 0;
-    for (size_t r = 0; r < ns; r++) {
+    size_t rank = 0, r = 0;
+    for (; r < ns && rank < k && bias2 > 0.0; r++) {
         const size_t j = w->order[r];
         double c0 = 0.0;
         for (size_t a = 0; a < k; a++) {
@@ -318,7 +322,7 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
                 cblas_daxpy((int)k, -t, w->Q + b * k, 1, w->c, 1);
             }
         double cn = cblas_dnrm2((int)k, w->c, 1);
-        if (rank < k && cn > p->rcond * sqrt(c0)) {
+        if (cn > p->rcond * sqrt(c0)) {
             cblas_dscal((int)k, 1.0 / cn, w->c, 1);
             memcpy(w->Q + rank * k, w->c, k * sizeof *w->c);
             rank++;
@@ -327,16 +331,18 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
             bias2 = cblas_ddot((int)k, w->fr, 1, w->fr, 1);
         }
         w->ws[r] = bias2 / (double)k + noise * (double)rank;
+        w->energy[r] = (double)rank;
         best = w->ws[r] < best ? w->ws[r] : best;
     }
+    const size_t used = r;
     /* The floor keeps rounding of an exact fit (sigma = 0) from counting. */
     const double limit = p->h2_factor * best + 1e3 * DBL_EPSILON * f2 / (double)k;
     if (f2 / (double)k <= limit)
         return 0;
-    for (size_t r = 0; r < ns; r++)
+    for (r = 0; r < used; r++)
         if (w->ws[r] <= limit)
-            return r + 1;
-    return ns;
+            return (size_t)w->energy[r];
+    return rank;
 }
 
 /* The concept-space estimators at test point i: the oracle, the Lasso and OMP

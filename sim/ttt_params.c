@@ -117,7 +117,7 @@ static const preset presets[] = {
     {"paper-sae",
      "the paper's SAE setting: d1 = 4096, d2 = 512, s = 16, k = 50, |S| near 180 concepts per neighbourhood, "
      "label weight on a few of them (sparse w*) so that about 40 suffice",
-     "d1=4096 d2=512 s=16 k=50 pool=124 topics=64 n=50000 m=200 w_law=sparse w_rho=0.3"},
+     "d1=4096 d2=512 s=16 k=50 pool=124 topics=64 n=50000 m=200 w_law=sparse w_rho=0.4"},
     {"isotropic",
      "the lower bound's setting: one topic whose pool is all d1 concepts, signed magnitudes (E phi phi' = I/d1); "
      "global relative error 1 - d2/d1 (pool follows d1)",

@@ -5,6 +5,7 @@
 #include <gsl/gsl_math.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -238,8 +239,8 @@ static int summarise(ttt_report *r)
     if (res->enabled[TTT_EST_LASSO] && p->sigma > 0.0 && p->d1 > p->s) {
         ttt_summary *l = &r->est[TTT_EST_LASSO];
         l->predicted = TTT_THEOREM_C * exp(ttt_fit_rate(p->sigma, (double)p->s, (double)p->d1, (double)p->k));
-        l->kind = TTT_PRED_BOUND;
-        l->basis = "C sigma^2 s log(d1/s)/k, C fitted in preset=theorem";
+        l->kind = TTT_PRED_FIT;
+        l->basis = "the theorem's rate C sigma^2 s log(d1/s)/k with C fitted in preset=theorem";
     }
     if (count > 0) {
         r->est[TTT_EST_ORACLE].predicted = r->oracle_formula;
@@ -296,20 +297,33 @@ static void regimes(ttt_report *r)
     }
     r->in_use = used;
     const double q = (double)in->q;
-    const ttt_regime rows[TTT_REGIME_COUNT] = {
-        {NULL, "d2 against s log(d1/s)", "d2 >= s log(d1/s)", (double)p->d2, q * log((double)p->d1 / q), 0},
-        {NULL, "k against |S| + 1", "k > |S| + 1", (double)p->k, r->support_mean + 1.0, 0},
-        {NULL, "concepts in use against d2", "in use > d2", (double)used, (double)p->d2, 0},
-        {NULL, "neighbours from the test point's topic", "share >= 0.9", r->purity, TTT_PURITY_MIN, 0},
-        {NULL, "lambda_min / mean lambda of Phi_S'Phi_S", "ratio >= 0.01", r->cond, TTT_COND_MIN, 0},
-        {NULL, "max distortion against 2 sqrt(log N / d2)", "distortion <= 2 sqrt(log N/d2)", r->distortion,
-         TTT_H1_FACTOR * r->jl_scale, 0},
-        {NULL, "concepts that suffice against 3 s", "suffice <= 3 s", r->needed, TTT_H2_FACTOR * (double)p->s, 0},
+    const struct {
+        const char *what;
+        double value, threshold;
+    } rows[TTT_REGIME_COUNT] = {
+        {"d2 against q log(d1/q), q = s + background", (double)p->d2, q * log((double)p->d1 / q)},
+        {"k against |S| + 1", (double)p->k, r->support_mean + 1.0},
+        {"concepts in use against d2", (double)used, (double)p->d2},
+        {"neighbours from the test point's topic", r->purity, TTT_PURITY_MIN},
+        {"lambda_min / mean lambda of Phi_S'Phi_S", r->cond, TTT_COND_MIN},
+        {"max distortion against the JL scale", r->distortion, TTT_H1_FACTOR * r->jl_scale},
+        {"concepts that suffice against s", r->needed, TTT_H2_FACTOR * (double)p->s},
     };
+    char rules[TTT_REGIME_COUNT][64];
+    snprintf(rules[TTT_REGIME_RECOVERY], 64, "d2 >= q log(d1/q)");
+    snprintf(rules[TTT_REGIME_INTERPOLATION], 64, "k > |S| + 1");
+    snprintf(rules[TTT_REGIME_SUPERPOSITION], 64, "in use > d2");
+    snprintf(rules[TTT_REGIME_PURITY], 64, "share >= %g", TTT_PURITY_MIN);
+    snprintf(rules[TTT_REGIME_CONDITIONING], 64, "ratio >= %g", TTT_COND_MIN);
+    snprintf(rules[TTT_REGIME_H1], 64, "distortion <= %g sqrt(log N/d2)", TTT_H1_FACTOR);
+    snprintf(rules[TTT_REGIME_H2], 64, "suffice <= %g s", TTT_H2_FACTOR);
     for (int g = 0; g < TTT_REGIME_COUNT; g++) {
         ttt_regime *t = &r->regime[g];
-        *t = rows[g];
         t->name = regime_names[g];
+        t->what = rows[g].what;
+        t->value = rows[g].value;
+        t->threshold = rows[g].threshold;
+        memcpy(t->rule, rules[g], sizeof t->rule);
         int at_most = g == TTT_REGIME_H1 || g == TTT_REGIME_H2;
         int strict = g == TTT_REGIME_INTERPOLATION || g == TTT_REGIME_SUPERPOSITION;
         t->holds = at_most ? t->value <= t->threshold : strict ? t->value > t->threshold : t->value >= t->threshold;

@@ -18,7 +18,7 @@ typedef enum {
 } ttt_phase;
 
 /* Kinds of analytic prediction. */
-typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX, TTT_PRED_BOUND } ttt_pred_kind;
+typedef enum { TTT_PRED_NONE, TTT_PRED_EXACT, TTT_PRED_APPROX, TTT_PRED_FIT } ttt_pred_kind;
 
 /* Bins of the O1 cosine histograms over [-1, 1]. */
 #define TTT_COS_BINS 100
@@ -55,7 +55,7 @@ typedef enum {
 typedef struct {
     const char *name;   /* column stem: NAME, NAME_threshold, NAME_holds */
     const char *what;   /* the number, in words */
-    const char *rule;   /* when the hypothesis holds */
+    char rule[64];      /* when the hypothesis holds */
     double value, threshold;
     int holds;
 } ttt_regime;

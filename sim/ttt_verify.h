@@ -21,7 +21,7 @@
 typedef struct {
     char predicted[96];  /* the prediction, as printed */
     char measured[96];   /* the measurement with its 95% interval */
-    char tolerance[64];  /* what counts as agreement */
+    char tolerance[96];  /* what counts as agreement */
     char detail[240];    /* the configuration, and numbers behind the verdict */
     int pass;
 } ttt_verify_row;

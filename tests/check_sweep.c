@@ -153,6 +153,10 @@ START_TEST(test_verify_quick_passes)
     ck_assert_int_eq(run_ttt("verify --list", out, sizeof out, err, sizeof err), 0);
     for (size_t i = 0; i < ttt_verify_count(); i++)
         ck_assert_ptr_nonnull(strstr(out, ttt_verify_name(i)));
+    /* tests/mutants.sh runs `ttt verify --quick` itself and counts its
+     * failure as the suite's; it sets this so verify does not run twice. */
+    if (getenv("TTT_VERIFY_TEST_SKIP"))
+        return;
     int status = run_ttt("verify --quick", out, sizeof out, err, sizeof err);
     const char *fail = strstr(out, "FAIL");
     /* the failing row only: Check's messages are limited in length */
