@@ -131,7 +131,7 @@ golden: $(BUILD)/ttt
 	cp $(BUILD)/golden/data/*.npy tests/golden/
 
 # Every figure of the gallery from scratch into paper-figures/out/:
-#   make figures              all (under 15 min on 2 cores)
+#   make figures              all (about 11 min on 2 cores)
 #   make figures FIG=k-scaling one (names: the folders of paper-figures/)
 #   make figures FAST=1       2 replicates per point: a preview
 figures: $(BUILD)/ttt

@@ -180,12 +180,15 @@ static double nbhd_pred(const job *b) { return b->nbhd_pred; }
 
 /* ---- the checks ---- */
 
-
-
 /* Slope of log(field) on log(key) over all jobs. */
 static int slope(const job *jobs, size_t n, field xf, field yf, ttt_line *l)
 {
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        GSL_ERROR("no memory for the verify statistics", GSL_ENOMEM);
+    }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         double a = xf(&jobs[i]), b = yf(&jobs[i]);
@@ -216,8 +219,8 @@ static double theorem_rate(const job *b)
 
 /* A rate check: the slope of log measured(job) on log x(job) against the slope
  * of log rate(job) over the same runs (a formula of the parameters, so the
- * prediction is exact for the grid, not an asymptote), two-sided within Z
- * standard errors of the fitted slope. */
+ * prediction is exact for the grid, not an asymptote), two-sided within the
+ * t quantile (TTT_VERIFY_ALPHA, n - 2 df) times the slope's standard error. */
 static int rate(const char *const *w, size_t reps, size_t threads, field xf, field yf, field ratef,
                 const char *what, ttt_verify_row *row, job **jobs, size_t *n)
 {
