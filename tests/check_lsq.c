@@ -186,6 +186,26 @@ START_TEST(test_psd_solve_is_pseudo_inverse)
 }
 END_TEST
 
+/* rcond applies to singular values: with rcond = 1e-6 a direction with
+ * singular value 1e-4 of the largest is kept (its eigenvalue in the Gram
+ * matrix, 1e-8, is below rcond but above rcond^2) and one with 1e-7 is not,
+ * in both the primal (rows >= cols) and the dual (rows < cols) factor. */
+START_TEST(test_rank_threshold_is_on_singular_values)
+{
+    ttt_lsq_workspace *w = ttt_lsq_alloc(3, 3);
+    ck_assert_ptr_nonnull(w);
+    const double keep[9] = {1, 0, 0, 0, 1e-4, 0, 0, 0, 0};
+    const double drop[9] = {1, 0, 0, 0, 1e-7, 0, 0, 0, 0};
+    ck_assert_int_eq(ttt_lsq_factor(w, keep, 3, 2, 3, 0.0, 1e-6), 0); /* primal: 3 x 2 */
+    ck_assert_uint_eq(ttt_lsq_rank(w), 2);
+    ck_assert_int_eq(ttt_lsq_factor(w, keep, 2, 3, 3, 0.0, 1e-6), 0); /* dual: 2 x 3 */
+    ck_assert_uint_eq(ttt_lsq_rank(w), 2);
+    ck_assert_int_eq(ttt_lsq_factor(w, drop, 3, 2, 3, 0.0, 1e-6), 0);
+    ck_assert_uint_eq(ttt_lsq_rank(w), 1);
+    ttt_lsq_free(w);
+}
+END_TEST
+
 START_TEST(test_oversized_system_is_refused)
 {
     double X[12] = {0};
@@ -212,6 +232,7 @@ Suite *make_lsq_suite(void)
                         (int)(sizeof shapes / sizeof shapes[0]));
     tcase_add_test(core, test_ridge_solves_regularised_normal_equations);
     tcase_add_test(core, test_psd_solve_is_pseudo_inverse);
+    tcase_add_test(core, test_rank_threshold_is_on_singular_values);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_oversized_system_is_refused);
