@@ -259,6 +259,7 @@ printf 'id\tfile\ttests\tunit\tverify\tfailing_tests\tfailing_checks\tbuild_s\ts
     die "cannot write $TSV"
 
 total=0 k_tests=0 k_unit=0 k_verify=0
+equiv=() equiv_killed=()
 surv_tests=() surv_verify=()
 for i in "${sel[@]}"; do
     id=${ids[$i]} file=${files[$i]}
@@ -286,10 +287,16 @@ for i in "${sel[@]}"; do
     elif [[ $verify != SURVIVED* ]]; then tests="killed(verify)"
     else tests=$unit
     fi
-    total=$((total + 1))
-    [[ $tests != SURVIVED* ]] && k_tests=$((k_tests + 1)) || surv_tests+=("$id")
-    [[ $unit != SURVIVED* ]] && k_unit=$((k_unit + 1))
-    [[ $verify != SURVIVED* ]] && k_verify=$((k_verify + 1)) || surv_verify+=("$id")
+    if [[ ${descs[$i]} == EQUIVALENT:* ]]; then
+        # Not counted in the rates; a kill means the claim of equivalence is wrong.
+        equiv+=("$id")
+        [[ $tests != SURVIVED* || $verify != SURVIVED* ]] && equiv_killed+=("$id")
+    else
+        total=$((total + 1))
+        [[ $tests != SURVIVED* ]] && k_tests=$((k_tests + 1)) || surv_tests+=("$id")
+        [[ $unit != SURVIVED* ]] && k_unit=$((k_unit + 1))
+        [[ $verify != SURVIVED* ]] && k_verify=$((k_verify + 1)) || surv_verify+=("$id")
+    fi
     printf '%-22s tests: %-17s verify: %-17s unit: %-9s %s\n' "$id" "$tests" "$verify" "$unit" "${descs[$i]}"
     [[ -n $ft ]] && printf '%-22s   failing tests: %s\n' "" "$ft"
     [[ -n $fc ]] && printf '%-22s   failing checks: %s\n' "" "$fc"
@@ -298,12 +305,14 @@ for i in "${sel[@]}"; do
     [[ ${MUTANTS_KEEP:-0} == 1 ]] || rm -rf "$M"
 done
 
-pct() { echo $(( $1 * 100 / $2 )); }
+pct() { (( $2 )) && echo $(( $1 * 100 / $2 )) || echo 0; }
 echo
 echo "tests kill $k_tests of $total ($(pct $k_tests $total)%), verify alone kills $k_verify of $total ($(pct $k_verify $total)%)," \
      "the tests other than verify kill $k_unit of $total ($(pct $k_unit $total)%)"
 echo "survive the tests: ${surv_tests[*]:-none}"
 echo "survive verify:    ${surv_verify[*]:-none}"
+(( ${#equiv[@]} )) && echo "marked EQUIVALENT (not counted): ${equiv[*]}"
+(( ${#equiv_killed[@]} )) && echo "WARNING: marked EQUIVALENT but killed (the description is wrong): ${equiv_killed[*]}"
 (( base_rc_s )) && echo "note: the unmutated suite fails too: $base_ft (those tests cannot kill)"
 (( base_rc_v )) && echo "note: verify --quick fails unmutated: ${base_fc:-exit $base_rc_v} (those checks cannot kill)"
 echo "table: $TSV ($((SECONDS - start)) s)"
