@@ -111,6 +111,11 @@ double ttt_analytic_active_prob(size_t d1, size_t s, size_t pool, size_t backgro
     return in_pool ? pr.pi_in : pr.pi_out;
 }
 
+double ttt_analytic_pair_prob(size_t d1, size_t s, size_t pool, size_t background)
+{
+    return topic_probs(d1, s, pool, background).m_pp;
+}
+
 /* Sigma = E[phi phi^T] averaged over topics.  Within topic t, with y_t the
  * indicator of its pool and z the all-ones vector,
  *   Sigma_t = diag(d_t) + c M_t,

@@ -47,6 +47,10 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out);
  * it (in_pool = 1) or not (in_pool = 0). */
 double ttt_analytic_active_prob(size_t d1, size_t s, size_t pool, size_t background, int in_pool);
 
+/* Probability that two given concepts i != j of a topic's pool are both
+ * active in a point of that topic (as pool concepts or as background). */
+double ttt_analytic_pair_prob(size_t d1, size_t s, size_t pool, size_t background);
+
 /* E|S| for k points drawn independently from one topic:
  * pool (1 - (1 - pi_in)^k) + (d1 - pool)(1 - (1 - pi_out)^k); with no
  * background this is p (1 - (1 - s/p)^k). */

@@ -17,7 +17,43 @@ typedef struct {
     double mse[TTT_EST_COUNT];
     double e_glob_n, f_var, iso_rel, support, support_iid, covered, oracle_formula, oracle_exact;
     double nbhd_mse, nbhd_pred, far_mse, agree_lasso, distortion, jl_scale;
+    double f_second;               /* exact E f^2 = w*' Sigma w* of the instance */
+    double train_f2, w2;           /* sample mean of f^2 over the training set; mean of w*_j^2 */
+    double moment_c, code_c;       /* E v_a v_b (a != b) of a code: analytic, and its training-set mean */
+    double pair_prob, code_pairs;  /* P(two pool concepts both active): analytic, and the training-set mean of
+                                      a (a - 1) / (p (p - 1)), a = active concepts of the point's pool */
 } job;
+
+/* The training-set statistics of keep(): the code moments and the pair
+ * frequency against the analytic law, the labels' second moment and the
+ * scale of w*. */
+static void sample_moments(const ttt_instance *in, job *b)
+{
+    const ttt_data *t = &in->train;
+    const size_t q = t->q, P = in->p.pool;
+    double sf2 = 0.0, sc = 0.0, sa = 0.0, sw2 = 0.0;
+    for (size_t i = 0; i < t->n; i++) {
+        sf2 += t->f[i] * t->f[i];
+        const int32_t *idx = t->phi_idx + i * q, *pool = in->pools + (size_t)t->topic[i] * P;
+        double sum = 0.0;
+        size_t a = 0;
+        for (size_t c = 0, u = 0; c < q; c++) { /* both lists increase: one merge pass */
+            sum += t->phi_val[i * q + c];
+            while (u < P && pool[u] < idx[c])
+                u++;
+            a += u < P && pool[u] == idx[c];
+        }
+        sc += sum * sum - 1.0; /* (sum_a v_a)^2 = 1 + sum_{a != b} v_a v_b for a unit-norm code */
+        sa += (double)a * ((double)a - 1.0);
+    }
+    for (size_t c = 0; c < in->p.d1; c++)
+        sw2 += in->w_star[c] * in->w_star[c];
+    const double n = (double)t->n;
+    b->train_f2 = sf2 / n;
+    b->code_c = q > 1 ? sc / n / ((double)q * ((double)q - 1.0)) : 0.0;
+    b->code_pairs = P > 1 ? sa / n / ((double)P * ((double)P - 1.0)) : 0.0;
+    b->w2 = sw2 / (double)in->p.d1;
+}
 
 static int keep(void *ctx, size_t j, const ttt_report *r)
 {
@@ -39,6 +75,10 @@ static int keep(void *ctx, size_t j, const ttt_report *r)
     b->agree_lasso = r->agree_lasso;
     b->distortion = r->distortion;
     b->jl_scale = r->jl_scale;
+    b->f_second = r->an.f_second;
+    b->moment_c = r->an.moment_c;
+    b->pair_prob = ttt_analytic_pair_prob(b->p.d1, b->p.s, b->p.pool, b->p.background);
+    sample_moments(r->in, b);
     return 0;
 }
 
@@ -89,23 +129,29 @@ typedef double (*field)(const job *);
 
 /* Runs the grid (reps replicates per point) and compares measured(job) with
  * predicted(job), paired by replicate, at every grid point separately: each
- * point passes when |mean(x - y)| <= t se(x - y), se from the within-point
- * spread pooled over the points, with the t quantile of TTT_VERIFY_ALPHA /
- * points (Bonferroni: the false-alarm rate of the whole check stays
- * TTT_VERIFY_ALPHA).  With show_exp the means are printed as
- * exp(mean), for quantities that are logs.  *jobs (freed by the caller) and
+ * point passes when |mean(x - y)| <= t se(x - y), with the t quantile of
+ * TTT_VERIFY_ALPHA / points (Bonferroni: the false-alarm rate of the whole
+ * check stays TTT_VERIFY_ALPHA).  se comes from the spread within the point
+ * when own_se is set (points with different noise levels), else from the
+ * spread within points pooled over the grid (one noise level, so more degrees
+ * of freedom when replicates are costly).  With show_exp the means are printed
+ * as exp(mean), for quantities that are logs.  *jobs (freed by the caller) and
  * *n are the runs. */
 static int paired(const char *const *w, size_t reps, size_t threads, field measured, field predicted, int show_exp,
-                  ttt_verify_row *row, job **jobs, size_t *n)
+                  int own_se, ttt_verify_row *row, job **jobs, size_t *n)
 {
     int status = grid(w, reps, threads, jobs, n);
     if (status)
         return status;
+    const size_t points = *n / reps;
     double *x = malloc(*n * sizeof *x), *y = malloc(*n * sizeof *y), *d = malloc(*n * sizeof *d);
-    if (!x || !y || !d) {
+    double *mean = malloc(points * sizeof *mean), *ss = calloc(points, sizeof *ss);
+    if (!x || !y || !d || !mean || !ss) {
         free(x);
         free(y);
         free(d);
+        free(mean);
+        free(ss);
         free(*jobs);
         GSL_ERROR("no memory for the verify statistics", GSL_ENOMEM);
     }
@@ -114,32 +160,28 @@ static int paired(const char *const *w, size_t reps, size_t threads, field measu
         y[i] = predicted(&(*jobs)[i]);
         d[i] = x[i] - y[i];
     }
-    /* The spread within points, pooled over them (one noise level for the
-     * grid, so a standard error rests on n - points degrees of freedom). */
-    const size_t points = *n / reps;
-    double *mean = malloc(points * sizeof *mean), ss = 0.0;
-    if (!mean) {
-        free(x);
-        free(y);
-        free(d);
-        free(*jobs);
-        GSL_ERROR("no memory for the verify statistics", GSL_ENOMEM);
-    }
+    double pooled = 0.0;
     for (size_t g = 0; g < points; g++) {
         mean[g] = 0.0;
         for (size_t r = 0; r < reps; r++)
             mean[g] += d[g * reps + r] / (double)reps;
         for (size_t r = 0; r < reps; r++)
-            ss += (d[g * reps + r] - mean[g]) * (d[g * reps + r] - mean[g]);
+            ss[g] += (d[g * reps + r] - mean[g]) * (d[g * reps + r] - mean[g]);
+        pooled += ss[g];
     }
-    const double se = sqrt(ss / (double)(*n - points) / (double)reps);
-    const double z = zt(*n - points, TTT_VERIFY_ALPHA / (double)points);
-    double worst = 0.0;
-    for (size_t g = 0; g < points; g++)
-        worst = fabs(mean[g]) > worst ? fabs(mean[g]) : worst;
-    const double worst_tol = z * se;
+    const size_t df = own_se ? reps - 1 : *n - points;
+    const double z = zt(df, TTT_VERIFY_ALPHA / (double)points);
+    double worst = 0.0, worst_tol = 0.0; /* the point with the largest |mean| / tolerance */
+    for (size_t g = 0; g < points; g++) {
+        const double se = sqrt((own_se ? ss[g] : pooled) / (double)df / (double)reps), tol = z * se;
+        if (g == 0 || fabs(mean[g]) * worst_tol > worst * tol) {
+            worst = fabs(mean[g]);
+            worst_tol = tol;
+        }
+    }
     row->pass = worst <= worst_tol;
     free(mean);
+    free(ss);
     ttt_mean_ci cx, cy;
     ttt_fit_mean(x, *n, &cx);
     ttt_fit_mean(y, *n, &cy);
@@ -156,8 +198,8 @@ static int paired(const char *const *w, size_t reps, size_t threads, field measu
     if (points == 1)
         snprintf(row->tolerance, sizeof row->tolerance, "|diff| <= %.2f se = %.2g", z, worst_tol);
     else
-        snprintf(row->tolerance, sizeof row->tolerance, "each of %zu points |diff| <= %.2f se; worst %.2g <= %.2g",
-                 points, z, worst, worst_tol);
+        snprintf(row->tolerance, sizeof row->tolerance, "each of %zu points |diff| <= %.2f se%s; worst %.2g <= %.2g",
+                 points, z, own_se ? " (its own)" : "", worst, worst_tol);
     return GSL_SUCCESS;
 }
 
@@ -330,7 +372,7 @@ static int check_gain_d2(int quick, size_t threads, ttt_verify_row *row)
                                     NULL};
     size_t reps = quick ? 4 : 6, n;
     job *jobs;
-    int status = paired(w, reps, threads, log_gain, log_gain_pred, 1, row, &jobs, &n);
+    int status = paired(w, reps, threads, log_gain, log_gain_pred, 1, 0, row, &jobs, &n);
     if (status)
         return status;
     ttt_mean_ci first, last;
@@ -400,13 +442,23 @@ static int bounded(const char *const *w, size_t reps, size_t threads, field meas
 static double agree_lasso(const job *b) { return b->agree_lasso; }
 static double paper_agreement(const job *b) { (void)b; return 0.89; }
 static double far_mse(const job *b) { return b->far_mse; }
+/* Sample moments of the labels over the training set against their exact
+ * values for the instance, relative to E f^2 (so every grid point has one
+ * noise level, the sampling error of n labels). */
+static double train_f2(const job *b) { return b->train_f2 / b->f_second; }
+static double code_c(const job *b) { return b->code_c; }
+static double moment_c(const job *b) { return b->moment_c; }
+static double code_pairs(const job *b) { return b->code_pairs; }
+static double pair_prob(const job *b) { return b->pair_prob; }
+static double w2(const job *b) { return b->w2; }
 
 /* The checks that compare one replicate mean with a prediction or a bound. */
-enum { PAIRED, ABOVE, BELOW };
+enum { PAIRED, PAIRED_OWN, ABOVE, BELOW };
 typedef struct {
     const char *const *words;   /* the sweep */
     size_t quick_reps, full_reps;
-    int kind;                   /* PAIRED: |mean(x - y)| <= Z se; ABOVE / BELOW: x beyond y by Z se */
+    int kind;                   /* PAIRED: |mean(x - y)| <= Z se (PAIRED_OWN: se of each grid point from its
+                                   own replicates); ABOVE / BELOW: x beyond y by Z se */
     field measured, reference;
     const char *predicted;      /* replaces the printed prediction when not NULL */
     const char *detail;         /* the configuration in words */
@@ -425,6 +477,23 @@ static const char *const w_gain_theorem[] = {"preset=theorem", "sparse=off", NUL
 /* Where the theory says the two agree: the Lasso's own error
  * C sigma^2 s log(d1/s)/k is well below sigma^2 (k = 200 >> s log(d1/s)). */
 static const char *const w_o3[] = {"preset=theorem", "m=100", "k=200", NULL};
+
+/* The labels: both magnitude laws (their moments enter Sigma), a dense and
+ * a sparse w*, no background and a heavy one (beta = 64/248: the pair
+ * probabilities across pool and background matter). */
+static const char *const w_labels[] = {"d1=256", "d2=32", "topics=16", "n=20000", "m=20", "k=20", "sparse=off",
+                                       "magnitudes=positive,signed", "w_law=gaussian,sparse", "background=0,64",
+                                       NULL};
+/* The codes: the magnitude law with nonzero cross moments at q = 8 and 72
+ * (constant magnitudes have v_a v_b = 1/q exactly: nothing to sample), and
+ * pool sizes and background rates where the pairs across pool and background
+ * weigh (with no background a = s in every point: nothing to sample). */
+static const char *const w_codes[] = {"d1=256", "d2=16", "topics=4", "n=20000", "m=2", "k=10", "sparse=off",
+                                      "background=0,64", NULL};
+static const char *const w_pairs[] = {"d1=256", "d2=16", "topics=4", "n=20000", "m=2", "k=10", "sparse=off",
+                                      "pool=16,64", "background=8,64", NULL};
+static const char *const w_wlaw[] = {"d1=4096", "d2=16", "n=100", "m=2", "k=10", "sparse=off",
+                                     "w_law=gaussian,sparse", "w_rho=0.02,0.5", NULL};
 
 static const spec specs[] = {
     {w_global, 8, 12, PAIRED, global_mse, global_pred, NULL, "d1=1024 d2=64 topics=64 n=10000 m=1000"},
@@ -445,6 +514,17 @@ static const spec specs[] = {
     {w_gain_theorem, 8, 12, PAIRED, log_gain_ft, log_gain_pred, NULL,
      "log(global/ttt_global) per run (TTT fine-tuned from the global head) vs log(E_glob,n / exact variance of "
      "local LS), preset=theorem"},
+    {w_labels, 10, 20, PAIRED_OWN, train_f2, one, NULL,
+     "mean f^2 over n = 20000 training points / exact E f^2 = w*' Sigma w*; positive and signed magnitudes, "
+     "dense and sparse w*, background 0 and 64 (d1=256, 16 topics)"},
+    {w_codes, 10, 20, PAIRED_OWN, code_c, moment_c, NULL,
+     "mean over n = 20000 training codes of sum_{a != b} v_a v_b / (q (q - 1)) vs the quadrature of the analytic "
+     "law; positive magnitudes, q = 8 and 72 (d1=256)"},
+    {w_pairs, 10, 20, PAIRED_OWN, code_pairs, pair_prob, NULL,
+     "mean over n = 20000 training points of a (a - 1) / (p (p - 1)), a = active concepts of its topic's pool, vs "
+     "the analytic pair probability; pool 16 and 64, background 8 and 64 (d1=256)"},
+    {w_wlaw, 10, 20, PAIRED_OWN, w2, one, NULL, "mean of w*_j^2 over d1 = 4096 concepts; w_law gaussian and sparse "
+                                              "(w_rho = 0.02, 0.5)"},
 };
 
 static int run_spec(const spec *c, int quick, size_t threads, ttt_verify_row *row)
@@ -452,10 +532,11 @@ static int run_spec(const spec *c, int quick, size_t threads, ttt_verify_row *ro
     job *jobs;
     size_t n;
     size_t reps = quick ? c->quick_reps : c->full_reps;
-    int status = c->kind == PAIRED ? paired(c->words, reps, threads, c->measured, c->reference,
-                                            c->measured == log_gain || c->measured == log_gain_ft, row, &jobs, &n)
-                                   : bounded(c->words, reps, threads, c->measured, c->reference, c->kind == ABOVE,
-                                             row, &jobs, &n);
+    const int log = c->measured == log_gain || c->measured == log_gain_ft;
+    int status = c->kind == PAIRED || c->kind == PAIRED_OWN
+                     ? paired(c->words, reps, threads, c->measured, c->reference, log, c->kind == PAIRED_OWN, row,
+                              &jobs, &n)
+                     : bounded(c->words, reps, threads, c->measured, c->reference, c->kind == ABOVE, row, &jobs, &n);
     if (status)
         return status;
     if (c->predicted)
@@ -469,7 +550,7 @@ static int check_oracle_exact(int quick, size_t threads, ttt_verify_row *row)
 {
     job *jobs;
     size_t n;
-    int status = paired(nn_words, quick ? 8 : 12, threads, oracle_mse, oracle_exact, 0, row, &jobs, &n);
+    int status = paired(nn_words, quick ? 8 : 12, threads, oracle_mse, oracle_exact, 0, 0, row, &jobs, &n);
     if (status)
         return status;
     size_t full = 0;
@@ -495,6 +576,10 @@ SPEC(5)
 SPEC(6)
 SPEC(7)
 SPEC(8)
+SPEC(9)
+SPEC(10)
+SPEC(11)
+SPEC(12)
 
 typedef struct {
     const char *name, *claim, *catches;
@@ -520,6 +605,14 @@ static const check checks[] = {
      "a penalty or design that scales wrongly with s", check_lasso_s},
     {"ttt_k", "TTT error = its exact variance at every k",
      "neighbourhoods or local solves that go wrong as k grows", check_ttt_k},
+    {"labels", "E f^2 over the training set = exact w*' Sigma w*",
+     "magnitude moments or pair probabilities of Sigma out of step with the generator", spec_9},
+    {"code_moments", "E v_a v_b of the codes = the analytic moment",
+     "magnitudes drawn or integrated with another law (a shift, a missing normalisation)", spec_10},
+    {"pairs", "P(two pool concepts both active) = the analytic rate",
+     "pair probabilities of Sigma out of step with the pools and the background", spec_11},
+    {"w_law", "every law of w* has E w_j^2 = 1", "a law of w* drawn at the wrong scale (Var f off by a factor)",
+     spec_12},
     {"oracle_formula", "oracle LS error = sigma^2 |S| / (k - |S| - 1)",
      "an off-by-one in the oracle formula or a wrong noise scale", spec_2},
     {"oracle_exact", "oracle error = exact variance given the neighbours",

@@ -160,6 +160,39 @@ START_TEST(test_formulas_are_infinite_outside_their_domain)
 }
 END_TEST
 
+/* The pair probability against the generating process enumerated exactly:
+ * the pool is {0..P-1}, s of its concepts are chosen uniformly, then b
+ * background concepts uniformly among the d1 - s inactive ones; the share of
+ * outcomes with concepts 0 and 1 both active. */
+static double enumerated_pair_prob(unsigned d1, unsigned s, unsigned P, unsigned b)
+{
+    const unsigned all = 1u << d1, pool = (1u << P) - 1u;
+    double hit = 0.0, total = 0.0;
+    for (unsigned act = 0; act < all; act++) {
+        if ((act & ~pool) || (unsigned)__builtin_popcount(act) != s)
+            continue;
+        for (unsigned bg = 0; bg < all; bg++) {
+            if ((bg & act) || (unsigned)__builtin_popcount(bg) != b)
+                continue;
+            total += 1.0;
+            hit += ((act | bg) & 3u) == 3u;
+        }
+    }
+    return hit / total;
+}
+
+START_TEST(test_pair_probability_matches_enumeration)
+{
+    static const unsigned cases[][4] = {{8, 2, 4, 0}, {8, 2, 4, 1}, {10, 3, 5, 2}, {10, 1, 3, 4}, {12, 2, 6, 3}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const unsigned *x = cases[c];
+        double got = ttt_analytic_pair_prob(x[0], x[1], x[2], x[3]), want = enumerated_pair_prob(x[0], x[1], x[2], x[3]);
+        ck_assert_msg(fabs(got - want) < 1e-12, "d1=%u s=%u pool=%u b=%u: %.15g, enumerated %.15g", x[0], x[1], x[2],
+                      x[3], got, want);
+    }
+}
+END_TEST
+
 Suite *make_analytic_suite(void)
 {
     Suite *s = suite_create("analytic");
@@ -168,6 +201,7 @@ Suite *make_analytic_suite(void)
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_formulas_are_infinite_outside_their_domain);
+    tcase_add_test(limits, test_pair_probability_matches_enumeration);
     suite_add_tcase(s, limits);
     TCase *stats = tcase_create("stats");
     tcase_set_timeout(stats, 120);

@@ -191,6 +191,21 @@ START_TEST(test_omp_skips_dependent_columns)
 }
 END_TEST
 
+/* OMP ranks columns by |<X_j, r>| / ||X_j||, not by the raw correlation:
+ * a long column (norm 10) at 53 degrees from y loses to a short one
+ * (norm 0.1) along y, although its raw correlation is 60 times larger. */
+START_TEST(test_omp_ranks_by_normalised_correlation)
+{
+    double X[3 * 2] = {6.0, 0.1, 8.0, 0.0, 0.0, 0.0}; /* col 0 = 10 (0.6, 0.8, 0), col 1 = 0.1 (1, 0, 0) */
+    double y[3] = {1.0, 0.0, 0.0}, w[2];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(3, 2);
+    size_t t = ttt_sparse_omp(ws, X, 3, 2, 2, y, 0.5, 1, 1e-10, w);
+    ck_assert_uint_eq(t, 1);
+    ck_assert_msg(w[0] == 0.0 && fabs(w[1] - 10.0) < 1e-12, "w = (%g, %g), want (0, 10)", w[0], w[1]);
+    ttt_sparse_free(ws);
+}
+END_TEST
+
 /* Noiseless features of an instance with d2 = 64 >= C s log(d1/s)
  * (s = 4, d1 = 512: s log(d1/s) = 19): the decoder recovers every code's
  * support and magnitudes, whatever the number of threads. */
@@ -234,6 +249,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_lasso_zero_above_lambda_max);
     tcase_add_test(core, test_omp_recovers_sparse_regression);
     tcase_add_test(core, test_omp_skips_dependent_columns);
+    tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_decoder_recovers_codes);
     suite_add_tcase(s, core);
     return s;
