@@ -6,9 +6,12 @@
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +91,20 @@ static void die_input(const char *msg)
 {
     fprintf(stderr, "ttt: %s\n", msg);
     exit(2);
+}
+
+/* Opens the output directory or exits: status 2 when the request is not
+ * allowed, 1 on a fault. */
+static ttt_outdir *open_outdir(const char *dir)
+{
+    char msg[TTT_OUTDIR_MSG];
+    ttt_outdir *o;
+    int status = ttt_outdir_open(dir, &o, msg);
+    if (status) {
+        fprintf(stderr, "ttt: %s\n", msg);
+        exit(status == GSL_EINVAL ? 2 : 1);
+    }
+    return o;
 }
 
 typedef struct {
@@ -344,7 +361,11 @@ static void print_table(const ttt_report *r)
         const ttt_summary *s = &r->est[e];
         if (!r->res->enabled[e])
             continue;
-        printf("%-13s %11.4e %10.2e %10.4f ", ttt_estimator_name(e), s->mse, s->se, s->rel);
+        printf("%-13s %11.4e %10.2e ", ttt_estimator_name(e), s->mse, s->se);
+        if (isfinite(s->rel))
+            printf("%10.4f ", s->rel);
+        else
+            printf("%10s ", "n/a");
         if (s->kind != TTT_PRED_NONE)
             if (isfinite(zscore(s)))
                 printf("%11.4e %+6.2f  %s (%s)\n", s->predicted, zscore(s), kind_name(s->kind), s->basis);
@@ -357,6 +378,9 @@ static void print_table(const ttt_report *r)
     if (t > 0.0)
         printf("\nglobal / ttt_global MSE ratio: %.3g\n", g / t);
     printf("z = (MSE - predicted) / SE; |z| <= 1.96 is the 95%% band of the test-set sampling error\n");
+    if (!(r->f_var_test > 0.0))
+        printf("rel.err n/a: f is constant on the test points (w* = 0 on every concept they use), so errors "
+               "cannot be relative to Var f\n");
     quantity q[48];
     size_t n = analytic_rows(r, q);
     printf("\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
@@ -385,9 +409,7 @@ static int cmd_run(int argc, char **argv, int generate_only)
     if (!o.out)
         o.out = "ttt-out";
     char msg[TTT_IO_MSG];
-    ttt_outdir *dir = ttt_outdir_open(o.out, msg);
-    if (!dir)
-        die_input(msg);
+    ttt_outdir *dir = open_outdir(o.out);
 
     int status;
     ttt_report *r = NULL;
@@ -751,12 +773,7 @@ static int cmd_demo(int argc, char **argv)
 
     const ttt_instance *in = r->in;
     const double *vg = r->res->v_global;
-    ttt_outdir *dir = ttt_outdir_open(o.out, msg);
-    if (!dir) {
-        rc = 2;
-        fprintf(stderr, "ttt: %s\n", msg);
-        goto done;
-    }
+    ttt_outdir *dir = open_outdir(o.out);
     const char *names[5] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
     FILE *fp[5];
     int bad = 0;
@@ -1051,21 +1068,46 @@ static int cmd_sweep(int argc, char **argv)
     if ((double)ttt_sweep_jobs(&sw) > 1e7)
         die_input("the sweep has more than 1e7 jobs; allowed: points x reps <= 1e7");
 
-    char iomsg[TTT_IO_MSG];
-    ttt_outdir *dir = ttt_outdir_open(out, iomsg);
-    if (!dir)
-        die_input(iomsg);
-    ttt_outdir_commit(dir, iomsg); /* creates nothing but the directory */
+    char iomsg[TTT_OUTDIR_MSG];
+    int status = ttt_mkdirs(out, iomsg);
+    if (status) {
+        fprintf(stderr, "ttt: %s\n", iomsg);
+        return status == GSL_EINVAL ? 2 : 1;
+    }
     size_t plen = strlen(out) + 32;
-    char *path = malloc(plen), *logpath = malloc(plen);
+    char *path = malloc(plen), *logpath = malloc(plen), *lockpath = malloc(plen);
+    if (!path || !logpath || !lockpath) {
+        fprintf(stderr, "ttt: out of memory for the sweep's file names\n");
+        return 1;
+    }
     snprintf(path, plen, "%s/sweep.tsv", out);
     snprintf(logpath, plen, "%s/sweep.log", out);
+    snprintf(lockpath, plen, "%s/.lock", out);
+    /* One writer per sweep directory: an advisory lock held until exit. */
+    int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0) {
+        fprintf(stderr, "ttt: cannot create the lock file %s: %s\n", lockpath, strerror(errno));
+        return 1;
+    }
+    if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(msg, sizeof msg, "another ttt sweep is writing %s now; allowed: one writer per sweep directory "
+                 "(wait for it to finish, then --resume, or choose another --out)", out);
+        die_input(msg);
+    }
+    free(lockpath);
     size_t first = 0;
     FILE *fp = fopen(path, "r");
     if (fp && !resume) {
         fclose(fp);
         snprintf(msg, sizeof msg, "%s exists; allowed: --resume to continue it, or another --out", path);
         die_input(msg);
+    }
+    struct stat st;
+    if (fp && fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
+        fclose(fp);
+        fp = NULL;
+        if (!quiet)
+            fprintf(stderr, "resuming: %s is empty (stopped before its header); starting from job 0\n", path);
     }
     if (fp) {
         long end;
@@ -1074,14 +1116,16 @@ static int cmd_sweep(int argc, char **argv)
             die_input(msg);
         }
         fclose(fp);
+        if (*msg)
+            fprintf(stderr, "ttt: %s\n", msg);
         if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
-            fprintf(stderr, "ttt: cannot continue %s\n", path);
+            fprintf(stderr, "ttt: cannot continue %s: %s\n", path, strerror(errno));
             return 1;
         }
     } else {
         fp = fopen(path, "w");
         if (!fp || ttt_sweep_write_header(&sw, fp) != 0 || fflush(fp) != 0) {
-            fprintf(stderr, "ttt: cannot write %s\n", path);
+            fprintf(stderr, "ttt: cannot write %s: %s\n", path, strerror(errno));
             return 1;
         }
     }
@@ -1097,7 +1141,7 @@ static int cmd_sweep(int argc, char **argv)
     if (!quiet && first)
         fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, jobs, path);
     signal(SIGINT, on_sigint);
-    int status = ttt_sweep_run(&sw, first, sweep_collect, &sink, &interrupted);
+    status = ttt_sweep_run(&sw, first, sweep_collect, &sink, &interrupted);
     signal(SIGINT, SIG_DFL);
     if (sink.progress)
         fputc('\n', stderr);

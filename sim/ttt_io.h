@@ -7,9 +7,10 @@
 #include <stdio.h>
 
 #include "ttt_generate.h"
+#include "ttt_outdir.h"
 #include "ttt_params.h"
 
-#define TTT_IO_MSG 512
+#define TTT_IO_MSG 1024
 
 /* Largest text ttt_io_double writes, with its NUL. */
 #define TTT_IO_DOUBLE 32
@@ -30,27 +31,6 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command);
  * shape has ndim entries, data holds prod(shape) elements of elem_size bytes.
  * Returns 0, or -1 on a write error. */
 int ttt_io_npy(FILE *out, const char *descr, const size_t *shape, int ndim, const void *data, size_t elem_size);
-
-/* An output directory written transactionally: every file is written under
- * a temporary name and renamed into place by ttt_outdir_commit; on failure
- * ttt_outdir_abort removes the temporaries and any directory it created. */
-typedef struct ttt_outdir ttt_outdir;
-
-/* Opens (creating if needed, with parents) dir and checks that a file can be
- * created in it.  NULL with a message in msg (TTT_IO_MSG bytes) on failure. */
-ttt_outdir *ttt_outdir_open(const char *dir, char *msg);
-
-/* A stream to write `name` (relative, may name one subdirectory such as
- * "data/A.npy"), or NULL with a message.  The outdir owns the stream. */
-FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg);
-
-/* Closes every stream and renames every file into place; frees o.  Returns 0,
- * or -1 with a message after removing everything (as ttt_outdir_abort). */
-int ttt_outdir_commit(ttt_outdir *o, char *msg);
-
-/* Removes every temporary file and every directory o created; frees o.
- * NULL is a no-op. */
-void ttt_outdir_abort(ttt_outdir *o);
 
 /* Writes the instance's arrays into o as data/A.npy, data/w.npy and, for
  * train and test, data/<set>_X.npy, _y, _f, _phi_idx, _phi_val, _topic.

@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -334,8 +335,18 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
         fprintf(out, "\t%s", run_columns[i]);
     for (int g = 0; g < TTT_REGIME_COUNT; g++)
         fprintf(out, "\t%s_threshold\t%s_holds", ttt_regime_name(g), ttt_regime_name(g));
-    fprintf(out, "\n");
+    fprintf(out, "\trow_check\n");
     return ferror(out) ? -1 : 0;
+}
+
+/* The last cell of every row: FNV-1a (64 bits) of the row's text before it,
+ * so that --resume can tell an edited or damaged row from a written one. */
+static uint64_t row_check(const char *text, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
+    return h;
 }
 
 /* Appends printf output to a growing buffer; -1 when out of memory. */
@@ -362,18 +373,30 @@ static int append_double(char **buf, size_t *len, double x)
     return append(buf, len, "\t%s", ttt_io_double(x, text));
 }
 
+/* The key columns of a job's rows after (job, point, rep, seed): the core
+ * keys and the other axes, each preceded by a tab.  0, or -1 if too long. */
+static int key_columns(const ttt_sweep *sw, const ttt_params *p, char *keys, size_t len)
+{
+    char value[64];
+    size_t used = 0;
+    keys[0] = '\0';
+    for (size_t i = 0; i < NCORE + sw->naxes; i++) {
+        const char *key = i < NCORE ? core_keys[i] : sw->axes[i - NCORE].key;
+        if (i >= NCORE && is_core(key))
+            continue;
+        used += (size_t)snprintf(keys + used, len - used, "\t%s", ttt_params_format(p, key, value, sizeof value));
+        if (used >= len)
+            return -1;
+    }
+    return 0;
+}
+
 size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len)
 {
     const ttt_params *p = &r->in->p;
-    char keys[1024], value[64];
-    size_t used = 0;
-    for (size_t i = 0; i < NCORE && used < sizeof keys; i++)
-        used += (size_t)snprintf(keys + used, sizeof keys - used, "\t%s",
-                                 ttt_params_format(p, core_keys[i], value, sizeof value));
-    for (size_t a = 0; a < sw->naxes && used < sizeof keys; a++)
-        if (!is_core(sw->axes[a].key))
-            used += (size_t)snprintf(keys + used, sizeof keys - used, "\t%s",
-                                     ttt_params_format(p, sw->axes[a].key, value, sizeof value));
+    char keys[4096];
+    if (key_columns(sw, p, keys, sizeof keys))
+        return 0;
     double run[NRUN];
     run_values(r, run);
     size_t rows = 0;
@@ -382,6 +405,7 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
             continue;
         const ttt_summary *s = &r->est[e];
         int sparse = e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT;
+        const size_t start = *len;
         int bad = append(buf, len, "%zu\t%zu\t%zu\t%lu%s\t%s", job, job / sw->reps, job % sw->reps, p->seed, keys,
                          ttt_estimator_name(e));
         bad |= append_double(buf, len, s->mse) | append_double(buf, len, s->se) | append_double(buf, len, s->rel) |
@@ -394,24 +418,12 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
             bad |= append_double(buf, len, r->regime[g].threshold);
             bad |= append(buf, len, "\t%d", r->regime[g].holds);
         }
-        bad |= append(buf, len, "\n");
+        if (!bad)
+            bad |= append(buf, len, "\t%016" PRIx64 "\n", row_check(*buf + start, *len - start));
         if (bad)
             return 0;
         rows++;
     }
-    return rows;
-}
-
-/* Expected rows of job j (its enabled estimators); 0 if its parameters fail. */
-static size_t rows_of_job(const ttt_sweep *sw, size_t job)
-{
-    ttt_params p;
-    char msg[TTT_PARAMS_MSG];
-    if (ttt_sweep_job_params(sw, job, &p, msg))
-        return 0;
-    size_t rows = 0;
-    for (int e = 0; e < TTT_EST_COUNT; e++)
-        rows += (size_t)ttt_estimator_enabled(&p, e);
     return rows;
 }
 
@@ -426,7 +438,9 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
         return -1;
     }
     /* The header must be the one this sweep writes, byte for byte. */
-    size_t at = 0;
+    size_t at = 0, lineno = 0;
+    for (size_t c = 0; c < want_len; c++)
+        lineno += want[c] == '\n';
     int same = 1;
     while (same && at < want_len) {
         ssize_t n = getline(&line, &cap, in);
@@ -440,23 +454,74 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
                  "parameters or build); allowed: --resume with the same arguments and program");
         return -1;
     }
-    /* Then whole jobs: complete lines whose first columns are (job, point, rep). */
-    const size_t jobs = ttt_sweep_jobs(sw);
+    /* Then whole jobs: every row must be the one this sweep writes for its
+     * (job, estimator): the same key columns, seed and estimator order, and
+     * the right number of value cells, each a number.  The first damaged job
+     * and all after it are recomputed (msg says why). */
+    const size_t jobs = ttt_sweep_jobs(sw), values = 6 + NRUN + 2 * (size_t)TTT_REGIME_COUNT;
     long pos = ftell(in), good = pos;
-    size_t job = 0, seen = 0, need = jobs ? rows_of_job(sw, 0) : 0;
-    ssize_t n;
-    while (job < jobs && (n = getline(&line, &cap, in)) > 0) {
-        size_t j, pt, rep;
-        if (line[n - 1] != '\n' || sscanf(line, "%zu\t%zu\t%zu\t", &j, &pt, &rep) != 3 || j != job ||
-            pt != job / sw->reps || rep != job % sw->reps)
+    size_t job = 0;
+    msg[0] = '\0';
+    char keys[4096], prefix[4096 + 128];
+    ssize_t n = 0;
+    int damaged = 0;
+    while (job < jobs && !damaged) {
+        ttt_params p;
+        char pmsg[TTT_PARAMS_MSG];
+        if (ttt_sweep_job_params(sw, job, &p, pmsg) || key_columns(sw, &p, keys, sizeof keys))
             break;
-        pos += n;
-        if (++seen == need) {
-            good = pos;
-            seen = 0;
-            if (++job < jobs)
-                need = rows_of_job(sw, job);
+        long start = pos;
+        for (int e = 0; e < TTT_EST_COUNT && !damaged; e++) {
+            if (!ttt_estimator_enabled(&p, e))
+                continue;
+            n = getline(&line, &cap, in);
+            if (n <= 0 || line[n - 1] != '\n') { /* the end, or a row cut short by an interruption */
+                damaged = -1;
+                break;
+            }
+            lineno++;
+            int plen = snprintf(prefix, sizeof prefix, "%zu\t%zu\t%zu\t%lu%s\t%s\t", job, job / sw->reps,
+                                job % sw->reps, p.seed, keys, ttt_estimator_name(e));
+            const char *why = NULL;
+            if (memchr(line, '\0', (size_t)n))
+                why = "a NUL byte";
+            else if ((size_t)n < (size_t)plen || memcmp(line, prefix, (size_t)plen))
+                why = "its job, point, rep, seed, key columns or estimator differ from this sweep's";
+            else {
+                line[n - 1] = '\0';
+                char *last = strrchr(line, '\t'), *stop = NULL;
+                if (!last || strtoull(last + 1, &stop, 16) != row_check(line, (size_t)(last - line)) ||
+                    stop != last + 17 || *stop)
+                    why = "its row_check does not match its text (edited or damaged)";
+                else
+                    *last = '\0';
+                size_t cells = 0;
+                for (char *c = line + plen; c && !why; cells++) {
+                    char *tab = strchr(c, '\t');
+                    if (tab)
+                        *tab = '\0';
+                    strtod(c, &stop);
+                    if (stop == c || *stop)
+                        why = "a value cell is not a number";
+                    c = tab ? tab + 1 : NULL;
+                }
+                if (!why && cells != values)
+                    why = "it has the wrong number of cells";
+            }
+            if (why) {
+                snprintf(msg, TTT_PARAMS_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
+                         lineno, job, ttt_estimator_name(e), why, job, jobs - 1);
+                damaged = 1;
+                break;
+            }
+            pos += n;
         }
+        if (damaged) {
+            pos = start;
+            break;
+        }
+        good = pos;
+        job++;
     }
     free(line);
     *done = job;

@@ -80,9 +80,13 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
 
 /* Reads an existing sweep.tsv from the start: checks that its header is the
  * one ttt_sweep_write_header writes for sw, then counts the leading jobs whose
- * rows are all present and complete.  *done gets that count and *end the
- * byte offset where their rows end (truncate there and append).  Returns 0,
- * or -1 with a message when the header differs. */
+ * rows are all present, complete and valid: each row starts with exactly the
+ * job, point, rep, seed, key columns and estimator this sweep writes for it,
+ * in estimator order, and has the right number of value cells, each a
+ * number.  *done gets that count and *end the byte offset where their rows
+ * end (truncate there and append).  Returns 0, with msg empty, or holding a
+ * note when a complete row was damaged (its job and all after it are to be
+ * recomputed); -1 with a message when the header differs. */
 int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg);
 
 #endif

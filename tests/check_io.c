@@ -1,4 +1,4 @@
-/* ttt_io: .npy headers and the all-or-nothing output directory. */
+/* ttt_io: .npy headers (the output directory: check_outdir.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
@@ -36,58 +36,11 @@ START_TEST(test_npy_header_is_aligned_and_describes_the_array)
 }
 END_TEST
 
-static int exists(const char *dir, const char *name)
-{
-    char path[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
-}
-
-START_TEST(test_outdir_commits_all_or_nothing)
-{
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_IO_MSG];
-    snprintf(dir, sizeof dir, "%s/a/b", tmp);
-    /* Aborted: files and the directories it created are gone. */
-    ttt_outdir *o = ttt_outdir_open(dir, msg);
-    ck_assert_ptr_nonnull(o);
-    fputs("x\n", ttt_outdir_file(o, "one.tsv", msg));
-    fputs("y\n", ttt_outdir_file(o, "data/two.npy", msg));
-    ck_assert(!exists(dir, "one.tsv"));
-    ttt_outdir_abort(o);
-    ck_assert(!exists(tmp, "a"));
-    /* Committed: the final names, no temporaries. */
-    o = ttt_outdir_open(dir, msg);
-    fputs("x\n", ttt_outdir_file(o, "one.tsv", msg));
-    fputs("y\n", ttt_outdir_file(o, "data/two.npy", msg));
-    ck_assert_int_eq(ttt_outdir_commit(o, msg), 0);
-    ck_assert(exists(dir, "one.tsv") && exists(dir, "data/two.npy"));
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "test $(find %s -name '*.tmp-*' | wc -l) -eq 0 && rm -r %s", tmp, tmp);
-    ck_assert_int_eq(system(cmd), 0);
-    free(tmp);
-}
-END_TEST
-
-START_TEST(test_outdir_refuses_a_path_under_a_file)
-{
-    char msg[TTT_IO_MSG];
-    ck_assert_ptr_null(ttt_outdir_open("/dev/null/out", msg));
-    ck_assert_ptr_nonnull(strstr(msg, "/dev/null"));
-    ck_assert_ptr_null(ttt_outdir_open("", msg));
-    ttt_outdir_abort(NULL);
-}
-END_TEST
-
 Suite *make_io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_npy_header_is_aligned_and_describes_the_array);
-    tcase_add_test(core, test_outdir_commits_all_or_nothing);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("limits");
-    tcase_add_test(limits, test_outdir_refuses_a_path_under_a_file);
-    suite_add_tcase(s, limits);
     return s;
 }

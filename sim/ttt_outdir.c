@@ -1,0 +1,534 @@
+/* ttt_outdir — see ttt_outdir.h. */
+#define _GNU_SOURCE
+#include "ttt_outdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gsl/gsl_errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TMP_TAG ".ttt-tmp-"
+
+typedef struct {
+    char *path;  /* where it is written, inside the temporary directory */
+    char *name;  /* its name relative to DIR, for messages */
+    FILE *fp;
+} entry;
+
+struct ttt_outdir {
+    char *dir;     /* DIR as given */
+    char *parent;  /* its parent directory ("." when DIR has none) */
+    char *tmp;     /* PARENT/.BASE.ttt-tmp-PID */
+    char **made;   /* parents this outdir created, outermost first */
+    size_t nmade;
+    char **sub;    /* subdirectories of tmp, in creation order */
+    size_t nsub;
+    entry *files;
+    size_t nfiles, cap;
+};
+
+static int fail(char *msg, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, TTT_OUTDIR_MSG, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* A failed system call on a path: the caller's mistake (status 2) when it
+ * names something not allowed, else a fault. */
+static int sys_status(int err)
+{
+    return err == EACCES || err == EPERM || err == EROFS || err == ENOTDIR || err == EEXIST ||
+                   err == ENAMETOOLONG || err == ELOOP
+               ? GSL_EINVAL
+               : GSL_EFAILED;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* ---- the open outdir, for the signal handler ---- */
+
+static ttt_outdir *volatile active;
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSIGNALS (sizeof cleanup_signals / sizeof cleanup_signals[0])
+
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaddset(&set, cleanup_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void restore_signals(const sigset_t *old)
+{
+    sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Only async-signal-safe calls: unlink, rmdir, write, _exit.  The lists it
+ * reads change only with these signals blocked. */
+static void on_signal(int sig)
+{
+    ttt_outdir *o = active;
+    if (o) {
+        for (size_t i = 0; i < o->nfiles; i++)
+            unlink(o->files[i].path);
+        for (size_t i = o->nsub; i > 0; i--)
+            rmdir(o->sub[i - 1]);
+        rmdir(o->tmp);
+        for (size_t i = o->nmade; i > 0; i--)
+            rmdir(o->made[i - 1]);
+    }
+    static const char text[] = "ttt: stopped by a signal; nothing written, the previous result is intact\n";
+    ssize_t ignored = write(STDERR_FILENO, text, sizeof text - 1);
+    (void)ignored;
+    (void)sig;
+    _exit(1);
+}
+
+static void install_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaddset(&sa.sa_mask, cleanup_signals[i]);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaction(cleanup_signals[i], &sa, NULL);
+}
+
+static void uninstall_handler(void)
+{
+    for (size_t i = 0; i < NSIGNALS; i++)
+        signal(cleanup_signals[i], SIG_DFL);
+}
+
+/* Appends s to a list of strings with the signals blocked; -1 when out of memory. */
+static int push(char ***list, size_t *n, char *s)
+{
+    sigset_t old;
+    block_signals(&old);
+    char **grown = s ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
+    if (grown) {
+        grown[*n] = s;
+        *list = grown;
+        (*n)++;
+    }
+    restore_signals(&old);
+    return grown ? 0 : -1;
+}
+
+/* ---- directories ---- */
+
+/* mkdir -p; each directory it creates is pushed onto *made (when made is not
+ * NULL).  A directory that appears meanwhile (another process) is fine. */
+static int make_dirs(const char *path, char ***made, size_t *nmade, char *msg)
+{
+    char *buf = strdup(path);
+    if (!buf)
+        return fail(msg, GSL_ENOMEM, "out of memory for the output path");
+    int status = GSL_SUCCESS;
+    for (char *s = buf + 1; status == GSL_SUCCESS; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(buf, 0777) == 0) {
+            if (made && push(made, nmade, strdup(buf)) != 0)
+                status = fail(msg, GSL_ENOMEM, "out of memory for the output path");
+        } else if (errno != EEXIST) {
+            status = fail(msg, sys_status(errno), "cannot create directory '%s': %s", buf, strerror(errno));
+        } else if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            status = fail(msg, GSL_EINVAL, "'%s' exists and is not a directory; allowed: a directory path", buf);
+        }
+        *s = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(buf);
+    return status;
+}
+
+/* Output paths end up in provenance headers and logs, one line each: no
+ * control bytes. */
+static int printable(const char *path, char *msg)
+{
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return fail(msg, GSL_EINVAL,
+                        "output directory name has a control byte (0x%02x at position %zu); allowed: printable "
+                        "names",
+                        *c, (size_t)((const char *)c - path) + 1);
+    return *path ? GSL_SUCCESS : fail(msg, GSL_EINVAL, "output directory name is empty; allowed: a directory path");
+}
+
+int ttt_mkdirs(const char *path, char *msg)
+{
+    int status = printable(path, msg);
+    return status ? status : make_dirs(path, NULL, NULL, msg);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Removes PARENT/.BASE.ttt-tmp-PID for every PID that is no longer running. */
+static void sweep_stale(const char *parent, const char *base)
+{
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    size_t blen = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (n[0] != '.' || strncmp(n + 1, base, blen) || strncmp(n + 1 + blen, TMP_TAG, strlen(TMP_TAG)))
+            continue;
+        char *end;
+        long pid = strtol(n + 1 + blen + strlen(TMP_TAG), &end, 10);
+        if ((*end && strcmp(end, "-old")) || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *path = join(parent, n);
+        if (path)
+            remove_tree(path);
+        free(path);
+    }
+    closedir(d);
+}
+
+/* Whether an existing DIR may be replaced: a directory that is empty or holds
+ * the marker. */
+static int replaceable(const char *dir, char *msg)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? GSL_SUCCESS
+                               : fail(msg, sys_status(errno), "cannot inspect '%s': %s", dir, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return fail(msg, GSL_EINVAL, "output directory '%s' is a symbolic link; allowed: a directory path", dir);
+    if (!S_ISDIR(st.st_mode))
+        return fail(msg, GSL_EINVAL, "output path '%s' exists and is not a directory; allowed: a directory path",
+                    dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return fail(msg, sys_status(errno), "cannot read output directory '%s': %s", dir, strerror(errno));
+    int empty = 1, marked = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            empty = 0;
+            marked |= !strcmp(e->d_name, TTT_OUTDIR_MARKER);
+        }
+    closedir(d);
+    if (!empty && !marked)
+        return fail(msg, GSL_EINVAL,
+                    "output directory '%s' exists and holds files ttt did not write (no %s); allowed: a new or "
+                    "empty directory, or one a ttt run wrote (it is replaced as a whole)",
+                    dir, TTT_OUTDIR_MARKER);
+    return GSL_SUCCESS;
+}
+
+/* Splits dir into a parent and a last component; refuses names that cannot
+ * be replaced by a rename (".", "..", "/") and control bytes. */
+static int split_path(const char *dir, char **parent, char **base, char *msg)
+{
+    *parent = *base = NULL;
+    int status = printable(dir, msg);
+    if (status)
+        return status;
+    char *copy = strdup(dir);
+    if (!copy)
+        return fail(msg, GSL_ENOMEM, "out of memory for the output path");
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    char *slash = strrchr(copy, '/');
+    const char *b = slash ? slash + 1 : copy;
+    if (!strcmp(b, ".") || !strcmp(b, "..") || !*b) {
+        free(copy);
+        return fail(msg, GSL_EINVAL, "output directory '%s' cannot be replaced as a whole; allowed: a path that "
+                    "ends in a directory name", dir);
+    }
+    *base = strdup(b);
+    if (slash == copy)
+        *parent = strdup("/");
+    else if (slash) {
+        *slash = '\0';
+        *parent = strdup(copy);
+    } else
+        *parent = strdup(".");
+    free(copy);
+    if (!*base || !*parent) {
+        free(*base);
+        free(*parent);
+        return fail(msg, GSL_ENOMEM, "out of memory for the output path");
+    }
+    return GSL_SUCCESS;
+}
+
+/* Frees o; with remove_new, removes the temporary directory and, unless the
+ * result moved into them (keep_parents), the parents o created. */
+static void release(ttt_outdir *o, int remove_new, int keep_parents)
+{
+    sigset_t old;
+    block_signals(&old);
+    if (active == o)
+        active = NULL;
+    restore_signals(&old);
+    for (size_t i = 0; i < o->nfiles; i++) {
+        if (o->files[i].fp)
+            fclose(o->files[i].fp);
+        free(o->files[i].path);
+        free(o->files[i].name);
+    }
+    if (remove_new && o->tmp)
+        remove_tree(o->tmp);
+    for (size_t i = o->nmade; i > 0; i--) {
+        if (remove_new && !keep_parents)
+            rmdir(o->made[i - 1]); /* only if empty: another process may share it */
+        free(o->made[i - 1]);
+    }
+    for (size_t i = 0; i < o->nsub; i++)
+        free(o->sub[i]);
+    if (!active)
+        uninstall_handler();
+    free(o->made);
+    free(o->sub);
+    free(o->files);
+    free(o->tmp);
+    free(o->parent);
+    free(o->dir);
+    free(o);
+}
+
+void ttt_outdir_abort(ttt_outdir *o)
+{
+    if (o)
+        release(o, 1, 0);
+}
+
+int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg)
+{
+    *out = NULL;
+    char *parent, *base;
+    int status = split_path(dir, &parent, &base, msg);
+    if (status)
+        return status;
+    ttt_outdir *o = calloc(1, sizeof *o);
+    if (!o) {
+        free(parent);
+        free(base);
+        return fail(msg, GSL_ENOMEM, "out of memory for the output directory");
+    }
+    o->parent = parent;
+    o->dir = strdup(dir);
+    size_t tlen = strlen(parent) + strlen(base) + strlen(TMP_TAG) + 32;
+    o->tmp = malloc(tlen);
+    if (!o->dir || !o->tmp) {
+        free(base);
+        release(o, 0, 0);
+        return fail(msg, GSL_ENOMEM, "out of memory for the output directory");
+    }
+    snprintf(o->tmp, tlen, "%s/.%s%s%ld", parent, base, TMP_TAG, (long)getpid());
+    status = make_dirs(parent, &o->made, &o->nmade, msg);
+    if (!status)
+        status = replaceable(dir, msg);
+    if (!status) {
+        sweep_stale(parent, base);
+        remove_tree(o->tmp); /* a leftover of a process with our pid */
+        sigset_t old;
+        block_signals(&old);
+        if (mkdir(o->tmp, 0777) != 0)
+            status = fail(msg, sys_status(errno), "cannot create a directory beside '%s': %s", dir, strerror(errno));
+        else {
+            active = o;
+            install_handler();
+        }
+        restore_signals(&old);
+    }
+    free(base);
+    if (status) {
+        ttt_outdir_abort(o);
+        return status;
+    }
+    FILE *marker = ttt_outdir_file(o, TTT_OUTDIR_MARKER, msg);
+    if (!marker) {
+        ttt_outdir_abort(o);
+        return GSL_EFAILED;
+    }
+    fprintf(marker, "written by ttt; the next run with --out here replaces this directory as a whole\n");
+    *out = o;
+    return GSL_SUCCESS;
+}
+
+FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
+{
+    if (!*name || name[0] == '/' || strstr(name, "..")) {
+        fail(msg, GSL_EINVAL, "output file name '%s' is not a relative path inside the directory", name);
+        return NULL;
+    }
+    /* Subdirectories, each once. */
+    for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
+        char *rel = strndup(name, (size_t)(s - name)), *path = rel ? join(o->tmp, rel) : NULL;
+        free(rel);
+        int known = 0;
+        for (size_t i = 0; path && i < o->nsub && !known; i++)
+            known = !strcmp(o->sub[i], path);
+        if (!path || (!known && mkdir(path, 0777) != 0 && errno != EEXIST)) {
+            fail(msg, path ? GSL_EFAILED : GSL_ENOMEM, "cannot create '%s/%.*s': %s", o->dir, (int)(s - name),
+                 name, path ? strerror(errno) : "out of memory");
+            free(path);
+            return NULL;
+        }
+        if (known)
+            free(path);
+        else if (push(&o->sub, &o->nsub, path) != 0) {
+            fail(msg, GSL_ENOMEM, "out of memory for the output directory");
+            return NULL;
+        }
+    }
+    entry e = {join(o->tmp, name), strdup(name), NULL};
+    if (!e.path || !e.name) {
+        free(e.path);
+        free(e.name);
+        fail(msg, GSL_ENOMEM, "out of memory for the output directory");
+        return NULL;
+    }
+    sigset_t old;
+    block_signals(&old);
+    if (o->nfiles == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        entry *f = realloc(o->files, cap * sizeof *f);
+        if (f) {
+            o->files = f;
+            o->cap = cap;
+        }
+    }
+    int room = o->nfiles < o->cap;
+    if (room)
+        o->files[o->nfiles++] = e;
+    restore_signals(&old);
+    if (!room) {
+        free(e.path);
+        free(e.name);
+        fail(msg, GSL_ENOMEM, "out of memory for the output directory");
+        return NULL;
+    }
+    entry *f = &o->files[o->nfiles - 1];
+    f->fp = fopen(f->path, "wb");
+    if (!f->fp)
+        fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, strerror(errno));
+    return f->fp;
+}
+
+static int sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int bad = fsync(fd) != 0 && errno != EINVAL;
+    bad |= close(fd) != 0;
+    return bad ? -1 : 0;
+}
+
+int ttt_outdir_commit(ttt_outdir *o, char *msg)
+{
+    for (size_t i = 0; i < o->nfiles; i++) {
+        entry *e = &o->files[i];
+        errno = 0;
+        int bad = !e->fp || fflush(e->fp) != 0 || ferror(e->fp) || fsync(fileno(e->fp)) != 0;
+        int err = errno;
+        bad |= e->fp && fclose(e->fp) != 0;
+        err = err ? err : errno;
+        e->fp = NULL;
+        if (bad) {
+            fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s; the previous result is intact", o->dir, e->name,
+                 err ? strerror(err) : "write error");
+            release(o, 1, 0);
+            return GSL_EFAILED;
+        }
+    }
+    for (size_t i = o->nsub; i > 0; i--)
+        sync_dir(o->sub[i - 1]);
+    sync_dir(o->tmp);
+    /* The swap, with the signals held so that it completes or does not start. */
+    sigset_t old;
+    block_signals(&old);
+    int status = replaceable(o->dir, msg);
+    struct stat st;
+    int fresh = !status && lstat(o->dir, &st) != 0;
+    if (fresh && rename(o->tmp, o->dir) != 0) {
+        if (errno != EEXIST && errno != ENOTEMPTY)
+            status = fail(msg, GSL_EFAILED, "cannot move the result into '%s': %s; nothing written", o->dir,
+                          strerror(errno));
+        else /* created by another process meanwhile: replace it as any existing result */
+            status = replaceable(o->dir, msg);
+        fresh = 0;
+    } else if (fresh) {
+        fresh = 2; /* moved in */
+    }
+    if (!status && fresh != 2) {
+        /* DIR exists: exchange, after which o->tmp holds the previous result. */
+        if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->dir, RENAME_EXCHANGE) != 0) {
+            if (errno != EINVAL && errno != ENOSYS)
+                status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact", o->dir,
+                              strerror(errno));
+            else { /* no exchange here: move the old one aside, then the new one in */
+                size_t n = strlen(o->tmp) + 8;
+                char *aside = malloc(n);
+                if (!aside)
+                    status = fail(msg, GSL_ENOMEM, "out of memory; the previous result is intact");
+                else {
+                    snprintf(aside, n, "%s-old", o->tmp);
+                    if (rename(o->dir, aside) != 0)
+                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
+                                      o->dir, strerror(errno));
+                    else if (rename(o->tmp, o->dir) != 0) {
+                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
+                                      o->dir, strerror(errno));
+                        rename(aside, o->dir);
+                    } else {
+                        free(o->tmp);
+                        o->tmp = aside;
+                        aside = NULL;
+                    }
+                    free(aside);
+                }
+            }
+        }
+    }
+    if (!status)
+        sync_dir(o->parent);
+    release(o, 1, !status); /* removes the temporary: the previous result after a swap */
+    restore_signals(&old);
+    return status;
+}

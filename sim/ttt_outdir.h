@@ -1,0 +1,56 @@
+/* ttt_outdir — an output directory written all or nothing.
+ *
+ * ttt_outdir_open(DIR) makes a fresh temporary directory beside DIR (same
+ * parent, so a rename can move it): PARENT/.BASE.ttt-tmp-PID.  Every file is
+ * written there.  ttt_outdir_commit flushes and fsyncs every file and
+ * directory, then swaps the temporary directory into place in one step
+ * (renameat2 RENAME_EXCHANGE where the file system has it, else two renames),
+ * and removes the previous result.  A reader sees the old DIR or the new
+ * one, whole, never a mix, and nothing of the old result survives in the
+ * new one.
+ *
+ * DIR is replaced as a whole, so it must be new, empty, or a directory this
+ * program wrote (it holds the marker file .ttt-output); anything else is
+ * refused.  SIGINT, SIGTERM and SIGHUP while an outdir is open remove the
+ * temporary directory and exit with status 1 and a message; temporaries of
+ * processes that died otherwise (SIGKILL, power loss) are removed by the next
+ * ttt_outdir_open of the same DIR.
+ *
+ * Errors follow the GSL convention: a GSL status, and a one-line message in
+ * msg (TTT_OUTDIR_MSG bytes).  GSL_EINVAL means the request is not allowed
+ * (the caller exits with status 2), anything else is a fault (status 1). */
+#ifndef TTT_OUTDIR_H
+#define TTT_OUTDIR_H
+
+#include <stdio.h>
+
+#define TTT_OUTDIR_MSG 1024 /* = TTT_IO_MSG */
+
+/* The marker file every output directory holds. */
+#define TTT_OUTDIR_MARKER ".ttt-output"
+
+typedef struct ttt_outdir ttt_outdir;
+
+/* Checks dir, creates its parents (mkdir -p, safe against other processes
+ * creating them at the same time), removes stale temporaries of dir, and
+ * creates the temporary directory.  *out is NULL on failure. */
+int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg);
+
+/* A stream to write `name` (relative; may name subdirectories, such as
+ * "data/A.npy"), or NULL with a message.  The outdir owns the stream. */
+FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg);
+
+/* Closes and fsyncs every stream, swaps the result into place and removes the
+ * previous one; frees o.  On failure everything new is removed (as
+ * ttt_outdir_abort) and the previous result is left as it was. */
+int ttt_outdir_commit(ttt_outdir *o, char *msg);
+
+/* Removes the temporary directory and every parent o created; frees o.
+ * NULL is a no-op. */
+void ttt_outdir_abort(ttt_outdir *o);
+
+/* mkdir -p path: GSL_SUCCESS when path is (now) a directory, also when
+ * another process creates a part of it at the same time. */
+int ttt_mkdirs(const char *path, char *msg);
+
+#endif
