@@ -116,6 +116,56 @@ START_TEST(test_sweep_file_independent_of_threads_and_resume)
 }
 END_TEST
 
+/* --resume keeps only rows that are exactly what this sweep writes: an
+ * edited value, an edited key column or a duplicated row is found (a note
+ * names the line) and its job and the rest are recomputed, so the file ends
+ * identical to an uninterrupted sweep.  An empty file restarts.  A second
+ * writer is refused while the first holds the directory's lock. */
+START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
+{
+    char *dir = make_temp_dir(), args[1024], out[256], err[4096], cmd[2048];
+    const char *grid = "d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6,12 reps=2 sparse=off --quiet";
+    snprintf(args, sizeof args, "sweep %s --out %s/a", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    /* awk programs that damage a copy: $16 is mse, $13 is k; the last duplicates job 1's first row */
+    static const char *const damage[] = {
+        "$1 == 1 && !d { $16 = \"0.5\"; d = 1 } { print }",
+        "$1 == 2 && !d { $13 = \"11\"; d = 1 } { print }",
+        "{ print } $1 == 1 && !d { print; d = 1 }",
+        "$1 == 3 && !d { $16 = \"x\"; d = 1 } { print }",
+    };
+    snprintf(args, sizeof args, "sweep %s --resume --out %s/c", grid, dir);
+    for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p %s/c && awk -F'\t' 'BEGIN { OFS = \"\t\" } /^#|^job/ { print; next } %s' %s/a/sweep.tsv "
+                 "> %s/c/sweep.tsv",
+                 dir, damage[i], dir, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir, dir);
+        ck_assert_int_ne(system(cmd), 0); /* the damage is there */
+        ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, "recomputing jobs"), "damage %zu: no note: %s", i, err);
+        ck_assert_msg(system(cmd) == 0, "damage %zu: the resumed sweep differs (in %s)", i, dir);
+    }
+    snprintf(cmd, sizeof cmd, ": > %s/c/sweep.tsv", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    /* A writer holds the lock (flock(1), as a sweep does): the second is refused, the file untouched. */
+    snprintf(cmd, sizeof cmd, "flock %s/c/.lock %s sweep %s --resume --out %s/c >/dev/null 2>%s/err", dir,
+             getenv("TTT_BIN"), grid, dir, dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "second writer not refused");
+    snprintf(cmd, sizeof cmd, "grep -q 'another ttt sweep is writing' %s/err && cmp -s %s/a/sweep.tsv %s/c/sweep.tsv",
+             dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
 /* ttt fit and --bound run on a real sweep file; every bad option is one line
  * and exit status 2.  (The numbers of the fit are checked in suite fit.) */
 START_TEST(test_cli_fit_and_bound)
@@ -172,6 +222,7 @@ Suite *make_sweep_suite(void)
     tcase_add_test(core, test_sweep_grid_and_ranges);
     tcase_add_test(core, test_sweep_seed_independent_of_grid);
     tcase_add_test(core, test_sweep_file_independent_of_threads_and_resume);
+    tcase_add_test(core, test_resume_validates_rows_and_refuses_a_second_writer);
     tcase_add_test(core, test_cli_fit_and_bound);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
