@@ -537,9 +537,20 @@ static int cmd_fit(int argc, char **argv)
             die_input(msg);
         }
     }
-    long cols[4] = {ttt_table_column(t, "sigma"), ttt_table_column(t, "s"), ttt_table_column(t, "d1"),
-                    ttt_table_column(t, "k")};
+    static const char *const rate_keys[4] = {"sigma", "s", "d1", "k"};
+    long cols[4];
+    for (int i = 0; i < 4; i++)
+        if ((cols[i] = ttt_table_column(t, rate_keys[i])) < 0 && bound) {
+            snprintf(msg, sizeof msg, "%s has no '%s' column; --bound needs the columns sigma, s, d1 and k of a "
+                     "sweep.tsv", file, rate_keys[i]);
+            ttt_table_free(t);
+            die_input(msg);
+        }
     double *x = malloc((t->rows + 1) * sizeof *x), *y = malloc((t->rows + 1) * sizeof *y);
+    if (!x || !y) {
+        fprintf(stderr, "ttt: out of memory for %zu rows of %s\n", t->rows, file);
+        return 1;
+    }
     size_t n = 0, skipped = 0;
     for (size_t r = 0; r < t->rows; r++) {
         if (strcmp(t->cell[r][est], op.estimator))
@@ -661,13 +672,13 @@ static int cmd_table(int argc, char **argv)
         snprintf(full, sizeof full, "%s: %s", file, msg);
         die_input(full);
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out ? out : "");
-    FILE *fp = out ? fopen(tmp, "w") : stdout;
-    if (!fp) {
-        snprintf(msg, sizeof msg, "cannot write %.600s: %s", tmp, strerror(errno));
+    ttt_outfile *of = NULL;
+    FILE *fp = stdout;
+    int status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
+    if (status) {
         ttt_points_free(p);
-        die_input(msg);
+        fprintf(stderr, "ttt: %s\n", msg);
+        return status == GSL_EINVAL ? 2 : 1;
     }
     if (format == TTT_FORMAT_TSV) {
         copy_comment_lines(file, fp);
@@ -679,13 +690,17 @@ static int cmd_table(int argc, char **argv)
     int bad = ttt_points_write(fp, p, format) != 0;
     ttt_points_free(p);
     if (out) {
-        bad |= fclose(fp) != 0;
-        if (bad || rename(tmp, out) != 0) {
-            remove(tmp);
-            fprintf(stderr, "ttt: cannot write %s\n", out);
+        if (bad) {
+            ttt_outfile_abort(of);
+            fprintf(stderr, "ttt: cannot write %s: %s\n", out, strerror(errno));
+            return 1;
+        }
+        if (ttt_outfile_commit(of, msg)) {
+            fprintf(stderr, "ttt: %s\n", msg);
             return 1;
         }
     } else if (fflush(stdout) != 0 || bad) {
+        fprintf(stderr, "ttt: cannot write the table to standard output: %s\n", strerror(errno));
         return 1;
     }
     return 0;
@@ -1065,8 +1080,6 @@ static int cmd_sweep(int argc, char **argv)
     const size_t reps = sw.reps;
     if (ttt_sweep_check(&sw, msg))
         die_input(msg);
-    if ((double)ttt_sweep_jobs(&sw) > 1e7)
-        die_input("the sweep has more than 1e7 jobs; allowed: points x reps <= 1e7");
 
     char iomsg[TTT_OUTDIR_MSG];
     int status = ttt_mkdirs(out, iomsg);
@@ -1179,9 +1192,8 @@ static int cmd_sweep(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -1231,4 +1243,16 @@ int main(int argc, char **argv)
         return cmd_verify(argc, argv);
     fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, defaults, presets, help\n", cmd);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C");
+    int rc = dispatch(argc, argv);
+    /* Whatever went to standard output must have arrived (> /dev/full, a closed pipe). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ttt: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+        return rc ? rc : 1;
+    }
+    return rc;
 }

@@ -532,3 +532,90 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
     restore_signals(&old);
     return status;
 }
+
+/* ---- single files ---- */
+
+struct ttt_outfile {
+    char *target; /* the file replaced (a symbolic link resolved), or NULL when written directly */
+    char *tmp;
+    char *name;   /* the path as given, for messages */
+    FILE *fp;
+};
+
+int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg)
+{
+    *out = NULL;
+    *fp = NULL;
+    int status = printable(path, msg);
+    if (status)
+        return status;
+    ttt_outfile *o = calloc(1, sizeof *o);
+    if (!o || !(o->name = strdup(path))) {
+        free(o);
+        return fail(msg, GSL_ENOMEM, "out of memory for the output file");
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ttt_outfile_abort(o);
+        return fail(msg, GSL_EINVAL, "'%s' is a directory; allowed: a file name", path);
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a device or a pipe: write into it */
+        o->fp = fopen(path, "w");
+    } else {
+        char *real = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+        o->target = real ? real : strdup(path);
+        size_t n = o->target ? strlen(o->target) + 32 : 0;
+        o->tmp = n ? malloc(n) : NULL;
+        if (o->tmp) {
+            snprintf(o->tmp, n, "%s.tmp-%ld", o->target, (long)getpid());
+            o->fp = fopen(o->tmp, "w");
+        }
+    }
+    if (!o->fp) {
+        int err = errno;
+        status = fail(msg, sys_status(err), "cannot write '%s': %s", path, strerror(err));
+        ttt_outfile_abort(o);
+        return status;
+    }
+    *out = o;
+    *fp = o->fp;
+    return GSL_SUCCESS;
+}
+
+void ttt_outfile_abort(ttt_outfile *o)
+{
+    if (!o)
+        return;
+    if (o->fp)
+        fclose(o->fp);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->target);
+    free(o->name);
+    free(o);
+}
+
+int ttt_outfile_commit(ttt_outfile *o, char *msg)
+{
+    errno = 0;
+    int bad = fflush(o->fp) != 0 || ferror(o->fp) || (o->tmp && fsync(fileno(o->fp)) != 0);
+    int err = errno;
+    bad |= fclose(o->fp) != 0;
+    err = err ? err : errno;
+    o->fp = NULL;
+    if (!bad && o->tmp && rename(o->tmp, o->target) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        fail(msg, GSL_EFAILED, "cannot write '%s': %s%s", o->name,
+             err ? strerror(err) : "write error", o->tmp ? "; the previous file is intact" : "");
+        ttt_outfile_abort(o);
+        return GSL_EFAILED;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    ttt_outfile_abort(o);
+    return GSL_SUCCESS;
+}

@@ -49,6 +49,16 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg);
  * NULL is a no-op. */
 void ttt_outdir_abort(ttt_outdir *o);
 
+/* One output file written all or nothing: into PATH.tmp-PID beside it (beside
+ * the target when PATH is a symbolic link, which stays a link), fsynced and
+ * renamed over it by ttt_outfile_commit; a device or pipe (e.g. /dev/stdout)
+ * is written directly.  A directory is refused (GSL_EINVAL).  The previous
+ * file is intact until the rename; on failure the temporary is removed. */
+typedef struct ttt_outfile ttt_outfile;
+int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg);
+int ttt_outfile_commit(ttt_outfile *o, char *msg);
+void ttt_outfile_abort(ttt_outfile *o);
+
 /* mkdir -p path: GSL_SUCCESS when path is (now) a directory, also when
  * another process creates a part of it at the same time. */
 int ttt_mkdirs(const char *path, char *msg);

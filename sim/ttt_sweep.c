@@ -157,17 +157,23 @@ const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     return ttt_params_set_word(&sw->base, word, msg);
 }
 
+/* Products saturate at SIZE_MAX, so a huge grid cannot wrap to a small one. */
+static size_t mul_sat(size_t a, size_t b)
+{
+    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
 size_t ttt_sweep_points(const ttt_sweep *sw)
 {
     size_t n = 1;
     for (size_t a = 0; a < sw->naxes; a++)
-        n *= sw->axes[a].n;
+        n = mul_sat(n, sw->axes[a].n);
     return n;
 }
 
 size_t ttt_sweep_jobs(const ttt_sweep *sw)
 {
-    return ttt_sweep_points(sw) * sw->reps;
+    return mul_sat(ttt_sweep_points(sw), sw->reps);
 }
 
 /* Sets the axis values of grid point `point` in p (no checks). */
@@ -221,6 +227,14 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
 {
     char inner[TTT_PARAMS_MSG];
     size_t points = ttt_sweep_points(sw);
+    if (ttt_sweep_jobs(sw) > TTT_SWEEP_MAX_JOBS) { /* before looking at any point */
+        double all = (double)sw->reps;
+        for (size_t a = 0; a < sw->naxes; a++)
+            all *= (double)sw->axes[a].n;
+        snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps); allowed: at most %d",
+                 all, TTT_SWEEP_MAX_JOBS);
+        return msg;
+    }
     for (size_t pt = 0; pt < points; pt++) {
         ttt_params p;
         if (point_params(sw, pt, &p, inner) || ttt_params_check(&p, inner)) {

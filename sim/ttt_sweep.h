@@ -16,6 +16,8 @@
 #include "ttt_run.h"
 
 #define TTT_SWEEP_MAX_AXES 8
+/* Most jobs (grid points x reps) a sweep may have. */
+#define TTT_SWEEP_MAX_JOBS 10000000
 /* Status of a sweep stopped on request (not a GSL code). */
 #define TTT_SWEEP_STOPPED 1000
 #define TTT_SWEEP_MAX_VALUES 256

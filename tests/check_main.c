@@ -94,6 +94,7 @@ int main(void)
     srunner_add_suite(sr, make_analytic_suite());
     srunner_add_suite(sr, make_io_suite());
     srunner_add_suite(sr, make_outdir_suite());
+    srunner_add_suite(sr, make_faults_suite());
     srunner_add_suite(sr, make_cli_suite());
     srunner_add_suite(sr, make_fit_suite());
     srunner_add_suite(sr, make_sweep_suite());

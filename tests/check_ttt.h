@@ -16,6 +16,7 @@ Suite *make_estimate_suite(void);
 Suite *make_analytic_suite(void);
 Suite *make_io_suite(void);
 Suite *make_outdir_suite(void);
+Suite *make_faults_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_fit_suite(void);
 Suite *make_sweep_suite(void);
