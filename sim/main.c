@@ -7,6 +7,7 @@
 #include <gsl/gsl_version.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -176,7 +177,9 @@ static double zscore(const ttt_summary *s)
 {
     if (s->kind == TTT_PRED_FIT) /* a fitted rate, not a prediction with a sampling band */
         return GSL_NAN;
-    return s->se > 0.0 ? (s->mse - s->predicted) / s->se : GSL_NAN;
+    /* An SE at the rounding level of the MSE means every test point has the
+     * same error: there is no sampling band to measure a distance in. */
+    return s->se > 64.0 * DBL_EPSILON * s->mse ? (s->mse - s->predicted) / s->se : GSL_NAN;
 }
 
 static void write_summary(FILE *fp, const ttt_report *r)
@@ -379,7 +382,7 @@ static void print_table(const ttt_report *r)
         printf("\nglobal / ttt_global MSE ratio: %.3g\n", g / t);
     printf("z = (MSE - predicted) / SE; |z| <= 1.96 is the 95%% band of the test-set sampling error\n");
     if (!(r->f_var_test > 0.0))
-        printf("rel.err n/a: f is constant on the test points (w* = 0 on every concept they use), so errors "
+        printf("rel.err n/a: f is constant on the test points (d1 = 1, or w* = 0 on every concept they use), so errors "
                "cannot be relative to Var f\n");
     quantity q[48];
     size_t n = analytic_rows(r, q);

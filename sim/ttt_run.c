@@ -3,6 +3,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,11 @@ static int summarise(ttt_report *r)
     double fmean, fse;
     ttt_mean_se(f, m, &fmean, &fse);
     r->f_var_test = m > 1 ? fse * fse * (double)m : 0.0;
+    /* A variance at the rounding level of the labels is zero: f is constant
+     * on the test points (d1 = 1, or w* = 0 where they live), and an error
+     * relative to it is undefined, not 1e28. */
+    if (r->f_var_test <= 64.0 * DBL_EPSILON * (fmean * fmean + r->f_var_test))
+        r->f_var_test = 0.0;
     for (int k = 0; k < TTT_EST_COUNT; k++) {
         ttt_summary *s = &r->est[k];
         if (!r->res->enabled[k])

@@ -127,6 +127,28 @@ START_TEST(test_huge_grids_are_refused_at_once)
 }
 END_TEST
 
+/* When f is constant on the test points (d1 = 1; w* = 0 on every concept in
+ * use) relative errors are n/a with a note, never NaN or 1e28. */
+START_TEST(test_constant_labels_give_no_relative_error)
+{
+    static const char *const runs[] = {"d1=1 s=1 topics=1 n=200 m=20 k=10",
+                                       "d1=64 d2=16 topics=4 n=300 m=20 k=20 w_law=sparse w_rho=1e-6", NULL};
+    char *dir = make_temp_dir(), args[1024], out[16384], err[4096];
+    for (size_t i = 0; runs[i]; i++) {
+        snprintf(args, sizeof args, "run %s --out %s/o", runs[i], dir);
+        ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+        ck_assert_msg(!strstr(out, "nan") && !strstr(out, "NaN") && strstr(out, "rel.err n/a"), "%s:\n%s", runs[i],
+                      out);
+        for (const char *c = strstr(out, "global "); c && *c != '\n'; c++)
+            ck_assert_msg(!(c[0] == 'e' && c[1] == '+' && c[2] >= '1'), "%s: a huge number in\n%s", runs[i], out);
+    }
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    sh(cmd);
+    free(dir);
+}
+END_TEST
+
 Suite *make_faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -136,6 +158,7 @@ Suite *make_faults_suite(void)
     tcase_add_test(core, test_write_errors_exit_1);
     tcase_add_test(core, test_table_out_keeps_a_symlink);
     tcase_add_test(core, test_huge_grids_are_refused_at_once);
+    tcase_add_test(core, test_constant_labels_give_no_relative_error);
     suite_add_tcase(s, core);
     return s;
 }
