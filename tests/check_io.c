@@ -79,6 +79,34 @@ START_TEST(test_outdir_refuses_a_path_under_a_file)
 }
 END_TEST
 
+/* A NUL byte in a table is an error naming the file and line, not the end
+ * of the file. */
+START_TEST(test_table_nul_byte_is_refused)
+{
+    char *tmp = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    snprintf(path, sizeof path, "%s/sweep.tsv", tmp);
+    const char text[] = "# comment\njob\tpoint\n0\t0\n1\0\t1\n2\t2\n";
+    FILE *fp = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+    fclose(fp);
+    ttt_table *t = ttt_table_read(path, msg);
+    ck_assert_msg(t == NULL, "read %zu rows", t ? t->rows : 0);
+    ck_assert_msg(strstr(msg, path) && strstr(msg, ":4: NUL byte"), "got '%s'", msg);
+    remove(path);
+    rmdir(tmp);
+    free(tmp);
+}
+END_TEST
+
+/* A table that cannot be read says why. */
+START_TEST(test_table_read_error_says_why)
+{
+    char msg[TTT_IO_MSG];
+    ck_assert_ptr_null(ttt_table_read("/tmp", msg));
+    ck_assert_msg(strstr(msg, "'/tmp'") && strstr(msg, "Is a directory"), "got '%s'", msg);
+}
+END_TEST
+
 Suite *make_io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -88,6 +116,8 @@ Suite *make_io_suite(void)
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_outdir_refuses_a_path_under_a_file);
+    tcase_add_test(limits, test_table_nul_byte_is_refused);
+    tcase_add_test(limits, test_table_read_error_says_why);
     suite_add_tcase(s, limits);
     return s;
 }
