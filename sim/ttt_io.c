@@ -121,7 +121,7 @@ static int make_dirs(ttt_outdir *o, const char *path, char *msg)
 {
     char *buf = strdup(path);
     if (!buf) {
-        snprintf(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
         return -1;
     }
     for (char *s = buf + 1;; s++) {
@@ -131,13 +131,13 @@ static int make_dirs(ttt_outdir *o, const char *path, char *msg)
             struct stat st;
             if (stat(buf, &st) != 0) {
                 if (mkdir(buf, 0777) != 0 || o->nmade == sizeof o->made / sizeof o->made[0]) {
-                    snprintf(msg, TTT_IO_MSG, "cannot create output directory '%s': %s", buf, strerror(errno));
+                    ttt_msg(msg, TTT_IO_MSG, "cannot create output directory '%s': %s", buf, ttt_msg_errno(errno));
                     free(buf);
                     return -1;
                 }
                 o->made[o->nmade++] = strdup(buf);
             } else if (!S_ISDIR(st.st_mode)) {
-                snprintf(msg, TTT_IO_MSG, "output path '%s' exists and is not a directory", buf);
+                ttt_msg(msg, TTT_IO_MSG, "output path '%s' exists and is not a directory", buf);
                 free(buf);
                 return -1;
             }
@@ -153,13 +153,13 @@ static int make_dirs(ttt_outdir *o, const char *path, char *msg)
 ttt_outdir *ttt_outdir_open(const char *dir, char *msg)
 {
     if (*dir == '\0') {
-        snprintf(msg, TTT_IO_MSG, "output directory name is empty");
+        ttt_msg(msg, TTT_IO_MSG, "output directory name is empty");
         return NULL;
     }
     ttt_outdir *o = calloc(1, sizeof *o);
     if (!o || !(o->dir = strdup(dir))) {
         free(o);
-        snprintf(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
         return NULL;
     }
     if (make_dirs(o, dir, msg) != 0) {
@@ -167,7 +167,7 @@ ttt_outdir *ttt_outdir_open(const char *dir, char *msg)
         return NULL;
     }
     if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(msg, TTT_IO_MSG, "output directory '%s' is not writable: %s", dir, strerror(errno));
+        ttt_msg(msg, TTT_IO_MSG, "output directory '%s' is not writable: %s", dir, ttt_msg_errno(errno));
         ttt_outdir_abort(o);
         return NULL;
     }
@@ -187,7 +187,7 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
         size_t cap = o->cap ? 2 * o->cap : 16;
         entry *f = realloc(o->files, cap * sizeof *f);
         if (!f) {
-            snprintf(msg, TTT_IO_MSG, "out of memory");
+            ttt_msg(msg, TTT_IO_MSG, "out of memory");
             return NULL;
         }
         o->files = f;
@@ -200,7 +200,7 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
     e->tmp = join(o->dir, tmpname);
     e->fp = e->tmp ? fopen(e->tmp, "wb") : NULL;
     if (!e->final || !e->tmp || !e->fp) {
-        snprintf(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final ? e->final : name, strerror(errno));
+        ttt_msg(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final ? e->final : name, ttt_msg_errno(errno));
         free(e->final);
         free(e->tmp);
         return NULL;
@@ -237,14 +237,14 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
         bad |= fclose(e->fp) != 0;
         e->fp = NULL;
         if (bad) {
-            snprintf(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final, strerror(errno));
+            ttt_msg(msg, TTT_IO_MSG, "cannot write '%s': %s", e->final, ttt_msg_errno(errno));
             release(o, 1);
             return -1;
         }
     }
     for (size_t i = 0; i < o->nfiles; i++)
         if (rename(o->files[i].tmp, o->files[i].final) != 0) {
-            snprintf(msg, TTT_IO_MSG, "cannot rename into '%s': %s", o->files[i].final, strerror(errno));
+            ttt_msg(msg, TTT_IO_MSG, "cannot rename into '%s': %s", o->files[i].final, ttt_msg_errno(errno));
             release(o, 1);
             return -1;
         }
@@ -293,7 +293,7 @@ int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
     /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
     double *A = malloc(d1 * d2 * sizeof *A);
     if (!A) {
-        snprintf(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
         return -1;
     }
     for (size_t j = 0; j < d1; j++)

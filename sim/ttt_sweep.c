@@ -250,7 +250,7 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
                 if (used >= sizeof where)
                     break;
             }
-            ttt_msg(msg, TTT_PARAMS_MSG, "grid point %.200s: %.700s", where, inner);
+            ttt_msg(msg, TTT_PARAMS_MSG, "grid point %s: %s", where, inner);
             return msg;
         }
     }
