@@ -94,6 +94,16 @@ static void die_input(const char *msg)
     exit(2);
 }
 
+/* An option that takes one value, given a second time: its first value would
+ * be unused. */
+static void once(const void *already, const char *option)
+{
+    if (already) {
+        char msg[TTT_PARAMS_MSG];
+        die_input(ttt_msg(msg, sizeof msg, "%s is given twice; allowed: once", option));
+    }
+}
+
 typedef struct {
     ttt_params p;
     const char *out;
@@ -115,11 +125,13 @@ static void parse(int argc, char **argv, options *o, int allow)
     for (int i = 0; i < argc && used + 2 < sizeof o->command; i++)
         used += (size_t)snprintf(o->command + used, sizeof o->command - used, i ? " %s" : "%s", argv[i]);
     /* First pass: the file, so that key=value words override it. */
+    const char *out = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0) {
             if (i + 1 >= argc)
                 die_input("--out needs a directory name");
-            i++;
+            once(out, "--out");
+            out = argv[++i];
         } else if (argv[i][0] != '-' && !strchr(argv[i], '=')) {
             if (!(allow & ALLOW_FILE)) {
                 ttt_msg(msg, sizeof msg, "%s takes no config file ('%s'); allowed: key=value words", argv[1],
@@ -459,7 +471,7 @@ static int cmd_run(int argc, char **argv, int generate_only)
 static int cmd_fit(int argc, char **argv)
 {
     char msg[TTT_IO_MSG + 256];
-    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog";
+    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog", *scale_given = NULL;
     const char *where[16];
     size_t nwhere = 0;
     int bound = 0;
@@ -468,11 +480,11 @@ static int cmd_fit(int argc, char **argv)
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (!strcmp(a, "--x") && has)
-            xname = argv[++i];
+            once(xname, a), xname = argv[++i];
         else if (!strcmp(a, "--y") && has)
-            yname = argv[++i];
+            once(yname, a), yname = argv[++i];
         else if (!strcmp(a, "--scale") && has)
-            scale = argv[++i];
+            once(scale_given, a), scale = scale_given = argv[++i];
         else if (!strcmp(a, "--where") && has && nwhere == 16)
             die_input("--where is given more than 16 times; allowed: at most 16");
         else if (!strcmp(a, "--where") && has)
@@ -616,7 +628,7 @@ static void copy_comment_lines(const char *path, FILE *out)
 static int cmd_table(int argc, char **argv)
 {
     char msg[TTT_IO_MSG + 256];
-    const char *file = NULL, *out = NULL, *format_name = "tsv";
+    const char *file = NULL, *out = NULL, *format_name = "tsv", *format_given = NULL;
     const char *specs[64];
     char *ylist = NULL;
     size_t nq = 0;
@@ -626,9 +638,9 @@ static int cmd_table(int argc, char **argv)
         if (!strcmp(a, "--y") && has && !ylist)
             ylist = argv[++i];
         else if (!strcmp(a, "--format") && has)
-            format_name = argv[++i];
+            once(format_given, a), format_name = format_given = argv[++i];
         else if (!strcmp(a, "--out") && has)
-            out = argv[++i];
+            once(out, a), out = argv[++i];
         else if (a[0] == '-') {
             ttt_msg(msg, sizeof msg, "unknown, repeated or incomplete option '%s'; allowed: --y SPEC,SPEC,..., "
                      "--format tsv|md|latex, --out FILE", a);
@@ -1043,6 +1055,7 @@ static int cmd_sweep(int argc, char **argv)
         if (!strcmp(argv[i], "--out")) {
             if (i + 1 >= argc)
                 die_input("--out needs a directory name");
+            once(out, "--out");
             out = argv[++i];
         } else if (!strcmp(argv[i], "--resume")) {
             resume = 1;

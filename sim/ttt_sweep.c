@@ -49,11 +49,12 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
         ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
         return msg;
     }
-    /* a and b whole numbers as strtod reads them, with no space; N a whole number */
+    /* a and b numbers as strtod reads them, with no space and no hex; N a whole number */
     char *end1, *end2;
     lo = strtod(a, &end1);
     hi = strtod(b, &end2);
-    int bad = *end1 || *end2 || isspace((unsigned char)a[0]) || isspace((unsigned char)b[0]);
+    int bad = *end1 || *end2 || isspace((unsigned char)a[0]) || isspace((unsigned char)b[0]) || strpbrk(a, "xX") ||
+              strpbrk(b, "xX");
     if (bad || !isfinite(lo) || !isfinite(hi) || ttt_params_whole(n, &count) || count < 2 ||
         count > TTT_SWEEP_MAX_VALUES || (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
         ttt_msg(msg, TTT_PARAMS_MSG,

@@ -151,6 +151,15 @@ static const struct {
     /* a read error says why */
     {"run /tmp", "cannot read config file '/tmp': Is a directory"},
     {"table /tmp --y ttt", "cannot read '/tmp': Is a directory"},
+    /* an option given twice leaves its first value unused */
+    {"run d2=8 --out a", "--out is given twice; allowed: once"},
+    {"sweep k=5,10 --out a", "--out is given twice; allowed: once"},
+    {"fit x.tsv --x k --x d2 --y ttt", "--x is given twice; allowed: once"},
+    {"fit x.tsv --x k --y ttt --y knn", "--y is given twice; allowed: once"},
+    {"fit x.tsv --x k --y ttt --scale linear --scale loglog", "--scale is given twice; allowed: once"},
+    {"table x.tsv --y ttt --format md --format latex", "--format is given twice; allowed: once"},
+    {"table x.tsv --y ttt --out a.tsv", "--out is given twice; allowed: once"},
+    {"sweep k=0x1:9:lin:3", "k = '0x1:9:lin:3' is not a valid range"},
 };
 
 START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
