@@ -101,13 +101,16 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
     }
     if (!second)
         return 0;
-    char key[160] = "";
+    char key[160];
     if (by.ncols == 1)
-        snprintf(key, sizeof key, "job %.20s of ", t->cell[first][by.cols[0]]);
+        snprintf(key, sizeof key, "both job %.20s", t->cell[first][by.cols[0]]);
     else if (by.ncols == 2)
-        snprintf(key, sizeof key, "point %.20s, rep %.20s of ", t->cell[first][by.cols[0]], t->cell[first][by.cols[1]]);
-    ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are both %s%s%.100s; allowed: %s", t->line[first], t->line[second],
-            key, by.est >= 0 ? "estimator " : "", by.est >= 0 ? t->cell[first][by.est] : what, allowed);
+        snprintf(key, sizeof key, "both point %.20s, rep %.20s", t->cell[first][by.cols[0]],
+                 t->cell[first][by.cols[1]]);
+    else
+        snprintf(key, sizeof key, "%s", what);
+    ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
+            by.est >= 0 ? " of estimator " : "", by.est >= 0 ? t->cell[first][by.est] : "", allowed);
     return -1;
 }
 
