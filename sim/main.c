@@ -20,6 +20,7 @@
 
 #include "ttt_fit.h"
 #include "ttt_io.h"
+#include "ttt_msg.h"
 #include "ttt_neighbours.h"
 #include "ttt_params.h"
 #include "ttt_run.h"
@@ -82,15 +83,18 @@ static const char *usage_text =
     "        run, sweep and demo) sets their keys where it stands; later keys override\n"
     "  help  this text;  --version  version, GSL and CBLAS\n"
     "\n"
-    "FILE holds 'key = value' lines ('#' comments); key=value words override it.\n"
+    "FILE holds 'key = value' lines ('#' comments), each key once; key=value words\n"
+    "override it, a later word an earlier one.\n"
     "Examples: ttt run d2=256 k=100 seed=7 --out results\n"
     "          ttt run preset=theorem k=100\n"
     "          ttt sweep k=10:1000:log:9 reps=5 --out ksweep\n"
     "Exit status: 0 success, 1 failure while running, 2 bad input.\n";
 
+/* Bad input: one line (control bytes escaped, the allowed part kept), exit 2. */
 static void die_input(const char *msg)
 {
-    fprintf(stderr, "ttt: %s\n", msg);
+    char line[2 * TTT_PARAMS_MSG];
+    fprintf(stderr, "ttt: %s\n", ttt_msg(line, sizeof line, "%s", msg));
     exit(2);
 }
 
@@ -108,6 +112,16 @@ static ttt_outdir *open_outdir(const char *dir)
     return o;
 }
 
+/* An option that takes one value, given a second time: its first value would
+ * be unused. */
+static void once(const void *already, const char *option)
+{
+    if (already) {
+        char msg[TTT_PARAMS_MSG];
+        die_input(ttt_msg(msg, sizeof msg, "%s is given twice; allowed: once", option));
+    }
+}
+
 typedef struct {
     ttt_params p;
     const char *out;
@@ -115,8 +129,12 @@ typedef struct {
     char command[4096];
 } options;
 
-/* Parses [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet]. */
-static void parse(int argc, char **argv, options *o, int allow_run_flags)
+/* What parse accepts besides key=value words and --out DIR. */
+enum { ALLOW_FILE = 1, ALLOW_SAVE_DATA = 2, ALLOW_QUIET = 4 };
+
+/* Parses [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet], each
+ * optional part only when `allow` has it. */
+static void parse(int argc, char **argv, options *o, int allow)
 {
     char msg[TTT_PARAMS_MSG];
     const char *file = NULL;
@@ -125,14 +143,21 @@ static void parse(int argc, char **argv, options *o, int allow_run_flags)
     for (int i = 0; i < argc && used + 2 < sizeof o->command; i++)
         used += (size_t)snprintf(o->command + used, sizeof o->command - used, i ? " %s" : "%s", argv[i]);
     /* First pass: the file, so that key=value words override it. */
+    const char *out = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0) {
             if (i + 1 >= argc)
                 die_input("--out needs a directory name");
-            i++;
+            once(out, "--out");
+            out = argv[++i];
         } else if (argv[i][0] != '-' && !strchr(argv[i], '=')) {
+            if (!(allow & ALLOW_FILE)) {
+                ttt_msg(msg, sizeof msg, "%s takes no config file ('%s'); allowed: key=value words", argv[1],
+                        argv[i]);
+                die_input(msg);
+            }
             if (file) {
-                snprintf(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
+                ttt_msg(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
                          argv[i]);
                 die_input(msg);
             }
@@ -144,13 +169,13 @@ static void parse(int argc, char **argv, options *o, int allow_run_flags)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0)
             o->out = argv[++i];
-        else if (allow_run_flags && strcmp(argv[i], "--save-data") == 0)
+        else if ((allow & ALLOW_SAVE_DATA) && strcmp(argv[i], "--save-data") == 0)
             o->save_data = 1;
-        else if (allow_run_flags && strcmp(argv[i], "--quiet") == 0)
+        else if ((allow & ALLOW_QUIET) && strcmp(argv[i], "--quiet") == 0)
             o->quiet = 1;
         else if (argv[i][0] == '-') {
-            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR%s", argv[i],
-                     allow_run_flags ? ", --save-data, --quiet" : "");
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR%s%s", argv[i],
+                    allow & ALLOW_SAVE_DATA ? ", --save-data" : "", allow & ALLOW_QUIET ? ", --quiet" : "");
             die_input(msg);
         } else if (strchr(argv[i], '=') && ttt_params_set_word(&o->p, argv[i], msg))
             die_input(msg);
@@ -406,7 +431,7 @@ static void print_table(const ttt_report *r)
 static int cmd_run(int argc, char **argv, int generate_only)
 {
     options o = {0};
-    parse(argc, argv, &o, !generate_only);
+    parse(argc, argv, &o, generate_only ? ALLOW_FILE : ALLOW_FILE | ALLOW_SAVE_DATA | ALLOW_QUIET);
     if (generate_only && !o.out)
         die_input("generate needs --out DIR");
     if (!o.out)
@@ -471,7 +496,7 @@ static int cmd_run(int argc, char **argv, int generate_only)
 static int cmd_fit(int argc, char **argv)
 {
     char msg[TTT_IO_MSG + 256];
-    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog";
+    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog", *scale_given = NULL;
     const char *where[16];
     size_t nwhere = 0;
     int bound = 0;
@@ -480,12 +505,14 @@ static int cmd_fit(int argc, char **argv)
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (!strcmp(a, "--x") && has)
-            xname = argv[++i];
+            once(xname, a), xname = argv[++i];
         else if (!strcmp(a, "--y") && has)
-            yname = argv[++i];
+            once(yname, a), yname = argv[++i];
         else if (!strcmp(a, "--scale") && has)
-            scale = argv[++i];
-        else if (!strcmp(a, "--where") && has && nwhere < 16)
+            once(scale_given, a), scale = scale_given = argv[++i];
+        else if (!strcmp(a, "--where") && has && nwhere == 16)
+            die_input("--where is given more than 16 times; allowed: at most 16");
+        else if (!strcmp(a, "--where") && has)
             where[nwhere++] = argv[++i];
         else if (!strcmp(a, "--range") && has) {
             char *end;
@@ -495,7 +522,7 @@ static int cmd_fit(int argc, char **argv)
         } else if (!strcmp(a, "--bound"))
             bound = 1;
         else if (a[0] == '-') {
-            snprintf(msg, sizeof msg, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
+            ttt_msg(msg, sizeof msg, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
                      "loglog|semilogx|linear, --where key=value, --range lo:hi, --bound", a);
             die_input(msg);
         } else if (!file)
@@ -507,12 +534,18 @@ static int cmd_fit(int argc, char **argv)
     if (!file || !yname || (!xname && !bound))
         die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
     if (!logx && strcmp(scale, "linear")) {
-        snprintf(msg, sizeof msg, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", scale);
+        ttt_msg(msg, sizeof msg, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", scale);
         die_input(msg);
     }
     ttt_table *t = ttt_table_read(file, msg);
     if (!t)
         die_input(msg);
+    if (ttt_sweep_rows_check(t, msg)) {
+        char full[sizeof msg + 8];
+        ttt_msg(full, sizeof full, "%s: %s", file, msg);
+        ttt_table_free(t);
+        die_input(full);
+    }
     long est = ttt_table_column(t, "estimator"), xc = xname ? ttt_table_column(t, xname) : -1;
     if (est < 0) {
         ttt_table_free(t);
@@ -522,8 +555,8 @@ static int cmd_fit(int argc, char **argv)
     if (ttt_operand_parse(t, yname, strlen(yname), &op, msg) || (xname && xc < 0)) {
         char full[sizeof msg + 8];
         if (xname && xc < 0)
-            snprintf(msg, TTT_IO_MSG, "no column '%s' in the sweep; allowed: a column name", xname);
-        snprintf(full, sizeof full, "%s: %s", file, msg);
+            ttt_msg(msg, TTT_IO_MSG, "no column '%s' in the sweep; allowed: a column name", xname);
+        ttt_msg(full, sizeof full, "%s: %s", file, msg);
         ttt_table_free(t);
         die_input(full);
     }
@@ -535,7 +568,7 @@ static int cmd_fit(int argc, char **argv)
         char key[64];
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - where[w]) : 0, where[w]);
         if (!eq || (wc[w] = ttt_table_column(t, key)) < 0) {
-            snprintf(msg, sizeof msg, "--where '%s' does not name a column as key=value", where[w]);
+            ttt_msg(msg, sizeof msg, "--where '%s' does not name a column as key=value", where[w]);
             ttt_table_free(t);
             die_input(msg);
         }
@@ -619,9 +652,11 @@ static int cmd_fit(int argc, char **argv)
 static void copy_comment_lines(const char *path, FILE *out)
 {
     FILE *in = fopen(path, "r");
-    char line[4096];
-    while (in && fgets(line, sizeof line, in) && line[0] == '#')
-        fputs(line, out);
+    char *line = NULL;
+    size_t cap = 0;
+    while (in && getline(&line, &cap, in) > 0 && line[0] == '#')
+        fputs(line, out); /* whole lines, of any length (the table has no NUL: it was read first) */
+    free(line);
     if (in)
         fclose(in);
 }
@@ -629,7 +664,7 @@ static void copy_comment_lines(const char *path, FILE *out)
 static int cmd_table(int argc, char **argv)
 {
     char msg[TTT_IO_MSG + 256];
-    const char *file = NULL, *out = NULL, *format_name = "tsv";
+    const char *file = NULL, *out = NULL, *format_name = "tsv", *format_given = NULL;
     const char *specs[64];
     char *ylist = NULL;
     size_t nq = 0;
@@ -639,11 +674,11 @@ static int cmd_table(int argc, char **argv)
         if (!strcmp(a, "--y") && has && !ylist)
             ylist = argv[++i];
         else if (!strcmp(a, "--format") && has)
-            format_name = argv[++i];
+            once(format_given, a), format_name = format_given = argv[++i];
         else if (!strcmp(a, "--out") && has)
-            out = argv[++i];
+            once(out, a), out = argv[++i];
         else if (a[0] == '-') {
-            snprintf(msg, sizeof msg, "unknown, repeated or incomplete option '%s'; allowed: --y SPEC,SPEC,..., "
+            ttt_msg(msg, sizeof msg, "unknown, repeated or incomplete option '%s'; allowed: --y SPEC,SPEC,..., "
                      "--format tsv|md|latex, --out FILE", a);
             die_input(msg);
         } else if (!file)
@@ -657,12 +692,17 @@ static int cmd_table(int argc, char **argv)
                         : !strcmp(format_name, "md") ? TTT_FORMAT_MARKDOWN
                         : !strcmp(format_name, "latex") ? TTT_FORMAT_LATEX : (ttt_format)-1;
     if ((int)format < 0) {
-        snprintf(msg, sizeof msg, "--format '%s' is not allowed; allowed: tsv, md, latex", format_name);
+        ttt_msg(msg, sizeof msg, "--format '%s' is not allowed; allowed: tsv, md, latex", format_name);
         die_input(msg);
     }
+    size_t given = 0;
     for (char *tok = strtok(ylist, ","); tok; tok = strtok(NULL, ","))
-        if (nq < 64)
+        if (++given <= 64)
             specs[nq++] = tok;
+    if (given > 64) {
+        ttt_msg(msg, sizeof msg, "--y has %zu specs; allowed: at most 64", given);
+        die_input(msg);
+    }
     if (!nq)
         die_input("--y needs at least one SPEC");
     ttt_table *t = ttt_table_read(file, msg);
@@ -672,7 +712,7 @@ static int cmd_table(int argc, char **argv)
     ttt_table_free(t);
     if (!p) {
         char full[sizeof msg + 8];
-        snprintf(full, sizeof full, "%s: %s", file, msg);
+        ttt_msg(full, sizeof full, "%s: %s", file, msg);
         die_input(full);
     }
     ttt_outfile *of = NULL;
@@ -695,7 +735,7 @@ static int cmd_table(int argc, char **argv)
     if (out) {
         if (bad) {
             ttt_outfile_abort(of);
-            fprintf(stderr, "ttt: cannot write %s: %s\n", out, strerror(errno));
+            fprintf(stderr, "ttt: cannot write %s: %s\n", out, ttt_msg_errno(errno));
             return 1;
         }
         if (ttt_outfile_commit(of, msg)) {
@@ -703,7 +743,7 @@ static int cmd_table(int argc, char **argv)
             return 1;
         }
     } else if (fflush(stdout) != 0 || bad) {
-        fprintf(stderr, "ttt: cannot write the table to standard output: %s\n", strerror(errno));
+        fprintf(stderr, "ttt: cannot write the table to standard output: %s\n", ttt_msg_errno(errno));
         return 1;
     }
     return 0;
@@ -739,7 +779,7 @@ static int cmd_demo(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         args[nd + (size_t)i] = argv[i];
     options o = {0};
-    parse(argc + (int)nd, args, &o, 1);
+    parse(argc + (int)nd, args, &o, ALLOW_QUIET); /* no FILE: demo's own keys would override it */
     free(args);
     if (o.p.d2 != 2)
         die_input("demo draws the feature plane: d2 must be 2; allowed: any other key=value");
@@ -924,6 +964,9 @@ static int cmd_verify(int argc, char **argv)
         if (!strcmp(argv[i], "--quick")) {
             quick = 1;
         } else if (!strcmp(argv[i], "--list")) {
+            if (argc > 3)
+                die_input("--list takes no other arguments; allowed: ttt verify --list, or ttt verify [NAME ...] "
+                          "[--quick] [threads=N]");
             for (size_t c = 0; c < ttt_verify_count(); c++)
                 printf("%-15s %s\n%-15s   catches: %s\n", ttt_verify_name(c), ttt_verify_claim(c), "",
                        ttt_verify_catches(c));
@@ -935,12 +978,12 @@ static int cmd_verify(int argc, char **argv)
                 die_input(msg);
             threads = p.threads;
         } else if (argv[i][0] == '-') {
-            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
             die_input(msg);
         } else {
             size_t c = ttt_verify_find(argv[i]);
             if (c == (size_t)-1 || nchosen == 64) {
-                snprintf(msg, sizeof msg, "no check named '%s'; 'ttt verify --list' names them", argv[i]);
+                ttt_msg(msg, sizeof msg, "no check named '%s'; 'ttt verify --list' names them", argv[i]);
                 die_input(msg);
             }
             chosen[nchosen++] = c;
@@ -1047,17 +1090,18 @@ static int cmd_sweep(int argc, char **argv)
         if (!strcmp(argv[i], "--out")) {
             if (i + 1 >= argc)
                 die_input("--out needs a directory name");
+            once(out, "--out");
             out = argv[++i];
         } else if (!strcmp(argv[i], "--resume")) {
             resume = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else if (argv[i][0] == '-') {
-            snprintf(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet", argv[i]);
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet", argv[i]);
             die_input(msg);
         } else if (!strchr(argv[i], '=')) {
             if (file) {
-                snprintf(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
+                ttt_msg(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
                          argv[i]);
                 die_input(msg);
             }
@@ -1102,7 +1146,7 @@ static int cmd_sweep(int argc, char **argv)
     /* One writer per sweep directory: an advisory lock held until exit. */
     int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (lock < 0) {
-        fprintf(stderr, "ttt: cannot create the lock file %s: %s\n", lockpath, strerror(errno));
+        fprintf(stderr, "ttt: cannot create the lock file %s: %s\n", lockpath, ttt_msg_errno(errno));
         return 1;
     }
     if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
@@ -1115,7 +1159,7 @@ static int cmd_sweep(int argc, char **argv)
     FILE *fp = fopen(path, "r");
     if (fp && !resume) {
         fclose(fp);
-        snprintf(msg, sizeof msg, "%s exists; allowed: --resume to continue it, or another --out", path);
+        ttt_msg(msg, sizeof msg, "%s exists; allowed: --resume to continue it, or another --out", path);
         die_input(msg);
     }
     struct stat st;
@@ -1135,13 +1179,13 @@ static int cmd_sweep(int argc, char **argv)
         if (*msg)
             fprintf(stderr, "ttt: %s\n", msg);
         if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
-            fprintf(stderr, "ttt: cannot continue %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "ttt: cannot continue %s: %s\n", path, ttt_msg_errno(errno));
             return 1;
         }
     } else {
         fp = fopen(path, "w");
         if (!fp || ttt_sweep_write_header(&sw, fp) != 0 || fflush(fp) != 0) {
-            fprintf(stderr, "ttt: cannot write %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "ttt: cannot write %s: %s\n", path, ttt_msg_errno(errno));
             return 1;
         }
     }
@@ -1203,6 +1247,16 @@ static int dispatch(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* help, --version and defaults take no arguments (but any command --help prints the usage) */
+    int asks_help = 0;
+    for (int i = 2; i < argc; i++)
+        asks_help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    const int bare = !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+                     !strcmp(cmd, "--version") || !strcmp(cmd, "defaults");
+    if (bare && argc > 2 && !(asks_help && (!strcmp(cmd, "defaults") || !strcmp(cmd, "--version")))) {
+        char msg[TTT_PARAMS_MSG];
+        die_input(ttt_msg(msg, sizeof msg, "%s takes no arguments ('%s'); allowed: ttt %s", cmd, argv[2], cmd));
+    }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage_text, stdout);
         return 0;
@@ -1244,7 +1298,9 @@ static int dispatch(int argc, char **argv)
         return cmd_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc, argv);
-    fprintf(stderr, "ttt: unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, defaults, presets, help\n", cmd);
+    char msg[TTT_PARAMS_MSG];
+    die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, "
+                      "defaults, presets, help", cmd));
     return 2;
 }
 

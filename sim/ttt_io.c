@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ttt_msg.h"
 #include "ttt_rng.h"
 
 #ifndef TTT_VERSION
@@ -98,8 +99,9 @@ static int save(ttt_outdir *o, const char *name, const char *descr, const size_t
     FILE *fp = ttt_outdir_file(o, name, msg);
     if (!fp)
         return -1;
+    errno = 0;
     if (ttt_io_npy(fp, descr, shape, ndim, data, elem) != 0) {
-        snprintf(msg, TTT_IO_MSG, "cannot write '%s'", name);
+        ttt_msg(msg, TTT_IO_MSG, "cannot write '%s': %s", name, ttt_msg_errno(errno));
         return -1;
     }
     return 0;
@@ -126,7 +128,7 @@ int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
     /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
     double *A = malloc(d1 * d2 * sizeof *A);
     if (!A) {
-        snprintf(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
         return -1;
     }
     for (size_t j = 0; j < d1; j++)
@@ -148,6 +150,7 @@ void ttt_table_free(ttt_table *t)
     for (size_t i = 0; i < t->rows; i++)
         free(t->cell[i]);
     free(t->cell);
+    free(t->line);
     free(t->names);
     free(t->text);
     free(t);
@@ -173,9 +176,10 @@ ttt_table *ttt_table_read(const char *path, char *msg)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        snprintf(msg, TTT_IO_MSG, "cannot read '%s': %s", path, strerror(errno));
+        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(errno));
         return NULL;
     }
+    errno = 0;
     ttt_table *t = calloc(1, sizeof *t);
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap);
@@ -189,20 +193,28 @@ ttt_table *ttt_table_read(const char *path, char *msg)
             text = grown;
         }
     }
-    int read_error = ferror(fp);
+    int read_error = ferror(fp) ? (errno ? errno : EIO) : !t || !text ? ENOMEM : 0;
     fclose(fp);
-    if (!t || !text || read_error) {
+    if (read_error) {
         free(text);
         free(t);
-        snprintf(msg, TTT_IO_MSG, "cannot read '%s'", path);
+        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(read_error));
         return NULL;
     }
     text[len] = '\0';
     t->text = text;
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\0') {
+            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: NUL byte; allowed: a text table (a sweep.tsv written by ttt sweep)",
+                    path, lines + 1);
+            ttt_table_free(t);
+            return NULL;
+        }
         lines += text[i] == '\n';
+    }
     t->cell = calloc(lines + 1, sizeof *t->cell);
+    t->line = calloc(lines + 1, sizeof *t->line);
     size_t lineno = 0;
     for (char *line = text, *next; line && *line; line = next) {
         lineno++;
@@ -222,19 +234,24 @@ ttt_table *ttt_table_read(const char *path, char *msg)
             continue;
         }
         char **row = malloc(t->cols * sizeof *row);
-        if (!row || !t->cell)
-            break;
-        size_t n = split(line, row, t->cols);
-        if (n != t->cols) {
+        if (!row || !t->cell || !t->line) {
             free(row);
-            snprintf(msg, TTT_IO_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(ENOMEM));
             ttt_table_free(t);
             return NULL;
         }
+        size_t n = split(line, row, t->cols);
+        if (n != t->cols) {
+            free(row);
+            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_table_free(t);
+            return NULL;
+        }
+        t->line[t->rows] = lineno;
         t->cell[t->rows++] = row;
     }
     if (!t->names) {
-        snprintf(msg, TTT_IO_MSG, "%s has no header row", path);
+        ttt_msg(msg, TTT_IO_MSG, "%s has no header row", path);
         ttt_table_free(t);
         return NULL;
     }

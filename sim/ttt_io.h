@@ -43,11 +43,13 @@ typedef struct {
     size_t rows, cols;
     char **names;   /* cols column names */
     char ***cell;   /* rows x cols cell texts */
+    size_t *line;   /* rows: the line of the file each row is on (from 1) */
     char *text;     /* the file's bytes, which names and cells point into */
 } ttt_table;
 
-/* Reads path; NULL with a message (TTT_IO_MSG bytes) when it cannot be read
- * or a row has a different number of cells than the header. */
+/* Reads path (lines of any length); NULL with a message (TTT_IO_MSG bytes)
+ * when it cannot be read, holds a NUL byte, or a row has a different number
+ * of cells than the header. */
 ttt_table *ttt_table_read(const char *path, char *msg);
 void ttt_table_free(ttt_table *t);
 

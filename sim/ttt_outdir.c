@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "ttt_outdir.h"
 
+#include "ttt_msg.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +38,12 @@ struct ttt_outdir {
 
 static int fail(char *msg, int status, const char *fmt, ...)
 {
+    char line[4 * TTT_OUTDIR_MSG];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, TTT_OUTDIR_MSG, fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    ttt_msg(msg, TTT_OUTDIR_MSG, "%s", line);
     return status;
 }
 
@@ -156,7 +160,7 @@ static int make_dirs(const char *path, char ***made, size_t *nmade, char *msg)
             if (made && push(made, nmade, strdup(buf)) != 0)
                 status = fail(msg, GSL_ENOMEM, "out of memory for the output path");
         } else if (errno != EEXIST) {
-            status = fail(msg, sys_status(errno), "cannot create directory '%s': %s", buf, strerror(errno));
+            status = fail(msg, sys_status(errno), "cannot create directory '%s': %s", buf, ttt_msg_errno(errno));
         } else if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
             status = fail(msg, GSL_EINVAL, "'%s' exists and is not a directory; allowed: a directory path", buf);
         }
@@ -232,7 +236,7 @@ static int replaceable(const char *dir, char *msg)
     struct stat st;
     if (lstat(dir, &st) != 0)
         return errno == ENOENT ? GSL_SUCCESS
-                               : fail(msg, sys_status(errno), "cannot inspect '%s': %s", dir, strerror(errno));
+                               : fail(msg, sys_status(errno), "cannot inspect '%s': %s", dir, ttt_msg_errno(errno));
     if (S_ISLNK(st.st_mode))
         return fail(msg, GSL_EINVAL, "output directory '%s' is a symbolic link; allowed: a directory path", dir);
     if (!S_ISDIR(st.st_mode))
@@ -240,7 +244,7 @@ static int replaceable(const char *dir, char *msg)
                     dir);
     DIR *d = opendir(dir);
     if (!d)
-        return fail(msg, sys_status(errno), "cannot read output directory '%s': %s", dir, strerror(errno));
+        return fail(msg, sys_status(errno), "cannot read output directory '%s': %s", dir, ttt_msg_errno(errno));
     int empty = 1, marked = 0;
     struct dirent *e;
     while ((e = readdir(d)))
@@ -368,7 +372,7 @@ int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg)
         sigset_t old;
         block_signals(&old);
         if (mkdir(o->tmp, 0777) != 0)
-            status = fail(msg, sys_status(errno), "cannot create a directory beside '%s': %s", dir, strerror(errno));
+            status = fail(msg, sys_status(errno), "cannot create a directory beside '%s': %s", dir, ttt_msg_errno(errno));
         else {
             active = o;
             install_handler();
@@ -405,7 +409,7 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
             known = !strcmp(o->sub[i], path);
         if (!path || (!known && mkdir(path, 0777) != 0 && errno != EEXIST)) {
             fail(msg, path ? GSL_EFAILED : GSL_ENOMEM, "cannot create '%s/%.*s': %s", o->dir, (int)(s - name),
-                 name, path ? strerror(errno) : "out of memory");
+                 name, path ? ttt_msg_errno(errno) : "out of memory");
             free(path);
             return NULL;
         }
@@ -446,7 +450,7 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
     entry *f = &o->files[o->nfiles - 1];
     f->fp = fopen(f->path, "wb");
     if (!f->fp)
-        fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, strerror(errno));
+        fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, ttt_msg_errno(errno));
     return f->fp;
 }
 
@@ -472,7 +476,7 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
         e->fp = NULL;
         if (bad) {
             fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s; the previous result is intact", o->dir, e->name,
-                 err ? strerror(err) : "write error");
+                 ttt_msg_errno(err));
             release(o, 1, 0);
             return GSL_EFAILED;
         }
@@ -489,7 +493,7 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
     if (fresh && rename(o->tmp, o->dir) != 0) {
         if (errno != EEXIST && errno != ENOTEMPTY)
             status = fail(msg, GSL_EFAILED, "cannot move the result into '%s': %s; nothing written", o->dir,
-                          strerror(errno));
+                          ttt_msg_errno(errno));
         else /* created by another process meanwhile: replace it as any existing result */
             status = replaceable(o->dir, msg);
         fresh = 0;
@@ -501,7 +505,7 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
         if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->dir, RENAME_EXCHANGE) != 0) {
             if (errno != EINVAL && errno != ENOSYS)
                 status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact", o->dir,
-                              strerror(errno));
+                              ttt_msg_errno(errno));
             else { /* no exchange here: move the old one aside, then the new one in */
                 size_t n = strlen(o->tmp) + 8;
                 char *aside = malloc(n);
@@ -511,10 +515,10 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
                     snprintf(aside, n, "%s-old", o->tmp);
                     if (rename(o->dir, aside) != 0)
                         status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
-                                      o->dir, strerror(errno));
+                                      o->dir, ttt_msg_errno(errno));
                     else if (rename(o->tmp, o->dir) != 0) {
                         status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
-                                      o->dir, strerror(errno));
+                                      o->dir, ttt_msg_errno(errno));
                         rename(aside, o->dir);
                     } else {
                         free(o->tmp);
@@ -573,7 +577,7 @@ int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg)
     }
     if (!o->fp) {
         int err = errno;
-        status = fail(msg, sys_status(err), "cannot write '%s': %s", path, strerror(err));
+        status = fail(msg, sys_status(err), "cannot write '%s': %s", path, ttt_msg_errno(err));
         ttt_outfile_abort(o);
         return status;
     }
@@ -610,7 +614,7 @@ int ttt_outfile_commit(ttt_outfile *o, char *msg)
     }
     if (bad) {
         fail(msg, GSL_EFAILED, "cannot write '%s': %s%s", o->name,
-             err ? strerror(err) : "write error", o->tmp ? "; the previous file is intact" : "");
+             ttt_msg_errno(err), o->tmp ? "; the previous file is intact" : "");
         ttt_outfile_abort(o);
         return GSL_EFAILED;
     }

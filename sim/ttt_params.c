@@ -1,4 +1,5 @@
 /* ttt_params — the key table, parsing and checks.  See ttt_params.h. */
+#define _POSIX_C_SOURCE 200809L
 #include "ttt_params.h"
 
 #include <ctype.h>
@@ -7,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ttt_msg.h"
 
 typedef enum { K_SIZE, K_DOUBLE, K_ULONG, K_ENUM } kind;
 
@@ -165,7 +168,7 @@ static const char *apply_preset(ttt_params *p, const char *name, char *msg)
     char names[256] = "";
     for (size_t i = 0; i < NPRESETS; i++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " | " : "", presets[i].name);
-    snprintf(msg, TTT_PARAMS_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
+    ttt_msg(msg, TTT_PARAMS_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
     return msg;
 }
 
@@ -190,17 +193,49 @@ static const char *known_keys(void)
     return list;
 }
 
-/* Parses a whole number or a plain decimal such as 5e4 that is integral. */
+int ttt_params_whole(const char *text, double *out)
+{
+    /* digits [. digits] [e|E [+|-] digits]: what strtod reads, minus signs,
+     * spaces, hex, inf and nan */
+    const char *c = text;
+    if (!isdigit((unsigned char)*c))
+        return -1;
+    while (isdigit((unsigned char)*c))
+        c++;
+    if (*c == '.')
+        for (c++; isdigit((unsigned char)*c);)
+            c++;
+    if (*c == 'e' || *c == 'E') {
+        c++;
+        if (*c == '+' || *c == '-')
+            c++;
+        if (!isdigit((unsigned char)*c))
+            return -1;
+        while (isdigit((unsigned char)*c))
+            c++;
+    }
+    if (*c != '\0')
+        return -1;
+    errno = 0;
+    double v = strtod(text, NULL);
+    if (errno == ERANGE || !isfinite(v) || v != floor(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parses a finite number, or for whole-number keys a whole number as
+ * ttt_params_whole reads it (such as 5e4). */
 static int parse_number(const char *text, double *out, int integral)
 {
+    if (integral)
+        return ttt_params_whole(text, out);
     char *end;
     if (*text == '\0' || isspace((unsigned char)*text))
         return -1;
     errno = 0;
     double v = strtod(text, &end);
     if (*end != '\0' || errno == ERANGE || !isfinite(v))
-        return -1;
-    if (integral && (v != floor(v)))
         return -1;
     *out = v;
     return 0;
@@ -212,7 +247,7 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
         return apply_preset(p, value, msg);
     const key *kp = find_key(name);
     if (!kp) {
-        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
+        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
         return msg;
     }
     char *base = (char *)p + kp->offset;
@@ -222,16 +257,17 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
                 *(int *)base = i;
                 return NULL;
             }
-        snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
+        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
         return msg;
     }
     if (kp->type == K_ULONG) {
-        /* Seeds are used to 64 bits, so read them exactly, not through a double. */
+        /* Seeds are used to 64 bits, so read them exactly, not through a
+         * double: digits only (strtoull alone would take " -1" as 2^64 - 1). */
         char *end;
         errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (*value == '\0' || *value == '-' || *value == '+' || *end != '\0' || errno == ERANGE) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
+        unsigned long long v = isdigit((unsigned char)*value) ? strtoull(value, &end, 10) : 0;
+        if (!isdigit((unsigned char)*value) || *end != '\0' || errno == ERANGE) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
             return msg;
         }
         *(unsigned long *)base = (unsigned long)v;
@@ -239,12 +275,12 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
     }
     double v;
     if (parse_number(value, &v, kp->type == K_SIZE) != 0) {
-        snprintf(msg, TTT_PARAMS_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
+        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
                  kp->type == K_SIZE ? "whole number" : "finite number", kp->range);
         return msg;
     }
     if (v < kp->lo || v > kp->hi) {
-        snprintf(msg, TTT_PARAMS_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
+        ttt_msg(msg, TTT_PARAMS_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
         return msg;
     }
     if (kp->type == K_SIZE)
@@ -258,13 +294,13 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word) {
-        snprintf(msg, TTT_PARAMS_MSG, "'%s' is not of the form key=value", word);
+        ttt_msg(msg, TTT_PARAMS_MSG, "'%s' is not of the form key=value", word);
         return msg;
     }
     char name[64];
     size_t len = (size_t)(eq - word);
     if (len >= sizeof name) {
-        snprintf(msg, TTT_PARAMS_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
+        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
         return msg;
     }
     memcpy(name, word, len);
@@ -294,14 +330,24 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, strerror(errno));
+        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
         return msg;
     }
-    char line[1024], inner[TTT_PARAMS_MSG];
-    size_t lineno = 0;
+    /* Lines of any length (getline); the line where each key was set, to
+     * refuse a key set twice (index NKEYS: preset). */
+    char *line = NULL, inner[TTT_PARAMS_MSG];
+    size_t cap = 0, lineno = 0, first[NKEYS + 1] = {0};
+    ssize_t got;
     const char *err = NULL;
-    while (!err && fgets(line, sizeof line, fp)) {
+    errno = 0;
+    while (!err && (got = getline(&line, &cap, fp)) >= 0) {
         lineno++;
+        if (memchr(line, '\0', (size_t)got)) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
+                    path, lineno);
+            err = msg;
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -310,20 +356,33 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", path, lineno, t);
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", path, lineno, t);
             err = msg;
             break;
         }
         *eq = '\0';
-        if (ttt_params_set(p, trim(t), trim(eq + 1), inner)) {
-            snprintf(msg, TTT_PARAMS_MSG, "%.200s:%zu: %.600s", path, lineno, inner);
+        const char *name = trim(t);
+        const key *kp = find_key(name);
+        size_t slot = kp ? (size_t)(kp - keys) : !strcmp(name, "preset") ? NKEYS : NKEYS + 1;
+        if (slot <= NKEYS && first[slot]) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
+                    "file (key=value words on the command line override the file)", path, lineno, name, first[slot]);
+            err = msg;
+            break;
+        }
+        if (slot <= NKEYS)
+            first[slot] = lineno;
+        if (ttt_params_set(p, name, trim(eq + 1), inner)) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s", path, lineno, inner);
             err = msg;
         }
+        errno = 0;
     }
     if (!err && ferror(fp)) {
-        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': read error", path);
+        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
         err = msg;
     }
+    free(line);
     fclose(fp);
     return err;
 }
@@ -335,25 +394,25 @@ const char *ttt_params_check(ttt_params *p, char *msg)
         p->pool = want < (double)p->d1 ? (size_t)want : p->d1;
     }
     if (p->s > p->pool) {
-        snprintf(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
+        ttt_msg(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
         return msg;
     }
     if (p->pool > p->d1) {
-        snprintf(msg, TTT_PARAMS_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
+        ttt_msg(msg, TTT_PARAMS_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
         return msg;
     }
     if (p->background > p->d1 - p->s) {
-        snprintf(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_PARAMS_MSG,
                  "background = %zu is out of range; allowed: 0 <= background <= d1 - s (= %zu)",
                  p->background, p->d1 - p->s);
         return msg;
     }
     if (p->k > p->n) {
-        snprintf(msg, TTT_PARAMS_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
+        ttt_msg(msg, TTT_PARAMS_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
         return msg;
     }
     if (p->dictionary == TTT_DICT_ORTHONORMAL && p->d1 > p->d2) {
-        snprintf(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_PARAMS_MSG,
                  "dictionary = orthonormal needs d1 <= d2 (no superposition), but d1 = %zu > d2 = %zu",
                  p->d1, p->d2);
         return msg;
@@ -365,28 +424,28 @@ const char *ttt_params_check(ttt_params *p, char *msg)
     size_t q = p->s + p->background;
     if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
         (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
-        snprintf(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_PARAMS_MSG,
                  "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
                  "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
         return msg;
     }
     if ((double)p->d1 * (double)p->d2 > cells) {
-        snprintf(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
+        ttt_msg(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
                  (double)p->d1 * (double)p->d2);
         return msg;
     }
     if ((double)p->d2 * (double)p->d2 > cells) {
-        snprintf(msg, TTT_PARAMS_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
+        ttt_msg(msg, TTT_PARAMS_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
                  p->d2, (double)p->d2 * (double)p->d2);
         return msg;
     }
     if ((double)p->topics * (double)p->pool > cells) {
-        snprintf(msg, TTT_PARAMS_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
+        ttt_msg(msg, TTT_PARAMS_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
                  (double)p->topics * (double)p->pool);
         return msg;
     }
     if ((double)p->m * (double)p->k > cells) {
-        snprintf(msg, TTT_PARAMS_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
+        ttt_msg(msg, TTT_PARAMS_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
                  (double)p->m * (double)p->k);
         return msg;
     }

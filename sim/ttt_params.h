@@ -73,10 +73,17 @@ const char *ttt_preset_words(size_t i);
  * hold TTT_PARAMS_MSG bytes).  Does not check relations between keys. */
 const char *ttt_params_set(ttt_params *p, const char *key, const char *value, char *msg);
 
+/* Reads a whole number as every whole-number key takes it: digits, with
+ * optionally a decimal part and an exponent (5e4, 10.0), integral; no sign,
+ * no space, no hex.  Returns 0 with *out set, or -1. */
+int ttt_params_whole(const char *text, double *out);
+
 /* Sets one key from a "key=value" word (as typed on the command line). */
 const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg);
 
 /* Reads a config file of "key = value" lines ('#' starts a comment) into p.
+ * Lines may be of any length; a NUL byte, or a key set twice in the file
+ * (preset included; a preset's keys may be set after it), is an error.
  * Returns NULL or a message of the form "FILE:LINE: ..." in msg. */
 const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg);
 

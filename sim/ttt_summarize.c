@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ttt_msg.h"
 #include "ttt_run.h"
 
 /* A malloc'd copy of s (strdup is not C11). */
@@ -28,7 +29,7 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
 {
     long est = ttt_table_column(t, "estimator");
     if (est < 0) {
-        snprintf(msg, TTT_IO_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+        ttt_msg(msg, TTT_IO_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
         return -1;
     }
     char word[128];
@@ -46,11 +47,117 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
     }
     op->col = ttt_table_column(t, column);
     if (op->col < 0 || !is_estimator(t, est, op->estimator)) {
-        snprintf(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
+        ttt_msg(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
                  word, op->col < 0 ? "column" : "estimator");
         return -1;
     }
     return 0;
+}
+
+/* The rows of a sweep table sorted by a key: (estimator, job), (estimator,
+ * point, rep), or every cell; qsort's comparison reads them from here. */
+static struct {
+    const ttt_table *t;
+    long cols[3];
+    size_t ncols; /* 0: compare every cell */
+    long est;
+} by;
+
+static int compare_rows(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    const ttt_table *t = by.t;
+    int c = by.est >= 0 ? strcmp(t->cell[a][by.est], t->cell[b][by.est]) : 0;
+    for (size_t k = 0; !c && k < by.ncols; k++) {
+        /* whole numbers of up to 9 digits (checked before): longer is larger */
+        const char *x = t->cell[a][by.cols[k]], *y = t->cell[b][by.cols[k]];
+        size_t lx = strlen(x), ly = strlen(y);
+        c = lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+    }
+    for (size_t k = 0; !c && !by.ncols && k < t->cols; k++)
+        c = strcmp(t->cell[a][k], t->cell[b][k]);
+    return c ? c : (a > b) - (a < b);
+}
+
+/* The first repeated key in the order given by `by`: 0, or -1 with a message. */
+static int find_repeat(size_t *order, const char *what, const char *allowed, char *msg)
+{
+    const ttt_table *t = by.t;
+    for (size_t r = 0; r < t->rows; r++)
+        order[r] = r;
+    qsort(order, t->rows, sizeof *order, compare_rows);
+    size_t first = 0, second = 0;
+    for (size_t r = 1; r < t->rows; r++) {
+        size_t a = order[r - 1], b = order[r];
+        int same = by.est < 0 || !strcmp(t->cell[a][by.est], t->cell[b][by.est]);
+        for (size_t k = 0; same && k < by.ncols; k++)
+            same = !strcmp(t->cell[a][by.cols[k]], t->cell[b][by.cols[k]]);
+        for (size_t k = 0; same && !by.ncols && k < t->cols; k++)
+            same = !strcmp(t->cell[a][k], t->cell[b][k]);
+        if (same && (!second || b < second)) {
+            first = a;
+            second = b;
+        }
+    }
+    if (!second)
+        return 0;
+    char key[160];
+    if (by.ncols == 1)
+        snprintf(key, sizeof key, "both job %.20s", t->cell[first][by.cols[0]]);
+    else if (by.ncols == 2)
+        snprintf(key, sizeof key, "both point %.20s, rep %.20s", t->cell[first][by.cols[0]],
+                 t->cell[first][by.cols[1]]);
+    else
+        snprintf(key, sizeof key, "%s", what);
+    ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
+            by.est >= 0 ? " of estimator " : "", by.est >= 0 ? t->cell[first][by.est] : "", allowed);
+    return -1;
+}
+
+int ttt_sweep_rows_check(const ttt_table *t, char *msg)
+{
+    const char *names[3] = {"job", "point", "rep"};
+    long col[3];
+    for (int c = 0; c < 3; c++) {
+        col[c] = ttt_table_column(t, names[c]);
+        for (size_t r = 0; r < t->rows && col[c] >= 0; r++) {
+            const char *v = t->cell[r][col[c]];
+            size_t n = strspn(v, "0123456789");
+            if (n == 0 || v[n] != '\0' || n > 9) {
+                ttt_msg(msg, TTT_IO_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
+                        "(at most 9 digits), as ttt sweep writes it", t->line[r], names[c], v);
+                return -1;
+            }
+        }
+    }
+    if (t->rows < 2)
+        return 0;
+    size_t *order = malloc(t->rows * sizeof *order);
+    if (!order) {
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        return -1;
+    }
+    by.t = t;
+    by.est = ttt_table_column(t, "estimator");
+    int bad = 0;
+    if (col[0] >= 0) {
+        by.cols[0] = col[0];
+        by.ncols = 1;
+        bad = find_repeat(order, "", "one row per job and estimator", msg);
+    }
+    if (!bad && col[1] >= 0 && col[2] >= 0) {
+        by.cols[0] = col[1];
+        by.cols[1] = col[2];
+        by.ncols = 2;
+        bad = find_repeat(order, "", "one row per point, rep and estimator", msg);
+    }
+    if (!bad && (col[0] < 0 && (col[1] < 0 || col[2] < 0))) {
+        by.ncols = 0;
+        by.est = -1;
+        bad = find_repeat(order, "the same row", "each row once", msg);
+    }
+    free(order);
+    return bad;
 }
 
 /* The output name of a spec: ':' becomes '_', "A/B" becomes log10_A_over_B,
@@ -107,22 +214,24 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
     long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
     long cseed = ttt_table_column(t, "seed"), est = ttt_table_column(t, "estimator");
     if (cpoint < 0 || crep < 0 || cseed < 0 || est < 0 || est <= cseed) {
-        snprintf(msg, TTT_IO_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
+        ttt_msg(msg, TTT_IO_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
                  "a file written by ttt sweep");
         return NULL;
     }
+    if (ttt_sweep_rows_check(t, msg))
+        return NULL;
     size_t points = 0, reps = 0;
     for (size_t r = 0; r < t->rows; r++) {
         double pt = ttt_table_number(t, r, (size_t)cpoint), rep = ttt_table_number(t, r, (size_t)crep);
         if (!(pt >= 0 && pt < 1e9 && rep >= 0 && rep < 1e9)) {
-            snprintf(msg, TTT_IO_MSG, "row %zu: point and rep must be whole numbers", r + 1);
+            ttt_msg(msg, TTT_IO_MSG, "row %zu: point and rep must be whole numbers", r + 1);
             return NULL;
         }
         points = GSL_MAX(points, (size_t)pt + 1);
         reps = GSL_MAX(reps, (size_t)rep + 1);
     }
     if (!points) {
-        snprintf(msg, TTT_IO_MSG, "the sweep has no rows");
+        ttt_msg(msg, TTT_IO_MSG, "the sweep has no rows");
         return NULL;
     }
     ttt_operand *ops = calloc(2 * nq + 1, sizeof *ops);
@@ -130,7 +239,7 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
     if (!ops || !ratio) {
         free(ops);
         free(ratio);
-        snprintf(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
         return NULL;
     }
     int bad = 0;
@@ -156,7 +265,7 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
         p->mean = malloc(points * nq * sizeof *p->mean + 1);
         p->se = malloc(points * nq * sizeof *p->se + 1);
         if (!p->keys || !p->varies || !p->values || !p->names || !p->reps || !p->mean || !p->se || !va || !vb || !x) {
-            snprintf(msg, TTT_IO_MSG, "out of memory");
+            ttt_msg(msg, TTT_IO_MSG, "out of memory");
             bad = 1;
         }
     }

@@ -6,6 +6,7 @@
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
 #include <inttypes.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #endif
 
 #include "ttt_io.h"
+#include "ttt_msg.h"
 #include "ttt_rng.h"
 
 void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
@@ -24,11 +26,13 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
     sw->reps = 1;
 }
 
-static int add_value(ttt_axis *ax, const char *text)
+/* Appends a value; with dedup, a value already on the axis adds nothing (a
+ * range rounded to whole numbers). */
+static int add_value(ttt_axis *ax, const char *text, int dedup)
 {
-    for (size_t i = 0; i < ax->n; i++)
+    for (size_t i = 0; i < ax->n && dedup; i++)
         if (strcmp(ax->values[i], text) == 0)
-            return 0; /* duplicates add nothing */
+            return 0;
     if (ax->n == TTT_SWEEP_MAX_VALUES || strlen(text) >= sizeof ax->values[0])
         return -1;
     strcpy(ax->values[ax->n++], text);
@@ -38,35 +42,40 @@ static int add_value(ttt_axis *ax, const char *text)
 /* "a:b:log:N" or "a:b:lin:N" into the axis; NULL or a message. */
 static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
 {
-    char a[64], b[64], how[8];
-    unsigned long count;
-    char tail;
-    if (sscanf(spec, "%63[^:]:%63[^:]:%7[^:]:%lu%c", a, b, how, &count, &tail) != 4 ||
+    char a[64], b[64], how[8], n[64];
+    double count = 0, lo = 0, hi = 0;
+    if (sscanf(spec, "%63[^:]:%63[^:]:%7[^:]:%63[^:]", a, b, how, n) != 4 ||
+        strlen(a) + strlen(b) + strlen(how) + strlen(n) + 3 != strlen(spec) ||
         (strcmp(how, "log") && strcmp(how, "lin"))) {
-        snprintf(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
+        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
         return msg;
     }
+    /* a and b numbers as strtod reads them, with no space and no hex; N a whole number */
     char *end1, *end2;
-    double lo = strtod(a, &end1), hi = strtod(b, &end2);
-    if (*end1 || *end2 || !isfinite(lo) || !isfinite(hi) || count < 2 || count > TTT_SWEEP_MAX_VALUES ||
-        (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
-        snprintf(msg, TTT_PARAMS_MSG,
-                 "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
-                 ax->key, spec, TTT_SWEEP_MAX_VALUES);
+    lo = strtod(a, &end1);
+    hi = strtod(b, &end2);
+    int bad = *end1 || *end2 || isspace((unsigned char)a[0]) || isspace((unsigned char)b[0]) || strpbrk(a, "xX") ||
+              strpbrk(b, "xX");
+    if (bad || !isfinite(lo) || !isfinite(hi) || ttt_params_whole(n, &count) || count < 2 ||
+        count > TTT_SWEEP_MAX_VALUES || (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
+        ttt_msg(msg, TTT_PARAMS_MSG,
+                "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
+                ax->key, spec, TTT_SWEEP_MAX_VALUES);
         return msg;
     }
-    for (unsigned long i = 0; i < count; i++) {
-        double t = (double)i / (double)(count - 1), x;
+    const unsigned long steps = (unsigned long)count;
+    for (unsigned long i = 0; i < steps; i++) {
+        double t = (double)i / (count - 1.0), x;
         if (!strcmp(how, "log"))
-            x = i + 1 == count ? hi : exp(log(lo) + t * (log(hi) - log(lo)));
+            x = i + 1 == steps ? hi : exp(log(lo) + t * (log(hi) - log(lo)));
         else
-            x = i + 1 == count ? hi : lo + t * (hi - lo);
+            x = i + 1 == steps ? hi : lo + t * (hi - lo);
         char text[32];
         if (whole)
             snprintf(text, sizeof text, "%.0f", round(x));
         else
             ttt_params_shortest(x, text, sizeof text);
-        add_value(ax, text);
+        add_value(ax, text, 1);
     }
     return NULL;
 }
@@ -75,7 +84,7 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word || (size_t)(eq - word) >= sizeof sw->axes[0].key) {
-        snprintf(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
+        ttt_msg(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
         return msg;
     }
     ttt_axis ax;
@@ -83,7 +92,7 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     memcpy(ax.key, word, (size_t)(eq - word));
     int kind = ttt_params_key_kind(ax.key);
     if (!strcmp(ax.key, "preset")) {
-        snprintf(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
+        ttt_msg(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
                  "before the axes, one sweep per preset");
         return msg;
     }
@@ -92,23 +101,23 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
         return ttt_params_set(&probe, ax.key, "0", msg);
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
-        snprintf(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
+        ttt_msg(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
                  "depend on threads; use reps=R for replicates", ax.key);
         return msg;
     }
     for (size_t i = 0; i < sw->naxes; i++)
         if (!strcmp(sw->axes[i].key, ax.key)) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
             return msg;
         }
     if (sw->naxes == TTT_SWEEP_MAX_AXES) {
-        snprintf(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
+        ttt_msg(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
         return msg;
     }
     const char *spec = eq + 1;
     if (strchr(spec, ':')) {
         if (kind == TTT_KEY_WORD) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
             return msg;
         }
         if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
@@ -116,24 +125,34 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     } else {
         char *copy = strdup(spec), *save = NULL;
         if (!copy) {
-            snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+            ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
             return msg;
         }
         int bad = *spec == '\0' || spec[strlen(spec) - 1] == ',';
         for (char *v = strtok_r(copy, ",", &save); v && !bad; v = strtok_r(NULL, ",", &save))
-            bad = add_value(&ax, v) != 0;
+            bad = add_value(&ax, v, 0) != 0;
         free(copy);
         if (bad) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
                      ax.key, spec, TTT_SWEEP_MAX_VALUES);
             return msg;
         }
     }
-    /* Each value must be valid for the key on its own. */
+    /* Each value must be valid for the key on its own, and listed once: two
+     * texts of one number (10 and 1e1) would run the same point twice with
+     * the same seed. */
+    char canon[TTT_SWEEP_MAX_VALUES][64];
     for (size_t i = 0; i < ax.n; i++) {
         ttt_params probe = sw->base;
         if (ttt_params_set(&probe, ax.key, ax.values[i], msg))
             return msg;
+        ttt_params_format(&probe, ax.key, canon[i], sizeof canon[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(canon[i], canon[j])) {
+                ttt_msg(msg, TTT_PARAMS_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
+                        canon[i], ax.values[j], ax.values[i]);
+                return msg;
+            }
     }
     sw->axes[sw->naxes++] = ax;
     return NULL;
@@ -143,13 +162,12 @@ const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (eq && !strncmp(word, "reps=", 5)) {
-        char *end;
-        unsigned long v = strtoul(word + 5, &end, 10);
-        if (word[5] == '\0' || word[5] == '-' || *end || v < 1 || v > 100000) {
-            snprintf(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
+        double v;
+        if (ttt_params_whole(word + 5, &v) || v < 1 || v > 100000) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
             return msg;
         }
-        sw->reps = v;
+        sw->reps = (size_t)v;
         return NULL;
     }
     if (eq && strpbrk(eq + 1, ",:"))
@@ -214,7 +232,7 @@ const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p,
         return msg;
     char *text = params_text(p);
     if (!text) {
-        snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
         return msg;
     }
     p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
@@ -248,7 +266,7 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
                 if (used >= sizeof where)
                     break;
             }
-            snprintf(msg, TTT_PARAMS_MSG, "grid point %.200s: %.700s", where, inner);
+            ttt_msg(msg, TTT_PARAMS_MSG, "grid point %s: %s", where, inner);
             return msg;
         }
     }
@@ -448,7 +466,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     FILE *mem = open_memstream(&want, &want_len);
     if (!mem || ttt_sweep_write_header(sw, mem) != 0 || fclose(mem) != 0) {
         free(want);
-        snprintf(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
         return -1;
     }
     /* The header must be the one this sweep writes, byte for byte. */
@@ -464,7 +482,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     free(want);
     if (!same) {
         free(line);
-        snprintf(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
+        ttt_msg(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
                  "parameters or build); allowed: --resume with the same arguments and program");
         return -1;
     }

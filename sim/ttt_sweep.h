@@ -40,11 +40,12 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
 
 /* Adds an axis from "key=v1,v2,..." or "key=a:b:log:N" / "key=a:b:lin:N" (N
  * values from a to b, geometric or evenly spaced; rounded to whole numbers
- * for whole-number keys, duplicates dropped).  Returns NULL, or a message in
+ * for whole-number keys, repeats after rounding dropped).  A list naming one
+ * value twice (after parsing: 10 and 1e1) is refused.  Returns NULL, or a message in
  * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
 const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
 
-/* One command-line word: "reps=R" sets the replicates, "key=value" a base
+/* One command-line word: "reps=R" (a whole number) sets the replicates, "key=value" a base
  * key, and a list or range an axis.  Give base keys before axes, so that
  * axis values are checked against the final base.  NULL or a message. */
 const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);

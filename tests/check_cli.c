@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_ttt.h"
@@ -131,6 +132,34 @@ static const struct {
     {"table", "table needs FILE --y"},
     {"table x.tsv --y ttt --format xml", "--format 'xml' is not allowed"},
     {"table /nonexistent/sweep.tsv --y ttt", "/nonexistent/sweep.tsv"},
+    /* strict integers, on every path a whole number is read */
+    {"run seed=' -1'", "seed = ' -1' is not a whole number; allowed: 0 <= seed < 2^64"},
+    {"run k=' 5'", "k = ' 5' is not a whole number"},
+    {"run k=+5", "k = '+5' is not a whole number"},
+    {"sweep k=5,+10", "k = '+10' is not a whole number"},
+    {"sweep k=5,10 reps=' 2'", "reps = ' 2' is not allowed"},
+    /* the same point twice */
+    {"sweep k=10,1e1", "k lists 10 twice"},
+    /* arguments a command does not use */
+    {"defaults --bogus", "defaults takes no arguments"},
+    {"defaults k=5", "defaults takes no arguments"},
+    {"verify --list junk", "--list takes no other arguments"},
+    {"demo --save-data", "unknown option '--save-data'; allowed: --out DIR, --quiet"},
+    {"demo some.conf", "demo takes no config file ('some.conf'); allowed: key=value words"},
+    {"help junk", "help takes no arguments"},
+    {"--version junk", "--version takes no arguments"},
+    /* a read error says why */
+    {"run /tmp", "cannot read config file '/tmp': Is a directory"},
+    {"table /tmp --y ttt", "cannot read '/tmp': Is a directory"},
+    /* an option given twice leaves its first value unused */
+    {"run d2=8 --out a", "--out is given twice; allowed: once"},
+    {"sweep k=5,10 --out a", "--out is given twice; allowed: once"},
+    {"fit x.tsv --x k --x d2 --y ttt", "--x is given twice; allowed: once"},
+    {"fit x.tsv --x k --y ttt --y knn", "--y is given twice; allowed: once"},
+    {"fit x.tsv --x k --y ttt --scale linear --scale loglog", "--scale is given twice; allowed: once"},
+    {"table x.tsv --y ttt --format md --format latex", "--format is given twice; allowed: once"},
+    {"table x.tsv --y ttt --out a.tsv", "--out is given twice; allowed: once"},
+    {"sweep k=0x1:9:lin:3", "k = '0x1:9:lin:3' is not a valid range"},
 };
 
 START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
@@ -180,6 +209,184 @@ START_TEST(test_demo_and_table_write_what_the_figures_read)
     ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
     snprintf(path, sizeof path, "%s/u.tsv", dir);
     ck_assert(!exists(path));
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A small sweep.tsv: 2 points x 2 reps x 2 estimators. */
+static const char sweep_rows[] =
+    "# a sweep\n"
+    "job\tpoint\trep\tseed\td2\testimator\tmse\n"
+    "0\t0\t0\t1\t8\tglobal\t1\n0\t0\t0\t1\t8\tttt\t0.1\n"
+    "1\t0\t1\t2\t8\tglobal\t2\n1\t0\t1\t2\t8\tttt\t0.2\n"
+    "2\t1\t0\t3\t16\tglobal\t3\n2\t1\t0\t3\t16\tttt\t0.3\n"
+    "3\t1\t1\t4\t16\tglobal\t4\n3\t1\t1\t4\t16\tttt\t0.5\n";
+
+static void write_text(const char *path, const char *a, const char *b)
+{
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(a, fp);
+    fputs(b, fp);
+    fclose(fp);
+}
+
+/* ttt fit and ttt table refuse repeated rows and fractional job/point/rep
+ * cells (fit would count them twice, table as more replicates). */
+START_TEST(test_fit_and_table_refuse_duplicate_rows)
+{
+    char *dir = make_temp_dir(), args[1024], path[600];
+    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    write_text(path, sweep_rows, "");
+    snprintf(args, sizeof args, "fit %s --x d2 --y ttt", path);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "table %s --y ttt", path);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    const struct {
+        const char *extra, *expect;
+    } bad[] = {{"3\t1\t1\t4\t16\tttt\t0.5\n", "lines 10 and 11 are both job 3 of estimator ttt"},
+               {"1.5\t1\t1\t4\t16\tttt\t0.5\n", "line 11: job = '1.5' is not a whole number"},
+               {"4\t1.5\t0\t4\t16\tttt\t0.5\n", "line 11: point = '1.5' is not a whole number"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(path, sweep_rows, bad[i].extra);
+        const char *cmds[] = {"fit %s --x d2 --y ttt", "table %s --y ttt"};
+        for (int c = 0; c < 2; c++) {
+            snprintf(args, sizeof args, cmds[c], path);
+            ck_assert_msg(run_ttt(args, out, sizeof out, err, sizeof err) == 2, "'%s' case %zu not refused", args,
+                          i);
+            ck_assert_msg(strstr(err, path) && strstr(err, bad[i].expect), "'%s' said: %s", args, err);
+            ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: %s", err);
+            ck_assert_str_eq(out, "");
+        }
+    }
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* More --y specs than ttt table keeps: refused, not dropped. */
+START_TEST(test_table_refuses_too_many_specs)
+{
+    char *dir = make_temp_dir(), args[2048], path[600];
+    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    write_text(path, sweep_rows, "");
+    int used = snprintf(args, sizeof args, "table %s --y ttt", path);
+    for (int i = 1; i < 64; i++)
+        used += snprintf(args + used, sizeof args - (size_t)used, ",ttt");
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args + used, sizeof args - (size_t)used, ",global");
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "--y has 65 specs; allowed: at most 64"), "said: %s", err);
+    ck_assert_str_eq(out, "");
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A '#' line of any length above the table is copied whole, and the line
+ * ttt table adds starts a line of its own. */
+START_TEST(test_table_copies_long_comment_lines_whole)
+{
+    char *dir = make_temp_dir(), args[1024], path[600];
+    size_t len = 6000;
+    char *comment = malloc(len + 3);
+    comment[0] = '#';
+    memset(comment + 1, 'c', len);
+    strcpy(comment + 1 + len, "\n");
+    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    write_text(path, comment, sweep_rows);
+    snprintf(args, sizeof args, "table %s --y ttt", path);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_msg(strncmp(out, comment, len + 2) == 0, "comment not copied whole");
+    ck_assert_msg(strstr(out, "\n# ttt table ") != NULL, "said: %.100s", out + len);
+    free(comment);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Config keys: a key twice in a file is refused; command-line words override
+ * the file and earlier words; a long comment stays a comment. */
+START_TEST(test_config_rules_on_the_command_line)
+{
+    char *dir = make_temp_dir(), args[1024], path[600];
+    snprintf(path, sizeof path, "%s/my.conf", dir);
+    write_text(path, "k = 7\nseed = 3\n", "");
+    snprintf(args, sizeof args, "run %s " SMALL " k=5 k=12 --out %s/o", path, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_msg(strstr(out, " k=12 ") && strstr(out, "seed=3\n"), "said: %.200s", out);
+    char *text = malloc(4000);
+    memset(text, 'x', 1023); /* the tail past byte 1023 was read as a line of its own */
+    text[0] = '#';
+    strcpy(text + 1023, "k=7\n");
+    write_text(path, text, "");
+    free(text);
+    snprintf(args, sizeof args, "run %s d1=400 d2=32 s=4 topics=20 n=2000 m=60 --out %s/p", path, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_msg(strstr(out, " k=50 "), "said: %.200s", out);
+    write_text(path, "k = 7\nk = 9\n", "");
+    snprintf(args, sizeof args, "run %s --out %s/q", path, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "my.conf:2: k is set twice (first on line 1)"), "said: %s", err);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Messages: control bytes in echoed input are escaped, the "allowed:" part
+ * survives however long the echoed value, and a NUL byte in a config or a
+ * table is named. */
+START_TEST(test_messages_escape_and_keep_allowed)
+{
+    char *dir = make_temp_dir(), args[8192], path[600];
+    ck_assert_int_eq(run_ttt("run \"dictionary=$(printf 'a\\001b\\nc')\"", out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "dictionary = 'a\\x01b\\nc' is not allowed; allowed: gaussian"), "said: %s", err);
+    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1 && !strchr(err, 1), "not one clean line: %s", err);
+    int used = snprintf(args, sizeof args, "run dictionary=");
+    memset(args + used, 'z', 3000);
+    args[used + 3000] = '\0';
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "allowed: gaussian | rademacher | orthonormal\n"), "said: %.80s ... %s", err,
+                  err + (strlen(err) > 200 ? strlen(err) - 200 : 0));
+    ck_assert_msg(strlen(err) < 1100, "%zu bytes", strlen(err));
+    snprintf(path, sizeof path, "%s/my.conf", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("d2 = 8\nk = 5", fp);
+    fputc(0, fp);
+    fputs("7\n", fp);
+    fclose(fp);
+    snprintf(args, sizeof args, "run %s --out %s/o", path, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "my.conf:2: NUL byte"), "said: %s", err);
+    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    write_text(path, sweep_rows, "");
+    fp = fopen(path, "r+");
+    fseek(fp, 60, SEEK_SET);
+    fputc(0, fp);
+    fclose(fp);
+    snprintf(args, sizeof args, "table %s --y ttt", path);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "sweep.tsv:3: NUL byte"), "said: %s", err);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A write that fails says why (here: the file size limit). */
+START_TEST(test_failed_write_says_why)
+{
+    char *dir = make_temp_dir(), cmd[2048], path[600];
+    snprintf(cmd, sizeof cmd, "ulimit -f 200; trap '' XFSZ; %s run " SMALL " --save-data --quiet --out %s/o 2>%s/err",
+             getenv("TTT_BIN"), dir, dir);
+    int status = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    snprintf(path, sizeof path, "%s/err", dir);
+    FILE *fp = fopen(path, "r");
+    size_t n = fread(err, 1, sizeof err - 1, fp);
+    err[n] = '\0';
+    fclose(fp);
+    ck_assert_msg(strstr(err, ".npy") && strstr(err, "File too large"), "said: %s", err);
     rm_rf(dir);
     free(dir);
 }
@@ -307,6 +514,12 @@ Suite *make_cli_suite(void)
     tcase_add_loop_test(limits, test_bad_input_exits_2_with_one_line_and_no_files, 0,
                         (int)(sizeof bad_runs / sizeof bad_runs[0]));
     tcase_add_test(limits, test_unwritable_output_directory_exits_2);
+    tcase_add_test(limits, test_fit_and_table_refuse_duplicate_rows);
+    tcase_add_test(limits, test_table_refuses_too_many_specs);
+    tcase_add_test(limits, test_table_copies_long_comment_lines_whole);
+    tcase_add_test(limits, test_config_rules_on_the_command_line);
+    tcase_add_test(limits, test_messages_escape_and_keep_allowed);
+    tcase_add_test(limits, test_failed_write_says_why);
     suite_add_tcase(s, limits);
     return s;
 }

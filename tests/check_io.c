@@ -36,11 +36,41 @@ START_TEST(test_npy_header_is_aligned_and_describes_the_array)
 }
 END_TEST
 
+START_TEST(test_table_nul_byte_is_refused)
+{
+    char *tmp = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    snprintf(path, sizeof path, "%s/sweep.tsv", tmp);
+    const char text[] = "# comment\njob\tpoint\n0\t0\n1\0\t1\n2\t2\n";
+    FILE *fp = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+    fclose(fp);
+    ttt_table *t = ttt_table_read(path, msg);
+    ck_assert_msg(t == NULL, "read %zu rows", t ? t->rows : 0);
+    ck_assert_msg(strstr(msg, path) && strstr(msg, ":4: NUL byte"), "got '%s'", msg);
+    remove(path);
+    rmdir(tmp);
+    free(tmp);
+}
+END_TEST
+
+/* A table that cannot be read says why. */
+START_TEST(test_table_read_error_says_why)
+{
+    char msg[TTT_IO_MSG];
+    ck_assert_ptr_null(ttt_table_read("/tmp", msg));
+    ck_assert_msg(strstr(msg, "'/tmp'") && strstr(msg, "Is a directory"), "got '%s'", msg);
+}
+END_TEST
+
 Suite *make_io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_npy_header_is_aligned_and_describes_the_array);
     suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_table_nul_byte_is_refused);
+    tcase_add_test(limits, test_table_read_error_says_why);
+    suite_add_tcase(s, limits);
     return s;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check_ttt.h"
+#include "ttt_msg.h"
 
 START_TEST(test_defaults_are_the_spec_table)
 {
@@ -92,6 +93,19 @@ static const struct {
     {"d2", "not of the form key=value"},
     {"=3", "not of the form key=value"},
     {"d2=", "is not a whole number"},
+    /* strict integers: no whitespace, no signs, no hex, nothing after the number */
+    {"seed= -1", "seed = ' -1' is not a whole number; allowed: 0 <= seed < 2^64"},
+    {"seed= 1", "is not a whole number"},
+    {"seed=1 ", "is not a whole number"},
+    {"seed=", "is not a whole number"},
+    {"seed=0x10", "is not a whole number"},
+    {"d2= 64", "d2 = ' 64' is not a whole number; allowed: 1 <= d2 <= 65536"},
+    {"d2=64 ", "is not a whole number"},
+    {"d2=+64", "d2 = '+64' is not a whole number"},
+    {"pool=-0", "pool = '-0' is not a whole number"},
+    {"d2=0x40", "d2 = '0x40' is not a whole number"},
+    {"k=1e1x", "is not a whole number"},
+    {"threads=\t2", "is not a whole number"},
 };
 
 START_TEST(test_bad_word_is_named_in_the_message)
@@ -151,6 +165,129 @@ START_TEST(test_config_file_errors_name_file_and_line)
 }
 END_TEST
 
+/* Writes text (len bytes, NULs allowed) to a fresh file; returns its path. */
+static char *write_conf(const char *text, size_t len)
+{
+    char *path = strdup("/tmp/ttt-params-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* A comment of any length is a comment (its tail is not a setting), and
+ * lines of any length are read whole. */
+START_TEST(test_config_lines_of_any_length)
+{
+    size_t len = 5000;
+    char *text = malloc(4 * len);
+    /* the tail past byte 1023 of a comment was read as a line of its own */
+    size_t at = (size_t)sprintf(text, "#");
+    memset(text + at, 'x', 1022);
+    at += 1022;
+    at += (size_t)sprintf(text + at, "k=7\n# ");
+    memset(text + at, 'x', len);
+    at += len;
+    at += (size_t)sprintf(text + at, "n=9\nd2 = 64\n");
+    memset(text + at, ' ', len);
+    at += len;
+    at += (size_t)sprintf(text + at, "m = 30   # ");
+    memset(text + at, 'y', len);
+    at += len;
+    at += (size_t)sprintf(text + at, " n=9\n");
+    char *path = write_conf(text, at);
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    const char *err = ttt_params_read_file(&p, path, msg);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_uint_eq(p.k, 50);
+    ck_assert_uint_eq(p.d2, 64);
+    ck_assert_uint_eq(p.m, 30);
+    ck_assert_uint_eq(p.n, 50000);
+    unlink(path);
+    free(path);
+    free(text);
+}
+END_TEST
+
+/* A NUL byte anywhere in a config is an error naming the file and line. */
+START_TEST(test_config_nul_byte_is_refused)
+{
+    const char text[] = "d2 = 64\nk = 5\0 k = 7\n";
+    char *path = write_conf(text, sizeof text - 1);
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    const char *err = ttt_params_read_file(&p, path, msg);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, path) && strstr(err, ":2: NUL byte"), "got '%s'", err);
+    unlink(path);
+    free(path);
+    const char comment[] = "# a \0 comment\n";
+    path = write_conf(comment, sizeof comment - 1);
+    ck_assert_ptr_nonnull(ttt_params_read_file(&p, path, msg));
+    ck_assert_msg(strstr(msg, ":1: NUL byte"), "got '%s'", msg);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
+/* In a config file each key is set once; a preset's keys may be overridden. */
+START_TEST(test_config_key_set_twice_is_refused)
+{
+    const char text[] = "k = 10\nd2 = 64\n  k=20\n";
+    char *path = write_conf(text, sizeof text - 1);
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    const char *err = ttt_params_read_file(&p, path, msg);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, ":3: k is set twice (first on line 1); allowed: each key once per file"),
+                  "got '%s'", err);
+    unlink(path);
+    free(path);
+    const char ok[] = "preset = theorem\ntopics = 16\n";
+    path = write_conf(ok, sizeof ok - 1);
+    ttt_params_default(&p);
+    ck_assert_ptr_null(ttt_params_read_file(&p, path, msg));
+    ck_assert_uint_eq(p.topics, 16);
+    unlink(path);
+    free(path);
+    const char two[] = "preset = theorem\npreset=default\n";
+    path = write_conf(two, sizeof two - 1);
+    ck_assert_ptr_nonnull(ttt_params_read_file(&p, path, msg));
+    ck_assert_msg(strstr(msg, ":2: preset is set twice"), "got '%s'", msg);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
+/* The message helper: control bytes escaped, the "allowed:" tail kept when
+ * the echoed value is too long, and short messages left as they are. */
+START_TEST(test_messages_are_one_line_and_keep_allowed)
+{
+    char msg[128], big[3000];
+    ck_assert_str_eq(ttt_msg(msg, sizeof msg, "k = '%s'; allowed: 1", "a\001b\nc\td\177"),
+                     "k = 'a\\x01b\\nc\\td\\x7f'; allowed: 1");
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ttt_msg(msg, sizeof msg, "dictionary = '%s' is not allowed; allowed: gaussian | rademacher", big);
+    ck_assert_uint_eq(strlen(msg), sizeof msg - 1);
+    ck_assert_msg(strncmp(msg, "dictionary = 'vvv", 17) == 0, "%s", msg);
+    ck_assert_msg(strstr(msg, "v ... ") && strstr(msg, "' is not allowed; allowed: gaussian | rademacher") == NULL &&
+                  strstr(msg, "allowed: gaussian | rademacher") != NULL, "%s", msg);
+    big[100] = '\001'; /* an escape is never cut in half */
+    for (size_t cap = 64; cap < sizeof msg; cap++) {
+        ttt_msg(msg, cap, "%s allowed: x", big + 60);
+        ck_assert_uint_lt(strlen(msg), cap);
+        char *x = strstr(msg, "\\x0");
+        ck_assert(!x || strncmp(x, "\\x01", 4) == 0);
+    }
+}
+END_TEST
+
 START_TEST(test_preset_sets_its_keys_and_later_words_override)
 {
     const char *w[] = {"seed=7", "preset=theorem", "k=100", NULL};
@@ -203,6 +340,10 @@ Suite *make_params_suite(void)
                         (int)(sizeof bad_pairs / sizeof bad_pairs[0]));
     tcase_add_test(limits, test_config_file_errors_name_file_and_line);
     tcase_add_test(limits, test_unknown_preset_names_the_known_ones);
+    tcase_add_test(limits, test_config_lines_of_any_length);
+    tcase_add_test(limits, test_messages_are_one_line_and_keep_allowed);
+    tcase_add_test(limits, test_config_nul_byte_is_refused);
+    tcase_add_test(limits, test_config_key_set_twice_is_refused);
     suite_add_tcase(s, limits);
     return s;
 }

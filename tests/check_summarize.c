@@ -27,13 +27,13 @@ static const char sweep_text[] =
     "5\t1\t2\t16\t64\t16\tglobal\t4\tNaN\n"
     "5\t1\t2\t16\t64\t16\tttt\t4\tNaN\n";
 
-static ttt_table *read_sweep(void)
+static ttt_table *read_text(const char *text)
 {
     char *dir = make_temp_dir(), path[600], msg[TTT_IO_MSG];
     snprintf(path, sizeof path, "%s/sweep.tsv", dir);
     FILE *fp = fopen(path, "w");
     ck_assert_ptr_nonnull(fp);
-    fputs(sweep_text, fp);
+    fputs(text, fp);
     fclose(fp);
     ttt_table *t = ttt_table_read(path, msg);
     ck_assert_msg(t != NULL, "%s", msg);
@@ -41,6 +41,11 @@ static ttt_table *read_sweep(void)
     rmdir(dir);
     free(dir);
     return t;
+}
+
+static ttt_table *read_sweep(void)
+{
+    return read_text(sweep_text);
 }
 
 START_TEST(test_summary_is_mean_and_replicate_se_per_point)
@@ -107,12 +112,53 @@ START_TEST(test_summary_rejects_unknown_names)
 }
 END_TEST
 
+/* A row given twice (or two rows of one job/point/rep and estimator) would be
+ * counted twice; a fractional point or rep would move rows.  Both refused,
+ * naming the lines. */
+START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
+{
+    const char *specs[] = {"global"};
+    char msg[TTT_IO_MSG], text[sizeof sweep_text + 256];
+    const struct {
+        const char *extra, *expect;
+    } bad[] = {
+        {"0\t0\t0\t11\t64\t8\tglobal\t1\t5\n", "lines 3 and 15 are both job 0 of estimator global"},
+        {"6\t0\t0\t11\t64\t8\tglobal\t1\t5\n", "lines 3 and 15 are both point 0, rep 0 of estimator global"},
+        {"6\t2.5\t0\t17\t64\t8\tglobal\t1\t5\n", "line 15: point = '2.5' is not a whole number"},
+        {"6\t2\t0.5\t17\t64\t8\tglobal\t1\t5\n", "line 15: rep = '0.5' is not a whole number"},
+        {"6e0\t2\t0\t17\t64\t8\tglobal\t1\t5\n", "line 15: job = '6e0' is not a whole number"},
+        {"6\t2\t-0\t17\t64\t8\tglobal\t1\t5\n", "line 15: rep = '-0' is not a whole number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "%s%s", sweep_text, bad[i].extra);
+        ttt_table *t = read_text(text);
+        ck_assert_msg(ttt_summarize(t, specs, 1, msg) == NULL, "case %zu accepted", i);
+        ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, "allowed"), "case %zu gave '%s'", i, msg);
+        ttt_table_free(t);
+    }
+    /* the check ttt fit runs too: without an estimator column, and without
+     * job/point/rep columns (then identical rows are the repeat) */
+    ttt_table *t = read_text("job\tmse\n0\t1\n1\t2\n1\t3\n");
+    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
+    ck_assert_msg(strstr(msg, "lines 3 and 4 are both job 1; allowed: one row per job and estimator"), "%s", msg);
+    ttt_table_free(t);
+    t = read_text("x\tmse\n0\t1\n1\t2\n0\t1\n");
+    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
+    ck_assert_msg(strstr(msg, "lines 2 and 4 are the same row; allowed: each row once"), "%s", msg);
+    ttt_table_free(t);
+    t = read_text("x\tmse\n0\t1\n1\t2\n0\t2\n");
+    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), 0);
+    ttt_table_free(t);
+}
+END_TEST
+
 Suite *make_summarize_suite(void)
 {
     Suite *s = suite_create("summarize");
     TCase *core = tcase_create("core"), *limits = tcase_create("limits");
     tcase_add_test(core, test_summary_is_mean_and_replicate_se_per_point);
     tcase_add_test(limits, test_summary_rejects_unknown_names);
+    tcase_add_test(limits, test_summary_refuses_duplicate_and_fractional_rows);
     suite_add_tcase(s, core);
     suite_add_tcase(s, limits);
     return s;

@@ -68,12 +68,40 @@ START_TEST(test_sweep_rejects_bad_axes)
     char msg[TTT_PARAMS_MSG];
     ttt_sweep_init(&sw, &p);
     const char *bad[] = {"k=", "k=1,", "k=1:9:cube:3", "k=0:9:log:3", "k=1:9:log:1", "nokey=1,2", "seed=1,2",
-                         "magnitudes=0:1:lin:2", "k=5,x", "reps=0", "sigma=-1,1", NULL};
+                         "magnitudes=0:1:lin:2", "k=5,x", "reps=0", "sigma=-1,1",
+                         /* strict whole numbers in axes and reps */
+                         "reps= 2", "reps=+2", "reps=2 ", "reps=0x2", "k=+5,10", "k= 5,10", "k=5, 10",
+                         "k=1:9:lin:+3", "k=1:9:lin: 3", "k= 1:9:lin:3", "k=1:9 :lin:3", "k=1:9:lin:3 ", NULL};
     for (int i = 0; bad[i]; i++)
         ck_assert_msg(ttt_sweep_word(&sw, bad[i], msg) != NULL, "'%s' accepted", bad[i]);
     ck_assert_ptr_null(ttt_sweep_word(&sw, "k=5,500", msg));
     ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg)); /* k = 500 > n = 400 */
     ck_assert_ptr_nonnull(strstr(msg, "k=500"));
+}
+END_TEST
+
+/* A value listed twice on an axis (equal after parsing) would run the same
+ * point twice with the same seed: refused.  Ranges that round to the same
+ * whole number still drop the repeats, as documented. */
+START_TEST(test_sweep_refuses_duplicate_axis_values)
+{
+    ttt_params p = test_params(small);
+    ttt_sweep sw;
+    char msg[TTT_PARAMS_MSG];
+    const struct {
+        const char *word, *expect;
+    } dup[] = {{"k=10,1e1", "k lists 10 twice"},
+               {"k=6,12,6", "k lists 6 twice"},
+               {"sigma=0.1,1e-1", "sigma lists 0.1 twice"},
+               {"magnitudes=signed,positive,signed", "magnitudes lists signed twice"}};
+    for (size_t i = 0; i < sizeof dup / sizeof dup[0]; i++) {
+        ttt_sweep_init(&sw, &p);
+        ck_assert_msg(ttt_sweep_word(&sw, dup[i].word, msg) != NULL, "'%s' accepted", dup[i].word);
+        ck_assert_msg(strstr(msg, dup[i].expect) && strstr(msg, "allowed"), "'%s' gave '%s'", dup[i].word, msg);
+    }
+    ttt_sweep_init(&sw, &p);
+    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=1:3:lin:5", msg));
+    ck_assert_uint_eq(sw.axes[0].n, 3); /* 1, 1.5 -> 2, 2, 2.5 -> 3, 3 */
 }
 END_TEST
 
@@ -228,6 +256,7 @@ Suite *make_sweep_suite(void)
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_sweep_rejects_bad_axes);
+    tcase_add_test(limits, test_sweep_refuses_duplicate_axis_values);
     suite_add_tcase(s, limits);
     TCase *stats = tcase_create("stats");
     tcase_add_test(stats, test_verify_quick_passes);
