@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "ttt_fit.h"
 #include "ttt_io.h"
 #include "ttt_msg.h"
@@ -122,10 +124,68 @@ static void once(const void *already, const char *option)
     }
 }
 
+/* Limits checked before any work: a run that needs more than this share of
+ * the machine's memory, or longer than this, is refused unless --force. */
+#define LIMIT_MEMORY_SHARE 0.9
+#define LIMIT_SECONDS (24.0 * 3600.0)
+/* Runs estimated longer than this get their estimate printed first. */
+#define NOTE_SECONDS 30.0
+
+static const char *duration(double s, char *buf, size_t len)
+{
+    if (s < 90.0)
+        snprintf(buf, len, "%.0f s", s);
+    else if (s < 5400.0)
+        snprintf(buf, len, "%.0f min", s / 60.0);
+    else if (s < 2 * 86400.0)
+        snprintf(buf, len, "%.1f h", s / 3600.0);
+    else
+        snprintf(buf, len, "%.1f days", s / 86400.0);
+    return buf;
+}
+
+/* Checks an estimate (ttt_run_cost) against the machine before any work:
+ * exits 1 with the estimate when it is over a limit (unless force), prints
+ * it when the run is long.  what names the job ("this run", "this sweep"). */
+static void check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet)
+{
+    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    char t[32];
+    if (!force && phys > 0 && bytes > LIMIT_MEMORY_SHARE * phys) {
+        fprintf(stderr, "ttt: %s needs about %.3g GB of memory; this machine has %.3g GB; allowed: smaller n, m, "
+                "d1 or d2 (or --force to try anyway)\n", what, bytes / 1e9, phys / 1e9);
+        exit(1);
+    }
+    if (!force && seconds > LIMIT_SECONDS) {
+        fprintf(stderr, "ttt: %s would take about %s on this machine (mostly %s; estimate good to a factor of about "
+                "3); allowed: up to %.0f h (or --force to run anyway)\n", what, duration(seconds, t, sizeof t),
+                phase, LIMIT_SECONDS / 3600.0);
+        exit(1);
+    }
+    if (!quiet && seconds > NOTE_SECONDS)
+        fprintf(stderr, "estimate: about %s and %.2g GB (mostly %s; good to a factor of about 3)\n",
+                duration(seconds, t, sizeof t), bytes / 1e9, phase);
+}
+
+/* The phase that dominates an estimate. */
+static const char *main_phase(const ttt_cost *c, int generate_only)
+{
+    const char *names[6] = {"generating the points", "the analytic predictions (d2 x d2 eigensolves)",
+                            "the global fit", "the neighbour search", "the local fits", "the sparse estimators"};
+    const double v[6] = {c->generate, generate_only ? 0 : c->analytic, generate_only ? 0 : c->global,
+                         generate_only ? 0 : c->neighbours, generate_only ? 0 : c->local,
+                         generate_only ? 0 : c->sparse};
+    int best = 0;
+    for (int i = 1; i < 6; i++)
+        if (v[i] > v[best])
+            best = i;
+    return names[best];
+}
+
 typedef struct {
     ttt_params p;
     const char *out;
-    int save_data, quiet;
+    int save_data, quiet, force;
     char command[4096];
 } options;
 
@@ -173,8 +233,10 @@ static void parse(int argc, char **argv, options *o, int allow)
             o->save_data = 1;
         else if ((allow & ALLOW_QUIET) && strcmp(argv[i], "--quiet") == 0)
             o->quiet = 1;
+        else if (strcmp(argv[i], "--force") == 0)
+            o->force = 1;
         else if (argv[i][0] == '-') {
-            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR%s%s", argv[i],
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --force%s%s", argv[i],
                     allow & ALLOW_SAVE_DATA ? ", --save-data" : "", allow & ALLOW_QUIET ? ", --quiet" : "");
             die_input(msg);
         } else if (strchr(argv[i], '=') && ttt_params_set_word(&o->p, argv[i], msg))
@@ -436,6 +498,10 @@ static int cmd_run(int argc, char **argv, int generate_only)
         die_input("generate needs --out DIR");
     if (!o.out)
         o.out = "ttt-out";
+    ttt_cost cost;
+    ttt_run_cost(&o.p, o.p.threads, &cost);
+    check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, main_phase(&cost, generate_only),
+                 "this run", o.force, o.quiet);
     char msg[TTT_IO_MSG];
     ttt_outdir *dir = open_outdir(o.out);
 
@@ -785,6 +851,9 @@ static int cmd_demo(int argc, char **argv)
         die_input("demo draws the feature plane: d2 must be 2; allowed: any other key=value");
     if (!o.out)
         o.out = "teach-out";
+    ttt_cost cost;
+    ttt_run_cost(&o.p, o.p.threads, &cost);
+    check_limits(cost.bytes, cost.seconds, main_phase(&cost, 0), "this demo", o.force, o.quiet);
     char msg[TTT_IO_MSG];
     ttt_params p = o.p;
     const size_t n = p.n, d1 = p.d1, kmax = demo_ks[DEMO_NK - 1] < n ? demo_ks[DEMO_NK - 1] : n;
@@ -1079,11 +1148,41 @@ static int sweep_collect(void *ctx, size_t job, const ttt_report *r)
     return bad;
 }
 
+/* The sweep's estimate: jobs run in parallel, one thread each, so time is
+ * the jobs' serial estimates over the threads and memory the largest job's
+ * times the threads.  Over 1e5 points, every (points / 1e5)-th stands for
+ * its neighbours. */
+static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
+{
+    const size_t points = ttt_sweep_points(sw), step = points > 100000 ? points / 100000 : 1;
+    const size_t threads = sw->base.threads ? sw->base.threads : (size_t)omp_get_max_threads();
+    ttt_cost all = {0}, c;
+    for (size_t pt = 0; pt < points; pt += step) {
+        ttt_params p;
+        char msg[TTT_PARAMS_MSG];
+        if (ttt_sweep_job_params(sw, pt * sw->reps, &p, msg))
+            continue;
+        ttt_run_cost(&p, 1, &c);
+        const double w = (double)(sw->reps * (pt + step <= points ? step : points - pt));
+        all.bytes = c.bytes > all.bytes ? c.bytes : all.bytes;
+        all.generate += w * c.generate;
+        all.analytic += w * c.analytic;
+        all.global += w * c.global;
+        all.neighbours += w * c.neighbours;
+        all.local += w * c.local;
+        all.sparse += w * c.sparse;
+        all.serial_seconds += w * c.serial_seconds;
+    }
+    const size_t jobs = ttt_sweep_jobs(sw), busy = threads < jobs ? threads : jobs;
+    check_limits(all.bytes * (double)busy, all.serial_seconds / (double)busy, main_phase(&all, 0), "this sweep",
+                 force, quiet);
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
     char msg[TTT_PARAMS_MSG];
     const char *file = NULL, *out = NULL;
-    int resume = 0, quiet = 0;
+    int resume = 0, quiet = 0, force = 0;
     ttt_params base;
     ttt_params_default(&base);
     for (int i = 2; i < argc; i++) {
@@ -1096,8 +1195,10 @@ static int cmd_sweep(int argc, char **argv)
             resume = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
+        } else if (!strcmp(argv[i], "--force")) {
+            force = 1;
         } else if (argv[i][0] == '-') {
-            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet", argv[i]);
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet, --force", argv[i]);
             die_input(msg);
         } else if (!strchr(argv[i], '=')) {
             if (file) {
@@ -1127,6 +1228,7 @@ static int cmd_sweep(int argc, char **argv)
     const size_t reps = sw.reps;
     if (ttt_sweep_check(&sw, msg))
         die_input(msg);
+    sweep_limits(&sw, force, quiet);
 
     char iomsg[TTT_OUTDIR_MSG];
     int status = ttt_mkdirs(out, iomsg);

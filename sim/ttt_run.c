@@ -14,6 +14,7 @@
 
 #include "ttt_fit.h"
 #include "ttt_neighbours.h"
+#include "ttt_sparse.h"
 
 static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local"};
 
@@ -334,6 +335,50 @@ static void regimes(ttt_report *r)
         int strict = g == TTT_REGIME_INTERPOLATION || g == TTT_REGIME_SUPERPOSITION;
         t->holds = at_most ? t->value <= t->threshold : strict ? t->value > t->threshold : t->value >= t->threshold;
     }
+}
+
+/* The rates behind ttt_run_cost (seconds per unit; see ttt_run.h). */
+#define COST_EIG 1.4e-8    /* per N^3 of a dense symmetric eigensolve (GSL) */
+#define COST_FLOP 2e-11    /* per flop of BLAS-3 shaped work */
+#define COST_POINT 3e-9    /* per (point x nonzero x feature) drawn, and per point x 50 */
+#define COST_DECODE 1.3e-9 /* per (code x atom x concept) with the Gram matrix, x d2 without it */
+
+static double eig_cost(double n)
+{
+    return COST_EIG * n * n * n;
+}
+
+void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
+{
+    const double d1 = (double)p->d1, d2 = (double)p->d2, n = (double)p->n, m = (double)p->m, k = (double)p->k;
+    const double q = (double)(p->s + p->background), pool = p->pool ? (double)p->pool : d1;
+    const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
+    const double kd = fmin(k, d2);
+    const int sparse = p->sparse;
+    const int gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
+    memset(c, 0, sizeof *c);
+    /* Memory: the dictionary (and the analytic copy), the points, the
+     * feature covariance and its eigenvectors, per-thread local workspaces,
+     * predictions, and the decoder's Gram matrix. */
+    const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
+    const double point = 8.0 * d2 + 12.0 * q + 20.0;
+    c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 4.0 * d2 * d2 +
+               (double)nt * 8.0 * (3.0 * k * d2 + 2.0 * k * k + 2048.0 * d2 + (sparse ? k * S + S * S : 0.0)) +
+               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse && gram ? 8.0 * d1 * d1 : 0.0) +
+               (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
+    /* Time, one thread. */
+    c->generate = COST_POINT * (n + m) * (q * d2 + 50.0) + COST_FLOP * d1 * d2;
+    c->analytic = eig_cost(d2) + COST_FLOP * (2.0 * d1 * d2 * d2 + (double)p->topics * pool * d2);
+    c->global = eig_cost(fmin(n, d2)) + COST_FLOP * 2.0 * n * d2 * fmin(n, d2);
+    c->neighbours = COST_FLOP * 2.0 * m * n * d2 + 1e-9 * m * n;
+    c->local = m * (eig_cost(kd) + COST_FLOP * 2.0 * k * d2 * kd + (p->gd_steps ? COST_FLOP * 2.0 * k * d2 *
+                                                                                  (double)p->gd_steps : 0.0));
+    if (sparse)
+        c->sparse = m * (k * q * COST_DECODE * d1 * (gram ? 1.0 : d2) + eig_cost(fmin(S, k)) +
+                         COST_FLOP * 200.0 * k * S);
+    const double parallel = c->neighbours + c->local + c->sparse;
+    c->serial_seconds = c->generate + c->analytic + c->global + parallel;
+    c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
 }
 
 int ttt_run(const ttt_params *p, ttt_report **out)

@@ -114,6 +114,20 @@ const char *ttt_regime_name(int g);
  * report (free with ttt_report_free); on failure returns a GSL status and
  * *out is NULL. */
 int ttt_run(const ttt_params *p, ttt_report **out);
+
+/* What a run of p will cost, estimated before anything is allocated, from
+ * the sizes of its arrays and operation counts with rates measured on a
+ * 2-core machine (2026; dgemm about 90 GFLOP/s, GSL's symmetric eigensolver
+ * about 1.4e-8 N^3 s): good to a factor of about 3, enough to tell minutes
+ * from days.  bytes: peak memory; seconds: wall time with `threads` threads
+ * (0: all cores); serial_seconds: the same on one thread (what a sweep job
+ * costs); the phases as in the run's time line. */
+typedef struct {
+    double bytes;
+    double seconds, serial_seconds;
+    double generate, analytic, global, neighbours, local, sparse; /* one thread */
+} ttt_cost;
+void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c);
 void ttt_report_free(ttt_report *r);
 
 /* Seconds on a monotonic clock: differences time phases, runs and sweeps. */

@@ -149,6 +149,26 @@ START_TEST(test_constant_labels_give_no_relative_error)
 }
 END_TEST
 
+/* Limits before work: a run or sweep that would not fit in memory or take
+ * days is refused at once (exit 1) with its estimate and the way around it;
+ * nothing is created.  (d2 = 30000 with n = 100 was accepted and would have
+ * run for over a day.) */
+START_TEST(test_runs_over_the_limits_are_refused_with_an_estimate)
+{
+    static const char *const cmds[] = {"run d2=20000 n=100 m=10", "run d2=30000 n=100 m=10",
+                                       "sweep d2=16000,20000 n=100 m=10", "run n=10000000 m=10000000 d2=64", NULL};
+    char *dir = make_temp_dir(), args[1024], out[1024], err[1024];
+    for (size_t i = 0; cmds[i]; i++) {
+        snprintf(args, sizeof args, "%s --out %s/o", cmds[i], dir);
+        ck_assert_msg(run_ttt(args, out, sizeof out, err, sizeof err) == 1, "'%s' not refused: %s", cmds[i], err);
+        ck_assert_msg(one_line(err) && strstr(err, "--force") && (strstr(err, " GB") || strstr(err, " h")), "%s: %s",
+                      cmds[i], err);
+    }
+    ck_assert_int_eq(rmdir(dir), 0); /* nothing was created in it */
+    free(dir);
+}
+END_TEST
+
 Suite *make_faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -159,6 +179,7 @@ Suite *make_faults_suite(void)
     tcase_add_test(core, test_table_out_keeps_a_symlink);
     tcase_add_test(core, test_huge_grids_are_refused_at_once);
     tcase_add_test(core, test_constant_labels_give_no_relative_error);
+    tcase_add_test(core, test_runs_over_the_limits_are_refused_with_an_estimate);
     suite_add_tcase(s, core);
     return s;
 }
