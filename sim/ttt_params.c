@@ -290,13 +290,8 @@ static char *trim(char *t)
     return t;
 }
 
-const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, strerror(errno));
-        return msg;
-    }
     char line[1024], inner[TTT_PARAMS_MSG];
     size_t lineno = 0;
     const char *err = NULL;
@@ -310,20 +305,31 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {
-            snprintf(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", path, lineno, t);
+            snprintf(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
             err = msg;
             break;
         }
         *eq = '\0';
         if (ttt_params_set(p, trim(t), trim(eq + 1), inner)) {
-            snprintf(msg, TTT_PARAMS_MSG, "%.200s:%zu: %.600s", path, lineno, inner);
+            snprintf(msg, TTT_PARAMS_MSG, "%.200s:%zu: %.600s", name, lineno, inner);
             err = msg;
         }
     }
     if (!err && ferror(fp)) {
-        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': read error", path);
+        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': read error", name);
         err = msg;
     }
+    return err;
+}
+
+const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, strerror(errno));
+        return msg;
+    }
+    const char *err = ttt_params_read_stream(p, fp, path, msg);
     fclose(fp);
     return err;
 }

@@ -151,6 +151,28 @@ START_TEST(test_config_file_errors_name_file_and_line)
 }
 END_TEST
 
+/* A config held in memory reads as the same file would, messages named by the caller. */
+START_TEST(test_config_stream_reads_like_a_file)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    char text[] = "# a comment\n d2 = 64 # inline\npreset = theorem\nk = 7\n";
+    FILE *fp = fmemopen(text, strlen(text), "r");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_ptr_null(ttt_params_read_stream(&p, fp, "mem", msg));
+    fclose(fp);
+    ck_assert_uint_eq(p.d2, 64);
+    ck_assert_uint_eq(p.topics, 32);
+    ck_assert_uint_eq(p.k, 7);
+    char bad[] = "d2 = 64\nd1\n";
+    fp = fmemopen(bad, strlen(bad), "r");
+    ck_assert_ptr_nonnull(ttt_params_read_stream(&p, fp, "mem", msg));
+    fclose(fp);
+    ck_assert_msg(strstr(msg, "mem:2: 'd1' is not of the form key = value") != NULL, "got '%s'", msg);
+}
+END_TEST
+
 START_TEST(test_preset_sets_its_keys_and_later_words_override)
 {
     const char *w[] = {"seed=7", "preset=theorem", "k=100", NULL};
@@ -194,6 +216,7 @@ Suite *make_params_suite(void)
     tcase_add_test(core, test_words_set_every_kind_of_key);
     tcase_add_test(core, test_pool_follows_s_and_caps_at_d1);
     tcase_add_test(core, test_written_defaults_read_back_identically);
+    tcase_add_test(core, test_config_stream_reads_like_a_file);
     tcase_add_test(core, test_preset_sets_its_keys_and_later_words_override);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
