@@ -7,6 +7,7 @@
 #include <gsl/gsl_version.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -156,17 +157,23 @@ const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     return ttt_params_set_word(&sw->base, word, msg);
 }
 
+/* a * b, or SIZE_MAX when that does not fit. */
+static size_t mul_saturated(size_t a, size_t b)
+{
+    return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
 size_t ttt_sweep_points(const ttt_sweep *sw)
 {
     size_t n = 1;
     for (size_t a = 0; a < sw->naxes; a++)
-        n *= sw->axes[a].n;
+        n = mul_saturated(n, sw->axes[a].n);
     return n;
 }
 
 size_t ttt_sweep_jobs(const ttt_sweep *sw)
 {
-    return ttt_sweep_points(sw) * sw->reps;
+    return mul_saturated(ttt_sweep_points(sw), sw->reps);
 }
 
 /* Sets the axis values of grid point `point` in p (no checks). */
@@ -219,6 +226,10 @@ const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p,
 const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
 {
     char inner[TTT_PARAMS_MSG];
+    if (ttt_sweep_jobs(sw) > TTT_SWEEP_MAX_JOBS) {
+        snprintf(msg, TTT_PARAMS_MSG, "the sweep has more than 1e7 jobs; allowed: points x reps <= 1e7");
+        return msg;
+    }
     size_t points = ttt_sweep_points(sw);
     for (size_t pt = 0; pt < points; pt++) {
         ttt_params p;
