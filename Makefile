@@ -138,7 +138,8 @@ valgrind: $(BUILD)/ttt
 # 'make fuzz' runs each (or FUZZ_HARNESSES="...") for FUZZ_SECONDS seconds (default 60) on a scratch copy
 # of tests/fuzz/corpus/<harness>/ (the committed corpus is never grown), with
 # tests/fuzz/<harness>.dict, and prints executions, seconds and crashes per
-# harness.  A crash, sanitizer report, timeout (FUZZ_TIMEOUT s per input) or
+# harness.  First each harness reruns its reproducers of fixed bugs,
+# tests/fuzz/regressions/<harness>-*.  A crash, sanitizer report, timeout (FUZZ_TIMEOUT s per input) or
 # out-of-memory fails it; the input is kept in build-fuzz/crashes/<harness>/ (until that harness's next run)
 # and the log in build-fuzz/logs/<harness>.log.  Rerun one input with
 # build-fuzz/fuzz/<harness> FILE.  Needs clang (make deps installs it).
@@ -170,7 +171,12 @@ fuzz: fuzz-build
 	  cp -r tests/fuzz/corpus/$$h $(FUZZ_BUILD)/corpus/$$h; \
 	  mkdir -p $(FUZZ_BUILD)/crashes/$$h; \
 	  dict=""; [ -f tests/fuzz/$$h.dict ] && dict="-dict=tests/fuzz/$$h.dict"; \
-	  log=$(FUZZ_BUILD)/logs/$$h.log; start=$$(date +%s); \
+	  log=$(FUZZ_BUILD)/logs/$$h.log; \
+	  regs=$$(ls tests/fuzz/regressions/$$h-* 2>/dev/null); \
+	  if [ -n "$$regs" ] && ! $(FUZZ_BUILD)/fuzz/$$h -timeout=$(FUZZ_TIMEOUT) $$regs >$(FUZZ_BUILD)/logs/$$h-regressions.log 2>&1; then \
+	    echo "$$h: a reproducer in tests/fuzz/regressions/ fails again: see $(FUZZ_BUILD)/logs/$$h-regressions.log" >&2; \
+	    failed="$$failed $$h"; continue; fi; \
+	  start=$$(date +%s); \
 	  TMPDIR=$(CURDIR)/$(FUZZ_BUILD)/tmp $(FUZZ_BUILD)/fuzz/$$h $(FUZZ_BUILD)/corpus/$$h $$dict \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$h/ >$$log 2>&1; rc=$$?; \

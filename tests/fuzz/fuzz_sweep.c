@@ -5,8 +5,9 @@
  * reps first, then the axes (lists and ranges).  A word that is refused does
  * not stop the others (the program would exit there; going on reaches more
  * states).  Then ttt_sweep_check and ttt_sweep_points/jobs, and the checked
- * parameters of the first and last job (ttt_sweep_job_params).  The sweep is
- * never run.  Silent; allocates nothing that outlives one input.
+ * parameters of the first and last job (ttt_sweep_job_params).  Oracles
+ * beyond the sanitizers: a sweep that passes the check has 1 to 1e7 jobs, and
+ * its jobs' parameters pass too.  The sweep is never run.  Silent; allocates nothing that outlives one input.
  * See README, "Fuzzing". */
 #define _POSIX_C_SOURCE 200809L
 #include <gsl/gsl_errno.h>
@@ -67,12 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
     if (!ttt_sweep_check(&sw, msg)) {
+        /* A checked sweep has at least one job (every axis has a value,
+         * reps >= 1) and at most the limit; 0 would be a wrapped product. */
         size_t jobs = ttt_sweep_jobs(&sw);
+        if (jobs < 1 || jobs > 10000000)
+            abort();
         ttt_params p;
-        if (jobs > 0) {
-            ttt_sweep_job_params(&sw, 0, &p, msg);
-            ttt_sweep_job_params(&sw, jobs - 1, &p, msg);
-        }
+        if (ttt_sweep_job_params(&sw, 0, &p, msg) || ttt_sweep_job_params(&sw, jobs - 1, &p, msg))
+            abort(); /* check passed, so every point's parameters are usable */
     }
     ttt_sweep_points(&sw);
     free(text);
