@@ -144,7 +144,7 @@ valgrind: $(BUILD)/ttt
 # and the log in build-fuzz/logs/<harness>.log.  Rerun one input with
 # build-fuzz/fuzz/<harness> FILE.  Needs clang (make deps installs it).
 FUZZ_BUILD   := build-fuzz
-FUZZ_CC      ?= clang
+FUZZ_CC      ?= clang-14
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 25
