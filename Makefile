@@ -6,6 +6,7 @@
 #   make check-full the long statistical tier
 #   make check-asan the quick tier under AddressSanitizer + UBSan
 #   make valgrind   a small run of the suites under valgrind
+#   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60) s
 #   make bench      phase timings and GFLOP/s (not a test)
 #   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
 #   make teach      the teaching pictures and a narrated walkthrough
@@ -35,9 +36,14 @@ $(shell mkdir -p $(BUILD) && [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)"
 
 # Debian packages the project needs; 'make deps' installs the missing ones.
 DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev check pkg-config gnuplot-nox
+# Only 'make fuzz' needs these (clang and its libFuzzer runtime, which
+# libclang-rt-14-dev provides); 'make deps' installs them when it is asked for
+# by name or with fuzz, never as the prerequisite of 'make check' or 'make demo'.
+FUZZ_DEB_PACKAGES := clang-14 libclang-rt-14-dev
+DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS)),$(FUZZ_DEB_PACKAGES))
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
-SETUP_GOALS := deps clean demo check check-asan
+SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build
 DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -61,7 +67,8 @@ TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
-.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach gallery deps clean install golden
+.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach gallery deps clean install golden \
+        fuzz fuzz-build _fuzz-bins
 
 all: $(BUILD)/ttt
 
@@ -122,6 +129,70 @@ valgrind: $(BUILD)/ttt
 	  --quiet --out $(BUILD)/valgrind-out
 	@echo "valgrind: no memory errors, no definite leaks"
 
+# The fuzz tier: libFuzzer harnesses in tests/fuzz/, built with clang under
+# ASan + UBSan into build-fuzz/ (the library too, without OpenMP; build/ is
+# not touched):
+#   fuzz_config  a config file's text (ttt_params_read_stream) and one key=value word
+#   fuzz_sweep   sweep words (ttt_sweep_word), then ttt_sweep_check and the job count
+#   fuzz_table   the TSV reader ttt_table_read, ttt_table_column, ttt_table_number
+# 'make fuzz' runs each (or FUZZ_HARNESSES="...") for FUZZ_SECONDS seconds (default 60) on a scratch copy
+# of tests/fuzz/corpus/<harness>/ (the committed corpus is never grown), with
+# tests/fuzz/<harness>.dict, and prints executions, seconds and crashes per
+# harness.  First each harness reruns its reproducers of fixed bugs,
+# tests/fuzz/regressions/<harness>-*.  A crash, sanitizer report, timeout (FUZZ_TIMEOUT s per input) or
+# out-of-memory fails it; the input is kept in build-fuzz/crashes/<harness>/ (until that harness's next run)
+# and the log in build-fuzz/logs/<harness>.log.  Rerun one input with
+# build-fuzz/fuzz/<harness> FILE.  Needs clang (make deps installs it).
+FUZZ_BUILD   := build-fuzz
+FUZZ_CC      ?= clang-14
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 25
+FUZZ_HARNESSES ?= fuzz_config fuzz_sweep fuzz_table
+
+fuzz-build: deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root (installs $(FUZZ_DEB_PACKAGES))" >&2; exit 2; }
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPENMP= \
+	  CFLAGS='-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)' LDFLAGS='$(FUZZ_SAN)' _fuzz-bins
+
+_fuzz-bins: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
+
+.SECONDARY: $(FUZZ_HARNESSES:%=$(BUILD)/tests/fuzz/%.o)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libttt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/tmp; \
+	failed=""; \
+	for h in $(FUZZ_HARNESSES); do \
+	  rm -rf $(FUZZ_BUILD)/corpus/$$h $(FUZZ_BUILD)/crashes/$$h; \
+	  cp -r tests/fuzz/corpus/$$h $(FUZZ_BUILD)/corpus/$$h; \
+	  mkdir -p $(FUZZ_BUILD)/crashes/$$h; \
+	  dict=""; [ -f tests/fuzz/$$h.dict ] && dict="-dict=tests/fuzz/$$h.dict"; \
+	  log=$(FUZZ_BUILD)/logs/$$h.log; \
+	  regs=$$(ls tests/fuzz/regressions/$$h-* 2>/dev/null); \
+	  if [ -n "$$regs" ] && ! $(FUZZ_BUILD)/fuzz/$$h -timeout=$(FUZZ_TIMEOUT) $$regs >$(FUZZ_BUILD)/logs/$$h-regressions.log 2>&1; then \
+	    echo "$$h: a reproducer in tests/fuzz/regressions/ fails again: see $(FUZZ_BUILD)/logs/$$h-regressions.log" >&2; \
+	    failed="$$failed $$h"; continue; fi; \
+	  start=$$(date +%s); \
+	  TMPDIR=$(CURDIR)/$(FUZZ_BUILD)/tmp $(FUZZ_BUILD)/fuzz/$$h $(FUZZ_BUILD)/corpus/$$h $$dict \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$h/ >$$log 2>&1; rc=$$?; \
+	  secs=$$(( $$(date +%s) - start )); \
+	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -1); \
+	  crashes=$$(ls $(FUZZ_BUILD)/crashes/$$h | wc -l); \
+	  corpus=$$(ls $(FUZZ_BUILD)/corpus/$$h | wc -l); \
+	  printf '%-12s %10s executions  %5s s  corpus %5s  exit %s  crash files %s\n' \
+	    $$h "$${execs:-?}" $$secs $$corpus $$rc $$crashes; \
+	  if [ $$rc -ne 0 ]; then failed="$$failed $$h"; \
+	    grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer|LeakSanitizer)|runtime error' $$log >&2; \
+	    echo "  see $$log; inputs in $(FUZZ_BUILD)/crashes/$$h/" >&2; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "fuzz: no crashes"
+
 bench: $(BUILD)/ttt-bench
 	$(BUILD)/ttt-bench
 
@@ -151,7 +222,7 @@ teach: $(BUILD)/ttt
 
 deps:
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(DEPS_WANTED); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
@@ -165,7 +236,7 @@ install: $(BUILD)/ttt
 	install -m 755 $(BUILD)/ttt $(DESTDIR)$(PREFIX)/bin/ttt
 
 clean:
-	rm -rf build build-asan demo-out teach-out paper-figures/out
+	rm -rf build build-asan build-fuzz demo-out teach-out paper-figures/out
 
 # Mutation testing: each plausible bug of tests/mutants.txt is applied to a
 # copy of the tree, which is rebuilt and run through the Check suite and

@@ -1226,7 +1226,7 @@ static int cmd_sweep(int argc, char **argv)
                 die_input(msg);
         }
     const size_t reps = sw.reps;
-    if (ttt_sweep_check(&sw, msg))
+    if (ttt_sweep_check(&sw, msg)) /* refuses more than 1e7 jobs first */
         die_input(msg);
     sweep_limits(&sw, force, quiet);
 

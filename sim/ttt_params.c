@@ -326,13 +326,8 @@ static char *trim(char *t)
     return t;
 }
 
-const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
-        return msg;
-    }
     /* Lines of any length (getline); the line where each key was set, to
      * refuse a key set twice (index NKEYS: preset). */
     char *line = NULL, inner[TTT_PARAMS_MSG];
@@ -344,7 +339,7 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
         lineno++;
         if (memchr(line, '\0', (size_t)got)) {
             ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
-                    path, lineno);
+                    name, lineno);
             err = msg;
             break;
         }
@@ -356,33 +351,44 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", path, lineno, t);
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
             err = msg;
             break;
         }
         *eq = '\0';
-        const char *name = trim(t);
-        const key *kp = find_key(name);
-        size_t slot = kp ? (size_t)(kp - keys) : !strcmp(name, "preset") ? NKEYS : NKEYS + 1;
+        const char *keyname = trim(t);
+        const key *kp = find_key(keyname);
+        size_t slot = kp ? (size_t)(kp - keys) : !strcmp(keyname, "preset") ? NKEYS : NKEYS + 1;
         if (slot <= NKEYS && first[slot]) {
             ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
-                    "file (key=value words on the command line override the file)", path, lineno, name, first[slot]);
+                    "file (key=value words on the command line override the file)", name, lineno, keyname, first[slot]);
             err = msg;
             break;
         }
         if (slot <= NKEYS)
             first[slot] = lineno;
-        if (ttt_params_set(p, name, trim(eq + 1), inner)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s", path, lineno, inner);
+        if (ttt_params_set(p, keyname, trim(eq + 1), inner)) {
+            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s", name, lineno, inner);
             err = msg;
         }
         errno = 0;
     }
     if (!err && ferror(fp)) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", name, ttt_msg_errno(errno));
         err = msg;
     }
     free(line);
+    return err;
+}
+
+const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
+        return msg;
+    }
+    const char *err = ttt_params_read_stream(p, fp, path, msg);
     fclose(fp);
     return err;
 }

@@ -87,6 +87,11 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg);
  * Returns NULL or a message of the form "FILE:LINE: ..." in msg. */
 const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg);
 
+/* The same from an open stream (read to its end, not closed): ttt_params_read_file
+ * is fopen + this + fclose.  name stands for the file in messages ("NAME:LINE: ...").
+ * Lets a caller parse a config held in memory (fmemopen), as the fuzz harness does. */
+const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg);
+
 /* Resolves pool = 0 to min(round(pool_ratio s), d1) and then checks every range and every
  * relation between keys.  Returns NULL when p is usable, else a message that
  * names the key, its value and the allowed range (in msg). */

@@ -1,4 +1,5 @@
 /* ttt_run — see ttt_run.h. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime: declared without OpenMP too */
 #include "ttt_run.h"
 
 #include <gsl/gsl_errno.h>

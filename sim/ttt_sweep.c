@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -249,8 +250,8 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
         double all = (double)sw->reps;
         for (size_t a = 0; a < sw->naxes; a++)
             all *= (double)sw->axes[a].n;
-        snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps); allowed: at most %d",
-                 all, TTT_SWEEP_MAX_JOBS);
+        snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
+                 "points x reps <= 1e7", all);
         return msg;
     }
     for (size_t pt = 0; pt < points; pt++) {

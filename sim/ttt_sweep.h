@@ -16,11 +16,11 @@
 #include "ttt_run.h"
 
 #define TTT_SWEEP_MAX_AXES 8
-/* Most jobs (grid points x reps) a sweep may have. */
-#define TTT_SWEEP_MAX_JOBS 10000000
 /* Status of a sweep stopped on request (not a GSL code). */
 #define TTT_SWEEP_STOPPED 1000
 #define TTT_SWEEP_MAX_VALUES 256
+/* Most jobs (points x reps) a sweep may have; ttt_sweep_check refuses more. */
+#define TTT_SWEEP_MAX_JOBS 10000000
 
 typedef struct {
     char key[32];
@@ -50,7 +50,8 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
  * axis values are checked against the final base.  NULL or a message. */
 const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);
 
-/* Grid points (product of the axis lengths) and jobs (points x reps). */
+/* Grid points (product of the axis lengths) and jobs (points x reps); both
+ * SIZE_MAX when the product does not fit (8 axes of 256 values are 2^64). */
 size_t ttt_sweep_points(const ttt_sweep *sw);
 size_t ttt_sweep_jobs(const ttt_sweep *sw);
 
@@ -58,7 +59,9 @@ size_t ttt_sweep_jobs(const ttt_sweep *sw);
  * (for a grid point whose keys do not go together). */
 const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
 
-/* Checks every grid point; NULL or the first message, prefixed by the point. */
+/* Refuses more than TTT_SWEEP_MAX_JOBS jobs (before looking at any point, so a
+ * huge grid is refused at once), then checks every grid point; NULL or the
+ * first message, prefixed by the point. */
 const char *ttt_sweep_check(const ttt_sweep *sw, char *msg);
 
 /* Called once per finished job, from the thread that ran it; report is freed

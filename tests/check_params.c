@@ -176,6 +176,28 @@ static char *write_conf(const char *text, size_t len)
     return path;
 }
 
+/* A config held in memory reads as the same file would, messages named by the caller. */
+START_TEST(test_config_stream_reads_like_a_file)
+{
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    char text[] = "# a comment\n d2 = 64 # inline\npreset = theorem\nk = 7\n";
+    FILE *fp = fmemopen(text, strlen(text), "r");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_ptr_null(ttt_params_read_stream(&p, fp, "mem", msg));
+    fclose(fp);
+    ck_assert_uint_eq(p.d2, 64);
+    ck_assert_uint_eq(p.topics, 32);
+    ck_assert_uint_eq(p.k, 7);
+    char bad[] = "d2 = 64\nd1\n";
+    fp = fmemopen(bad, strlen(bad), "r");
+    ck_assert_ptr_nonnull(ttt_params_read_stream(&p, fp, "mem", msg));
+    fclose(fp);
+    ck_assert_msg(strstr(msg, "mem:2: 'd1' is not of the form key = value") != NULL, "got '%s'", msg);
+}
+END_TEST
+
 /* A comment of any length is a comment (its tail is not a setting), and
  * lines of any length are read whole. */
 START_TEST(test_config_lines_of_any_length)
@@ -339,6 +361,7 @@ Suite *make_params_suite(void)
     tcase_add_loop_test(limits, test_bad_combination_is_refused_by_check, 0,
                         (int)(sizeof bad_pairs / sizeof bad_pairs[0]));
     tcase_add_test(limits, test_config_file_errors_name_file_and_line);
+    tcase_add_test(core, test_config_stream_reads_like_a_file);
     tcase_add_test(limits, test_unknown_preset_names_the_known_ones);
     tcase_add_test(limits, test_config_lines_of_any_length);
     tcase_add_test(limits, test_messages_are_one_line_and_keep_allowed);

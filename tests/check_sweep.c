@@ -1,6 +1,7 @@
 /* Suite "sweep": grids, per-job seeds, ordered rows, resume, and verify. */
 #define _POSIX_C_SOURCE 200809L
 #include <gsl/gsl_errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,6 +103,44 @@ START_TEST(test_sweep_refuses_duplicate_axis_values)
     ttt_sweep_init(&sw, &p);
     ck_assert_ptr_null(ttt_sweep_word(&sw, "k=1:3:lin:5", msg));
     ck_assert_uint_eq(sw.axes[0].n, 3); /* 1, 1.5 -> 2, 2, 2.5 -> 3, 3 */
+}
+END_TEST
+
+/* Found while writing tests/fuzz/fuzz_sweep (reproducers in tests/fuzz/regressions/):
+ * 8 axes of 256 values are 2^64 points, which wrapped to 0, so the sweep was
+ * accepted as 0 jobs and "completed"; and the job limit was checked only
+ * after every point, so 5 axes of 256 values (1.1e12 points) kept
+ * ttt_sweep_check busy for hours instead of being refused at once. */
+START_TEST(test_sweep_refuses_huge_grids_at_once)
+{
+    static const char *const axes[] = {"d1=1000:1255:lin:256", "d2=1:256:lin:256", "n=1000:1255:lin:256",
+                                       "m=2:257:lin:256", "k=1:256:lin:256", "topics=1:256:lin:256",
+                                       "background=0:255:lin:256", "gd_steps=0:255:lin:256"};
+    static ttt_sweep sw;
+    ttt_params p;
+    char msg[TTT_PARAMS_MSG];
+    ttt_params_default(&p);
+    ttt_sweep_init(&sw, &p);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_msg(ttt_sweep_word(&sw, axes[i], msg) == NULL, "%s: %s", axes[i], msg);
+        ck_assert_uint_eq(sw.axes[i].n, 256);
+        if (i == 4) { /* 2^40 points: refused without visiting them */
+            ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
+            ck_assert_ptr_nonnull(strstr(msg, "more than 1e7 jobs"));
+        }
+    }
+    ck_assert_uint_eq(ttt_sweep_points(&sw), SIZE_MAX); /* not 2^64 mod 2^64 = 0 */
+    ck_assert_uint_eq(ttt_sweep_jobs(&sw), SIZE_MAX);
+    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
+    ck_assert_ptr_nonnull(strstr(msg, "more than 1e7 jobs"));
+    /* 1e7 jobs exactly is allowed; one more replicate is not */
+    ttt_sweep_init(&sw, &p);
+    ck_assert_ptr_null(ttt_sweep_word(&sw, "reps=100000", msg));
+    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=1:100:lin:100", msg));
+    ck_assert_uint_eq(ttt_sweep_jobs(&sw), 10000000);
+    ck_assert_ptr_null(ttt_sweep_check(&sw, msg));
+    ck_assert_ptr_null(ttt_sweep_word(&sw, "sigma=0.1,0.2", msg));
+    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
 }
 END_TEST
 
@@ -257,6 +296,7 @@ Suite *make_sweep_suite(void)
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_sweep_rejects_bad_axes);
     tcase_add_test(limits, test_sweep_refuses_duplicate_axis_values);
+    tcase_add_test(limits, test_sweep_refuses_huge_grids_at_once);
     suite_add_tcase(s, limits);
     TCase *stats = tcase_create("stats");
     tcase_add_test(stats, test_verify_quick_passes);
