@@ -7,6 +7,7 @@
 #   make check-asan the quick tier under AddressSanitizer + UBSan
 #   make valgrind   a small run of the suites under valgrind
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60) s
+#   make check-faults  every allocation and file write of small runs made to fail in turn
 #   make bench      phase timings and GFLOP/s (not a test)
 #   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
 #   make teach      the teaching pictures and a narrated walkthrough
@@ -67,7 +68,7 @@ TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
-.PHONY: all demo _demo check _check check-full check-asan valgrind bench figures teach gallery deps clean install golden \
+.PHONY: all demo _demo check _check check-full check-asan check-faults valgrind bench figures teach gallery deps clean install golden \
         fuzz fuzz-build _fuzz-bins
 
 all: $(BUILD)/ttt
@@ -192,6 +193,17 @@ fuzz: fuzz-build
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "fuzz: no crashes"
+
+# The fault-injection tier: an LD_PRELOAD shim (tests/fault/inject.c) fails the
+# N-th allocation or file write of a small run, sweep and table, for every N;
+# tests/fault/run.sh checks exit 1, one message, the previous result intact
+# and no temporaries.  About 2 min on 2 cores.
+$(BUILD)/inject.so: tests/fault/inject.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -O2 -g -fPIC -shared -o $@ $< -ldl
+
+check-faults: $(BUILD)/ttt $(BUILD)/inject.so
+	TTT_BIN=$(BUILD)/ttt TTT_INJECT=$(BUILD)/inject.so TTT_FAULT_WORK=$(BUILD)/faults bash tests/fault/run.sh
 
 bench: $(BUILD)/ttt-bench
 	$(BUILD)/ttt-bench

@@ -100,6 +100,18 @@ static void die_input(const char *msg)
     exit(2);
 }
 
+/* A library call that failed for want of memory is a fault (exit 1), whatever
+ * its message says (it named the input: "has no header row", exit 2); errno
+ * is cleared before the call, so ENOMEM is this call's. */
+static void die_input_or_fault(const char *msg)
+{
+    if (errno == ENOMEM) {
+        fprintf(stderr, "ttt: out of memory\n");
+        exit(1);
+    }
+    die_input(msg);
+}
+
 /* Opens the output directory or exits: status 2 when the request is not
  * allowed, 1 on a fault. */
 static ttt_outdir *open_outdir(const char *dir)
@@ -603,14 +615,15 @@ static int cmd_fit(int argc, char **argv)
         ttt_msg(msg, sizeof msg, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", scale);
         die_input(msg);
     }
+    errno = 0;
     ttt_table *t = ttt_table_read(file, msg);
     if (!t)
-        die_input(msg);
+        die_input_or_fault(msg);
     if (ttt_sweep_rows_check(t, msg)) {
         char full[sizeof msg + 8];
         ttt_msg(full, sizeof full, "%s: %s", file, msg);
         ttt_table_free(t);
-        die_input(full);
+        die_input_or_fault(full);
     }
     long est = ttt_table_column(t, "estimator"), xc = xname ? ttt_table_column(t, xname) : -1;
     if (est < 0) {
@@ -714,17 +727,21 @@ static int cmd_fit(int argc, char **argv)
     return 0;
 }
 
-/* Copies the '#' lines at the top of path to out. */
-static void copy_comment_lines(const char *path, FILE *out)
+/* Copies the '#' lines at the top of path to out; -1 when they cannot be
+ * read (out of memory: the table lost its provenance and exited 0). */
+static int copy_comment_lines(const char *path, FILE *out)
 {
     FILE *in = fopen(path, "r");
     char *line = NULL;
     size_t cap = 0;
-    while (in && getline(&line, &cap, in) > 0 && line[0] == '#')
+    ssize_t got = 0;
+    while (in && (got = getline(&line, &cap, in)) > 0 && line[0] == '#')
         fputs(line, out); /* whole lines, of any length (the table has no NUL: it was read first) */
+    int bad = !in || (got < 0 && !feof(in));
     free(line);
     if (in)
         fclose(in);
+    return bad ? -1 : 0;
 }
 
 static int cmd_table(int argc, char **argv)
@@ -771,15 +788,16 @@ static int cmd_table(int argc, char **argv)
     }
     if (!nq)
         die_input("--y needs at least one SPEC");
+    errno = 0;
     ttt_table *t = ttt_table_read(file, msg);
     if (!t)
-        die_input(msg);
+        die_input_or_fault(msg);
     ttt_points *p = ttt_summarize(t, specs, nq, msg);
     ttt_table_free(t);
     if (!p) {
         char full[sizeof msg + 8];
         ttt_msg(full, sizeof full, "%s: %s", file, msg);
-        die_input(full);
+        die_input_or_fault(full);
     }
     ttt_outfile *of = NULL;
     FILE *fp = stdout;
@@ -789,14 +807,15 @@ static int cmd_table(int argc, char **argv)
         fprintf(stderr, "ttt: %s\n", msg);
         return status == GSL_EINVAL ? 2 : 1;
     }
+    int bad = 0;
     if (format == TTT_FORMAT_TSV) {
-        copy_comment_lines(file, fp);
+        bad = copy_comment_lines(file, fp) != 0;
         fprintf(fp, "# ttt table %s --y", file);
         for (size_t q = 0; q < nq; q++)
             fprintf(fp, "%c%s", q ? ',' : ' ', specs[q]);
         fprintf(fp, ": mean over replicates and its standard error (NAME_se)\n");
     }
-    int bad = ttt_points_write(fp, p, format) != 0;
+    bad |= ttt_points_write(fp, p, format) != 0;
     ttt_points_free(p);
     if (out) {
         if (bad) {
@@ -1222,12 +1241,14 @@ static int cmd_sweep(int argc, char **argv)
             const char *w = argv[i], *eq = strchr(w, '=');
             if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
                 continue;
+            errno = 0;
             if (ttt_sweep_word(&sw, w, msg))
-                die_input(msg);
+                die_input_or_fault(msg);
         }
     const size_t reps = sw.reps;
+    errno = 0;
     if (ttt_sweep_check(&sw, msg)) /* refuses more than 1e7 jobs first */
-        die_input(msg);
+        die_input_or_fault(msg);
     sweep_limits(&sw, force, quiet);
 
     char iomsg[TTT_OUTDIR_MSG];

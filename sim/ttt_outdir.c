@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gsl/gsl_errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -107,8 +106,35 @@ static void on_signal(int sig)
     _exit(1);
 }
 
+static void remove_tree(const char *path);
+
+/* A library that gives up calls exit() itself (libgomp when its own
+ * allocation fails: "libgomp: Out of memory allocating N bytes"): the
+ * temporary directory goes as on a signal, and the last line says so. */
+static void at_exit(void)
+{
+    sigset_t old;
+    block_signals(&old);
+    ttt_outdir *o = active;
+    active = NULL;
+    if (o) {
+        for (size_t i = 0; i < o->nfiles; i++)
+            if (o->files[i].fp)
+                fclose(o->files[i].fp);
+        remove_tree(o->tmp);
+        for (size_t i = o->nmade; i > 0; i--)
+            rmdir(o->made[i - 1]);
+        fprintf(stderr, "ttt: stopped before the result was complete; nothing written, the previous result is "
+                        "intact\n");
+    }
+    restore_signals(&old);
+}
+
 static void install_handler(void)
 {
+    static int registered;
+    if (!registered)
+        registered = atexit(at_exit) == 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -191,18 +217,33 @@ int ttt_mkdirs(const char *path, char *msg)
     return status ? status : make_dirs(path, NULL, NULL, msg);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* rm -r of name in the directory parent, allocating nothing: it runs after
+ * the swap, when the previous result must go however little memory is left
+ * (nftw allocated, and when it failed the temporary stayed behind). */
+static void remove_at(int parent, const char *name, int depth)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    if (unlinkat(parent, name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth > 32)
+        return;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (int pass = 0; fd >= 0 && pass < 4 && unlinkat(parent, name, AT_REMOVEDIR) != 0; pass++) {
+        char buf[4096];
+        ssize_t n;
+        lseek(fd, 0, SEEK_SET);
+        while ((n = getdents64(fd, buf, sizeof buf)) > 0)
+            for (ssize_t at = 0; at < n;) {
+                struct dirent64 *e = (struct dirent64 *)(buf + at);
+                at += e->d_reclen;
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                    remove_at(fd, e->d_name, depth + 1);
+            }
+    }
+    if (fd >= 0)
+        close(fd);
 }
 
 static void remove_tree(const char *path)
 {
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_at(AT_FDCWD, path, 0);
 }
 
 /* Removes PARENT/.BASE.ttt-tmp-PID for every PID that is no longer running. */

@@ -268,8 +268,10 @@ const char *ttt_regime_name(int g)
     return g >= 0 && g < TTT_REGIME_COUNT ? regime_names[g] : "?";
 }
 
-/* The regime diagnostics: each hypothesis as a number beside its threshold. */
-static void regimes(ttt_report *r)
+/* The regime diagnostics: each hypothesis as a number beside its threshold.
+ * GSL_ENOMEM when its scratch cannot be allocated (it printed NaN, or d1
+ * concepts in use). */
+static int regimes(ttt_report *r)
 {
     const ttt_instance *in = r->in;
     const ttt_params *p = &in->p;
@@ -289,11 +291,13 @@ static void regimes(ttt_report *r)
         ttt_mean_se(x, m, &r->needed, &r->needed_se);
         free(x);
     } else {
-        r->needed = r->needed_se = GSL_NAN;
+        return GSL_ENOMEM;
     }
     /* Concepts in use: the union of the pools, or all d1 with background. */
     size_t used = p->d1;
     unsigned char *mark = p->background ? NULL : calloc(p->d1, 1);
+    if (!p->background && !mark)
+        return GSL_ENOMEM;
     if (mark) {
         used = 0;
         for (size_t a = 0; a < p->topics * p->pool; a++)
@@ -336,6 +340,7 @@ static void regimes(ttt_report *r)
         int strict = g == TTT_REGIME_INTERPOLATION || g == TTT_REGIME_SUPERPOSITION;
         t->holds = at_most ? t->value <= t->threshold : strict ? t->value > t->threshold : t->value >= t->threshold;
     }
+    return GSL_SUCCESS;
 }
 
 /* The rates behind ttt_run_cost (seconds per unit; see ttt_run.h). */
@@ -418,7 +423,7 @@ int ttt_run(const ttt_params *p, ttt_report **out)
         status = summarise(r);
     if (!status) {
         distortion(r);
-        regimes(r);
+        status = regimes(r);
     }
     if (!status)
         status = geometry(r);

@@ -182,7 +182,7 @@ void ttt_points_free(ttt_points *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->nkeys; i++)
+    for (size_t i = 0; i < p->nkeys && p->keys; i++)
         free(p->keys[i]);
     for (size_t i = 0; i < p->points * p->nkeys && p->values; i++)
         free(p->values[i]);
@@ -251,6 +251,10 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
             bad = ttt_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
     }
     ttt_points *p = bad ? NULL : calloc(1, sizeof *p);
+    if (!bad && !p) {
+        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        bad = 1;
+    }
     double *va = malloc(points * reps * sizeof *va), *vb = malloc(points * reps * sizeof *vb);
     double *x = malloc(reps * sizeof *x);
     if (p) {
@@ -276,16 +280,28 @@ ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t n
             size_t pt = (size_t)ttt_table_number(t, r, (size_t)cpoint);
             p->reps[pt] += !strcmp(t->cell[r][est], t->cell[0][est]);
             for (size_t k = 0; k < p->nkeys && !p->values[pt * p->nkeys + k]; k++)
-                p->values[pt * p->nkeys + k] = copy(t->cell[r][cseed + 1 + (long)k]);
+                bad |= !(p->values[pt * p->nkeys + k] = copy(t->cell[r][cseed + 1 + (long)k]));
         }
         for (size_t pt = 0; pt < points; pt++)
-            for (size_t k = 0; k < p->nkeys; k++) {
+            for (size_t k = 0; k < p->nkeys; k++)
                 if (!p->values[pt * p->nkeys + k])
                     p->values[pt * p->nkeys + k] = copy("NaN");
+        /* Every copy made (a NULL one is out of memory, not a missing value). */
+        for (size_t k = 0; k < p->nkeys && !bad; k++)
+            bad = !p->keys[k];
+        for (size_t i = 0; i < points * p->nkeys && !bad; i++)
+            bad = !p->values[i];
+        for (size_t pt = 0; pt < points && !bad; pt++)
+            for (size_t k = 0; k < p->nkeys; k++)
                 p->varies[k] |= strcmp(p->values[pt * p->nkeys + k], p->values[k]) != 0;
+        if (bad)
+            ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        for (size_t q = 0; q < nq && !bad; q++) {
+            if (!(p->names[q] = output_name(t, specs[q]))) {
+                ttt_msg(msg, TTT_IO_MSG, "out of memory");
+                bad = 1;
+                break;
             }
-        for (size_t q = 0; q < nq; q++) {
-            p->names[q] = output_name(t, specs[q]);
             for (size_t i = 0; i < points * reps; i++)
                 va[i] = vb[i] = GSL_NAN;
             gather(t, est, cpoint, crep, &ops[2 * q], reps, va);
