@@ -85,28 +85,30 @@ static void restore_signals(const sigset_t *old)
     sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-/* Only async-signal-safe calls: unlink, rmdir, write, _exit.  The lists it
- * reads change only with these signals blocked. */
+static void remove_tree(const char *path);
+
+/* Removes the temporary directory and the parents o created: what a signal or
+ * a library's exit() leaves to clean up.  Async-signal-safe (remove_tree
+ * allocates nothing and makes only system calls). */
+static void discard(const ttt_outdir *o)
+{
+    remove_tree(o->tmp);
+    for (size_t i = o->nmade; i > 0; i--)
+        rmdir(o->made[i - 1]);
+}
+
+/* Only async-signal-safe calls.  The lists it reads change only with these
+ * signals blocked. */
 static void on_signal(int sig)
 {
-    ttt_outdir *o = active;
-    if (o) {
-        for (size_t i = 0; i < o->nfiles; i++)
-            unlink(o->files[i].path);
-        for (size_t i = o->nsub; i > 0; i--)
-            rmdir(o->sub[i - 1]);
-        rmdir(o->tmp);
-        for (size_t i = o->nmade; i > 0; i--)
-            rmdir(o->made[i - 1]);
-    }
+    if (active)
+        discard(active);
     static const char text[] = "ttt: stopped by a signal; nothing written, the previous result is intact\n";
     ssize_t ignored = write(STDERR_FILENO, text, sizeof text - 1);
     (void)ignored;
     (void)sig;
     _exit(1);
 }
-
-static void remove_tree(const char *path);
 
 /* A library that gives up calls exit() itself (libgomp when its own
  * allocation fails: "libgomp: Out of memory allocating N bytes"): the
@@ -121,9 +123,7 @@ static void at_exit(void)
         for (size_t i = 0; i < o->nfiles; i++)
             if (o->files[i].fp)
                 fclose(o->files[i].fp);
-        remove_tree(o->tmp);
-        for (size_t i = o->nmade; i > 0; i--)
-            rmdir(o->made[i - 1]);
+        discard(o);
         fprintf(stderr, "ttt: stopped before the result was complete; nothing written, the previous result is "
                         "intact\n");
     }
