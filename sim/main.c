@@ -28,6 +28,7 @@
 #include "ttt_run.h"
 #include "ttt_summarize.h"
 #include "ttt_sweep.h"
+#include "ttt_sweep_dir.h"
 #include "ttt_verify.h"
 
 static const char *usage_text =
@@ -49,12 +50,16 @@ static const char *usage_text =
     "  generate [FILE] [key=value ...] --out DIR\n"
     "        draw an instance and write it as .npy files in DIR/data/\n"
     "  sweep [FILE] [key=value ...] key=v1,v2,... key=a:b:log:N ... [reps=R] --out DIR\n"
-    "        [--resume] [--quiet]\n"
+    "        [--resume] [--shard I/N] [--quiet]\n"
     "        run the cartesian product of the swept keys (a list, or N values from a\n"
     "        to b spaced geometrically (log) or evenly (lin)), R replicates each, in\n"
     "        parallel; write DIR/sweep.tsv, one row per (point, replicate, estimator).\n"
     "        Ctrl-C stops cleanly; --resume continues an interrupted sweep and gives\n"
-    "        the same file as an uninterrupted one\n"
+    "        the same file as an uninterrupted one; --shard I/N runs only the jobs\n"
+    "        j with j mod N = I - 1 (one task of a job array) into its own DIR\n"
+    "  merge SHARD_DIR... --out DIR\n"
+    "        join the N complete shards of one sweep into DIR/sweep.tsv, byte for\n"
+    "        byte the file one process writes (every row checked as --resume does)\n"
     "  fit FILE --x KEY --y NAME [--scale loglog|semilogx|linear] [--where key=value ...]\n"
     "        [--range lo:hi] [--bound]\n"
     "        least-squares line through a sweep.tsv with a 95% interval and R^2:\n"
@@ -1117,56 +1122,6 @@ static void on_sigint(int sig)
     signal(SIGINT, SIG_DFL); /* a second Ctrl-C kills at once */
 }
 
-/* Rows of finished jobs wait in slots until every earlier job is written, so
- * the file always holds the leading jobs in order. */
-typedef struct {
-    const ttt_sweep *sw;
-    FILE *out;
-    char **slot;
-    size_t next, jobs, first, rows;
-    int progress, write_error;
-    double start;
-} sweep_sink;
-
-static void progress_bar(const sweep_sink *k)
-{
-    size_t done = k->next - k->first, total = k->jobs - k->first, width = 30;
-    size_t fill = total ? done * width / total : width;
-    double t = ttt_seconds() - k->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
-    fprintf(stderr, "\r[");
-    for (size_t i = 0; i < width; i++)
-        fputc(i < fill ? '#' : '.', stderr);
-    fprintf(stderr, "] %zu/%zu jobs  %.0fs elapsed, ~%.0fs left ", k->next, k->jobs, t, left);
-}
-
-static int sweep_collect(void *ctx, size_t job, const ttt_report *r)
-{
-    sweep_sink *k = ctx;
-    char *buf = NULL;
-    size_t len = 0;
-    if (ttt_sweep_format_rows(k->sw, job, r, &buf, &len) == 0) {
-        free(buf);
-        return 1;
-    }
-    int bad = 0;
-#pragma omp critical(sweep_writer)
-    {
-        k->slot[job] = buf;
-        while (k->next < k->jobs && k->slot[k->next]) {
-            char *rows = k->slot[k->next];
-            size_t n = strlen(rows);
-            if (fwrite(rows, 1, n, k->out) != n || fflush(k->out) != 0)
-                k->write_error = 1;
-            free(rows);
-            k->slot[k->next++] = NULL;
-            if (k->progress)
-                progress_bar(k);
-        }
-        bad = k->write_error;
-    }
-    return bad;
-}
-
 /* The sweep's estimate: jobs run in parallel, one thread each, so time is
  * the jobs' serial estimates over the threads and memory the largest job's
  * times the threads.  Over 1e5 points, every (points / 1e5)-th stands for
@@ -1182,7 +1137,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
         if (ttt_sweep_job_params(sw, pt * sw->reps, &p, msg))
             continue;
         ttt_run_cost(&p, 1, &c);
-        const double w = (double)(sw->reps * (pt + step <= points ? step : points - pt));
+        const double w = (double)(sw->reps * (pt + step <= points ? step : points - pt)) / (double)sw->shards;
         all.bytes = c.bytes > all.bytes ? c.bytes : all.bytes;
         all.generate += w * c.generate;
         all.analytic += w * c.analytic;
@@ -1192,7 +1147,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
         all.sparse += w * c.sparse;
         all.serial_seconds += w * c.serial_seconds;
     }
-    const size_t jobs = ttt_sweep_jobs(sw), busy = threads < jobs ? threads : jobs;
+    const size_t jobs = ttt_sweep_shard_jobs(sw), busy = threads < jobs ? threads : jobs;
     check_limits(all.bytes * (double)busy, all.serial_seconds / (double)busy, main_phase(&all, 0), "this sweep",
                  force, quiet);
 }
@@ -1200,7 +1155,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
 static int cmd_sweep(int argc, char **argv)
 {
     char msg[TTT_PARAMS_MSG];
-    const char *file = NULL, *out = NULL;
+    const char *file = NULL, *out = NULL, *shard = NULL;
     int resume = 0, quiet = 0, force = 0;
     ttt_params base;
     ttt_params_default(&base);
@@ -1210,6 +1165,11 @@ static int cmd_sweep(int argc, char **argv)
                 die_input("--out needs a directory name");
             once(out, "--out");
             out = argv[++i];
+        } else if (!strcmp(argv[i], "--shard")) {
+            if (i + 1 >= argc)
+                die_input("--shard needs I/N (run the jobs j with j mod N = I - 1)");
+            once(shard, "--shard");
+            shard = argv[++i];
         } else if (!strcmp(argv[i], "--resume")) {
             resume = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
@@ -1217,7 +1177,8 @@ static int cmd_sweep(int argc, char **argv)
         } else if (!strcmp(argv[i], "--force")) {
             force = 1;
         } else if (argv[i][0] == '-') {
-            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --quiet, --force", argv[i]);
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --shard I/N, --quiet, "
+                    "--force", argv[i]);
             die_input(msg);
         } else if (!strchr(argv[i], '=')) {
             if (file) {
@@ -1245,120 +1206,53 @@ static int cmd_sweep(int argc, char **argv)
             if (ttt_sweep_word(&sw, w, msg))
                 die_input_or_fault(msg);
         }
-    const size_t reps = sw.reps;
+    if (shard && ttt_sweep_set_shard(&sw, shard, msg))
+        die_input(msg);
     errno = 0;
     if (ttt_sweep_check(&sw, msg)) /* refuses more than 1e7 jobs first */
         die_input_or_fault(msg);
-    sweep_limits(&sw, force, quiet);
+    sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
-    char iomsg[TTT_OUTDIR_MSG];
-    int status = ttt_mkdirs(out, iomsg);
-    if (status) {
-        fprintf(stderr, "ttt: %s\n", iomsg);
-        return status == GSL_EINVAL ? 2 : 1;
-    }
-    size_t plen = strlen(out) + 32;
-    char *path = malloc(plen), *logpath = malloc(plen), *lockpath = malloc(plen);
-    if (!path || !logpath || !lockpath) {
-        fprintf(stderr, "ttt: out of memory for the sweep's file names\n");
-        return 1;
-    }
-    snprintf(path, plen, "%s/sweep.tsv", out);
-    snprintf(logpath, plen, "%s/sweep.log", out);
-    snprintf(lockpath, plen, "%s/.lock", out);
-    /* One writer per sweep directory: an advisory lock held until exit. */
-    int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (lock < 0) {
-        fprintf(stderr, "ttt: cannot create the lock file %s: %s\n", lockpath, ttt_msg_errno(errno));
-        return 1;
-    }
-    if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(msg, sizeof msg, "another ttt sweep is writing %s now; allowed: one writer per sweep directory "
-                 "(wait for it to finish, then --resume, or choose another --out)", out);
-        die_input(msg);
-    }
-    free(lockpath);
-    size_t first = 0;
-    FILE *fp = fopen(path, "r");
-    if (fp && !resume) {
-        fclose(fp);
-        ttt_msg(msg, sizeof msg, "%s exists; allowed: --resume to continue it, or another --out", path);
-        die_input(msg);
-    }
-    struct stat st;
-    if (fp && fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
-        fclose(fp);
-        fp = NULL;
-        if (!quiet)
-            fprintf(stderr, "resuming: %s is empty (stopped before its header); starting from job 0\n", path);
-    }
-    if (fp) {
-        long end;
-        if (ttt_sweep_scan(&sw, fp, &first, &end, msg) != 0) {
-            fclose(fp);
-            die_input(msg);
-        }
-        fclose(fp);
-        if (*msg)
-            fprintf(stderr, "ttt: %s\n", msg);
-        if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
-            fprintf(stderr, "ttt: cannot continue %s: %s\n", path, ttt_msg_errno(errno));
-            return 1;
-        }
-    } else {
-        fp = fopen(path, "w");
-        if (!fp || ttt_sweep_write_header(&sw, fp) != 0 || fflush(fp) != 0) {
-            fprintf(stderr, "ttt: cannot write %s: %s\n", path, ttt_msg_errno(errno));
-            return 1;
-        }
-    }
-    const size_t jobs = ttt_sweep_jobs(&sw);
-    sweep_sink sink = {&sw, fp, calloc(jobs, sizeof(char *)), first, jobs, first, 0, 0, 0, ttt_seconds()};
-    if (!sink.slot) {
+    char dmsg[TTT_SWEEP_DIR_MSG];
+    ttt_sweep_dir_opts o = {out, resume, quiet, argc, argv};
+    signal(SIGINT, on_sigint);
+    int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
+    signal(SIGINT, SIG_DFL);
+    if (status)
+        fprintf(stderr, "ttt: %s\n", dmsg);
+    return !status ? 0 : status == GSL_EINVAL ? 2 : status == TTT_SWEEP_STOPPED ? 130 : 1;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    char msg[TTT_SWEEP_DIR_MSG];
+    const char *out = NULL;
+    char **dirs = malloc((size_t)argc * sizeof *dirs);
+    size_t n = 0;
+    if (!dirs) {
         fprintf(stderr, "ttt: out of memory\n");
         return 1;
     }
-    sink.progress = !quiet && isatty(STDERR_FILENO);
-    if (!quiet)
-        fprintf(stderr, "sweep: %zu points x %zu reps = %zu jobs\n", ttt_sweep_points(&sw), reps, jobs);
-    if (!quiet && first)
-        fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, jobs, path);
-    signal(SIGINT, on_sigint);
-    status = ttt_sweep_run(&sw, first, sweep_collect, &sink, &interrupted);
-    signal(SIGINT, SIG_DFL);
-    if (sink.progress)
-        fputc('\n', stderr);
-    for (size_t j = 0; j < jobs; j++)
-        free(sink.slot[j]);
-    free(sink.slot);
-    int closed = fclose(fp);
-    FILE *log = fopen(logpath, "a");
-    if (log) {
-        char when[32];
-        ttt_io_utc(when, sizeof when);
-        fprintf(log, "%s ttt %s (git %s):", when, TTT_VERSION, TTT_GIT_REV);
-        for (int i = 0; i < argc; i++)
-            fprintf(log, " %s", argv[i]);
-        fprintf(log, "\n    jobs %zu..%zu of %zu written, status: %s\n", first, sink.next, jobs,
-                status == TTT_SWEEP_STOPPED ? "interrupted" : status ? gsl_strerror(status) : "complete");
-        fclose(log);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out")) {
+            if (i + 1 >= argc)
+                die_input("--out needs a directory name");
+            once(out, "--out");
+            out = argv[++i];
+        } else if (argv[i][0] == '-') {
+            die_input(ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR", argv[i]));
+        } else
+            dirs[n++] = argv[i];
     }
-    free(logpath);
-    if (status == TTT_SWEEP_STOPPED && interrupted) {
-        fprintf(stderr, "ttt: interrupted: %zu of %zu jobs in %s; continue with the same command and --resume\n",
-                sink.next, jobs, path);
-        free(path);
-        return 130;
+    if (!out || !n)
+        die_input("merge needs the shard directories and --out DIR: ttt merge SHARD_DIR... --out DIR");
+    int status = ttt_sweep_merge(dirs, n, out, msg);
+    free(dirs);
+    if (status) {
+        fprintf(stderr, "ttt: %s\n", msg);
+        return status == GSL_EINVAL ? 2 : 1;
     }
-    if (status || sink.write_error || closed != 0) {
-        fprintf(stderr, "ttt: sweep failed after %zu of %zu jobs: %s\n", sink.next, jobs,
-                sink.write_error || closed ? "cannot write sweep.tsv" : gsl_strerror(status));
-        free(path);
-        return 1;
-    }
-    if (!quiet)
-        fprintf(stderr, "wrote %s (%zu jobs)\n", path, jobs);
-    free(path);
+    fprintf(stderr, "wrote %s/sweep.tsv (%zu shards)\n", out, n);
     return 0;
 }
 
@@ -1417,12 +1311,14 @@ static int dispatch(int argc, char **argv)
         return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "sweep"))
         return cmd_sweep(argc, argv);
+    if (!strcmp(cmd, "merge"))
+        return cmd_merge(argc, argv);
     if (!strcmp(cmd, "fit"))
         return cmd_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc, argv);
     char msg[TTT_PARAMS_MSG];
-    die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, fit, table, demo, verify, "
+    die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, merge, fit, table, demo, verify, "
                       "defaults, presets, help", cmd));
     return 2;
 }

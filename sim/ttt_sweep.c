@@ -25,6 +25,7 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base)
     memset(sw, 0, sizeof *sw);
     sw->base = *base;
     sw->reps = 1;
+    sw->shards = 1;
 }
 
 /* Appends a value; with dedup, a value already on the axis adds nothing (a
@@ -195,6 +196,39 @@ size_t ttt_sweep_jobs(const ttt_sweep *sw)
     return mul_sat(ttt_sweep_points(sw), sw->reps);
 }
 
+const char *ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
+{
+    const char *slash = strchr(spec, '/');
+    char index[32];
+    double i = 0, n = 0;
+    int bad = !slash || (size_t)(slash - spec) >= sizeof index;
+    if (!bad) {
+        memcpy(index, spec, (size_t)(slash - spec));
+        index[slash - spec] = '\0';
+        bad = ttt_params_whole(index, &i) || ttt_params_whole(slash + 1, &n) || n < 1 || n > 10000 || i < 1 ||
+              i > n;
+    }
+    if (bad) {
+        ttt_msg(msg, TTT_PARAMS_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
+                "1 <= I <= N <= 10000 (this process runs the jobs j with j mod N = I - 1)", spec);
+        return msg;
+    }
+    sw->shard = (size_t)i - 1;
+    sw->shards = (size_t)n;
+    return NULL;
+}
+
+size_t ttt_sweep_shard_jobs(const ttt_sweep *sw)
+{
+    const size_t jobs = ttt_sweep_jobs(sw);
+    return jobs > sw->shard ? (jobs - sw->shard - 1) / sw->shards + 1 : 0;
+}
+
+size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t)
+{
+    return sw->shard + t * sw->shards;
+}
+
 /* Sets the axis values of grid point `point` in p (no checks). */
 static const char *point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
 {
@@ -276,14 +310,15 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
 
 int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop)
 {
-    const size_t jobs = ttt_sweep_jobs(sw);
+    const size_t jobs = ttt_sweep_shard_jobs(sw);
     int status = GSL_SUCCESS;
 #ifdef _OPENMP
     if (sw->base.threads > 0)
         omp_set_num_threads((int)sw->base.threads);
 #endif
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t j = first; j < jobs; j++) {
+    for (size_t t = first; t < jobs; t++) {
+        const size_t j = ttt_sweep_shard_job(sw, t);
         int failed;
 #pragma omp atomic read
         failed = status;
@@ -357,6 +392,9 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
     ttt_params base = sw->base;
     base.threads = 0;
     ttt_params_write(&base, out, "#   ", 0);
+    if (sw->shards > 1)
+        fprintf(out, "# shard %zu/%zu: the jobs j with j mod %zu = %zu; 'ttt merge' joins the %zu shards\n",
+                sw->shard + 1, sw->shards, sw->shards, sw->shard, sw->shards);
     fprintf(out, "job\tpoint\trep\tseed");
     for (size_t i = 0; i < NCORE; i++)
         fprintf(out, "\t%s", core_keys[i]);
@@ -491,14 +529,15 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
      * (job, estimator): the same key columns, seed and estimator order, and
      * the right number of value cells, each a number.  The first damaged job
      * and all after it are recomputed (msg says why). */
-    const size_t jobs = ttt_sweep_jobs(sw), values = 6 + NRUN + 2 * (size_t)TTT_REGIME_COUNT;
+    const size_t jobs = ttt_sweep_shard_jobs(sw), values = 6 + NRUN + 2 * (size_t)TTT_REGIME_COUNT;
     long pos = ftell(in), good = pos;
-    size_t job = 0;
+    size_t t = 0, job = 0;
     msg[0] = '\0';
     char keys[4096], prefix[4096 + 128];
     ssize_t n = 0;
     int damaged = 0;
-    while (job < jobs && !damaged) {
+    while (t < jobs && !damaged) {
+        job = ttt_sweep_shard_job(sw, t);
         ttt_params p;
         char pmsg[TTT_PARAMS_MSG];
         if (ttt_sweep_job_params(sw, job, &p, pmsg) || key_columns(sw, &p, keys, sizeof keys))
@@ -543,7 +582,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
             }
             if (why) {
                 snprintf(msg, TTT_PARAMS_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
-                         lineno, job, ttt_estimator_name(e), why, job, jobs - 1);
+                         lineno, job, ttt_estimator_name(e), why, job, ttt_sweep_shard_job(sw, jobs - 1));
                 damaged = 1;
                 break;
             }
@@ -554,10 +593,64 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
             break;
         }
         good = pos;
-        job++;
+        t++;
     }
     free(line);
-    *done = job;
+    *done = t;
     *end = good;
     return 0;
+}
+
+const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
+{
+    ttt_params base;
+    ttt_params_default(&base);
+    char *line = NULL, *grid = NULL;
+    size_t cap = 0, reps = 0, shard = 0, shards = 1;
+    const char *why = "it has no column names";
+    for (size_t lineno = 1; lineno <= 1000; lineno++) {
+        ssize_t n = getline(&line, &cap, in);
+        if (n <= 0 || line[n - 1] != '\n' || memchr(line, '\0', (size_t)n))
+            break;
+        line[n - 1] = '\0';
+        char key[64], value[256];
+        if (!strncmp(line, "job\t", 4)) {
+            why = reps ? NULL : "it has no '# reps = R' line";
+            break;
+        }
+        if (line[0] != '#') {
+            why = "a line before the column names is not a comment";
+            break;
+        }
+        if (!strncmp(line, "# grid:", 7)) {
+            free(grid);
+            grid = strdup(line + 7);
+            if (!grid) {
+                why = "out of memory";
+                break;
+            }
+        } else if (sscanf(line, "# reps = %zu;", &reps) == 1) {
+        } else if (sscanf(line, "# shard %zu/%zu:", &shard, &shards) == 2 && shard >= 1) {
+            shard--;
+        } else if (sscanf(line, "#   %63s = %255s", key, value) == 2 && ttt_params_set(&base, key, value, msg)) {
+            why = msg;
+            break;
+        }
+    }
+    free(line);
+    if (!why) {
+        ttt_sweep_init(sw, &base);
+        sw->reps = reps;
+        sw->shard = shard;
+        sw->shards = shards;
+        /* The axes after the base, as on the command line: " key=v1,v2,..." each. */
+        for (char *save = NULL, *w = grid ? strtok_r(grid, " ", &save) : NULL; w && !why;
+             w = strtok_r(NULL, " ", &save))
+            if (ttt_sweep_add_axis(sw, w, msg))
+                why = msg;
+    }
+    free(grid);
+    if (why && why != msg)
+        ttt_msg(msg, TTT_PARAMS_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
+    return why ? msg : NULL;
 }

@@ -33,6 +33,8 @@ typedef struct {
     size_t naxes;
     ttt_axis axes[TTT_SWEEP_MAX_AXES];
     size_t reps;      /* replicates per grid point */
+    size_t shard;     /* this process runs the jobs j with j % shards == shard */
+    size_t shards;    /* 1: every job (the default) */
 } ttt_sweep;
 
 /* An empty sweep over base (one point) with one replicate. */
@@ -55,6 +57,15 @@ const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);
 size_t ttt_sweep_points(const ttt_sweep *sw);
 size_t ttt_sweep_jobs(const ttt_sweep *sw);
 
+/* "--shard I/N": run only the jobs j with j mod N = I - 1 (1 <= I <= N <=
+ * 10000).  NULL or a message. */
+const char *ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg);
+
+/* The jobs of this shard (all jobs when shards = 1); its t-th is job
+ * shard + t * shards. */
+size_t ttt_sweep_shard_jobs(const ttt_sweep *sw);
+size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t);
+
 /* The checked parameters of job j, seed included.  Returns NULL or a message
  * (for a grid point whose keys do not go together). */
 const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
@@ -68,7 +79,8 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg);
  * after the call.  A nonzero return stops the sweep. */
 typedef int (*ttt_sweep_sink)(void *ctx, size_t job, const ttt_report *report);
 
-/* Runs jobs first .. jobs-1 in parallel (OpenMP, dynamic schedule; each run
+/* Runs this shard's jobs from its first-th on (first = 0: all; see
+ * ttt_sweep_shard_job) in parallel (OpenMP, dynamic schedule; each run
  * itself single-threaded inside the parallel region) and hands each report
  * to sink.  Jobs not yet started when *stop becomes nonzero are skipped (so
  * a signal handler can stop a sweep cleanly).  Returns GSL_SUCCESS, the
@@ -76,7 +88,9 @@ typedef int (*ttt_sweep_sink)(void *ctx, size_t job, const ttt_report *report);
 int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop);
 
 /* The sweep.tsv format.  The header is deterministic (no time, no command
- * line), so a resumed sweep's file is byte-identical to an uninterrupted one. */
+ * line), so a resumed sweep's file is byte-identical to an uninterrupted one.
+ * A shard's header has one more line, "# shard I/N: ...", before the column
+ * names; its rows are the ones the whole sweep writes for its jobs. */
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
 
 /* Rows of one job, one per enabled estimator, appended to a growing string
@@ -85,7 +99,7 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
 size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len);
 
 /* Reads an existing sweep.tsv from the start: checks that its header is the
- * one ttt_sweep_write_header writes for sw, then counts the leading jobs whose
+ * one ttt_sweep_write_header writes for sw, then counts the shard's leading jobs whose
  * rows are all present, complete and valid: each row starts with exactly the
  * job, point, rep, seed, key columns and estimator this sweep writes for it,
  * in estimator order, and has the right number of value cells, each a
@@ -94,5 +108,11 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
  * note when a complete row was damaged (its job and all after it are to be
  * recomputed); -1 with a message when the header differs. */
 int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg);
+
+/* The sweep a sweep.tsv header describes (its grid, reps, base parameters and
+ * shard), read from in up to and including the column names; the header the
+ * result writes is then compared with the file's by ttt_sweep_scan.  NULL or
+ * a message. */
+const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg);
 
 #endif

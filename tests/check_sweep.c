@@ -233,6 +233,62 @@ START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
 }
 END_TEST
 
+/* Three shards (--shard I/3, one interrupted and resumed) merged with ttt
+ * merge give the one-process sweep.tsv byte for byte.  merge refuses a missing
+ * shard, a shard given twice, a shard of another sweep, an incomplete shard and
+ * an edited row, each with exit 2 and nothing written. */
+START_TEST(test_shards_merge_to_the_one_process_sweep)
+{
+    char *dir = make_temp_dir(), args[1024], out[256], err[4096], cmd[2048];
+    const char *grid = "d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6,12 sigma=0.1,0.2 reps=2 sparse=off --quiet";
+    snprintf(args, sizeof args, "sweep %s --out %s/one", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    for (int i = 1; i <= 3; i++) {
+        snprintf(args, sizeof args, "sweep %s --shard %d/3 --out %s/s%d", grid, i, dir, i);
+        ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    }
+    /* Shard 2 cut in its last row, then resumed. */
+    snprintf(cmd, sizeof cmd, "truncate -s -37 %s/s2/sweep.tsv", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(args, sizeof args, "merge %s/s1 %s/s2 %s/s3 --out %s/m", dir, dir, dir, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "is not complete"));
+    snprintf(args, sizeof args, "sweep %s --shard 2/3 --resume --out %s/s2", grid, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "merge %s/s3 %s/s1 %s/s2 --out %s/m", dir, dir, dir, dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/one/sweep.tsv %s/m/sweep.tsv", dir, dir);
+    ck_assert_msg(system(cmd) == 0, "merged shards differ from the one-process sweep (in %s)", dir);
+    /* Refusals: missing, twice, another sweep, an edited row. */
+    snprintf(args, sizeof args, "sweep d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6,12 reps=2 sparse=off --quiet "
+             "--shard 2/3 --out %s/other", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "mkdir %s/e && awk -F'\t' 'BEGIN { OFS = \"\t\" } /^#|^job/ { print; next } "
+             "!d { $16 = \"0.5\"; d = 1 } { print }' %s/s2/sweep.tsv > %s/e/sweep.tsv", dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    static const char *const bad[][2] = {{"s1 s2", "2 of the 3 shards"},
+                                         {"s1 s1 s2", "both shard 1/3"},
+                                         {"s1 other s3", "different sweeps"},
+                                         {"s1 e s3", "row_check"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char list[256] = "", word[64];
+        strcpy(word, bad[i][0]);
+        for (char *save = NULL, *w = strtok_r(word, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, " %s/%s", dir, w);
+        }
+        snprintf(args, sizeof args, "merge%s --out %s/bad", list, dir);
+        ck_assert_msg(run_ttt(args, out, sizeof out, err, sizeof err) == 2, "merge %s not refused", bad[i][0]);
+        ck_assert_msg(strstr(err, bad[i][1]) && strchr(err, '\n') == err + strlen(err) - 1, "merge %s: %s", bad[i][0], err);
+        snprintf(cmd, sizeof cmd, "test ! -e %s/bad", dir);
+        ck_assert_msg(system(cmd) == 0, "merge %s left output", bad[i][0]);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
 /* ttt fit and --bound run on a real sweep file; every bad option is one line
  * and exit status 2.  (The numbers of the fit are checked in suite fit.) */
 START_TEST(test_cli_fit_and_bound)
@@ -290,6 +346,7 @@ Suite *make_sweep_suite(void)
     tcase_add_test(core, test_sweep_seed_independent_of_grid);
     tcase_add_test(core, test_sweep_file_independent_of_threads_and_resume);
     tcase_add_test(core, test_resume_validates_rows_and_refuses_a_second_writer);
+    tcase_add_test(core, test_shards_merge_to_the_one_process_sweep);
     tcase_add_test(core, test_cli_fit_and_bound);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
