@@ -8,6 +8,8 @@
 #   make valgrind   a small run of the suites under valgrind
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60) s
 #   make check-faults  every allocation and file write of small runs made to fail in turn
+#   make mpi        build/ttt-mpi against Open MPI (mpirun -np N build/ttt-mpi sweep ...)
+#   make check-mpi  an mpirun -np 3 sweep and a 3-shard merge, each compared with one process
 #   make bench      phase timings and GFLOP/s (not a test)
 #   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
 #   make teach      the teaching pictures and a narrated walkthrough
@@ -41,10 +43,13 @@ DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev check pkg-config gnuplot-nox
 # libclang-rt-14-dev provides); 'make deps' installs them when it is asked for
 # by name or with fuzz, never as the prerequisite of 'make check' or 'make demo'.
 FUZZ_DEB_PACKAGES := clang-14 libclang-rt-14-dev
-DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS)),$(FUZZ_DEB_PACKAGES))
+# Only 'make mpi' and 'make check-mpi' need Open MPI; installed likewise.
+MPI_DEB_PACKAGES := libopenmpi-dev openmpi-bin
+DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS)),$(FUZZ_DEB_PACKAGES)) \
+               $(if $(filter deps mpi check-mpi,$(MAKECMDGOALS)),$(MPI_DEB_PACKAGES))
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
-SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build
+SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build mpi check-mpi
 DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -58,7 +63,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 CPPFLAGS += -Isim -Ianalysis -DTTT_VERSION='"$(VERSION)"' -DTTT_GIT_REV='"$(GIT_REV)"' \
-            -DTTT_CBLAS='"$(CBLAS_NAME)"' $(GSL_CFLAGS)
+            -DTTT_CBLAS='"$(CBLAS_NAME)"' $(GSL_CFLAGS) $(TTT_DEFS)
 ALL_CFLAGS = $(WARN) $(OPENMP) $(CFLAGS)
 LDLIBS_ALL = $(GSL_LIBS) $(CBLAS_LIBS) -lm
 
@@ -69,7 +74,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
 .PHONY: all demo _demo check _check check-full check-asan check-faults valgrind bench figures teach gallery deps clean install golden \
-        fuzz fuzz-build _fuzz-bins
+        fuzz fuzz-build _fuzz-bins mpi _mpi check-mpi
 
 all: $(BUILD)/ttt
 
@@ -243,12 +248,28 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# The MPI build: every object compiled by mpicc with TTT_MPI into build-mpi/
+# (the sweep driver hands jobs out across ranks), the program copied to
+# build/ttt-mpi.  check-mpi: tests/mpi.sh compares an mpirun -np 3 sweep and a
+# 3-shard merge with the one-process sweep.tsv, byte for byte.
+mpi: deps
+	@$(MAKE) --no-print-directory _mpi
+
+_mpi:
+	@command -v mpicc >/dev/null || { echo "mpicc not found: run 'make deps' as root (installs $(MPI_DEB_PACKAGES))" >&2; exit 2; }
+	$(MAKE) --no-print-directory BUILD=build-mpi CC=mpicc TTT_DEFS=-DTTT_MPI build-mpi/ttt
+	@mkdir -p $(BUILD) && cp build-mpi/ttt $(BUILD)/ttt-mpi
+
+check-mpi: mpi
+	@$(MAKE) --no-print-directory $(BUILD)/ttt
+	TTT_BIN=$(BUILD)/ttt TTT_MPI_BIN=$(BUILD)/ttt-mpi bash tests/mpi.sh
+
 install: $(BUILD)/ttt
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/ttt $(DESTDIR)$(PREFIX)/bin/ttt
 
 clean:
-	rm -rf build build-asan build-fuzz demo-out teach-out paper-figures/out
+	rm -rf build build-asan build-fuzz build-mpi demo-out teach-out paper-figures/out
 
 # Mutation testing: each plausible bug of tests/mutants.txt is applied to a
 # copy of the tree, which is rebuilt and run through the Check suite and

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef TTT_MPI
 #include <mpi.h>
@@ -44,6 +45,15 @@ int ttt_sweep_dir_ranks(void)
 #else
     return 1;
 #endif
+}
+
+void ttt_sweep_dir_abort(int status)
+{
+#ifdef TTT_MPI
+    if (ttt_sweep_dir_ranks() > 1)
+        MPI_Abort(MPI_COMM_WORLD, status);
+#endif
+    (void)status;
 }
 
 /* ---- the ordered writer ---- */
@@ -128,8 +138,16 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg)
     size_t next = w->first;
     while (active > 0) {
         MPI_Status st;
-        int count;
-        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        int count, arrived = 0;
+        /* Polled, so that a stop request (Ctrl-C: mpirun passes on SIGINT or
+         * SIGTERM) is seen at once, not after the ranks' current jobs. */
+        while (!arrived && !(handing_out && stop && *stop)) {
+            MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &st);
+            if (!arrived)
+                nanosleep(&(struct timespec){0, 1000000}, NULL);
+        }
+        if (!arrived)
+            return TTT_SWEEP_STOPPED; /* the ranks still at work are ended by ttt_sweep_dir_abort */
         MPI_Get_count(&st, MPI_BYTE, &count);
         char *buf = malloc((size_t)count + 1);
         if (!buf) {

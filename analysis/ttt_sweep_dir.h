@@ -52,4 +52,9 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg);
 int ttt_sweep_dir_rank(void);
 int ttt_sweep_dir_ranks(void);
 
+/* After ttt_sweep_dir_run stopped under MPI (TTT_SWEEP_STOPPED): ends every
+ * rank with this exit status (the other ranks may be in a job).  A no-op
+ * without MPI. */
+void ttt_sweep_dir_abort(int status);
+
 #endif

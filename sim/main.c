@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include <omp.h>
+#ifdef TTT_MPI
+#include <mpi.h>
+#endif
 
 #include "ttt_fit.h"
 #include "ttt_io.h"
@@ -1117,9 +1120,8 @@ static volatile int interrupted;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
     interrupted = 1;
-    signal(SIGINT, SIG_DFL); /* a second Ctrl-C kills at once */
+    signal(sig, SIG_DFL); /* a second Ctrl-C kills at once */
 }
 
 /* The sweep's estimate: jobs run in parallel, one thread each, so time is
@@ -1216,10 +1218,14 @@ static int cmd_sweep(int argc, char **argv)
     char dmsg[TTT_SWEEP_DIR_MSG];
     ttt_sweep_dir_opts o = {out, resume, quiet, argc, argv};
     signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
     int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     if (status)
         fprintf(stderr, "ttt: %s\n", dmsg);
+    if (status == TTT_SWEEP_STOPPED)
+        ttt_sweep_dir_abort(130);
     return !status ? 0 : status == GSL_EINVAL ? 2 : status == TTT_SWEEP_STOPPED ? 130 : 1;
 }
 
@@ -1323,9 +1329,35 @@ static int dispatch(int argc, char **argv)
     return 2;
 }
 
+#ifdef TTT_MPI
+static void mpi_finalize(void)
+{
+    int done = 0;
+    MPI_Finalized(&done);
+    if (!done)
+        MPI_Finalize();
+}
+#endif
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "C");
+#ifdef TTT_MPI
+    /* build/ttt-mpi: under mpirun with more than one rank it runs sweeps only;
+     * ranks other than 0 stay silent (their failures reach rank 0). */
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    atexit(mpi_finalize);
+    if (ttt_sweep_dir_ranks() > 1) {
+        if (ttt_sweep_dir_rank() > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+            return 1;
+        if (argc < 2 || strcmp(argv[1], "sweep")) {
+            fprintf(stderr, "ttt: '%s' under %d MPI ranks; allowed: sweep (run other commands with one rank or "
+                    "build/ttt)\n", argc < 2 ? "" : argv[1], ttt_sweep_dir_ranks());
+            return 2;
+        }
+    }
+#endif
     int rc = dispatch(argc, argv);
     /* Whatever went to standard output must have arrived (> /dev/full, a closed pipe). */
     if (fflush(stdout) != 0 || ferror(stdout)) {
