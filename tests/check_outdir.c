@@ -419,7 +419,9 @@ END_TEST
  * writes its files, says it is ready, and commits when the parent opens the
  * gate, so that the swaps themselves overlap (whole ttt runs rarely finish
  * within microseconds of each other); every other round DIR does not exist
- * yet, so they race to create it.  Writer w writes "writer w" into
+ * yet, so they race to create it (the fsyncs before the swap spread them out:
+ * two writers both finding DIR absent is rare, and a planted bug there was
+ * not caught).  Writer w writes "writer w" into
  * FILES files, and odd writers also into data/ files.  Every commit must
  * succeed, and DIR must then hold exactly one writer's files, all of them,
  * and no temporary may be left beside it. */
