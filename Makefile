@@ -141,6 +141,7 @@ valgrind: $(BUILD)/ttt
 #   fuzz_config  a config file's text (ttt_params_read_stream) and one key=value word
 #   fuzz_sweep   sweep words (ttt_sweep_word), then ttt_sweep_check and the job count
 #   fuzz_table   the TSV reader ttt_table_read, ttt_table_column, ttt_table_number
+#   fuzz_resume  an existing sweep.tsv through the --resume scanner ttt_sweep_scan
 # 'make fuzz' runs each (or FUZZ_HARNESSES="...") for FUZZ_SECONDS seconds (default 60) on a scratch copy
 # of tests/fuzz/corpus/<harness>/ (the committed corpus is never grown), with
 # tests/fuzz/<harness>.dict, and prints executions, seconds and crashes per
@@ -154,7 +155,7 @@ FUZZ_CC      ?= clang-14
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 25
-FUZZ_HARNESSES ?= fuzz_config fuzz_sweep fuzz_table
+FUZZ_HARNESSES ?= fuzz_config fuzz_sweep fuzz_table fuzz_resume
 
 fuzz-build: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: run 'make deps' as root (installs $(FUZZ_DEB_PACKAGES))" >&2; exit 2; }

@@ -366,7 +366,11 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     /* Memory: the dictionary (and the analytic copy), the points, the
      * feature covariance and its eigenvectors, per-thread local workspaces,
      * predictions, and the decoder's Gram matrix. */
+#ifdef _OPENMP
     const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
+#else
+    const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
+#endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
     c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 4.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 2.0 * k * k + 2048.0 * d2 + (sparse ? k * S + S * S : 0.0)) +

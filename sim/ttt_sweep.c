@@ -420,6 +420,16 @@ static uint64_t row_check(const char *text, size_t len)
     return h;
 }
 
+/* Is text exactly a row_check cell as written: 16 lowercase hex digits?
+ * (strtoull alone would also take upper case, a sign, spaces or 0x.) */
+static int is_row_check_text(const char *text)
+{
+    for (int i = 0; i < 16; i++)
+        if (!isdigit((unsigned char)text[i]) && (text[i] < 'a' || text[i] > 'f'))
+            return 0;
+    return text[16] == '\0';
+}
+
 /* Appends printf output to a growing buffer; -1 when out of memory. */
 static int append(char **buf, size_t *len, const char *fmt, ...)
 {
@@ -562,8 +572,8 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
             else {
                 line[n - 1] = '\0';
                 char *last = strrchr(line, '\t'), *stop = NULL;
-                if (!last || strtoull(last + 1, &stop, 16) != row_check(line, (size_t)(last - line)) ||
-                    stop != last + 17 || *stop)
+                if (!last || !is_row_check_text(last + 1) ||
+                    strtoull(last + 1, NULL, 16) != row_check(line, (size_t)(last - line)))
                     why = "its row_check does not match its text (edited or damaged)";
                 else
                     *last = '\0';
