@@ -131,7 +131,7 @@ enum { TAG_READY = 1, TAG_ROWS, TAG_FAIL, TAG_JOB, TAG_STOP };
 /* Rank 0: serves every other rank until each has been told to stop.  Jobs
  * are handed out while none has failed, nothing was asked to stop and the
  * file takes the rows.  Returns the first failure's status (msg set). */
-static int master(writer *w, int handing_out, volatile int *stop, char *msg)
+static int master(writer *w, int handing_out, volatile int *stop, char *msg, double *busy)
 {
     const int ranks = ttt_sweep_dir_ranks();
     int active = ranks - 1, status = GSL_SUCCESS;
@@ -148,6 +148,7 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg)
         }
         if (!arrived)
             return TTT_SWEEP_STOPPED; /* the ranks still at work are ended by ttt_sweep_dir_abort */
+        const double t0 = ttt_seconds();
         MPI_Get_count(&st, MPI_BYTE, &count);
         char *buf = malloc((size_t)count + 1);
         if (!buf) {
@@ -183,6 +184,7 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg)
             MPI_Send(NULL, 0, MPI_BYTE, st.MPI_SOURCE, TAG_STOP, MPI_COMM_WORLD);
             active--;
         }
+        *busy += ttt_seconds() - t0;
     }
     if (!status && handing_out && (next < w->count || w->next < w->count))
         status = TTT_SWEEP_STOPPED;
@@ -291,8 +293,12 @@ static int open_table(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, const ch
     return GSL_SUCCESS;
 }
 
+/* One entry per invocation: the command line, the jobs written, the status,
+ * the wall time and rate, and (MPI) rank 0's time per job spent receiving
+ * rows, writing them and answering: the serial part that bounds how many
+ * ranks it can serve. */
 static void write_log(const char *logpath, const ttt_sweep_dir_opts *o, size_t from, size_t to, size_t count,
-                      int status)
+                      int status, double wall, double busy)
 {
     FILE *log = fopen(logpath, "a");
     if (!log)
@@ -304,8 +310,13 @@ static void write_log(const char *logpath, const ttt_sweep_dir_opts *o, size_t f
         fprintf(log, " %s", o->argv[i]);
     if (ttt_sweep_dir_ranks() > 1)
         fprintf(log, " [%d MPI ranks]", ttt_sweep_dir_ranks());
-    fprintf(log, "\n    jobs %zu..%zu of %zu written, status: %s\n", from, to, count,
-            status == TTT_SWEEP_STOPPED ? "interrupted" : status ? gsl_strerror(status) : "complete");
+    const double jobs = (double)(to - from);
+    fprintf(log, "\n    jobs %zu..%zu of %zu written, status: %s; %.3f s, %.4g jobs/s", from, to, count,
+            status == TTT_SWEEP_STOPPED ? "interrupted" : status ? gsl_strerror(status) : "complete", wall,
+            wall > 0 ? jobs / wall : 0.0);
+    if (ttt_sweep_dir_ranks() > 1 && jobs > 0)
+        fprintf(log, "; rank 0 busy %.4g ms per job", 1e3 * busy / jobs);
+    fputc('\n', log);
     fclose(log);
 }
 
@@ -358,6 +369,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
     if (!status)
         status = open_table(sw, o, path, &fp, &first, msg);
     const size_t count = ttt_sweep_shard_jobs(sw);
+    double busy = 0.0; /* rank 0's time receiving, writing and answering (MPI) */
     writer w = {sw, fp, NULL, first, count, first, 0, 0, ttt_seconds()};
     if (!status && !(w.slot = calloc(count ? count : 1, sizeof(char *)))) {
         ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for %zu jobs", count);
@@ -366,7 +378,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
     if (status) {
 #ifdef TTT_MPI
         if (mpi)
-            master(&w, 0, stop, msg); /* tells every rank to stop */
+            master(&w, 0, stop, msg, &busy); /* tells every rank to stop */
 #endif
         if (fp)
             fclose(fp);
@@ -383,11 +395,12 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         if (first)
             fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, count, path);
     }
+    const double wall0 = ttt_seconds();
 #ifdef TTT_MPI
     if (mpi) {
         if (!o->quiet)
             fprintf(stderr, "sweep: rank 0 hands out jobs to %d ranks and writes\n", ttt_sweep_dir_ranks() - 1);
-        status = master(&w, 1, stop, msg);
+        status = master(&w, 1, stop, msg, &busy);
     } else
 #endif
         status = ttt_sweep_run(sw, first, collect, &w, stop);
@@ -397,7 +410,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         free(w.slot[t]);
     free(w.slot);
     int closed = fclose(fp);
-    write_log(logpath, o, first, w.next, count, status);
+    write_log(logpath, o, first, w.next, count, status, ttt_seconds() - wall0, busy);
     free(logpath);
     if (status == TTT_SWEEP_STOPPED && stop && *stop)
         ttt_msg(msg, TTT_SWEEP_DIR_MSG, "interrupted: %zu of %zu jobs in %s; continue with the same command and "
