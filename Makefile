@@ -10,6 +10,7 @@
 #   make check-faults  every allocation and file write of small runs made to fail in turn
 #   make mpi        build/ttt-mpi against Open MPI (mpirun -np N build/ttt-mpi sweep ...)
 #   make check-mpi  an mpirun -np 3 sweep and a 3-shard merge, each compared with one process
+#   make bench-mpi  one sweep with 1 and 2 threads and 2 and 3 MPI ranks: jobs/s (not a test)
 #   make bench      phase timings and GFLOP/s (not a test)
 #   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
 #   make teach      the teaching pictures and a narrated walkthrough
@@ -46,10 +47,10 @@ FUZZ_DEB_PACKAGES := clang-14 libclang-rt-14-dev
 # Only 'make mpi' and 'make check-mpi' need Open MPI; installed likewise.
 MPI_DEB_PACKAGES := libopenmpi-dev openmpi-bin
 DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS)),$(FUZZ_DEB_PACKAGES)) \
-               $(if $(filter deps mpi check-mpi,$(MAKECMDGOALS)),$(MPI_DEB_PACKAGES))
+               $(if $(filter deps mpi check-mpi bench-mpi,$(MAKECMDGOALS)),$(MPI_DEB_PACKAGES))
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
-SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build mpi check-mpi
+SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build mpi check-mpi bench-mpi
 DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -74,7 +75,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
 
 .PHONY: all demo _demo check _check check-full check-asan check-faults valgrind bench figures teach gallery deps clean install golden \
-        fuzz fuzz-build _fuzz-bins mpi _mpi check-mpi
+        fuzz fuzz-build _fuzz-bins mpi _mpi check-mpi bench-mpi
 
 all: $(BUILD)/ttt
 
@@ -264,6 +265,12 @@ _mpi:
 check-mpi: mpi
 	@$(MAKE) --no-print-directory $(BUILD)/ttt
 	TTT_BIN=$(BUILD)/ttt TTT_MPI_BIN=$(BUILD)/ttt-mpi bash tests/mpi.sh
+
+# One sweep four ways (1 and 2 threads, mpirun -np 2 and 3): jobs/s side by
+# side, rank 0's time per job, and what that means for 1000 ranks (not a test).
+bench-mpi: mpi
+	@$(MAKE) --no-print-directory $(BUILD)/ttt
+	TTT_BIN=$(BUILD)/ttt TTT_MPI_BIN=$(BUILD)/ttt-mpi bash tests/bench_mpi.sh
 
 install: $(BUILD)/ttt
 	install -d $(DESTDIR)$(PREFIX)/bin
