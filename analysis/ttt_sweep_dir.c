@@ -326,6 +326,19 @@ static int lock_dir(const char *dir, char *msg)
     int status = ttt_mkdirs(dir, msg);
     if (status)
         return status;
+    /* A run's directory is replaced whole by the next run: a sweep in it would be lost. */
+    char *marker = NULL;
+    if (asprintf(&marker, "%s/" TTT_OUTDIR_MARKER, dir) < 0) {
+        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the sweep's file names");
+        return GSL_ENOMEM;
+    }
+    const int taken = access(marker, F_OK) == 0;
+    free(marker);
+    if (taken) {
+        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s holds the output of ttt run, generate or demo (it has %s); allowed: "
+                "another --out for the sweep", dir, TTT_OUTDIR_MARKER);
+        return GSL_EINVAL;
+    }
     char *lockpath = NULL;
     if (asprintf(&lockpath, "%s/.lock", dir) < 0) {
         ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the sweep's file names");

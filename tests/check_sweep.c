@@ -236,6 +236,24 @@ START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
 }
 END_TEST
 
+/* A sweep into the directory of a run is refused (the next run would replace
+ * the directory whole and lose the sweep); nothing is written there. */
+START_TEST(test_sweep_refuses_a_run_directory)
+{
+    char *dir = make_temp_dir(), args[1024], out[256], err[4096], cmd[2048];
+    snprintf(args, sizeof args, "run d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6 --quiet --out %s/r", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "sweep d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6,12 --quiet --out %s/r", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "holds the output of ttt run"));
+    snprintf(cmd, sizeof cmd, "test ! -e %s/r/sweep.tsv && test ! -e %s/r/.lock", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
 /* Three shards (--shard I/3, one interrupted and resumed) merged with ttt
  * merge give the one-process sweep.tsv byte for byte.  merge refuses a missing
  * shard, a shard given twice, a shard of another sweep, an incomplete shard and
@@ -350,6 +368,7 @@ Suite *make_sweep_suite(void)
     tcase_add_test(core, test_sweep_file_independent_of_threads_and_resume);
     tcase_add_test(core, test_resume_validates_rows_and_refuses_a_second_writer);
     tcase_add_test(core, test_shards_merge_to_the_one_process_sweep);
+    tcase_add_test(core, test_sweep_refuses_a_run_directory);
     tcase_add_test(core, test_cli_fit_and_bound);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
