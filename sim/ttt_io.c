@@ -36,6 +36,12 @@ char *ttt_io_double(double x, char *buf)
     return buf;
 }
 
+void ttt_io_put(FILE *out, double x, const char *sep)
+{
+    char text[TTT_IO_DOUBLE];
+    fprintf(out, "%s%s", ttt_io_double(x, text), sep);
+}
+
 void ttt_io_utc(char *buf, size_t len)
 {
     time_t t = time(NULL);

@@ -19,6 +19,9 @@
  * Inf, -Inf.  Returns buf (TTT_IO_DOUBLE bytes). */
 char *ttt_io_double(double x, char *buf);
 
+/* Writes x as ttt_io_double does, then sep (a tab, a newline). */
+void ttt_io_put(FILE *out, double x, const char *sep);
+
 /* The current UTC time as 2026-01-31T12:00:00Z into buf (32 bytes). */
 void ttt_io_utc(char *buf, size_t len);
 
