@@ -321,34 +321,31 @@ static int cmd_run(int argc, char **argv, int generate_only)
 
 static int cmd_fit(int argc, char **argv)
 {
-    char msg[TTT_IO_MSG + 256];
-    const char *file = NULL, *xname = NULL, *yname = NULL, *scale = "loglog", *scale_given = NULL;
-    const char *where[16];
-    size_t nwhere = 0;
-    int bound = 0;
-    double lo = -GSL_DBL_MAX, hi = GSL_DBL_MAX;
+    char msg[TTT_FIT_MSG];
+    const char *file = NULL, *scale = "loglog", *scale_given = NULL;
+    ttt_fit_query q = {.lo = -GSL_DBL_MAX, .hi = GSL_DBL_MAX};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (!strcmp(a, "--x") && has)
-            once(xname, a), xname = argv[++i];
+            once(q.x, a), q.x = argv[++i];
         else if (!strcmp(a, "--y") && has)
-            once(yname, a), yname = argv[++i];
+            once(q.y, a), q.y = argv[++i];
         else if (!strcmp(a, "--scale") && has)
             once(scale_given, a), scale = scale_given = argv[++i];
-        else if (!strcmp(a, "--where") && has && nwhere == 16)
+        else if (!strcmp(a, "--where") && has && q.nwhere == TTT_FIT_MAX_WHERE)
             die_input("--where is given more than 16 times; allowed: at most 16");
         else if (!strcmp(a, "--where") && has)
-            where[nwhere++] = argv[++i];
+            q.where[q.nwhere++] = argv[++i];
         else if (!strcmp(a, "--range") && has) {
             char *end;
-            lo = strtod(argv[++i], &end);
-            if (*end != ':' || (hi = strtod(end + 1, &end), *end) || !(lo < hi))
+            q.lo = strtod(argv[++i], &end);
+            if (*end != ':' || (q.hi = strtod(end + 1, &end), *end) || !(q.lo < q.hi))
                 die_input("--range needs lo:hi with lo < hi");
         } else if (!strcmp(a, "--bound"))
-            bound = 1;
+            q.bound = 1;
         else if (a[0] == '-') {
-            ttt_msg(msg, sizeof msg, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
+            ttt_msg(msg, TTT_IO_MSG + 256, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
                      "loglog|semilogx|linear, --where key=value, --range lo:hi, --bound", a);
             die_input(msg);
         } else if (!file)
@@ -356,121 +353,26 @@ static int cmd_fit(int argc, char **argv)
         else
             die_input("fit takes one sweep.tsv");
     }
-    int logx = !strcmp(scale, "loglog") || !strcmp(scale, "semilogx"), logy = !strcmp(scale, "loglog");
-    if (!file || !yname || (!xname && !bound))
+    if (!file || !q.y || (!q.x && !q.bound))
         die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
-    if (!logx && strcmp(scale, "linear")) {
-        ttt_msg(msg, sizeof msg, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", scale);
+    if (ttt_fit_scale_parse(scale, &q.scale, msg))
         die_input(msg);
-    }
+    q.source = file;
     errno = 0;
     ttt_table *t = ttt_table_read(file, msg);
     if (!t)
         die_input_or_fault(msg);
-    if (ttt_sweep_rows_check(t, msg)) {
-        char full[sizeof msg + 8];
-        ttt_msg(full, sizeof full, "%s: %s", file, msg);
-        ttt_table_free(t);
-        die_input_or_fault(full);
-    }
-    long est = ttt_table_column(t, "estimator"), xc = xname ? ttt_table_column(t, xname) : -1;
-    if (est < 0) {
-        ttt_table_free(t);
-        die_input("the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
-    }
-    ttt_operand op;
-    if (ttt_operand_parse(t, yname, strlen(yname), &op, msg) || (xname && xc < 0)) {
-        char full[sizeof msg + 8];
-        if (xname && xc < 0)
-            ttt_msg(msg, TTT_IO_MSG, "no column '%s' in the sweep; allowed: a column name", xname);
-        ttt_msg(full, sizeof full, "%s: %s", file, msg);
-        ttt_table_free(t);
-        die_input(full);
-    }
-    const char *colon = strchr(yname, ':');
-    const int bare = !colon && op.col == ttt_table_column(t, "mse");
-    long wc[16];
-    for (size_t w = 0; w < nwhere; w++) {
-        const char *eq = strchr(where[w], '=');
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - where[w]) : 0, where[w]);
-        if (!eq || (wc[w] = ttt_table_column(t, key)) < 0) {
-            ttt_msg(msg, sizeof msg, "--where '%s' does not name a column as key=value", where[w]);
-            ttt_table_free(t);
-            die_input(msg);
-        }
-    }
-    static const char *const rate_keys[4] = {"sigma", "s", "d1", "k"};
-    long cols[4];
-    for (int i = 0; i < 4; i++)
-        if ((cols[i] = ttt_table_column(t, rate_keys[i])) < 0 && bound) {
-            snprintf(msg, sizeof msg, "%s has no '%s' column; --bound needs the columns sigma, s, d1 and k of a "
-                     "sweep.tsv", file, rate_keys[i]);
-            ttt_table_free(t);
-            die_input(msg);
-        }
-    double *x = malloc((t->rows + 1) * sizeof *x), *y = malloc((t->rows + 1) * sizeof *y);
-    if (!x || !y) {
-        fprintf(stderr, "ttt: out of memory for %zu rows of %s\n", t->rows, file);
+    ttt_fit_result res;
+    int status = ttt_fit_sweep(t, &q, &res, msg);
+    ttt_table_free(t);
+    if (status == GSL_ENOMEM) {
+        fprintf(stderr, "ttt: %s\n", msg);
         return 1;
     }
-    size_t n = 0, skipped = 0;
-    for (size_t r = 0; r < t->rows; r++) {
-        if (strcmp(t->cell[r][est], op.estimator))
-            continue;
-        int keep = 1;
-        for (size_t w = 0; w < nwhere && keep; w++) {
-            const char *v = strchr(where[w], '=') + 1;
-            double a = ttt_table_number(t, r, (size_t)wc[w]), b = strtod(v, NULL);
-            keep = !strcmp(t->cell[r][wc[w]], v) || (isfinite(a) && a == b);
-        }
-        if (!keep)
-            continue;
-        double xv = xc >= 0 ? ttt_table_number(t, r, (size_t)xc) : 0.0, yv = ttt_table_number(t, r, (size_t)op.col);
-        if (xc >= 0 && (xv < lo || xv > hi))
-            continue;
-        if (bound)
-            xv = ttt_fit_rate(ttt_table_number(t, r, (size_t)cols[0]), ttt_table_number(t, r, (size_t)cols[1]),
-                              ttt_table_number(t, r, (size_t)cols[2]), ttt_table_number(t, r, (size_t)cols[3]));
-        if (!isfinite(xv) || !isfinite(yv) || ((logx && !bound) && xv <= 0) || ((logy || bound) && yv <= 0)) {
-            skipped++;
-            continue;
-        }
-        x[n] = bound ? xv : logx ? log(xv) : xv;
-        y[n] = logy || bound ? log(yv) : yv;
-        if (bound)
-            y[n] -= x[n]; /* log C = log mse - log rate */
-        n++;
-    }
-    int status;
-    if (bound) {
-        ttt_mean_ci c;
-        status = ttt_fit_mean(y, n, &c);
-        if (!status) {
-            printf("bound: %s = C sigma^2 s log(d1/s) / k over %zu rows\n", yname, n);
-            printf("C = %.4g  95%% interval [%.4g, %.4g]  (geometric mean; log C = %.4f +- %.4f)\n", exp(c.mean),
-                   exp(c.lo), exp(c.hi), c.mean, c.se);
-        }
-    } else {
-        ttt_line l;
-        status = ttt_fit_line(x, y, n, &l);
-        if (!status) {
-            printf("fit: %s%s%s against %s%s%s over %zu rows (%s scale)\n", logy ? "log " : "", yname,
-                   bare ? " mse" : "", logx ? "log " : "", xname, "", n, scale);
-            printf("slope     %+.4f  95%% interval [%+.4f, %+.4f]  se %.4f\n", l.slope, l.slope_lo, l.slope_hi,
-                   l.slope_se);
-            printf("intercept %+.4f  95%% interval [%+.4f, %+.4f]\n", l.intercept, l.intercept_lo, l.intercept_hi);
-            printf("R^2       %.4f\n", l.r2);
-            if (logx && logy)
-                printf("%s ~ %.4g * %s^%.3f\n", yname, exp(l.intercept), xname, l.slope);
-        }
-    }
-    if (skipped)
-        printf("(%zu rows skipped: not finite%s)\n", skipped, logx || logy || bound ? " or not positive on a log scale" : "");
-    free(x);
-    free(y);
-    ttt_table_free(t);
     if (status)
+        die_input(msg);
+    ttt_fit_print(stdout, &q, &res);
+    if (res.status)
         die_input("fewer than 3 usable rows, or x takes one value only: nothing to fit");
     return 0;
 }
