@@ -377,23 +377,6 @@ static int cmd_fit(int argc, char **argv)
     return 0;
 }
 
-/* Copies the '#' lines at the top of path to out; -1 when they cannot be
- * read (out of memory: the table lost its provenance and exited 0). */
-static int copy_comment_lines(const char *path, FILE *out)
-{
-    FILE *in = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got = 0;
-    while (in && (got = getline(&line, &cap, in)) > 0 && line[0] == '#')
-        fputs(line, out); /* whole lines, of any length (the table has no NUL: it was read first) */
-    int bad = !in || (got < 0 && !feof(in));
-    free(line);
-    if (in)
-        fclose(in);
-    return bad ? -1 : 0;
-}
-
 static int cmd_table(int argc, char **argv)
 {
     char msg[TTT_IO_MSG + 256];
@@ -421,13 +404,9 @@ static int cmd_table(int argc, char **argv)
     }
     if (!file || !ylist)
         die_input("table needs FILE --y SPEC,SPEC,... (SPEC: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN or A/B)");
-    ttt_format format = !strcmp(format_name, "tsv") ? TTT_FORMAT_TSV
-                        : !strcmp(format_name, "md") ? TTT_FORMAT_MARKDOWN
-                        : !strcmp(format_name, "latex") ? TTT_FORMAT_LATEX : (ttt_format)-1;
-    if ((int)format < 0) {
-        ttt_msg(msg, sizeof msg, "--format '%s' is not allowed; allowed: tsv, md, latex", format_name);
+    ttt_format format;
+    if (ttt_points_format_parse(format_name, &format, msg))
         die_input(msg);
-    }
     size_t given = 0;
     for (char *tok = strtok(ylist, ","); tok; tok = strtok(NULL, ","))
         if (++given <= 64)
@@ -442,7 +421,7 @@ static int cmd_table(int argc, char **argv)
     ttt_table *t = ttt_table_read(file, msg);
     if (!t)
         die_input_or_fault(msg);
-    ttt_points *p = ttt_summarize(t, specs, nq, msg);
+    ttt_points *p = ttt_points_from_sweep(t, specs, nq, msg);
     ttt_table_free(t);
     if (!p) {
         char full[sizeof msg + 8];
@@ -457,15 +436,7 @@ static int cmd_table(int argc, char **argv)
         fprintf(stderr, "ttt: %s\n", msg);
         return status == GSL_EINVAL ? 2 : 1;
     }
-    int bad = 0;
-    if (format == TTT_FORMAT_TSV) {
-        bad = copy_comment_lines(file, fp) != 0;
-        fprintf(fp, "# ttt table %s --y", file);
-        for (size_t q = 0; q < nq; q++)
-            fprintf(fp, "%c%s", q ? ',' : ' ', specs[q]);
-        fprintf(fp, ": mean over replicates and its standard error (NAME_se)\n");
-    }
-    bad |= ttt_points_write(fp, p, format) != 0;
+    int bad = ttt_points_write_table(fp, p, format, file, specs, nq) != 0;
     ttt_points_free(p);
     if (out) {
         if (bad) {

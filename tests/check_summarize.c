@@ -53,7 +53,7 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
     ttt_table *t = read_sweep();
     const char *specs[] = {"global", "ttt:mse", "support", "global/ttt"};
     char msg[TTT_IO_MSG];
-    ttt_points *p = ttt_summarize(t, specs, 4, msg);
+    ttt_points *p = ttt_points_from_sweep(t, specs, 4, msg);
     ck_assert_msg(p != NULL, "%s", msg);
     ck_assert_uint_eq(p->points, 2);
     ck_assert_uint_eq(p->nkeys, 2);
@@ -104,7 +104,7 @@ START_TEST(test_summary_rejects_unknown_names)
     char msg[TTT_IO_MSG];
     const char *bad[] = {"lasso", "ttt:nope", "global/knn", "nope:mse"};
     for (int i = 0; i < 4; i++) {
-        ck_assert_ptr_null(ttt_summarize(t, &bad[i], 1, msg));
+        ck_assert_ptr_null(ttt_points_from_sweep(t, &bad[i], 1, msg));
         ck_assert_ptr_nonnull(strstr(msg, "allowed"));
     }
     ttt_table_free(t);
@@ -132,7 +132,7 @@ START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s", sweep_text, bad[i].extra);
         ttt_table *t = read_text(text);
-        ck_assert_msg(ttt_summarize(t, specs, 1, msg) == NULL, "case %zu accepted", i);
+        ck_assert_msg(ttt_points_from_sweep(t, specs, 1, msg) == NULL, "case %zu accepted", i);
         ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, "allowed"), "case %zu gave '%s'", i, msg);
         ttt_table_free(t);
     }
