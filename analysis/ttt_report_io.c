@@ -2,11 +2,8 @@
 #include "ttt_report_io.h"
 
 #include <gsl/gsl_math.h>
-#include <errno.h>
 #include <float.h>
 #include <math.h>
-
-#include "ttt_msg.h"
 
 static const char *kind_name(ttt_pred_kind kind)
 {
@@ -256,13 +253,9 @@ int ttt_report_io_write(ttt_outdir *dir, const ttt_report *r, const ttt_params *
     void (*writers[4])(FILE *, const ttt_report *) = {write_summary, write_analytic, write_predictions,
                                                       write_geometry};
     for (int i = 0; i < 4; i++) {
-        FILE *fp = ttt_outdir_file(dir, names[i], msg);
+        FILE *fp = ttt_io_tsv(dir, names[i], p, command, msg);
         if (!fp)
             return -1;
-        if (ttt_io_header(fp, p, command) != 0) {
-            ttt_msg(msg, TTT_IO_MSG, "cannot write %s: %s", names[i], ttt_msg_errno(errno));
-            return -1;
-        }
         writers[i](fp, r);
     }
     return 0;

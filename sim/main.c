@@ -20,6 +20,7 @@
 
 #include <omp.h>
 
+#include "ttt_demo.h"
 #include "ttt_fit.h"
 #include "ttt_io.h"
 #include "ttt_msg.h"
@@ -455,33 +456,19 @@ static int cmd_table(int argc, char **argv)
     return 0;
 }
 
-/* The teaching instance of `ttt demo`: six concepts in a plane, three
- * topics of two concepts each. */
-static const char *const demo_words[] = {"d1=6", "d2=2", "s=2", "topics=3", "pool=2", "n=300", "m=200",
-                                         "k=20", "sigma=0.05", "sparse=off", "seed=4", NULL};
-/* Neighbourhood sizes of the k curve (those up to n are used). */
-static const size_t demo_ks[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200, 250};
-#define DEMO_NK (sizeof demo_ks / sizeof demo_ks[0])
-
-static void show_vector(const char *name, const double *v, size_t n)
-{
-    printf("%s(", name);
-    for (size_t j = 0; j < n; j++)
-        printf("%s%.3f", j ? ", " : "", v[j]);
-    printf(")");
-}
-
 static int cmd_demo(int argc, char **argv)
 {
     /* The teaching instance first, then the user's words over it. */
-    size_t nd = sizeof demo_words / sizeof demo_words[0] - 1;
+    size_t nd = 0;
+    while (ttt_demo_words[nd])
+        nd++;
     char **args = malloc(((size_t)argc + nd + 1) * sizeof *args);
     if (!args)
         return 1;
     args[0] = argv[0];
     args[1] = argv[1];
     for (size_t i = 0; i < nd; i++)
-        args[2 + i] = (char *)demo_words[i];
+        args[2 + i] = (char *)ttt_demo_words[i];
     for (int i = 2; i < argc; i++)
         args[nd + (size_t)i] = argv[i];
     options o = {0};
@@ -495,173 +482,25 @@ static int cmd_demo(int argc, char **argv)
     ttt_run_cost(&o.p, o.p.threads, &cost);
     check_limits(cost.bytes, cost.seconds, main_phase(&cost, 0), "this demo", o.force, o.quiet);
     char msg[TTT_IO_MSG];
-    ttt_params p = o.p;
-    const size_t n = p.n, d1 = p.d1, kmax = demo_ks[DEMO_NK - 1] < n ? demo_ks[DEMO_NK - 1] : n;
-    double curve[DEMO_NK][4];
-    size_t nk = 0;
-    ttt_report *r = NULL;
-    int status = ttt_run(&o.p, &r);
-    /* The k curve: the same instance (the seed fixes it) at each k; the run
-       at the chosen k is r itself. */
-    for (size_t j = 0; j < DEMO_NK && demo_ks[j] <= n && !status; j++) {
-        p.k = demo_ks[j];
-        ttt_report *rk = p.k == o.p.k ? r : NULL;
-        if (rk || !(status = ttt_run(&p, &rk))) {
-            curve[nk][0] = (double)p.k;
-            curve[nk][1] = rk->est[TTT_EST_TTT].mse;
-            curve[nk][2] = rk->est[TTT_EST_TTT].se;
-            curve[nk][3] = rk->est[TTT_EST_KNN].mse;
-            nk++;
-        }
-        if (rk != r)
-            ttt_report_free(rk);
-    }
-    /* Test point 0: its neighbours in order up to kmax, and its local head. */
-    size_t *order = malloc(kmax * sizeof *order), *rank = malloc(n * sizeof *rank);
-    double v[2];
-    if (!status && (!order || !rank))
-        status = GSL_ENOMEM;
-    if (!status) {
-        ttt_data one = r->in->test;
-        one.n = 1;
-        status = ttt_neighbours_find(&r->in->train, &one, d1, kmax, o.p.space, o.p.metric, order);
-    }
-    if (!status)
-        status = ttt_estimate_head(r->in, r->nbr, o.p.k, v);
-    int rc = 1;
+    ttt_demo *d;
+    int status = ttt_demo_run(&o.p, &d);
     if (status) {
         fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
-        goto done;
+        return 1;
     }
-    for (size_t i = 0; i < n; i++)
-        rank[i] = 0;
-    for (size_t a = 0; a < kmax; a++)
-        rank[order[a]] = a + 1;
-
-    const ttt_instance *in = r->in;
-    const double *vg = r->res->v_global;
     ttt_outdir *dir = open_outdir(o.out);
-    const char *names[5] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
-    FILE *fp[5];
-    int bad = 0;
-    for (int f = 0; f < 5 && !bad; f++)
-        bad = !(fp[f] = ttt_outdir_file(dir, names[f], msg)) || ttt_io_header(fp[f], &o.p, o.command);
-    if (!bad) {
-        fprintf(fp[0], "concept\ta1\ta2\n");
-        for (size_t j = 0; j < d1; j++) {
-            fprintf(fp[0], "%zu\t", j + 1);
-            ttt_io_put(fp[0], in->A[j * 2], "\t");
-            ttt_io_put(fp[0], in->A[j * 2 + 1], "\n");
-        }
-        /* rank: position among test point 0's nearest neighbours (0: beyond kmax). */
-        fprintf(fp[1], "psi1\tpsi2\ttopic\tf\ty\trank\tglobal\tttt_head\n");
-        for (size_t i = 0; i < n; i++) {
-            const double *x = in->train.psi + 2 * i;
-            ttt_io_put(fp[1], x[0], "\t");
-            ttt_io_put(fp[1], x[1], "\t");
-            fprintf(fp[1], "%d\t", (int)in->train.topic[i]);
-            ttt_io_put(fp[1], in->train.f[i], "\t");
-            ttt_io_put(fp[1], in->train.y[i], "\t");
-            fprintf(fp[1], "%zu\t", rank[i]);
-            ttt_io_put(fp[1], x[0] * vg[0] + x[1] * vg[1], "\t");
-            ttt_io_put(fp[1], x[0] * v[0] + x[1] * v[1], "\n");
-        }
-        const double *xs = in->test.psi;
-        fprintf(fp[2], "psi1\tpsi2\ttopic\tf\tglobal\tttt\tk\n");
-        ttt_io_put(fp[2], xs[0], "\t");
-        ttt_io_put(fp[2], xs[1], "\t");
-        fprintf(fp[2], "%d\t", (int)in->test.topic[0]);
-        ttt_io_put(fp[2], in->test.f[0], "\t");
-        ttt_io_put(fp[2], r->res->pred[TTT_EST_GLOBAL * r->res->m], "\t");
-        ttt_io_put(fp[2], r->res->pred[TTT_EST_TTT * r->res->m], "\t");
-        fprintf(fp[2], "%zu\n", (size_t)o.p.k);
-        fprintf(fp[3], "head\tv1\tv2\nglobal\t");
-        ttt_io_put(fp[3], vg[0], "\t");
-        ttt_io_put(fp[3], vg[1], "\nttt\t");
-        ttt_io_put(fp[3], v[0], "\t");
-        ttt_io_put(fp[3], v[1], "\n");
-        fprintf(fp[4], "k\tttt_mse\tttt_se\tknn_mse\tglobal_mse\n");
-        for (size_t j = 0; j < nk; j++) {
-            fprintf(fp[4], "%zu\t", (size_t)curve[j][0]);
-            ttt_io_put(fp[4], curve[j][1], "\t");
-            ttt_io_put(fp[4], curve[j][2], "\t");
-            ttt_io_put(fp[4], curve[j][3], "\t");
-            ttt_io_put(fp[4], r->est[TTT_EST_GLOBAL].mse, "\n");
-        }
-    }
-    if (bad)
+    if (ttt_demo_write(dir, d, o.command, msg) != 0) {
         ttt_outdir_abort(dir);
-    else if (ttt_outdir_commit(dir, msg) != 0)
-        bad = 1;
-    if (bad) {
+        status = 1;
+    } else if (ttt_outdir_commit(dir, msg) != 0) {
+        status = 1;
+    }
+    if (status)
         fprintf(stderr, "ttt: %s\n", msg);
-        goto done;
-    }
-    rc = 0;
-    if (!o.quiet) {
-        /* The narrated walkthrough: the same numbers the files hold. */
-        const size_t q = in->q, k = o.p.k, m = o.p.m;
-        printf("A walk through test-time training, step by step (all numbers from this run).\n\n");
-        printf("1. The world has d1 = %zu concepts, but the model has only d2 = %zu feature dimensions.\n"
-               "   Each concept is a direction in the feature plane (a column of the dictionary A):\n", d1, (size_t)2);
-        for (size_t j = 0; j < d1 && j < 12; j++)
-            printf("     concept %zu -> (%+.3f, %+.3f)\n", j + 1, in->A[2 * j], in->A[2 * j + 1]);
-        printf("   %zu concepts cannot be orthogonal in %zu dimensions: they are stored in superposition.\n\n",
-               d1, (size_t)2);
-        printf("2. There are %zu topics; each uses a pool of %zu concepts:\n", (size_t)o.p.topics, (size_t)o.p.pool);
-        for (size_t t = 0; t < o.p.topics && t < 8; t++) {
-            printf("     topic %zu: concepts", t);
-            for (size_t a = 0; a < o.p.pool; a++)
-                printf(" %d", (int)in->pools[t * o.p.pool + a] + 1);
-            printf("\n");
-        }
-        printf("\n3. A data point picks a topic and s = %zu of its concepts with positive weights (norm 1).\n"
-               "   Training point 0: topic %d, concepts", (size_t)o.p.s, (int)in->train.topic[0]);
-        for (size_t a = 0; a < q; a++)
-            printf(" %d (weight %.3f)", (int)in->train.phi_idx[a] + 1, in->train.phi_val[a]);
-        printf("\n   The model sees only its features psi = A phi = (%.3f, %.3f).\n", in->train.psi[0],
-               in->train.psi[1]);
-        printf("   Its label is linear in the concepts: f = <phi, w*> = %.3f, observed as y = f + noise = %.3f.\n\n",
-               in->train.f[0], in->train.y[0]);
-        printf("4. The global model fits one linear head on all n = %zu points: ", n);
-        show_vector("v_global = ", vg, 2);
-        printf(".\n   With %zu concepts squeezed into 2 directions one head cannot fit them all:\n"
-               "   its test MSE is %.4f (relative error %.2f of the variance of f).\n\n",
-               d1, r->est[TTT_EST_GLOBAL].mse, r->est[TTT_EST_GLOBAL].rel);
-        size_t same = 0;
-        for (size_t a = 0; a < k; a++)
-            same += in->train.topic[r->nbr[a]] == in->test.topic[0];
-        printf("5. Test-time training: for test point 0 (topic %d, features (%.3f, %.3f), f = %.3f)\n"
-               "   take its k = %zu nearest training points in feature space (%zu of them share its topic)\n"
-               "   and fit a head on them only: ", (int)in->test.topic[0], in->test.psi[0], in->test.psi[1],
-               in->test.f[0], k, same);
-        show_vector("v_ttt = ", v, 2);
-        printf(".\n   Global predicts %.3f, TTT predicts %.3f (truth %.3f).\n\n",
-               r->res->pred[TTT_EST_GLOBAL * r->res->m], r->res->pred[TTT_EST_TTT * r->res->m], in->test.f[0]);
-        printf("6. Over all m = %zu test points: global MSE %.4f, TTT MSE %.4f: TTT is %.0fx better.\n"
-               "   Locally only the topic's %zu concepts matter, and 2 dimensions are enough for them.\n\n",
-               m, r->est[TTT_EST_GLOBAL].mse, r->est[TTT_EST_TTT].mse,
-               r->est[TTT_EST_GLOBAL].mse / r->est[TTT_EST_TTT].mse, (size_t)o.p.pool);
-        size_t best = 0;
-        for (size_t j = 1; j < nk; j++)
-            best = curve[j][1] < curve[best][1] ? j : best;
-        printf("7. The neighbourhood size matters (TTT MSE by k):");
-        for (size_t j = 0; j < nk; j++)
-            printf("%s k=%zu: %.4f", j % 5 ? "," : "\n     ", (size_t)curve[j][0], curve[j][1]);
-        size_t peak = 0;
-        for (size_t j = 1; j < nk && curve[j][0] <= 2.0 * (double)o.p.s; j++)
-            peak = curve[j][1] > curve[peak][1] ? j : peak;
-        printf("\n   At k = %zu the local system has as many points as unknowns and the fit interpolates the\n"
-               "   noise (the interpolation peak); it is best near k = %zu; with too many neighbours the\n"
-               "   neighbourhood leaves the topic and TTT drifts back towards the global error.\n\n",
-               (size_t)curve[peak][0], (size_t)curve[best][0]);
-        printf("Files: %s/{concepts,points,test,heads,k}.tsv; pictures: make teach\n", o.out);
-    }
-done:
-    ttt_report_free(r);
-    free(order);
-    free(rank);
-    return rc;
+    else if (!o.quiet)
+        ttt_demo_narrate(stdout, d, o.out);
+    ttt_demo_free(d);
+    return status;
 }
 
 static int cmd_verify(int argc, char **argv)

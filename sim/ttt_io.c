@@ -61,6 +61,16 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     return ferror(out) ? -1 : 0;
 }
 
+FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg)
+{
+    FILE *fp = ttt_outdir_file(o, name, msg);
+    if (fp && ttt_io_header(fp, p, command) != 0) {
+        ttt_msg(msg, TTT_IO_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
+        return NULL;
+    }
+    return fp;
+}
+
 static int little_endian(void)
 {
     const uint16_t one = 1;

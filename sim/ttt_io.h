@@ -30,6 +30,10 @@ void ttt_io_utc(char *buf, size_t len);
  * Returns 0, or -1 on a write error. */
 int ttt_io_header(FILE *out, const ttt_params *p, const char *command);
 
+/* A stream for file `name` of output directory o, its provenance header
+ * (ttt_io_header) written; NULL with a message (TTT_IO_MSG bytes). */
+FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg);
+
 /* Writes one .npy (format 1.0, C order) array: descr is "<f8" or "<i4",
  * shape has ndim entries, data holds prod(shape) elements of elem_size bytes.
  * Returns 0, or -1 on a write error. */
