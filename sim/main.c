@@ -515,9 +515,7 @@ static int cmd_verify(int argc, char **argv)
             if (argc > 3)
                 die_input("--list takes no other arguments; allowed: ttt verify --list, or ttt verify [NAME ...] "
                           "[--quick] [threads=N]");
-            for (size_t c = 0; c < ttt_verify_count(); c++)
-                printf("%-15s %s\n%-15s   catches: %s\n", ttt_verify_name(c), ttt_verify_claim(c), "",
-                       ttt_verify_catches(c));
+            ttt_verify_list(stdout);
             return 0;
         } else if (!strncmp(argv[i], "threads=", 8)) {
             ttt_params p;
@@ -540,31 +538,11 @@ static int cmd_verify(int argc, char **argv)
     if (!nchosen)
         for (size_t c = 0; c < ttt_verify_count() && c < 64; c++)
             chosen[nchosen++] = c;
-    printf("%-15s %-52s %-30s %-30s %s\n", "check", "claim", "predicted", "measured [95% interval]", "result");
-    size_t failed = 0;
-    ttt_verify_row *rows = calloc(nchosen, sizeof *rows);
-    double t0 = ttt_seconds();
-    for (size_t i = 0; i < nchosen; i++) {
-        size_t c = chosen[i];
-        double t = ttt_seconds();
-        int status = ttt_verify_run(c, quick, threads, &rows[i]);
-        if (status) {
-            snprintf(rows[i].measured, sizeof rows[i].measured, "run failed: %s", gsl_strerror(status));
-            rows[i].pass = 0;
-        }
-        failed += !rows[i].pass;
-        printf("%-15s %-52s %-30s %-30s %s\n", ttt_verify_name(c), ttt_verify_claim(c), rows[i].predicted,
-               rows[i].measured, rows[i].pass ? "PASS" : "FAIL");
-        fflush(stdout);
-        fprintf(stderr, "  %s: %.1fs\n", ttt_verify_name(c), ttt_seconds() - t);
+    size_t failed;
+    if (ttt_verify_report(stdout, stderr, chosen, nchosen, quick, threads, &failed)) {
+        fprintf(stderr, "ttt: out of memory\n");
+        return 1;
     }
-    printf("\ntolerances and configurations:\n");
-    for (size_t i = 0; i < nchosen; i++)
-        printf("%-15s %s; %s\n%-15s catches: %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance, rows[i].detail,
-               "", ttt_verify_catches(chosen[i]));
-    printf("\n%zu of %zu checks passed (%s profile, %.1fs)\n", nchosen - failed, nchosen, quick ? "quick" : "full",
-           ttt_seconds() - t0);
-    free(rows);
     return failed ? 1 : 0;
 }
 
