@@ -7,9 +7,7 @@
 #include <gsl/gsl_version.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -24,7 +22,6 @@
 #include "ttt_fit.h"
 #include "ttt_io.h"
 #include "ttt_msg.h"
-#include "ttt_neighbours.h"
 #include "ttt_params.h"
 #include "ttt_report_io.h"
 #include "ttt_run.h"
