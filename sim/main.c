@@ -460,8 +460,10 @@ static int cmd_demo(int argc, char **argv)
     while (ttt_demo_words[nd])
         nd++;
     char **args = malloc(((size_t)argc + nd + 1) * sizeof *args);
-    if (!args)
+    if (!args) {
+        fprintf(stderr, "ttt: out of memory\n");
         return 1;
+    }
     args[0] = argv[0];
     args[1] = argv[1];
     for (size_t i = 0; i < nd; i++)
