@@ -57,7 +57,7 @@ static double mu_integrand(double r, void *params)
     return 2.0 / M_SQRTPI * p1 * pow(p0, (double)lq->q - 1.0);
 }
 
-int ttt_analytic_moments(int magnitudes, size_t q, double epsrel, double *c, double *mu1)
+int ttt_analytic_moments(ttt_magnitudes magnitudes, size_t q, double epsrel, double *c, double *mu1)
 {
     *c = 0.0;
     *mu1 = 0.0;
@@ -103,12 +103,6 @@ static probs topic_probs(size_t d1, size_t s, size_t pool, size_t b)
     r.m_pq = S / P * beta + (P - S) / P * beta2;
     r.m_qq = beta2;
     return r;
-}
-
-double ttt_analytic_active_prob(size_t d1, size_t s, size_t pool, size_t background, int in_pool)
-{
-    probs pr = topic_probs(d1, s, pool, background);
-    return in_pool ? pr.pi_in : pr.pi_out;
 }
 
 double ttt_analytic_pair_prob(size_t d1, size_t s, size_t pool, size_t background)

@@ -20,7 +20,7 @@
  * with phi0(t) = E exp(-t u^2), phi1(t) = E u exp(-t u^2) in closed form for
  * each law (from 1/x = int exp(-t x) dt and 1/sqrt(x) = pi^-1/2 int t^-1/2 exp(-t x) dt).
  * Returns GSL_SUCCESS or the integrator's status. */
-int ttt_analytic_moments(int magnitudes, size_t q, double epsrel, double *c, double *mu1);
+int ttt_analytic_moments(ttt_magnitudes magnitudes, size_t q, double epsrel, double *c, double *mu1);
 
 typedef struct {
     double e_glob;     /* exact population MSE of the best linear head on psi (n = infinity),
@@ -42,10 +42,6 @@ typedef struct {
  * (never as a d1 x d1 matrix: it is diagonal plus low rank per topic).
  * Returns GSL_SUCCESS, GSL_ENOMEM, or a solver status. */
 int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out);
-
-/* Probability that a concept is active in a point of a topic whose pool holds
- * it (in_pool = 1) or not (in_pool = 0). */
-double ttt_analytic_active_prob(size_t d1, size_t s, size_t pool, size_t background, int in_pool);
 
 /* Probability that two given concepts i != j of a topic's pool are both
  * active in a point of that topic (as pool concepts or as background). */

@@ -6,6 +6,9 @@
 #define TTT_FIT_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "ttt_io.h"
 
 /* Confidence level of every interval reported here. */
 #define TTT_FIT_LEVEL 0.95
@@ -42,5 +45,47 @@ int ttt_fit_mean(const double *y, size_t n, ttt_mean_ci *out);
 
 /* log of the theorem's rate sigma^2 s log(d1/s) / k (NaN where d1 <= s or sigma = 0). */
 double ttt_fit_rate(double sigma, double s, double d1, double k);
+
+/* A fit of a sweep table, as `ttt fit` asks for it: the rows of one
+ * estimator (those matching every `where`), y against column x, or with
+ * bound the constant C of the bound above (x then only restricts the rows). */
+#define TTT_FIT_MAX_WHERE 16
+/* Bytes of a message of ttt_fit_sweep. */
+#define TTT_FIT_MSG (TTT_IO_MSG + 264)
+
+typedef enum { TTT_FIT_LOGLOG, TTT_FIT_SEMILOGX, TTT_FIT_LINEAR } ttt_fit_scale;
+
+typedef struct {
+    const char *source;  /* the table's file name, for messages */
+    const char *x;       /* the x column; NULL only with bound */
+    const char *y;       /* ESTIMATOR (its mse), COLUMN or ESTIMATOR:COLUMN (ttt_operand_parse) */
+    ttt_fit_scale scale;
+    const char *where[TTT_FIT_MAX_WHERE]; /* key=value: rows whose key column holds value (as text or number) */
+    size_t nwhere;
+    double lo, hi;       /* with x: the rows with lo <= x <= hi */
+    int bound;
+} ttt_fit_query;
+
+typedef struct {
+    size_t n, skipped;   /* rows fitted; rows left out (not finite, or not positive on a log scale) */
+    int status;          /* GSL_SUCCESS, or GSL_EINVAL: too few rows or one x value, nothing fitted */
+    ttt_line line;       /* without bound */
+    ttt_mean_ci c;       /* with bound: log C */
+    int bare;            /* y names an estimator alone: its mse */
+} ttt_fit_result;
+
+/* The scale named "loglog", "semilogx" or "linear".  Returns 0, or -1 with a
+ * message (TTT_FIT_MSG bytes). */
+int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg);
+
+/* Selects the rows of sweep table t that q asks for and fits them into *res
+ * (res->status says whether there was enough to fit).  Returns GSL_SUCCESS;
+ * GSL_EINVAL with a message (TTT_FIT_MSG bytes) when q names what t lacks or
+ * t's rows fail ttt_sweep_rows_check; GSL_ENOMEM with a message. */
+int ttt_fit_sweep(const ttt_table *t, const ttt_fit_query *q, ttt_fit_result *res, char *msg);
+
+/* The fit as `ttt fit` prints it: the line (or C) with its 95% interval, and
+ * the skipped rows. */
+void ttt_fit_print(FILE *out, const ttt_fit_query *q, const ttt_fit_result *res);
 
 #endif

@@ -15,35 +15,19 @@
 
 static const char *const names[TTT_EST_COUNT] = {"global", "ttt",   "ttt_global",    "ttt_gd",
                                                  "oracle", "lasso", "lasso_decoded", "omp", "knn"};
-static const char *const about[TTT_EST_COUNT] = {
-    "global least squares on all training features",
-    "local least squares on the k neighbours, nearest to 0 (from scratch)",
-    "local least squares on the k neighbours, nearest to the global head (fine-tuned)",
-    "gradient steps from the global head on the k neighbours",
-    "local least squares on the neighbours' true codes, restricted to their support S",
-    "Lasso on the neighbours' true codes, lambda = lasso_c sigma sqrt(2 log(d1)/k) max_j ||Phi_j||/sqrt(k)",
-    "Lasso on codes decoded from the features by OMP against A",
-    "orthogonal matching pursuit on the neighbours' true codes",
-    "average label of the k neighbours",
-};
 
-const char *ttt_estimator_name(int e)
+const char *ttt_estimator_name(ttt_estimator e)
 {
     return e >= 0 && e < TTT_EST_COUNT ? names[e] : "?";
 }
 
-int ttt_estimator_enabled(const ttt_params *p, int e)
+int ttt_estimator_enabled(const ttt_params *p, ttt_estimator e)
 {
     if (e == TTT_EST_TTT_GD)
         return p->gd_steps > 0;
     if (e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT)
         return p->sparse == TTT_ON;
     return e >= 0 && e < TTT_EST_COUNT;
-}
-
-const char *ttt_estimator_about(int e)
-{
-    return e >= 0 && e < TTT_EST_COUNT ? about[e] : "?";
 }
 
 ttt_results *ttt_results_alloc(size_t m, size_t d2)
@@ -492,12 +476,6 @@ int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
     }
     ttt_lsq_free(w);
     return status;
-}
-
-int ttt_estimate_run(const ttt_instance *in, const size_t *nbr, ttt_results *res)
-{
-    int status = ttt_estimate_global(in, res);
-    return status ? status : ttt_estimate_local(in, nbr, res);
 }
 
 /* Decodes the test points and every training point some test point has as

@@ -41,9 +41,8 @@ typedef enum {
  * set (the locality measurement costs m * d2 per head). */
 #define TTT_LOCALITY_HEADS 256
 
-/* The estimator's name ("global", "ttt", ...) and a one-line description. */
-const char *ttt_estimator_name(int e);
-const char *ttt_estimator_about(int e);
+/* The estimator's name ("global", "ttt", ...). */
+const char *ttt_estimator_name(ttt_estimator e);
 
 typedef struct {
     size_t m;            /* test points */
@@ -75,21 +74,19 @@ typedef struct {
 
 /* 1 if parameters p run estimator e (ttt_gd needs gd_steps > 0, the sparse
  * ones sparse = on). */
-int ttt_estimator_enabled(const ttt_params *p, int e);
+int ttt_estimator_enabled(const ttt_params *p, ttt_estimator e);
 
 /* Results for m test points in d2 features; NULL when out of memory. */
 ttt_results *ttt_results_alloc(size_t m, size_t d2);
 void ttt_results_free(ttt_results *r);
 
-/* Runs every estimator of the instance on its test set, given the neighbours
- * nbr (m x k, from ttt_neighbours_find on train and test).  The local fits run
- * in parallel over test points, each thread with its own workspace; a point's
- * numbers do not depend on the thread that computed it.  Returns GSL_SUCCESS,
- * GSL_ENOMEM, or a solver status. */
-int ttt_estimate_run(const ttt_instance *in, const size_t *nbr, ttt_results *res);
-
-/* The two halves of ttt_estimate_run, for timing: the global head and its
- * test predictions first, then the local estimators (which start from it). */
+/* Every estimator of the instance on its test set, in two halves (timed
+ * apart by ttt_run): the global head and its test predictions first, then
+ * the local estimators (which start from it), given the neighbours nbr (m x k,
+ * from ttt_neighbours_find on train and test).  The local fits run in
+ * parallel over test points, each thread with its own workspace; a point's
+ * numbers do not depend on the thread that computed it.  Each returns
+ * GSL_SUCCESS, GSL_ENOMEM, or a solver status. */
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res);
 int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res);
 

@@ -42,7 +42,7 @@ static void sort_pairs(int32_t *idx, double *val, size_t q)
     }
 }
 
-void ttt_generate_magnitudes(gsl_rng *r, int magnitudes, size_t q, double *val)
+void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, double *val)
 {
     double norm2;
     do { /* a signed draw of all zeros has probability 0, but never divide by it */

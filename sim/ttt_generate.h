@@ -50,7 +50,7 @@ void ttt_instance_free(ttt_instance *in);
 
 /* Draws q = s + background magnitudes from the law `magnitudes` and scales
  * them to unit Euclidean norm.  The building block of every code. */
-void ttt_generate_magnitudes(gsl_rng *r, int magnitudes, size_t q, double *val);
+void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, double *val);
 
 /* Draws one code of topic t (or of a uniform topic when t < 0) into idx and
  * val (q entries each, sorted by index); returns the topic.  marks is a

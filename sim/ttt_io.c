@@ -36,6 +36,12 @@ char *ttt_io_double(double x, char *buf)
     return buf;
 }
 
+void ttt_io_put(FILE *out, double x, const char *sep)
+{
+    char text[TTT_IO_DOUBLE];
+    fprintf(out, "%s%s", ttt_io_double(x, text), sep);
+}
+
 void ttt_io_utc(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -53,6 +59,16 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     ttt_params_write(p, out, "# ", 0);
     fprintf(out, "# command: %s\n# utc: %s\n", command ? command : "", when);
     return ferror(out) ? -1 : 0;
+}
+
+FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg)
+{
+    FILE *fp = ttt_outdir_file(o, name, msg);
+    if (fp && ttt_io_header(fp, p, command) != 0) {
+        ttt_msg(msg, TTT_IO_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
+        return NULL;
+    }
+    return fp;
 }
 
 static int little_endian(void)

@@ -19,6 +19,9 @@
  * Inf, -Inf.  Returns buf (TTT_IO_DOUBLE bytes). */
 char *ttt_io_double(double x, char *buf);
 
+/* Writes x as ttt_io_double does, then sep (a tab, a newline). */
+void ttt_io_put(FILE *out, double x, const char *sep);
+
 /* The current UTC time as 2026-01-31T12:00:00Z into buf (32 bytes). */
 void ttt_io_utc(char *buf, size_t len);
 
@@ -26,6 +29,10 @@ void ttt_io_utc(char *buf, size_t len);
  * version and CBLAS, RNG, every parameter, the command line and UTC time.
  * Returns 0, or -1 on a write error. */
 int ttt_io_header(FILE *out, const ttt_params *p, const char *command);
+
+/* A stream for file `name` of output directory o, its provenance header
+ * (ttt_io_header) written; NULL with a message (TTT_IO_MSG bytes). */
+FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg);
 
 /* Writes one .npy (format 1.0, C order) array: descr is "<f8" or "<i4",
  * shape has ndim entries, data holds prod(shape) elements of elem_size bytes.

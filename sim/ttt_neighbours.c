@@ -212,8 +212,8 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
-int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int space,
-                        int metric, size_t *idx)
+int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
+                        ttt_metric metric, size_t *idx)
 {
     if (k == 0 || k > base->n)
         GSL_ERROR("k must satisfy 1 <= k <= number of base points", GSL_EINVAL);

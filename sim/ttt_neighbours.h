@@ -19,8 +19,8 @@
  * against the query's code scattered into a dense d1 vector.  d1 is needed
  * only for concept space.  Returns GSL_SUCCESS, GSL_EINVAL for k = 0 or
  * k > base->n, or GSL_ENOMEM. */
-int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int space,
-                        int metric, size_t *idx);
+int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
+                        ttt_metric metric, size_t *idx);
 
 /* The k smallest of key[0..n-1] by (key, index), ascending, into out (k).
  * heap is scratch of k entries.  Exposed for the tests. */

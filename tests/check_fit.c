@@ -2,6 +2,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <string.h>
 
 #include "check_ttt.h"
 #include "ttt_fit.h"
@@ -70,12 +71,55 @@ START_TEST(test_fit_rejects_degenerate_input)
 }
 END_TEST
 
+/* A sweep of ttt at k = 10, 20, 40 (mse = 2 sigma^2 s log(d1/s) / k, so the
+ * slope in k is -1 and C = 2), a row that is not finite at k = 80, and global
+ * rows at another d1. */
+static const char fit_sweep[] = "job\tpoint\trep\tseed\td1\ts\tk\tsigma\testimator\tmse\n"
+                                "0\t0\t0\t1\t64\t4\t10\t0.1\tttt\t0.02218070977791825\n"
+                                "1\t1\t0\t2\t64\t4\t20\t0.1\tttt\t0.011090354888959125\n"
+                                "2\t2\t0\t3\t64\t4\t40\t0.1\tttt\t0.005545177444479563\n"
+                                "3\t3\t0\t4\t64\t4\t80\t0.1\tttt\tNaN\n"
+                                "4\t4\t0\t5\t128\t4\t10\t0.1\tglobal\t1\n";
+
+/* ttt fit's row selection: the estimator's rows, --where, --range, the
+ * skipped rows, --bound, and what the table lacks. */
+START_TEST(test_fit_sweep_selects_rows)
+{
+    ttt_table *t = test_table(fit_sweep);
+    char msg[TTT_FIT_MSG];
+    ttt_fit_result res;
+    ttt_fit_query q = {.source = "s.tsv", .x = "k", .y = "ttt", .scale = TTT_FIT_LOGLOG, .lo = 0, .hi = 1e9};
+    q.where[q.nwhere++] = "d1=64.0"; /* matched as a number */
+    ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_SUCCESS);
+    ck_assert(res.status == GSL_SUCCESS && res.n == 3 && res.skipped == 1 && res.bare);
+    ck_assert(fabs(res.line.slope + 1.0) < 1e-9);
+    q.lo = 15; /* two rows left: nothing to fit */
+    ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_SUCCESS);
+    ck_assert(res.status == GSL_EINVAL && res.n == 2);
+    ttt_fit_query b = {.source = "s.tsv", .y = "ttt", .bound = 1, .lo = 0, .hi = 1e9};
+    ck_assert_int_eq(ttt_fit_sweep(t, &b, &res, msg), GSL_SUCCESS);
+    ck_assert(res.status == GSL_SUCCESS && res.n == 3 && fabs(res.c.mean - log(2.0)) < 1e-9);
+    q.y = "nope";
+    ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(msg, "s.tsv: 'nope'"));
+    q.y = "ttt";
+    q.where[0] = "zzz=1";
+    ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(msg, "--where 'zzz=1'"));
+    ttt_fit_scale scale;
+    ck_assert(ttt_fit_scale_parse("semilogx", &scale, msg) == 0 && scale == TTT_FIT_SEMILOGX);
+    ck_assert_int_eq(ttt_fit_scale_parse("cubic", &scale, msg), -1);
+    ttt_table_free(t);
+}
+END_TEST
+
 Suite *make_fit_suite(void)
 {
     Suite *s = suite_create("fit");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_fit_recovers_exact_line);
     tcase_add_test(core, test_fit_mean_interval);
+    tcase_add_test(core, test_fit_sweep_selects_rows);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_fit_rejects_degenerate_input);

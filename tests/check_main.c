@@ -62,6 +62,22 @@ char *make_temp_dir(void)
     return t;
 }
 
+ttt_table *test_table(const char *text)
+{
+    char *dir = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+    ttt_table *t = ttt_table_read(path, msg);
+    ck_assert_msg(t != NULL, "%s", msg);
+    remove(path);
+    rmdir(dir);
+    free(dir);
+    return t;
+}
+
 void sample_add(sample *a, double x)
 {
     a->sum += x;

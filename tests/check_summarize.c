@@ -27,25 +27,9 @@ static const char sweep_text[] =
     "5\t1\t2\t16\t64\t16\tglobal\t4\tNaN\n"
     "5\t1\t2\t16\t64\t16\tttt\t4\tNaN\n";
 
-static ttt_table *read_text(const char *text)
-{
-    char *dir = make_temp_dir(), path[600], msg[TTT_IO_MSG];
-    snprintf(path, sizeof path, "%s/sweep.tsv", dir);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    fclose(fp);
-    ttt_table *t = ttt_table_read(path, msg);
-    ck_assert_msg(t != NULL, "%s", msg);
-    remove(path);
-    rmdir(dir);
-    free(dir);
-    return t;
-}
-
 static ttt_table *read_sweep(void)
 {
-    return read_text(sweep_text);
+    return test_table(sweep_text);
 }
 
 START_TEST(test_summary_is_mean_and_replicate_se_per_point)
@@ -53,7 +37,7 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
     ttt_table *t = read_sweep();
     const char *specs[] = {"global", "ttt:mse", "support", "global/ttt"};
     char msg[TTT_IO_MSG];
-    ttt_points *p = ttt_summarize(t, specs, 4, msg);
+    ttt_points *p = ttt_points_from_sweep(t, specs, 4, msg);
     ck_assert_msg(p != NULL, "%s", msg);
     ck_assert_uint_eq(p->points, 2);
     ck_assert_uint_eq(p->nkeys, 2);
@@ -104,7 +88,7 @@ START_TEST(test_summary_rejects_unknown_names)
     char msg[TTT_IO_MSG];
     const char *bad[] = {"lasso", "ttt:nope", "global/knn", "nope:mse"};
     for (int i = 0; i < 4; i++) {
-        ck_assert_ptr_null(ttt_summarize(t, &bad[i], 1, msg));
+        ck_assert_ptr_null(ttt_points_from_sweep(t, &bad[i], 1, msg));
         ck_assert_ptr_nonnull(strstr(msg, "allowed"));
     }
     ttt_table_free(t);
@@ -131,22 +115,22 @@ START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s", sweep_text, bad[i].extra);
-        ttt_table *t = read_text(text);
-        ck_assert_msg(ttt_summarize(t, specs, 1, msg) == NULL, "case %zu accepted", i);
+        ttt_table *t = test_table(text);
+        ck_assert_msg(ttt_points_from_sweep(t, specs, 1, msg) == NULL, "case %zu accepted", i);
         ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, "allowed"), "case %zu gave '%s'", i, msg);
         ttt_table_free(t);
     }
     /* the check ttt fit runs too: without an estimator column, and without
      * job/point/rep columns (then identical rows are the repeat) */
-    ttt_table *t = read_text("job\tmse\n0\t1\n1\t2\n1\t3\n");
+    ttt_table *t = test_table("job\tmse\n0\t1\n1\t2\n1\t3\n");
     ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
     ck_assert_msg(strstr(msg, "lines 3 and 4 are both job 1; allowed: one row per job and estimator"), "%s", msg);
     ttt_table_free(t);
-    t = read_text("x\tmse\n0\t1\n1\t2\n0\t1\n");
+    t = test_table("x\tmse\n0\t1\n1\t2\n0\t1\n");
     ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
     ck_assert_msg(strstr(msg, "lines 2 and 4 are the same row; allowed: each row once"), "%s", msg);
     ttt_table_free(t);
-    t = read_text("x\tmse\n0\t1\n1\t2\n0\t2\n");
+    t = test_table("x\tmse\n0\t1\n1\t2\n0\t2\n");
     ck_assert_int_eq(ttt_sweep_rows_check(t, msg), 0);
     ttt_table_free(t);
 }

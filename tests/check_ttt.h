@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "ttt_io.h"
 #include "ttt_params.h"
 
 Suite *make_params_suite(void);
@@ -31,6 +32,9 @@ int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_l
 
 /* A fresh empty directory under /tmp; the caller frees the string. */
 char *make_temp_dir(void);
+
+/* A table read (ttt_table_read) from text written to a temporary file. */
+ttt_table *test_table(const char *text);
 
 /* Running mean and standard error of the mean of replicate values: the
  * statistical tests compare a mean over independent replicates with a

@@ -10,6 +10,7 @@
 #define TTT_VERIFY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* False-alarm rate of a check when its prediction holds: the two-sided rate
  * of 3 standard errors of a normal mean (0.27%).  With R replicates the
@@ -40,5 +41,16 @@ size_t ttt_verify_find(const char *name);
  * with `threads` OpenMP threads (0: the default).  Returns GSL_SUCCESS with
  * the row filled, or the status of a failed run. */
 int ttt_verify_run(size_t i, int quick, size_t threads, ttt_verify_row *row);
+
+/* Every check's name, claim and what it catches (`ttt verify --list`). */
+void ttt_verify_list(FILE *out);
+
+/* Runs checks chosen[0..n-1] as `ttt verify` does: the table to out, a row
+ * per check as it finishes (a run that fails is a FAIL row), then the
+ * tolerances and configurations and how many passed; each check's time to
+ * log.  *failed gets the number of FAIL rows.  Returns GSL_SUCCESS, or
+ * GSL_ENOMEM before anything is run. */
+int ttt_verify_report(FILE *out, FILE *log, const size_t *chosen, size_t n, int quick, size_t threads,
+                      size_t *failed);
 
 #endif

@@ -1,4 +1,5 @@
 /* ttt_summarize — see ttt_summarize.h. */
+#define _POSIX_C_SOURCE 200809L
 #include "ttt_summarize.h"
 
 #include <gsl/gsl_math.h>
@@ -209,7 +210,7 @@ static void gather(const ttt_table *t, long est, long cpoint, long crep, const t
     }
 }
 
-ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t nq, char *msg)
+ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, char *msg)
 {
     long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
     long cseed = ttt_table_column(t, "seed"), est = ttt_table_column(t, "estimator");
@@ -436,4 +437,49 @@ int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
     if (tex)
         fputs("\\hline\n\\end{tabular}\n", out);
     return ferror(out) ? -1 : 0;
+}
+
+int ttt_points_format_parse(const char *name, ttt_format *format, char *msg)
+{
+    static const char *const names[3] = {"tsv", "md", "latex"};
+    static const ttt_format formats[3] = {TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, names[i])) {
+            *format = formats[i];
+            return 0;
+        }
+    ttt_msg(msg, TTT_IO_MSG + 256, "--format '%s' is not allowed; allowed: tsv, md, latex", name);
+    return -1;
+}
+
+/* Copies the '#' lines at the top of path to out; -1 when they cannot be
+ * read (out of memory: the table lost its provenance and exited 0). */
+static int copy_comment_lines(const char *path, FILE *out)
+{
+    FILE *in = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got = 0;
+    while (in && (got = getline(&line, &cap, in)) > 0 && line[0] == '#')
+        fputs(line, out); /* whole lines, of any length (the table has no NUL: it was read first) */
+    int bad = !in || (got < 0 && !feof(in));
+    free(line);
+    if (in)
+        fclose(in);
+    return bad ? -1 : 0;
+}
+
+int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
+                           const char *const *specs, size_t nq)
+{
+    int bad = 0;
+    if (format == TTT_FORMAT_TSV) {
+        bad = copy_comment_lines(source, out) != 0;
+        fprintf(out, "# ttt table %s --y", source);
+        for (size_t q = 0; q < nq; q++)
+            fprintf(out, "%c%s", q ? ',' : ' ', specs[q]);
+        fprintf(out, ": mean over replicates and its standard error (NAME_se)\n");
+    }
+    bad |= ttt_points_write(out, p, format) != 0;
+    return bad ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -674,4 +675,43 @@ int ttt_verify_run(size_t i, int quick, size_t threads, ttt_verify_row *row)
     if (i >= NCHECKS)
         GSL_ERROR("no such check", GSL_EINVAL);
     return checks[i].run(quick, threads, row);
+}
+
+void ttt_verify_list(FILE *out)
+{
+    for (size_t c = 0; c < NCHECKS; c++)
+        fprintf(out, "%-15s %s\n%-15s   catches: %s\n", checks[c].name, checks[c].claim, "", checks[c].catches);
+}
+
+int ttt_verify_report(FILE *out, FILE *log, const size_t *chosen, size_t n, int quick, size_t threads,
+                      size_t *failed)
+{
+    ttt_verify_row *rows = calloc(n ? n : 1, sizeof *rows);
+    *failed = 0;
+    if (!rows)
+        return GSL_ENOMEM;
+    fprintf(out, "%-15s %-52s %-30s %-30s %s\n", "check", "claim", "predicted", "measured [95% interval]", "result");
+    double t0 = ttt_seconds();
+    for (size_t i = 0; i < n; i++) {
+        size_t c = chosen[i];
+        double t = ttt_seconds();
+        int status = ttt_verify_run(c, quick, threads, &rows[i]);
+        if (status) {
+            snprintf(rows[i].measured, sizeof rows[i].measured, "run failed: %s", gsl_strerror(status));
+            rows[i].pass = 0;
+        }
+        *failed += !rows[i].pass;
+        fprintf(out, "%-15s %-52s %-30s %-30s %s\n", ttt_verify_name(c), ttt_verify_claim(c), rows[i].predicted,
+                rows[i].measured, rows[i].pass ? "PASS" : "FAIL");
+        fflush(out);
+        fprintf(log, "  %s: %.1fs\n", ttt_verify_name(c), ttt_seconds() - t);
+    }
+    fprintf(out, "\ntolerances and configurations:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%-15s %s; %s\n%-15s catches: %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance,
+                rows[i].detail, "", ttt_verify_catches(chosen[i]));
+    fprintf(out, "\n%zu of %zu checks passed (%s profile, %.1fs)\n", n - *failed, n, quick ? "quick" : "full",
+            ttt_seconds() - t0);
+    free(rows);
+    return GSL_SUCCESS;
 }

@@ -19,7 +19,7 @@
 
 static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local"};
 
-const char *ttt_phase_name(int phase)
+const char *ttt_phase_name(ttt_phase phase)
 {
     return phase >= 0 && phase < TTT_PHASE_COUNT ? phase_names[phase] : "?";
 }
@@ -263,7 +263,7 @@ static int summarise(ttt_report *r)
 static const char *const regime_names[TTT_REGIME_COUNT] = {"recovery", "interpolation", "superposition",
                                                             "purity",   "conditioning",  "h1", "h2"};
 
-const char *ttt_regime_name(int g)
+const char *ttt_regime_name(ttt_regime_id g)
 {
     return g >= 0 && g < TTT_REGIME_COUNT ? regime_names[g] : "?";
 }

@@ -42,6 +42,10 @@ int ttt_sweep_rows_check(const ttt_table *t, char *msg);
 
 typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
 
+/* The format named "tsv", "md" or "latex".  Returns 0, or -1 with a message
+ * (TTT_IO_MSG + 256 bytes). */
+int ttt_points_format_parse(const char *name, ttt_format *format, char *msg);
+
 typedef struct {
     size_t points, nkeys, nq;
     char **keys;        /* nkeys parameter columns of the sweep (d1 d2 s ... sigma, then other swept keys) */
@@ -56,7 +60,7 @@ typedef struct {
  * a table the caller frees with ttt_points_free, or NULL with a message
  * (TTT_IO_MSG bytes) naming the spec or column that is not in t, or the rows
  * ttt_sweep_rows_check refuses. */
-ttt_points *ttt_summarize(const ttt_table *t, const char *const *specs, size_t nq, char *msg);
+ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, char *msg);
 void ttt_points_free(ttt_points *p);
 
 /* Writes the rows as TSV (every key, reps, then NAME NAME_se per quantity,
@@ -64,5 +68,13 @@ void ttt_points_free(ttt_points *p);
  * "mean ± se" per quantity with 3 significant digits).  Returns 0, or -1 on
  * a write error. */
 int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format);
+
+/* What `ttt table` writes: for TSV first the provenance, the '#' lines at the
+ * top of source (the sweep.tsv the points come from) and a line naming it
+ * and the nq specs, then the rows as ttt_points_write.  Returns 0, or -1 when
+ * the provenance cannot be read or anything cannot be written (all is
+ * written that can be). */
+int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
+                           const char *const *specs, size_t nq);
 
 #endif

@@ -29,7 +29,7 @@ typedef struct {
     double rel;        /* mse / sample variance of f on the test set */
     double rel_se;     /* se / that variance (its own sampling error ignored) */
     double predicted;  /* analytic MSE, when kind != TTT_PRED_NONE */
-    int kind;          /* ttt_pred_kind */
+    ttt_pred_kind kind;
     const char *basis; /* what the prediction is, in a few words */
 } ttt_summary;
 
@@ -108,7 +108,7 @@ typedef struct {
 } ttt_report;
 
 /* The column stem of regime g ("recovery", ...), known before any run. */
-const char *ttt_regime_name(int g);
+const char *ttt_regime_name(ttt_regime_id g);
 
 /* Runs everything for checked parameters p.  On success *out owns the whole
  * report (free with ttt_report_free); on failure returns a GSL status and
@@ -134,7 +134,7 @@ void ttt_report_free(ttt_report *r);
 double ttt_seconds(void);
 
 /* The name of a phase ("generate", "analytic", ...). */
-const char *ttt_phase_name(int phase);
+const char *ttt_phase_name(ttt_phase phase);
 
 /* Mean and standard error of the mean of x[0..n-1] (se = 0 when n < 2). */
 void ttt_mean_se(const double *x, size_t n, double *mean, double *se);
