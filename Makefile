@@ -63,16 +63,19 @@ GSL_LIBS     := $(filter-out -lgslcblas,$(shell pkg-config --libs gsl 2>/dev/nul
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-CPPFLAGS += -Isim -Ianalysis -DTTT_VERSION='"$(VERSION)"' -DTTT_GIT_REV='"$(GIT_REV)"' \
+CPPFLAGS += -Isim -Isim/cli -Ianalysis -DTTT_VERSION='"$(VERSION)"' -DTTT_GIT_REV='"$(GIT_REV)"' \
             -DTTT_CBLAS='"$(CBLAS_NAME)"' $(GSL_CFLAGS) $(TTT_DEFS)
 ALL_CFLAGS = $(WARN) $(OPENMP) $(CFLAGS)
 LDLIBS_ALL = $(GSL_LIBS) $(CBLAS_LIBS) -lm
 
 LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard analysis/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The command-line front end (sim/main.c and sim/cli/): above both sim/ and analysis/.
+CLI_SRC  := sim/main.c $(wildcard sim/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-HDRS     := $(wildcard sim/*.h analysis/*.h tests/*.h)
+HDRS     := $(wildcard sim/*.h sim/cli/*.h analysis/*.h tests/*.h)
 
 .PHONY: all demo _demo check _check check-full check-asan check-faults valgrind bench figures teach gallery deps clean install golden \
         fuzz fuzz-build _fuzz-bins mpi _mpi check-mpi bench-mpi
@@ -87,12 +90,12 @@ $(BUILD)/tests/%.o: tests/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/sim/ttt_io.o $(BUILD)/sim/ttt_sweep.o $(BUILD)/sim/main.o: $(REV_STAMP)
+$(BUILD)/sim/ttt_io.o $(BUILD)/analysis/ttt_sweep.o $(CLI_OBJ): $(REV_STAMP)
 
 $(BUILD)/libttt.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/ttt: $(BUILD)/sim/main.o $(BUILD)/libttt.a
+$(BUILD)/ttt: $(CLI_OBJ) $(BUILD)/libttt.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/check_ttt: $(TEST_OBJ) $(BUILD)/libttt.a

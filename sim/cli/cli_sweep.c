@@ -1,0 +1,149 @@
+/* cli_sweep — ttt sweep (one process, a shard, or MPI ranks) and ttt merge. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+static volatile int interrupted;
+
+static void on_sigint(int sig)
+{
+    interrupted = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C kills at once */
+}
+
+/* The sweep's estimate: jobs run in parallel, one thread each, so time is
+ * the jobs' serial estimates over the threads and memory the largest job's
+ * times the threads.  Over 1e5 points, every (points / 1e5)-th stands for
+ * its neighbours. */
+static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
+{
+    const size_t points = ttt_sweep_points(sw), step = points > 100000 ? points / 100000 : 1;
+    const size_t threads = sw->base.threads ? sw->base.threads : (size_t)omp_get_max_threads();
+    ttt_cost all = {0}, c;
+    for (size_t pt = 0; pt < points; pt += step) {
+        ttt_params p;
+        char msg[TTT_PARAMS_MSG];
+        if (ttt_sweep_job_params(sw, pt * sw->reps, &p, msg))
+            continue;
+        ttt_run_cost(&p, 1, &c);
+        const double w = (double)(sw->reps * (pt + step <= points ? step : points - pt)) / (double)sw->shards;
+        all.bytes = c.bytes > all.bytes ? c.bytes : all.bytes;
+        all.generate += w * c.generate;
+        all.analytic += w * c.analytic;
+        all.global += w * c.global;
+        all.neighbours += w * c.neighbours;
+        all.local += w * c.local;
+        all.sparse += w * c.sparse;
+        all.serial_seconds += w * c.serial_seconds;
+    }
+    const size_t jobs = ttt_sweep_shard_jobs(sw), busy = threads < jobs ? threads : jobs;
+    cli_check_limits(all.bytes * (double)busy, all.serial_seconds / (double)busy, cli_main_phase(&all, 0), "this sweep",
+                 force, quiet);
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    char msg[TTT_PARAMS_MSG];
+    const char *file = NULL, *out = NULL, *shard = NULL;
+    int resume = 0, quiet = 0, force = 0;
+    ttt_params base;
+    ttt_params_default(&base);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out")) {
+            if (i + 1 >= argc)
+                cli_die_input("--out needs a directory name");
+            cli_once(out, "--out");
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--shard")) {
+            if (i + 1 >= argc)
+                cli_die_input("--shard needs I/N (run the jobs j with j mod N = I - 1)");
+            cli_once(shard, "--shard");
+            shard = argv[++i];
+        } else if (!strcmp(argv[i], "--resume")) {
+            resume = 1;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(argv[i], "--force")) {
+            force = 1;
+        } else if (argv[i][0] == '-') {
+            ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --resume, --shard I/N, --quiet, "
+                    "--force", argv[i]);
+            cli_die_input(msg);
+        } else if (!strchr(argv[i], '=')) {
+            if (file) {
+                ttt_msg(msg, sizeof msg, "more than one config file given ('%s' and '%s'); allowed: one", file,
+                         argv[i]);
+                cli_die_input(msg);
+            }
+            file = argv[i];
+        }
+    }
+    if (!out)
+        cli_die_input("sweep needs --out DIR");
+    if (file && ttt_params_read_file(&base, file, msg))
+        cli_die_input(msg);
+    /* Single values and reps first, then the axes, so that every axis value
+     * is checked against the complete base. */
+    ttt_sweep sw;
+    ttt_sweep_init(&sw, &base);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 2; i < argc; i++) {
+            const char *w = argv[i], *eq = strchr(w, '=');
+            if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
+                continue;
+            errno = 0;
+            if (ttt_sweep_word(&sw, w, msg))
+                cli_die_input_or_fault(msg);
+        }
+    if (shard && ttt_sweep_set_shard(&sw, shard, msg))
+        cli_die_input(msg);
+    errno = 0;
+    if (ttt_sweep_check(&sw, msg)) /* refuses more than 1e7 jobs first */
+        cli_die_input_or_fault(msg);
+    sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
+
+    char dmsg[TTT_SWEEP_DIR_MSG];
+    ttt_sweep_dir_opts o = {out, resume, quiet, argc, argv};
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (status)
+        fprintf(stderr, "ttt: %s\n", dmsg);
+    if (status == TTT_SWEEP_STOPPED)
+        ttt_sweep_dir_abort(130);
+    return !status ? 0 : status == GSL_EINVAL ? 2 : status == TTT_SWEEP_STOPPED ? 130 : 1;
+}
+
+int cli_merge(int argc, char **argv)
+{
+    char msg[TTT_SWEEP_DIR_MSG];
+    const char *out = NULL;
+    char **dirs = malloc((size_t)argc * sizeof *dirs);
+    size_t n = 0;
+    if (!dirs) {
+        fprintf(stderr, "ttt: out of memory\n");
+        return 1;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out")) {
+            if (i + 1 >= argc)
+                cli_die_input("--out needs a directory name");
+            cli_once(out, "--out");
+            out = argv[++i];
+        } else if (argv[i][0] == '-') {
+            cli_die_input(ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR", argv[i]));
+        } else
+            dirs[n++] = argv[i];
+    }
+    if (!out || !n)
+        cli_die_input("merge needs the shard directories and --out DIR: ttt merge SHARD_DIR... --out DIR");
+    int status = ttt_sweep_merge(dirs, n, out, msg);
+    free(dirs);
+    if (status) {
+        fprintf(stderr, "ttt: %s\n", msg);
+        return status == GSL_EINVAL ? 2 : 1;
+    }
+    fprintf(stderr, "wrote %s/sweep.tsv (%zu shards)\n", out, n);
+    return 0;
+}
