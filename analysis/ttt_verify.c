@@ -611,7 +611,7 @@ static const check checks[] = {
     {"finite_n", "global LS near interpolation: E_glob + finite-n term",
      "an off-by-one or a wrong scale in the finite-n term; a global solver that is not least squares", spec_13},
     {"lasso_k", "theorem: Lasso error falls like 1/k in its regime",
-     "a Lasso penalty with the wrong k scaling; a soft threshold error", check_lasso_k},
+     "a Lasso penalty of the wrong size or k scaling (a threshold of 2 lambda)", check_lasso_k},
     {"lasso_s", "theorem: Lasso error grows like s log(d1/s)",
      "a penalty or design that scales wrongly with s", check_lasso_s},
     {"ttt_k", "TTT error = its exact variance at every k",
