@@ -96,12 +96,12 @@ static size_t analytic_rows(const ttt_report *r, quantity *q)
         q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
                             r->agree_lasso, 0};
         q[n++] = (quantity){"lambda", "Lasso penalty", "mean over test points", r->lambda, 0};
-        q[n++] = (quantity){"lasso_support", "concepts the Lasso uses", "measured (mean, se)", r->fit_support[0],
-                            r->fit_support_se[0]};
+        q[n++] = (quantity){"lasso_support", "concepts the Lasso uses", "measured (mean, se)", r->fit_support[TTT_EST_LASSO],
+                            r->fit_support_se[TTT_EST_LASSO]};
         q[n++] = (quantity){"lasso_decoded_support", "concepts, decoded codes", "measured (mean, se)",
-                            r->fit_support[1], r->fit_support_se[1]};
-        q[n++] = (quantity){"omp_support", "concepts OMP uses", "measured (mean, se)", r->fit_support[2],
-                            r->fit_support_se[2]};
+                            r->fit_support[TTT_EST_LASSO_DECODED], r->fit_support_se[TTT_EST_LASSO_DECODED]};
+        q[n++] = (quantity){"omp_support", "concepts OMP uses", "measured (mean, se)", r->fit_support[TTT_EST_OMP],
+                            r->fit_support_se[TTT_EST_OMP]};
         q[n++] = (quantity){"decoded", "test codes decoded exactly", "measured fraction", r->decoded, 0};
         q[n++] = (quantity){"lasso_unconverged", "Lasso fits at lasso_sweeps", "count",
                             (double)r->res->lasso_unconverged, 0};
@@ -153,9 +153,9 @@ static void write_predictions(FILE *fp, const ttt_report *r)
         if (res->enabled[e])
             fprintf(fp, "\t%s", ttt_estimator_name(e));
     fprintf(fp, "\tsupport\tcovered\toracle_var\trank");
-    for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++)
-        if (res->enabled[TTT_EST_SPARSE_FIRST + j])
-            fprintf(fp, "\t%s_support", ttt_estimator_name(TTT_EST_SPARSE_FIRST + j));
+    for (int e = 0; e < TTT_EST_COUNT; e++)
+        if (res->enabled[e] && ttt_estimator_about(e)->support)
+            fprintf(fp, "\t%s_support", ttt_estimator_name(e));
     fprintf(fp, "\n");
     for (size_t i = 0; i < res->m; i++) {
         fprintf(fp, "%zu\t", i);
@@ -168,9 +168,9 @@ static void write_predictions(FILE *fp, const ttt_report *r)
         fprintf(fp, "%zu\t%d\t", res->support[i], res->covered[i]);
         ttt_io_put(fp, res->oracle_var[i], "\t");
         fprintf(fp, "%zu", res->rank[i]);
-        for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++)
-            if (res->enabled[TTT_EST_SPARSE_FIRST + j])
-                fprintf(fp, "\t%zu", res->fit_support[(size_t)j * res->m + i]);
+        for (int e = 0; e < TTT_EST_COUNT; e++)
+            if (res->enabled[e] && ttt_estimator_about(e)->support)
+                fprintf(fp, "\t%zu", res->fit_support[(size_t)e * res->m + i]);
         fprintf(fp, "\n");
     }
 }

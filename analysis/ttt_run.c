@@ -228,9 +228,9 @@ static int summarise(ttt_report *r)
     ttt_mean_se(res->far_err, heads, &r->far_mse, &r->far_se);
     r->agree_oracle = (double)agree_o / (double)m;
     r->agree_lasso = res->enabled[TTT_EST_LASSO] ? (double)agree_l / (double)m : GSL_NAN;
-    for (int j = 0; j < TTT_EST_SPARSE_COUNT; j++) {
+    for (int j = 0; j < TTT_EST_COUNT; j++) {
         r->fit_support[j] = r->fit_support_se[j] = GSL_NAN;
-        if (!res->enabled[TTT_EST_SPARSE_FIRST + j])
+        if (!res->enabled[j] || !ttt_estimator_about(j)->support)
             continue;
         for (size_t i = 0; i < m; i++)
             e[i] = (double)res->fit_support[(size_t)j * m + i];

@@ -74,8 +74,8 @@ typedef struct {
     double oracle_formula;  /* mean of sigma^2 |S| / (k - |S| - 1) over points with k > |S| + 1 */
     size_t oracle_points;   /* how many points that mean covers */
     double oracle_exact;    /* mean exact conditional variance of the oracle prediction */
-    double fit_support[TTT_EST_SPARSE_COUNT];    /* mean concepts used by lasso, lasso_decoded, omp */
-    double fit_support_se[TTT_EST_SPARSE_COUNT];
+    double fit_support[TTT_EST_COUNT];    /* mean concepts estimator e uses (NaN unless it reports them) */
+    double fit_support_se[TTT_EST_COUNT];
     double lambda;          /* mean Lasso penalty */
     double decoded;         /* fraction of test codes the decoder recovers with their true support */
     double nbhd_mse;        /* ttt head on its own neighbours: MSE against f (mean, se) */

@@ -485,14 +485,13 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
         if (!r->res->enabled[e])
             continue;
         const ttt_summary *s = &r->est[e];
-        int sparse = e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT;
         const size_t start = *len;
         int bad = append(buf, len, "%zu\t%zu\t%zu\t%lu%s\t%s", job, job / sw->reps, job % sw->reps, p->seed, keys,
                          ttt_estimator_name(e));
         bad |= append_double(buf, len, s->mse) | append_double(buf, len, s->se) | append_double(buf, len, s->rel) |
                append_double(buf, len, s->rel_se);
         bad |= append_double(buf, len, s->kind != TTT_PRED_NONE ? s->predicted : GSL_NAN);
-        bad |= append_double(buf, len, sparse ? r->fit_support[e - TTT_EST_SPARSE_FIRST] : GSL_NAN);
+        bad |= append_double(buf, len, r->fit_support[e]);
         for (size_t i = 0; i < NRUN; i++)
             bad |= append_double(buf, len, run[i]);
         for (int g = 0; g < TTT_REGIME_COUNT; g++) {

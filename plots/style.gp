@@ -18,23 +18,17 @@ set tics font ",10"
 set title font ",11"
 set errorbars small
 
-# Estimators: global ttt ttt_global oracle lasso lasso_decoded omp knn.
-set linetype 1 lc rgb "#303030" lw 1.5 pt 5  ps 0.9   # global
-set linetype 2 lc rgb "#1f5fbf" lw 1.5 pt 7  ps 0.9   # ttt
-set linetype 3 lc rgb "#5fa8e8" lw 1.5 pt 6  ps 1.0   # ttt_global
-set linetype 4 lc rgb "#2a8f3c" lw 1.5 pt 9  ps 1.0   # oracle
-set linetype 5 lc rgb "#e07b00" lw 1.5 pt 11 ps 1.0   # lasso
-set linetype 6 lc rgb "#b35900" lw 1.5 pt 10 ps 1.0   # lasso_decoded
-set linetype 7 lc rgb "#7b3fa0" lw 1.5 pt 13 ps 1.0   # omp
-set linetype 8 lc rgb "#c0282d" lw 1.5 pt 2  ps 1.0   # knn
-LT_global = 1; LT_ttt = 2; LT_ttt_global = 3; LT_oracle = 4
-LT_lasso = 5; LT_lasso_decoded = 6; LT_omp = 7; LT_knn = 8
+# Estimators: one line style each, from the registry (ttt estimators
+# --gnuplot: set linetype N ... and LT_<name> = N, N = its position + 1).
+# The program is $TTT, or build/ttt.
+ttt_program = system("printf %s \"${TTT:-build/ttt}\"")
+load "< ".ttt_program." estimators --gnuplot"
 # Analytic curves: dashed, no points.
-set linetype 9  lc rgb "#303030" lw 2 dt 2        # for global
-set linetype 10 lc rgb "#1f5fbf" lw 2 dt 2        # for ttt / the theorem
-set linetype 11 lc rgb "#2a8f3c" lw 2 dt 3        # for the oracle
-set linetype 12 lc rgb "#808080" lw 1.5 dt 4      # guides (slopes)
-LT_a_global = 9; LT_a_ttt = 10; LT_a_oracle = 11; LT_guide = 12
+set linetype 41 lc rgb "#303030" lw 2 dt 2        # for global
+set linetype 42 lc rgb "#1f5fbf" lw 2 dt 2        # for ttt / the theorem
+set linetype 43 lc rgb "#2a8f3c" lw 2 dt 3        # for the oracle
+set linetype 44 lc rgb "#808080" lw 1.5 dt 4      # guides (slopes)
+LT_a_global = 41; LT_a_ttt = 42; LT_a_oracle = 43; LT_guide = 44
 
 # Topics in the teaching pictures (make teach): colour and point type.
 set linetype 21 lc rgb "#e07b00" pt 7 ps 0.6

@@ -60,6 +60,8 @@ static int dispatch(int argc, char **argv)
                    *ttt_preset_words(i) ? ttt_preset_words(i) : "(none)");
         return fflush(stdout) || ferror(stdout) ? 1 : 0;
     }
+    if (!strcmp(cmd, "estimators"))
+        return cli_estimators(argc, argv);
     if (!strcmp(cmd, "run"))
         return cli_run(argc, argv, 0);
     if (!strcmp(cmd, "table"))
@@ -77,7 +79,7 @@ static int dispatch(int argc, char **argv)
     if (!strcmp(cmd, "verify"))
         return cli_verify(argc, argv);
     char msg[TTT_PARAMS_MSG];
-    cli_die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, merge, fit, table, demo, verify, "
+    cli_die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, merge, fit, table, demo, verify, estimators, "
                       "defaults, presets, help", cmd));
     return 2;
 }

@@ -13,23 +13,6 @@
 #include "ttt_lsq.h"
 #include "ttt_sparse.h"
 
-static const char *const names[TTT_EST_COUNT] = {"global", "ttt",   "ttt_global",    "ttt_gd",
-                                                 "oracle", "lasso", "lasso_decoded", "omp", "knn"};
-
-const char *ttt_estimator_name(ttt_estimator e)
-{
-    return e >= 0 && e < TTT_EST_COUNT ? names[e] : "?";
-}
-
-int ttt_estimator_enabled(const ttt_params *p, ttt_estimator e)
-{
-    if (e == TTT_EST_TTT_GD)
-        return p->gd_steps > 0;
-    if (e >= TTT_EST_SPARSE_FIRST && e < TTT_EST_SPARSE_FIRST + TTT_EST_SPARSE_COUNT)
-        return p->sparse == TTT_ON;
-    return e >= 0 && e < TTT_EST_COUNT;
-}
-
 ttt_results *ttt_results_alloc(size_t m, size_t d2)
 {
     ttt_results *r = calloc(1, sizeof *r);
@@ -42,7 +25,7 @@ ttt_results *ttt_results_alloc(size_t m, size_t d2)
     r->covered = calloc(m, sizeof *r->covered);
     r->oracle_var = calloc(m, sizeof *r->oracle_var);
     r->v_global = calloc(d2, sizeof *r->v_global);
-    r->fit_support = calloc(TTT_EST_SPARSE_COUNT * m, sizeof *r->fit_support);
+    r->fit_support = calloc(TTT_EST_COUNT * m, sizeof *r->fit_support);
     r->nbhd_err = calloc(m, sizeof *r->nbhd_err);
     r->rank = calloc(m, sizeof *r->rank);
     r->far_err = calloc(m, sizeof *r->far_err);
@@ -329,112 +312,272 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
     return rank;
 }
 
-/* The concept-space estimators at test point i: the oracle, the Lasso and OMP
- * on the true codes, then the Lasso on decoded codes.  Also sets |S|, whether
- * S covers the test point, and the oracle's exact conditional noise variance. */
-static int concept_fits(const ttt_instance *in, const decoded_codes *dc, const size_t *nb, size_t i, local_ws *w,
-                        ttt_results *res)
-{
-    const ttt_params *p = &in->p;
-    const size_t k = p->k, q = in->q, m = res->m;
-    const ttt_data *tr = &in->train, *te = &in->test;
-    size_t ns = gather(tr->phi_idx, tr->phi_val, q, nb, k, w);
-    res->support[i] = ns;
-    res->covered[i] = restrict_code(te->phi_idx + i * q, te->phi_val + i * q, q, ns, w);
-    res->needed[i] = concepts_needed(in, nb, ns, w);
-    int status = ttt_lsq_factor(w->lsq, w->Phi, k, ns, ns, p->ridge, p->rcond);
-    if (!status) {
-        res->cond[i] = ttt_lsq_min_eigen_ratio(w->lsq);
-        status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
-    }
-    if (!status) {
-        res->pred[TTT_EST_ORACLE * m + i] = cblas_ddot((int)ns, w->xs, 1, w->delta, 1);
-        res->oracle_var[i] = p->sigma * p->sigma * ttt_lsq_leverage(w->lsq, w->xs);
-    }
-    if (status || p->sparse != TTT_ON) {
-        release(w, ns);
-        return status;
-    }
-    int unconverged = 0, failed = 0;
-    size_t *fs = res->fit_support;
-    res->pred[TTT_EST_LASSO * m + i] = lasso_predict(p, ns, w, &fs[i], &res->lambda[i], &unconverged, &failed);
-    double threshold = p->lasso_c * p->sigma * sqrt(2.0 * log((double)p->d1));
-    size_t t = ttt_sparse_omp(w->sp, w->Phi, k, ns, ns, w->yN, threshold, ns, p->rcond, w->ws);
-    failed |= t == (size_t)-1;
-    fs[m + m + i] = t;
-    res->pred[TTT_EST_OMP * m + i] = cblas_ddot((int)ns, w->xs, 1, w->ws, 1);
-    release(w, ns);
+/* ---- the local estimators ---- */
 
-    ns = gather(dc->train_idx, dc->train_val, q, nb, k, w);
-    restrict_code(dc->test_idx + i * q, dc->test_val + i * q, q, ns, w);
-    double lambda_decoded;
-    res->pred[TTT_EST_LASSO_DECODED * m + i] =
-        lasso_predict(p, ns, w, &fs[m + i], &lambda_decoded, &unconverged, &failed);
-    release(w, ns);
-#pragma omp atomic
-    res->lasso_unconverged += (size_t)unconverged;
-    return failed ? GSL_EFAILED : GSL_SUCCESS;
+/* What the estimators at test point i share: the instance, the point and its
+ * neighbours, the thread's workspace with the stage's design already built
+ * (and factored), and the counts of Lasso fits that stopped early or failed. */
+typedef struct {
+    const ttt_instance *in;
+    const size_t *nb;
+    size_t i, ns;         /* the point; |S| of the codes the concept stages gathered */
+    local_ws *w;
+    ttt_results *res;
+    const double *xstar;  /* its features */
+    int unconverged, failed;
+    int stage;            /* the stage running */
+} point;
+
+/* When an estimator runs: the design it works on, built once per point. */
+typedef enum {
+    STAGE_GLOBAL,   /* all training points (ttt_estimate_global) */
+    STAGE_FEATURES, /* the k neighbours' features X (k x d2, factored) and labels yN */
+    STAGE_CONCEPTS, /* their true codes on S, Phi (k x |S|, factored), the test code on S in xs */
+    STAGE_DECODED,  /* their codes decoded from the features on S, Phi, and xs */
+} stage;
+
+/* An estimator at one point: its prediction, and for those with info.support
+ * the concepts it uses.  GSL_SUCCESS or a solver status. */
+typedef int (*fit_fn)(point *pt, double *pred, size_t *support);
+
+static int fit_knn(point *pt, double *pred, size_t *support)
+{
+    (void)support;
+    const size_t k = pt->in->p.k;
+    double mean = 0.0;
+    for (size_t a = 0; a < k; a++)
+        mean += pt->w->yN[a];
+    *pred = mean / (double)k;
+    return GSL_SUCCESS;
 }
 
-/* The feature-space local estimators at test point i. */
-static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size_t *nb, size_t i, local_ws *w,
-                     ttt_results *res)
+/* From scratch: v = X^+ y.  Also the head's locality: its error on its own
+ * neighbourhood, and (first TTT_LOCALITY_HEADS points) on the whole test set. */
+static int fit_ttt(point *pt, double *pred, size_t *support)
 {
-    const ttt_params *p = &in->p;
-    const size_t k = p->k, d2 = p->d2, m = res->m;
+    (void)support;
+    const ttt_instance *in = pt->in;
+    const size_t k = in->p.k, d2 = in->p.d2, m = pt->res->m, i = pt->i;
     const int kk = (int)k, dd = (int)d2;
-    const double *xstar = in->test.psi + i * d2;
-    double mean = 0.0;
-    size_t same = 0;
-    for (size_t a = 0; a < k; a++) {
-        memcpy(w->X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *w->X);
-        w->yN[a] = in->train.y[nb[a]];
-        mean += w->yN[a];
-        same += in->train.topic[nb[a]] == in->test.topic[i];
-    }
-    res->pred[TTT_EST_KNN * m + i] = mean / (double)k;
-    res->purity[i] = (double)same / (double)k;
-
-    int status = ttt_lsq_factor(w->lsq, w->X, k, d2, d2, p->ridge, p->rcond);
+    local_ws *w = pt->w;
+    int status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
     if (status)
         return status;
-    res->rank[i] = ttt_lsq_rank(w->lsq);
-    /* From scratch: v = X^+ y. */
-    if ((status = ttt_lsq_solve(w->lsq, w->yN, w->delta)))
-        return status;
-    res->pred[TTT_EST_TTT * m + i] = cblas_ddot(dd, xstar, 1, w->delta, 1);
-    /* Locality: this head on its own neighbourhood, and on the whole test set. */
+    *pred = cblas_ddot(dd, pt->xstar, 1, w->delta, 1);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, 1.0, w->X, dd, w->delta, 1, 0.0, w->r, 1);
     double near = 0.0;
     for (size_t a = 0; a < k; a++)
-        near += (w->r[a] - in->train.f[nb[a]]) * (w->r[a] - in->train.f[nb[a]]);
-    res->nbhd_err[i] = near / (double)k;
-    res->far_err[i] = GSL_NAN;
+        near += (w->r[a] - in->train.f[pt->nb[a]]) * (w->r[a] - in->train.f[pt->nb[a]]);
+    pt->res->nbhd_err[i] = near / (double)k;
+    pt->res->far_err[i] = GSL_NAN;
     if (i < TTT_LOCALITY_HEADS) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, dd, 1.0, in->test.psi, dd, w->delta, 1, 0.0, w->far, 1);
         double far = 0.0;
         for (size_t j = 0; j < m; j++)
             far += (w->far[j] - in->test.f[j]) * (w->far[j] - in->test.f[j]);
-        res->far_err[i] = far / (double)m;
+        pt->res->far_err[i] = far / (double)m;
     }
-    /* Fine-tuned: v = v_g + X^+ (y - X v_g). */
+    return GSL_SUCCESS;
+}
+
+/* Fine-tuned: v = v_g + X^+ (y - X v_g). */
+static int fit_ttt_global(point *pt, double *pred, size_t *support)
+{
+    (void)support;
+    const size_t k = pt->in->p.k;
+    const int kk = (int)k, dd = (int)pt->in->p.d2;
+    const ttt_results *res = pt->res;
+    local_ws *w = pt->w;
     memcpy(w->r, w->yN, k * sizeof *w->r);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, -1.0, w->X, dd, res->v_global, 1, 1.0, w->r, 1);
-    if ((status = ttt_lsq_solve(w->lsq, w->r, w->delta)))
+    int status = ttt_lsq_solve(w->lsq, w->r, w->delta);
+    if (status)
         return status;
-    res->pred[TTT_EST_TTT_GLOBAL * m + i] =
-        res->pred[TTT_EST_GLOBAL * m + i] + cblas_ddot(dd, xstar, 1, w->delta, 1);
-    /* Gradient descent on (1/2k) ||y - X v||^2 from v_g. */
-    if (p->gd_steps > 0) {
-        memcpy(w->v, res->v_global, d2 * sizeof *w->v);
-        for (size_t t = 0; t < p->gd_steps; t++) {
-            memcpy(w->r, w->yN, k * sizeof *w->r);
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, -1.0, w->X, dd, w->v, 1, 1.0, w->r, 1);
-            cblas_dgemv(CblasRowMajor, CblasTrans, kk, dd, p->gd_eta / (double)k, w->X, dd, w->r, 1, 1.0, w->v, 1);
-        }
-        res->pred[TTT_EST_TTT_GD * m + i] = cblas_ddot(dd, xstar, 1, w->v, 1);
+    *pred = res->pred[TTT_EST_GLOBAL * res->m + pt->i] + cblas_ddot(dd, pt->xstar, 1, w->delta, 1);
+    return GSL_SUCCESS;
+}
+
+/* Gradient descent on (1/2k) ||y - X v||^2 from v_g. */
+static int fit_ttt_gd(point *pt, double *pred, size_t *support)
+{
+    (void)support;
+    const ttt_params *p = &pt->in->p;
+    const int kk = (int)p->k, dd = (int)p->d2;
+    local_ws *w = pt->w;
+    memcpy(w->v, pt->res->v_global, p->d2 * sizeof *w->v);
+    for (size_t t = 0; t < p->gd_steps; t++) {
+        memcpy(w->r, w->yN, p->k * sizeof *w->r);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, kk, dd, -1.0, w->X, dd, w->v, 1, 1.0, w->r, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, kk, dd, p->gd_eta / (double)p->k, w->X, dd, w->r, 1, 1.0, w->v, 1);
     }
-    return concept_fits(in, dc, nb, i, w, res);
+    *pred = cblas_ddot(dd, pt->xstar, 1, w->v, 1);
+    return GSL_SUCCESS;
+}
+
+/* Least squares on the true codes restricted to S (factored by the stage),
+ * and its exact noise variance given the neighbourhood. */
+static int fit_oracle(point *pt, double *pred, size_t *support)
+{
+    (void)support;
+    local_ws *w = pt->w;
+    int status = ttt_lsq_solve(w->lsq, w->yN, w->delta);
+    if (status)
+        return status;
+    *pred = cblas_ddot((int)pt->ns, w->xs, 1, w->delta, 1);
+    pt->res->oracle_var[pt->i] = pt->in->p.sigma * pt->in->p.sigma * ttt_lsq_leverage(w->lsq, w->xs);
+    return GSL_SUCCESS;
+}
+
+/* The Lasso on the stage's codes (true or decoded); the penalty of the true
+ * codes' fit is the one reported (lambda). */
+static int fit_lasso(point *pt, double *pred, size_t *support)
+{
+    double lambda;
+    *pred = lasso_predict(&pt->in->p, pt->ns, pt->w, support, &lambda, &pt->unconverged, &pt->failed);
+    if (pt->stage == STAGE_CONCEPTS)
+        pt->res->lambda[pt->i] = lambda;
+    return GSL_SUCCESS;
+}
+
+static int fit_omp(point *pt, double *pred, size_t *support)
+{
+    const ttt_params *p = &pt->in->p;
+    local_ws *w = pt->w;
+    const size_t ns = pt->ns;
+    double threshold = p->lasso_c * p->sigma * sqrt(2.0 * log((double)p->d1));
+    size_t t = ttt_sparse_omp(w->sp, w->Phi, p->k, ns, ns, w->yN, threshold, ns, p->rcond, w->ws);
+    pt->failed |= t == (size_t)-1;
+    *support = t;
+    *pred = cblas_ddot((int)ns, w->xs, 1, w->ws, 1);
+    return GSL_SUCCESS;
+}
+
+static int always(const ttt_params *p) { (void)p; return 1; }
+static int with_gd(const ttt_params *p) { return p->gd_steps > 0; }
+static int with_sparse(const ttt_params *p) { return p->sparse == TTT_ON; }
+
+/* The registry.  To add an estimator: its enum value (ttt_estimate.h), its
+ * fit function above, one entry here, and its test. */
+static const struct {
+    ttt_estimator_info info;
+    stage stage;
+    int (*on)(const ttt_params *p);
+    fit_fn fit;
+} registry[TTT_EST_COUNT] = {
+    [TTT_EST_GLOBAL] = {{"global", "least squares on all n training features (minimum norm; ridge)", "always", 0,
+                         "#303030", 5},
+                        STAGE_GLOBAL, always, NULL},
+    [TTT_EST_TTT] = {{"ttt", "least squares on the k neighbours' features, solution nearest to 0 (from scratch)",
+                      "always", 0, "#1f5fbf", 7},
+                     STAGE_FEATURES, always, fit_ttt},
+    [TTT_EST_TTT_GLOBAL] = {{"ttt_global", "least squares on the k neighbours, solution nearest to the global head "
+                             "(fine-tuned)", "always", 0, "#5fa8e8", 6},
+                            STAGE_FEATURES, always, fit_ttt_global},
+    [TTT_EST_TTT_GD] = {{"ttt_gd", "gd_steps gradient steps from the global head on the k neighbours",
+                         "gd_steps > 0", 0, "#8c8c8c", 8},
+                        STAGE_FEATURES, with_gd, fit_ttt_gd},
+    [TTT_EST_ORACLE] = {{"oracle", "least squares on the neighbours' true codes restricted to their support S",
+                         "always", 0, "#2a8f3c", 9},
+                        STAGE_CONCEPTS, always, fit_oracle},
+    [TTT_EST_LASSO] = {{"lasso", "Lasso on the neighbours' true codes on S, lambda = lasso_c sigma sqrt(2 log(d1)/k) "
+                        "max_j ||Phi_j||/sqrt(k) (the theorem's estimator)", "sparse = on", 1, "#e07b00", 11},
+                       STAGE_CONCEPTS, with_sparse, fit_lasso},
+    [TTT_EST_LASSO_DECODED] = {{"lasso_decoded", "the same Lasso on codes decoded from the features by OMP "
+                                "against A", "sparse = on", 1, "#b35900", 10},
+                               STAGE_DECODED, with_sparse, fit_lasso},
+    [TTT_EST_OMP] = {{"omp", "orthogonal matching pursuit on the neighbours' true codes on S (an l0 method)",
+                      "sparse = on", 1, "#7b3fa0", 13},
+                     STAGE_CONCEPTS, with_sparse, fit_omp},
+    [TTT_EST_KNN] = {{"knn", "average label of the k neighbours", "always", 0, "#c0282d", 2},
+                     STAGE_FEATURES, always, fit_knn},
+};
+
+const ttt_estimator_info *ttt_estimator_about(ttt_estimator e)
+{
+    return e >= 0 && e < TTT_EST_COUNT ? &registry[e].info : NULL;
+}
+
+const char *ttt_estimator_name(ttt_estimator e)
+{
+    return e >= 0 && e < TTT_EST_COUNT ? registry[e].info.name : "?";
+}
+
+int ttt_estimator_enabled(const ttt_params *p, ttt_estimator e)
+{
+    return e >= 0 && e < TTT_EST_COUNT && registry[e].on(p);
+}
+
+/* Runs the enabled estimators of one stage at the point, in enum order. */
+static int run_stage(point *pt, stage st)
+{
+    ttt_results *res = pt->res;
+    const size_t m = res->m, i = pt->i;
+    pt->stage = st;
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        if (registry[e].stage != st || !res->enabled[e])
+            continue;
+        size_t used = 0;
+        int status = registry[e].fit(pt, &res->pred[(size_t)e * m + i], &used);
+        if (status)
+            return status;
+        if (registry[e].info.support)
+            res->fit_support[(size_t)e * m + i] = used;
+    }
+    return GSL_SUCCESS;
+}
+
+static int any_enabled(const ttt_results *res, stage st)
+{
+    for (int e = 0; e < TTT_EST_COUNT; e++)
+        if (registry[e].stage == st && res->enabled[e])
+            return 1;
+    return 0;
+}
+
+/* The stages at test point i: the features of its neighbours (with the
+ * purity of the neighbourhood and the rank of its design), then their true
+ * codes on S (with |S|, whether S covers the point, H2's concepts that
+ * suffice and the conditioning of Phi_S), then their decoded codes. */
+static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size_t *nb, size_t i, local_ws *w,
+                     ttt_results *res)
+{
+    const ttt_params *p = &in->p;
+    const size_t k = p->k, d2 = p->d2, q = in->q;
+    point pt = {in, nb, i, 0, w, res, in->test.psi + i * d2, 0, 0, STAGE_FEATURES};
+    size_t same = 0;
+    for (size_t a = 0; a < k; a++) {
+        memcpy(w->X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *w->X);
+        w->yN[a] = in->train.y[nb[a]];
+        same += in->train.topic[nb[a]] == in->test.topic[i];
+    }
+    res->purity[i] = (double)same / (double)k;
+    int status = ttt_lsq_factor(w->lsq, w->X, k, d2, d2, p->ridge, p->rcond);
+    if (status)
+        return status;
+    res->rank[i] = ttt_lsq_rank(w->lsq);
+    if ((status = run_stage(&pt, STAGE_FEATURES)))
+        return status;
+
+    const ttt_data *tr = &in->train, *te = &in->test;
+    pt.ns = gather(tr->phi_idx, tr->phi_val, q, nb, k, w);
+    res->support[i] = pt.ns;
+    res->covered[i] = restrict_code(te->phi_idx + i * q, te->phi_val + i * q, q, pt.ns, w);
+    res->needed[i] = concepts_needed(in, nb, pt.ns, w);
+    status = ttt_lsq_factor(w->lsq, w->Phi, k, pt.ns, pt.ns, p->ridge, p->rcond);
+    if (!status) {
+        res->cond[i] = ttt_lsq_min_eigen_ratio(w->lsq);
+        status = run_stage(&pt, STAGE_CONCEPTS);
+    }
+    release(w, pt.ns);
+    if (!status && any_enabled(res, STAGE_DECODED)) {
+        pt.ns = gather(dc->train_idx, dc->train_val, q, nb, k, w);
+        restrict_code(dc->test_idx + i * q, dc->test_val + i * q, q, pt.ns, w);
+        status = run_stage(&pt, STAGE_DECODED);
+        release(w, pt.ns);
+    }
+#pragma omp atomic
+    res->lasso_unconverged += (size_t)pt.unconverged;
+    return status ? status : pt.failed ? GSL_EFAILED : GSL_SUCCESS;
 }
 
 int ttt_estimate_head(const ttt_instance *in, const size_t *nb, size_t k, double *v)

@@ -33,14 +33,24 @@ typedef enum {
     TTT_EST_COUNT
 } ttt_estimator;
 
-/* The sparse estimators, in enum order, and how many there are. */
-#define TTT_EST_SPARSE_FIRST TTT_EST_LASSO
-#define TTT_EST_SPARSE_COUNT 3
-
 /* Test points whose from-scratch TTT head is also evaluated on the whole test
  * set (the locality measurement costs m * d2 per head). */
 #define TTT_LOCALITY_HEADS 256
 
+/* The registry (ttt_estimate.c): one entry per estimator, in enum order,
+ * read by everything that lists estimators — the local loop that runs them,
+ * summary.tsv, predictions.tsv and sweep.tsv, the printed table, `ttt
+ * estimators` and the figures' line styles (plots/style.gp). */
+typedef struct {
+    const char *name;   /* in the CLI, the TSV columns and the figures */
+    const char *fits;   /* what it fits, in one line */
+    const char *when;   /* when it runs, in words */
+    int support;        /* 1: it reports the concepts its fit uses (fit_support) */
+    const char *colour; /* figure style: gnuplot colour ... */
+    int point;          /* ... and point type */
+} ttt_estimator_info;
+
+const ttt_estimator_info *ttt_estimator_about(ttt_estimator e);
 /* The estimator's name ("global", "ttt", ...). */
 const char *ttt_estimator_name(ttt_estimator e);
 
@@ -53,8 +63,8 @@ typedef struct {
     int *covered;        /* m: 1 if every concept of the test point lies in S */
     double *oracle_var;  /* m: exact noise variance of the oracle prediction given the
                             neighbourhood, sigma^2 ||(Phi_S^+)^T phi*_S||^2 */
-    size_t *fit_support; /* TTT_EST_SPARSE_COUNT x m: concepts the sparse fit at point i uses
-                            (nonzero coefficients), lasso, lasso_decoded, omp in that order */
+    size_t *fit_support; /* TTT_EST_COUNT x m: fit_support[e * m + i], the concepts estimator e uses
+                            at point i (nonzero coefficients; for estimators with info.support) */
     size_t *rank;        /* m: numerical rank of the neighbours' features (the ttt fit) */
     double *nbhd_err;    /* m: MSE against f of the ttt head of point i on its own neighbours */
     double *far_err;     /* m: MSE of the same head on the whole test set; NaN for

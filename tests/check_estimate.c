@@ -21,6 +21,42 @@ static ttt_report *run(const char *const *w)
  * and psi* lies in the span of the neighbours' features: the oracle and both
  * local least-squares fits must reproduce f wherever S covers the test point
  * and the design has full column rank (k > |S|, |S| <= d2). */
+/* The registry: every estimator has a distinct name, says what it fits and
+ * when it runs, and runs exactly when its rule holds; the three sparse ones
+ * report their support; `ttt estimators --gnuplot` gives each its own line
+ * style LT_<name> = position + 1. */
+START_TEST(test_estimator_registry)
+{
+    ttt_params p;
+    ttt_params_default(&p);
+    p.gd_steps = 0;
+    p.sparse = TTT_OFF;
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        const ttt_estimator_info *a = ttt_estimator_about(e);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_str_eq(a->name, ttt_estimator_name(e));
+        ck_assert(*a->fits && *a->when && *a->colour && a->point > 0);
+        for (int f = 0; f < e; f++)
+            ck_assert_str_ne(a->name, ttt_estimator_name(f));
+        const int sparse = e == TTT_EST_LASSO || e == TTT_EST_LASSO_DECODED || e == TTT_EST_OMP;
+        ck_assert_int_eq(a->support, sparse);
+        ck_assert_int_eq(ttt_estimator_enabled(&p, e), !sparse && e != TTT_EST_TTT_GD);
+    }
+    ck_assert_ptr_null(ttt_estimator_about(TTT_EST_COUNT));
+    p.gd_steps = 3;
+    p.sparse = TTT_ON;
+    for (int e = 0; e < TTT_EST_COUNT; e++)
+        ck_assert(ttt_estimator_enabled(&p, e));
+    char out[4096], err[256];
+    ck_assert_int_eq(run_ttt("estimators --gnuplot", out, sizeof out, err, sizeof err), 0);
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        char want[64];
+        snprintf(want, sizeof want, "LT_%s = %d\n", ttt_estimator_name(e), e + 1);
+        ck_assert_msg(strstr(out, want), "no '%s' in: %s", want, out);
+    }
+}
+END_TEST
+
 START_TEST(test_noiseless_local_fits_are_exact)
 {
     const char *w[] = {"d1=1000", "d2=64", "s=5", "topics=40", "n=8000", "m=200", "k=40", "sigma=0", NULL};
@@ -227,6 +263,7 @@ Suite *make_estimate_suite(void)
     Suite *s = suite_create("estimate");
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_estimator_registry);
     tcase_add_test(core, test_noiseless_local_fits_are_exact);
     tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
     tcase_add_test(core, test_concepts_needed_are_the_weighted_ones_without_noise);

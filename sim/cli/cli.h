@@ -59,5 +59,6 @@ int cli_table(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_estimators(int argc, char **argv);
 
 #endif

@@ -180,3 +180,25 @@ int cli_verify(int argc, char **argv)
     }
     return failed ? 1 : 0;
 }
+
+/* The estimator registry: a table, or (--gnuplot) one line style per
+ * estimator for plots/style.gp, linetype = its position + 1. */
+int cli_estimators(int argc, char **argv)
+{
+    const int gnuplot = argc == 3 && !strcmp(argv[2], "--gnuplot");
+    if (argc > 3 || (argc == 3 && !gnuplot)) {
+        char msg[TTT_PARAMS_MSG];
+        cli_die_input(ttt_msg(msg, sizeof msg, "estimators takes '%s'; allowed: ttt estimators [--gnuplot]",
+                              argv[2]));
+    }
+    for (int e = 0; e < TTT_EST_COUNT; e++) {
+        const ttt_estimator_info *a = ttt_estimator_about(e);
+        if (gnuplot)
+            printf("set linetype %d lc rgb \"%s\" lw 1.5 pt %d ps 1.0\nLT_%s = %d\n", e + 1, a->colour, a->point,
+                   a->name, e + 1);
+        else
+            printf("%-14s runs: %-12s reports its support: %s\n%-14s %s\n", a->name, a->when,
+                   a->support ? "yes" : "no", "", a->fits);
+    }
+    return 0;
+}
