@@ -534,7 +534,7 @@ static int cmd_run(int argc, char **argv, int generate_only)
         status = ttt_run(&o.p, &r);
     if (status) {
         ttt_outdir_abort(dir);
-        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this run"));
         return 1;
     }
     int bad = 0;
@@ -917,7 +917,7 @@ static int cmd_demo(int argc, char **argv)
         status = ttt_estimate_head(r->in, r->nbr, o.p.k, v);
     int rc = 1;
     if (status) {
-        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this demo"));
         goto done;
     }
     for (size_t i = 0; i < n; i++)
@@ -1216,7 +1216,7 @@ static int cmd_sweep(int argc, char **argv)
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
     char dmsg[TTT_SWEEP_DIR_MSG];
-    ttt_sweep_dir_opts o = {out, resume, quiet, argc, argv};
+    ttt_sweep_dir_opts o = {out, resume, quiet, argc, ttt_msg_escape_argv(argc, argv)};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);

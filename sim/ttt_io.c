@@ -51,7 +51,11 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     fprintf(out, "# ttt %s (git %s)\n", TTT_VERSION, TTT_GIT_REV);
     fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_TYPE->name);
     ttt_params_write(p, out, "# ", 0);
-    fprintf(out, "# command: %s\n# utc: %s\n", command ? command : "", when);
+    /* The command line echoes the user's words (a FILE name may hold a newline
+     * or an ESC): escaped, so that it stays one '#' line. */
+    fputs("# command: ", out);
+    ttt_msg_fputs(command ? command : "", out);
+    fprintf(out, "\n# utc: %s\n", when);
     return ferror(out) ? -1 : 0;
 }
 
