@@ -103,12 +103,9 @@ static int save(ttt_outdir *o, const char *name, const char *descr, const size_t
     FILE *fp = ttt_outdir_file(o, name, msg);
     if (!fp)
         return -1;
-    errno = 0;
-    if (ttt_io_npy(fp, descr, shape, ndim, data, elem) != 0) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot write '%s': %s", name, ttt_msg_errno(errno));
-        return -1;
-    }
-    return 0;
+    ttt_io_npy(fp, descr, shape, ndim, data, elem);
+    /* The message names DIR/data/NAME and the first failed write's reason. */
+    return ttt_outdir_check(o, fp, msg) ? -1 : 0;
 }
 
 static int save_set(ttt_outdir *o, const char *set, const ttt_data *d, char *msg)
