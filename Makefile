@@ -117,11 +117,15 @@ _demo: $(BUILD)/ttt
 check: deps
 	@$(MAKE) --no-print-directory _check
 
-_check: $(BUILD)/check_ttt $(BUILD)/ttt
-	TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(BUILD)/check_ttt
+# TTT_INJECT: the fault shim for suite "trust" (not under the sanitizers,
+# whose runtime must come first).
+CHECK_INJECT = $(if $(findstring sanitize,$(CFLAGS)),,TTT_INJECT=$(BUILD)/inject.so)
 
-check-full: $(BUILD)/check_ttt $(BUILD)/ttt
-	TTT_FULL=1 TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(BUILD)/check_ttt
+_check: $(BUILD)/check_ttt $(BUILD)/ttt $(BUILD)/inject.so
+	TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(CHECK_INJECT) $(BUILD)/check_ttt
+
+check-full: $(BUILD)/check_ttt $(BUILD)/ttt $(BUILD)/inject.so
+	TTT_FULL=1 TTT_BIN=$(BUILD)/ttt TTT_GOLDEN=tests/golden $(CHECK_INJECT) $(BUILD)/check_ttt
 
 check-asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \

@@ -8,7 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -389,6 +392,66 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double parallel = c->neighbours + c->local + c->sparse;
     c->serial_seconds = c->generate + c->analytic + c->global + parallel;
     c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
+}
+
+/* Address space a run takes besides its arrays (measured 2026 with ulimit -v
+ * on a tiny run: it needed 300-350 MB on one thread, 450-500 MB on two):
+ * the libraries, and per thread OpenBLAS's buffer (about 128 MB), a stack
+ * and a malloc arena.  An estimate. */
+#define AS_BASE 130e6
+#define AS_PER_THREAD 150e6
+
+double ttt_run_memory_limit(double *address_space, const char **source)
+{
+    double limit = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    const char *from = "this machine has";
+    if (!(limit > 0))
+        limit = INFINITY;
+    FILE *fp = fopen("/sys/fs/cgroup/memory.max", "r");
+    char line[64];
+    if (fp && fgets(line, sizeof line, fp) && strncmp(line, "max", 3)) {
+        char *end;
+        double cg = strtod(line, &end);
+        if (end != line && cg > 0 && cg < limit) {
+            limit = cg;
+            from = "its cgroup allows (memory.max)";
+        }
+    }
+    if (fp)
+        fclose(fp);
+    struct rlimit rl;
+    if (address_space)
+        *address_space = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (double)rl.rlim_cur
+                                                                                          : INFINITY;
+    if (source)
+        *source = from;
+    return limit;
+}
+
+int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap)
+{
+#ifdef _OPENMP
+    const double threads = (double)omp_get_max_threads();
+#else
+    const double threads = 1.0;
+#endif
+    double as;
+    const char *from;
+    const double limit = ttt_run_memory_limit(&as, &from);
+    if (isfinite(limit) && bytes > TTT_MEMORY_SHARE * limit) {
+        snprintf(msg, cap, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
+                 "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9);
+        return GSL_ENOMEM;
+    }
+    const double vm = bytes + AS_BASE + threads * AS_PER_THREAD;
+    if (isfinite(as) && vm > as) {
+        snprintf(msg, cap, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
+                 "for the libraries and %.0f threads' OpenBLAS buffers); the limit is %.3g GB (ulimit -v); "
+                 "allowed: smaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
+                 "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9);
+        return GSL_ENOMEM;
+    }
+    return GSL_SUCCESS;
 }
 
 int ttt_run(const ttt_params *p, ttt_report **out)

@@ -130,6 +130,25 @@ typedef struct {
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c);
 void ttt_report_free(ttt_report *r);
 
+/* Share of the memory limit a run may take. */
+#define TTT_MEMORY_SHARE 0.9
+
+/* The memory a run may use: the smaller of the machine's RAM and the cgroup
+ * v2 limit (/sys/fs/cgroup/memory.max, when readable and not "max"); source
+ * names it ("this machine has", "its cgroup allows (memory.max)").  Also the
+ * process's address-space limit (RLIMIT_AS, ulimit -v), INFINITY when none.
+ * Either pointer may be NULL. */
+double ttt_run_memory_limit(double *address_space, const char **source);
+
+/* Checks an estimate of the bytes a run (or a sweep's busy threads) needs
+ * against ttt_run_memory_limit: over TTT_MEMORY_SHARE of the memory, or the
+ * bytes plus an estimate of what the libraries and every thread take (about
+ * 130 MB and 150 MB per thread: OpenBLAS's buffer, a stack, an arena) over
+ * RLIMIT_AS, gives GSL_ENOMEM and one line in msg (cap bytes) with the
+ * estimate, the limit and "--force".  (Over RLIMIT_AS, OpenBLAS threads
+ * retry a failed buffer allocation forever: the run would hang.) */
+int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap);
+
 /* Seconds on a monotonic clock: differences time phases, runs and sweeps. */
 double ttt_seconds(void);
 

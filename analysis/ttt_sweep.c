@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ttt_sweep.h"
 
+#include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
@@ -268,12 +269,21 @@ const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p,
     char *text = params_text(p);
     if (!text) {
         ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+        errno = ENOMEM;
         return msg;
     }
     p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
     p->threads = 1;
     free(text);
     return NULL;
+}
+
+int ttt_sweep_job_status(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
+{
+    errno = 0;
+    if (!ttt_sweep_job_params(sw, job, p, msg))
+        return GSL_SUCCESS;
+    return errno == ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
 }
 
 const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
@@ -327,7 +337,9 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
         ttt_params p;
         char msg[TTT_PARAMS_MSG];
         ttt_report *r = NULL;
-        int st = ttt_sweep_job_params(sw, j, &p, msg) ? GSL_EINVAL : ttt_run(&p, &r);
+        int st = ttt_sweep_job_status(sw, j, &p, msg);
+        if (!st)
+            st = ttt_run(&p, &r);
         if (!st && sink(ctx, j, r))
             st = TTT_SWEEP_STOPPED;
         ttt_report_free(r);

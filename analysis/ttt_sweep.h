@@ -70,6 +70,10 @@ size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t);
  * (for a grid point whose keys do not go together). */
 const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
 
+/* The same as a status: GSL_SUCCESS, GSL_ENOMEM (out of memory: a fault) or
+ * GSL_EINVAL (the point's keys do not go together; msg says why). */
+int ttt_sweep_job_status(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
+
 /* Refuses more than TTT_SWEEP_MAX_JOBS jobs (before looking at any point, so a
  * huge grid is refused at once), then checks every grid point; NULL or the
  * first message, prefixed by the point. */

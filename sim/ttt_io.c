@@ -57,7 +57,11 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     fprintf(out, "# ttt %s (git %s)\n", TTT_VERSION, TTT_GIT_REV);
     fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_TYPE->name);
     ttt_params_write(p, out, "# ", 0);
-    fprintf(out, "# command: %s\n# utc: %s\n", command ? command : "", when);
+    /* The command line echoes the user's words (a FILE name may hold a newline
+     * or an ESC): escaped, so that it stays one '#' line. */
+    fputs("# command: ", out);
+    ttt_msg_fputs(command ? command : "", out);
+    fprintf(out, "\n# utc: %s\n", when);
     return ferror(out) ? -1 : 0;
 }
 
@@ -115,12 +119,9 @@ static int save(ttt_outdir *o, const char *name, const char *descr, const size_t
     FILE *fp = ttt_outdir_file(o, name, msg);
     if (!fp)
         return -1;
-    errno = 0;
-    if (ttt_io_npy(fp, descr, shape, ndim, data, elem) != 0) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot write '%s': %s", name, ttt_msg_errno(errno));
-        return -1;
-    }
-    return 0;
+    ttt_io_npy(fp, descr, shape, ndim, data, elem);
+    /* The message names DIR/data/NAME and the first failed write's reason. */
+    return ttt_outdir_check(o, fp, msg) ? -1 : 0;
 }
 
 static int save_set(ttt_outdir *o, const char *set, const ttt_data *d, char *msg)

@@ -1,6 +1,7 @@
 /* ttt_msg — see ttt_msg.h. */
 #include "ttt_msg.h"
 
+#include <gsl/gsl_errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,12 +69,12 @@ static size_t cut_after(const char *s, size_t len, size_t at)
     return at < len ? at : len;
 }
 
-char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
+char *ttt_vmsg(char *msg, size_t cap, const char *fmt, va_list args)
 {
     if (cap == 0)
         return msg;
     va_list ap;
-    va_start(ap, fmt);
+    va_copy(ap, args);
     int need = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (need < 0) {
@@ -83,7 +84,7 @@ char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
     char *raw = malloc((size_t)need + 1), *esc = NULL;
     size_t elen = 0;
     if (raw) {
-        va_start(ap, fmt);
+        va_copy(ap, args);
         vsnprintf(raw, (size_t)need + 1, fmt, ap);
         va_end(ap);
         elen = escape(raw, (size_t)need, NULL);
@@ -91,7 +92,7 @@ char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
     }
     if (!esc) {
         /* Out of memory: the plain text, cut at the end, control bytes blanked. */
-        va_start(ap, fmt);
+        va_copy(ap, args);
         vsnprintf(msg, cap, fmt, ap);
         va_end(ap);
         for (char *c = msg; *c; c++)
@@ -125,6 +126,67 @@ char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
     }
     free(esc);
     return msg;
+}
+
+char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ttt_vmsg(msg, cap, fmt, ap);
+    va_end(ap);
+    return msg;
+}
+
+int ttt_msg_fputs(const char *text, FILE *fp)
+{
+    for (const char *t = text; *t;) {
+        size_t plain = 0;
+        while (t[plain] && (unsigned char)t[plain] >= 0x20 && t[plain] != 0x7f)
+            plain++;
+        if (plain && fwrite(t, 1, plain, fp) != plain)
+            return -1;
+        t += plain;
+        if (*t) {
+            char e[4];
+            size_t k = escape(t, 1, e);
+            if (fwrite(e, 1, k, fp) != k)
+                return -1;
+            t++;
+        }
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+char **ttt_msg_escape_argv(int argc, char **argv)
+{
+    char **copy = malloc(((size_t)argc + 1) * sizeof *copy);
+    for (int i = 0; copy && i < argc; i++) {
+        size_t n = strlen(argv[i]), e = escape(argv[i], n, NULL);
+        copy[i] = e == n ? argv[i] : malloc(e + 1);
+        if (!copy[i])
+            copy[i] = argv[i]; /* out of memory: as given (the word, unescaped, is still the word) */
+        else if (copy[i] != argv[i]) {
+            escape(argv[i], n, copy[i]);
+            copy[i][e] = '\0';
+        }
+    }
+    if (copy)
+        copy[argc] = NULL;
+    static char **kept; /* reachable until the end, like argv */
+    kept = copy ? copy : kept;
+    return copy ? copy : argv;
+}
+
+const char *ttt_msg_status(int status, const char *what)
+{
+    static _Thread_local char line[256];
+    if (status == GSL_ENOMEM)
+        snprintf(line, sizeof line, "%s ran out of memory; nothing written (try smaller n, m, d1 or d2, or fewer "
+                 "threads)", what);
+    else
+        snprintf(line, sizeof line, "%s failed: %s (GSL status %d); nothing written",
+                 what, gsl_strerror(status), status);
+    return line;
 }
 
 const char *ttt_msg_errno(int err)

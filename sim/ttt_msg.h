@@ -3,7 +3,9 @@
 #ifndef TTT_MSG_H
 #define TTT_MSG_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Formats like snprintf into msg (cap bytes, cap >= 64) and makes the result
  * one printable line: a control byte (or DEL) in it, which can only come from
@@ -16,6 +18,25 @@ char *ttt_msg(char *msg, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* The same with a va_list (for functions that take a format themselves). */
+char *ttt_vmsg(char *msg, size_t cap, const char *fmt, va_list args);
+
+/* Writes text to fp with control bytes escaped as ttt_msg does (\n, \x1b):
+ * echoed input in a file line (the provenance "# command:" line) stays one
+ * line.  Returns 0, or -1 on a write error. */
+int ttt_msg_fputs(const char *text, FILE *fp);
+
+/* A copy of argv[0..argc) (NULL-terminated) whose words have their control
+ * bytes escaped, for a log line; words without any are shared, not copied.
+ * Out of memory: argv itself.  Never freed (it lives as long as the process). */
+char **ttt_msg_escape_argv(int argc, char **argv);
+
+/* One line for a run or demo that failed with a GSL status: "WHAT ran out of
+ * memory; ...; allowed: smaller ..." for GSL_ENOMEM (not GSL's "malloc
+ * failed"), else "WHAT failed: REASON (GSL status N); ...".  A static
+ * (per-thread) buffer. */
+const char *ttt_msg_status(int status, const char *what);
 
 /* The reason of the last failed library call, strerror(errno), or "unknown
  * error" when errno is 0 (so that no message lacks a reason). */

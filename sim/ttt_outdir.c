@@ -17,10 +17,82 @@
 
 #define TMP_TAG ".ttt-tmp-"
 
+/* The file under a stream: its descriptor and the errno of its first failed
+ * write.  stdio forgets why a buffered write failed (errno is long gone when
+ * fflush or ferror reports it, and a write that is retried may succeed), so
+ * every stream of an outdir or outfile writes through this (fopencookie). */
+typedef struct {
+    int fd;
+    int err;
+} sink;
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t n)
+{
+    sink *k = cookie;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(k->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!k->err)
+                k->err = w < 0 ? errno : EIO;
+            return done ? (ssize_t)done : -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+static int sink_close(void *cookie)
+{
+    sink *k = cookie;
+    int bad = k->fd >= 0 && close(k->fd) != 0;
+    if (bad && !k->err)
+        k->err = errno;
+    k->fd = -1;
+    return bad ? -1 : 0;
+}
+
+/* A stream writing into fd (owned by the stream from now on; closed on
+ * failure too), or NULL. */
+static FILE *sink_open(sink *k, int fd)
+{
+    k->fd = fd;
+    k->err = 0;
+    cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};
+    FILE *fp = fd >= 0 ? fopencookie(k, "w", io) : NULL;
+    if (!fp && fd >= 0) {
+        int err = errno;
+        close(fd);
+        k->fd = -1;
+        errno = err;
+    }
+    return fp;
+}
+
+/* Flushes and closes fp (fsyncing its file when sync): 0, or the errno of the
+ * first failure (EIO when none was recorded). */
+static int sink_finish(FILE *fp, sink *k, int sync)
+{
+    errno = 0;
+    int bad = fflush(fp) != 0 || ferror(fp);
+    int err = k->err ? k->err : bad ? errno : 0;
+    if (!bad && sync && fsync(k->fd) != 0 && errno != EINVAL && errno != EROFS) {
+        bad = 1;
+        err = errno;
+    }
+    if (fclose(fp) != 0)
+        bad = 1;
+    err = err ? err : k->err ? k->err : errno;
+    return bad ? (err ? err : EIO) : 0;
+}
+
 typedef struct {
     char *path;  /* where it is written, inside the temporary directory */
     char *name;  /* its name relative to DIR, for messages */
     FILE *fp;
+    sink *k;
 } entry;
 
 struct ttt_outdir {
@@ -33,16 +105,23 @@ struct ttt_outdir {
     size_t nsub;
     entry *files;
     size_t nfiles, cap;
+    int existed;   /* DIR was there when it was opened: "the previous result is intact" */
 };
 
+/* What a failure leaves: the previous result, or nothing when there was none. */
+static const char *left(const ttt_outdir *o)
+{
+    return o->existed ? "the previous result is intact" : "nothing written";
+}
+
+/* The message is formatted whole and then shortened in its middle (ttt_vmsg):
+ * a path of any length leaves the reason and the "allowed:" part. */
 static int fail(char *msg, int status, const char *fmt, ...)
 {
-    char line[4 * TTT_OUTDIR_MSG];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    ttt_vmsg(msg, TTT_OUTDIR_MSG, fmt, ap);
     va_end(ap);
-    ttt_msg(msg, TTT_OUTDIR_MSG, "%s", line);
     return status;
 }
 
@@ -68,6 +147,9 @@ static char *join(const char *a, const char *b)
 /* ---- the open outdir, for the signal handler ---- */
 
 static ttt_outdir *volatile active;
+/* The temporary of the open outfile (a copy: the handler reads it). */
+static char *volatile active_file;
+static volatile int active_file_existed;
 static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define NSIGNALS (sizeof cleanup_signals / sizeof cleanup_signals[0])
 
@@ -101,10 +183,19 @@ static void discard(const ttt_outdir *o)
  * signals blocked. */
 static void on_signal(int sig)
 {
-    if (active)
+    static const char dir_old[] = "ttt: stopped by a signal; nothing written, the previous result is intact\n",
+                      dir_new[] = "ttt: stopped by a signal; nothing written\n",
+                      file[] = "ttt: stopped by a signal; nothing written, the previous file is intact\n";
+    const char *text = active_file_existed ? file : dir_new;
+    size_t len = active_file_existed ? sizeof file - 1 : sizeof dir_new - 1;
+    if (active_file)
+        unlink(active_file);
+    if (active) {
         discard(active);
-    static const char text[] = "ttt: stopped by a signal; nothing written, the previous result is intact\n";
-    ssize_t ignored = write(STDERR_FILENO, text, sizeof text - 1);
+        text = active->existed ? dir_old : dir_new;
+        len = active->existed ? sizeof dir_old - 1 : sizeof dir_new - 1;
+    }
+    ssize_t ignored = write(STDERR_FILENO, text, len);
     (void)ignored;
     (void)sig;
     _exit(1);
@@ -119,13 +210,20 @@ static void at_exit(void)
     block_signals(&old);
     ttt_outdir *o = active;
     active = NULL;
+    if (active_file) {
+        unlink(active_file);
+        active_file = NULL;
+        if (!o)
+            fprintf(stderr, "ttt: stopped before the file was complete; nothing written%s\n",
+                    active_file_existed ? ", the previous file is intact" : "");
+    }
     if (o) {
         for (size_t i = 0; i < o->nfiles; i++)
             if (o->files[i].fp)
                 fclose(o->files[i].fp);
         discard(o);
-        fprintf(stderr, "ttt: stopped before the result was complete; nothing written, the previous result is "
-                        "intact\n");
+        fprintf(stderr, "ttt: stopped before the result was complete; %s\n",
+                o->existed ? "nothing written, the previous result is intact" : "nothing written");
     }
     restore_signals(&old);
 }
@@ -147,6 +245,8 @@ static void install_handler(void)
 
 static void uninstall_handler(void)
 {
+    if (active || active_file)
+        return;
     for (size_t i = 0; i < NSIGNALS; i++)
         signal(cleanup_signals[i], SIG_DFL);
 }
@@ -200,20 +300,25 @@ static int make_dirs(const char *path, char ***made, size_t *nmade, char *msg)
 
 /* Output paths end up in provenance headers and logs, one line each: no
  * control bytes. */
-static int printable(const char *path, char *msg)
+static int printable(const char *path, const char *what, char *msg)
 {
     for (const unsigned char *c = (const unsigned char *)path; *c; c++)
         if (*c < 0x20 || *c == 0x7f)
             return fail(msg, GSL_EINVAL,
-                        "output directory name has a control byte (0x%02x at position %zu); allowed: printable "
-                        "names",
-                        *c, (size_t)((const char *)c - path) + 1);
-    return *path ? GSL_SUCCESS : fail(msg, GSL_EINVAL, "output directory name is empty; allowed: a directory path");
+                        "%s name has a control byte (0x%02x at position %zu); allowed: printable names", what, *c,
+                        (size_t)((const char *)c - path) + 1);
+    return *path ? GSL_SUCCESS : fail(msg, GSL_EINVAL, "%s name is empty; allowed: a %s path", what,
+                                      strcmp(what, "output file") ? "directory" : "file");
 }
+
+/* The temporaries carry a tag and a PID after the last component: a name
+ * longer than this would make them longer than NAME_MAX (255) bytes. */
+#define NAME_LIMIT 255
+#define PID_ROOM 11 /* up to 7 digits (pid_max 4194304) and "-old" */
 
 int ttt_mkdirs(const char *path, char *msg)
 {
-    int status = printable(path, msg);
+    int status = printable(path, "output directory", msg);
     return status ? status : make_dirs(path, NULL, NULL, msg);
 }
 
@@ -271,8 +376,12 @@ static void sweep_stale(const char *parent, const char *base)
 }
 
 /* Whether an existing DIR may be replaced: a directory that is empty or holds
- * the marker. */
-static int replaceable(const char *dir, char *msg)
+ * the marker.  A sweep (sweep.tsv) is never replaced by anything else: a
+ * directory holding one is refused unless it is exactly a merged sweep (the
+ * marker and sweep.tsv) and the new result is a sweep too (new_sweep: 1 yes,
+ * 0 no, -1 not known yet, at open). */
+#define SWEEP_TABLE "sweep.tsv"
+static int replaceable(const char *dir, int new_sweep, char *msg)
 {
     struct stat st;
     if (lstat(dir, &st) != 0)
@@ -286,14 +395,19 @@ static int replaceable(const char *dir, char *msg)
     DIR *d = opendir(dir);
     if (!d)
         return fail(msg, sys_status(errno), "cannot read output directory '%s': %s", dir, ttt_msg_errno(errno));
-    int empty = 1, marked = 0;
+    int empty = 1, marked = 0, sweep = 0, others = 0;
     struct dirent *e;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             empty = 0;
             marked |= !strcmp(e->d_name, TTT_OUTDIR_MARKER);
+            sweep |= !strcmp(e->d_name, SWEEP_TABLE);
+            others |= strcmp(e->d_name, TTT_OUTDIR_MARKER) && strcmp(e->d_name, SWEEP_TABLE);
         }
     closedir(d);
+    if (sweep && (!marked || others || new_sweep == 0))
+        return fail(msg, GSL_EINVAL, "'%s' holds a sweep (%s); allowed: another --out, or remove it", dir,
+                    SWEEP_TABLE);
     if (!empty && !marked)
         return fail(msg, GSL_EINVAL,
                     "output directory '%s' exists and holds files ttt did not write (no %s); allowed: a new or "
@@ -307,7 +421,7 @@ static int replaceable(const char *dir, char *msg)
 static int split_path(const char *dir, char **parent, char **base, char *msg)
 {
     *parent = *base = NULL;
-    int status = printable(dir, msg);
+    int status = printable(dir, "output directory", msg);
     if (status)
         return status;
     char *copy = strdup(dir);
@@ -322,6 +436,14 @@ static int split_path(const char *dir, char **parent, char **base, char *msg)
         free(copy);
         return fail(msg, GSL_EINVAL, "output directory '%s' cannot be replaced as a whole; allowed: a path that "
                     "ends in a directory name", dir);
+    }
+    const size_t limit = NAME_LIMIT - 1 - strlen(TMP_TAG) - PID_ROOM;
+    if (strlen(b) > limit) {
+        status = fail(msg, GSL_EINVAL, "output directory '%s' ends in a name of %zu bytes; allowed: a last "
+                      "component of at most %zu bytes (its temporary .NAME%sPID must fit in %d)",
+                      dir, strlen(b), limit, TMP_TAG, NAME_LIMIT);
+        free(copy);
+        return status;
     }
     *base = strdup(b);
     if (slash == copy)
@@ -352,6 +474,7 @@ static void release(ttt_outdir *o, int remove_new, int keep_parents)
     for (size_t i = 0; i < o->nfiles; i++) {
         if (o->files[i].fp)
             fclose(o->files[i].fp);
+        free(o->files[i].k);
         free(o->files[i].path);
         free(o->files[i].name);
     }
@@ -364,8 +487,7 @@ static void release(ttt_outdir *o, int remove_new, int keep_parents)
     }
     for (size_t i = 0; i < o->nsub; i++)
         free(o->sub[i]);
-    if (!active)
-        uninstall_handler();
+    uninstall_handler();
     free(o->made);
     free(o->sub);
     free(o->files);
@@ -406,7 +528,9 @@ int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg)
     snprintf(o->tmp, tlen, "%s/.%s%s%ld", parent, base, TMP_TAG, (long)getpid());
     status = make_dirs(parent, &o->made, &o->nmade, msg);
     if (!status)
-        status = replaceable(dir, msg);
+        status = replaceable(dir, -1, msg);
+    struct stat st;
+    o->existed = !status && lstat(dir, &st) == 0;
     if (!status) {
         sweep_stale(parent, base);
         remove_tree(o->tmp); /* a leftover of a process with our pid */
@@ -461,10 +585,11 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
             return NULL;
         }
     }
-    entry e = {join(o->tmp, name), strdup(name), NULL};
-    if (!e.path || !e.name) {
+    entry e = {join(o->tmp, name), strdup(name), NULL, calloc(1, sizeof(sink))};
+    if (!e.path || !e.name || !e.k) {
         free(e.path);
         free(e.name);
+        free(e.k);
         fail(msg, GSL_ENOMEM, "out of memory for the output directory");
         return NULL;
     }
@@ -485,14 +610,29 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
     if (!room) {
         free(e.path);
         free(e.name);
+        free(e.k);
         fail(msg, GSL_ENOMEM, "out of memory for the output directory");
         return NULL;
     }
     entry *f = &o->files[o->nfiles - 1];
-    f->fp = fopen(f->path, "wb");
+    f->fp = sink_open(f->k, open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
     if (!f->fp)
         fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, ttt_msg_errno(errno));
     return f->fp;
+}
+
+int ttt_outdir_check(ttt_outdir *o, FILE *fp, char *msg)
+{
+    for (size_t i = 0; i < o->nfiles; i++) {
+        entry *e = &o->files[i];
+        if (e->fp != fp)
+            continue;
+        if (!ferror(fp) && !e->k->err)
+            return GSL_SUCCESS;
+        return fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s; %s", o->dir, e->name,
+                    ttt_msg_errno(e->k->err ? e->k->err : EIO), left(o));
+    }
+    return fail(msg, GSL_EFAILED, "a stream that '%s' did not open", o->dir);
 }
 
 static int sync_dir(const char *path)
@@ -509,15 +649,10 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
 {
     for (size_t i = 0; i < o->nfiles; i++) {
         entry *e = &o->files[i];
-        errno = 0;
-        int bad = !e->fp || fflush(e->fp) != 0 || ferror(e->fp) || fsync(fileno(e->fp)) != 0;
-        int err = errno;
-        bad |= e->fp && fclose(e->fp) != 0;
-        err = err ? err : errno;
+        int err = e->fp ? sink_finish(e->fp, e->k, 1) : EBADF;
         e->fp = NULL;
-        if (bad) {
-            fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s; the previous result is intact", o->dir, e->name,
-                 ttt_msg_errno(err));
+        if (err) {
+            fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s; %s", o->dir, e->name, ttt_msg_errno(err), left(o));
             release(o, 1, 0);
             return GSL_EFAILED;
         }
@@ -528,7 +663,10 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
     /* The swap, with the signals held so that it completes or does not start. */
     sigset_t old;
     block_signals(&old);
-    int status = replaceable(o->dir, msg);
+    int new_sweep = 0;
+    for (size_t i = 0; i < o->nfiles; i++)
+        new_sweep |= !strcmp(o->files[i].name, SWEEP_TABLE);
+    int status = replaceable(o->dir, new_sweep, msg);
     struct stat st;
     int fresh = !status && lstat(o->dir, &st) != 0;
     if (fresh && rename(o->tmp, o->dir) != 0) {
@@ -536,7 +674,7 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
             status = fail(msg, GSL_EFAILED, "cannot move the result into '%s': %s; nothing written", o->dir,
                           ttt_msg_errno(errno));
         else /* created by another process meanwhile: replace it as any existing result */
-            status = replaceable(o->dir, msg);
+            status = replaceable(o->dir, new_sweep, msg);
         fresh = 0;
     } else if (fresh) {
         fresh = 2; /* moved in */
@@ -545,21 +683,21 @@ int ttt_outdir_commit(ttt_outdir *o, char *msg)
         /* DIR exists: exchange, after which o->tmp holds the previous result. */
         if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->dir, RENAME_EXCHANGE) != 0) {
             if (errno != EINVAL && errno != ENOSYS)
-                status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact", o->dir,
-                              ttt_msg_errno(errno));
+                status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; %s", o->dir, ttt_msg_errno(errno),
+                              left(o));
             else { /* no exchange here: move the old one aside, then the new one in */
                 size_t n = strlen(o->tmp) + 8;
                 char *aside = malloc(n);
                 if (!aside)
-                    status = fail(msg, GSL_ENOMEM, "out of memory; the previous result is intact");
+                    status = fail(msg, GSL_ENOMEM, "out of memory; %s", left(o));
                 else {
                     snprintf(aside, n, "%s-old", o->tmp);
                     if (rename(o->dir, aside) != 0)
-                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
-                                      o->dir, ttt_msg_errno(errno));
+                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; %s", o->dir,
+                                      ttt_msg_errno(errno), left(o));
                     else if (rename(o->tmp, o->dir) != 0) {
-                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; the previous result is intact",
-                                      o->dir, ttt_msg_errno(errno));
+                        status = fail(msg, GSL_EFAILED, "cannot replace '%s': %s; %s", o->dir,
+                                      ttt_msg_errno(errno), left(o));
                         rename(aside, o->dir);
                     } else {
                         free(o->tmp);
@@ -585,13 +723,52 @@ struct ttt_outfile {
     char *tmp;
     char *name;   /* the path as given, for messages */
     FILE *fp;
+    sink k;
+    int existed;  /* the target was there: "the previous file is intact" */
 };
+
+/* Removes DIR/BASE.tmp-PID (regular files) for every PID that is no longer
+ * running: what a process killed while writing the same target left. */
+static void sweep_stale_files(const char *target)
+{
+    const char *slash = strrchr(target, '/');
+    char *dir = slash ? strndup(target, slash == target ? 1 : (size_t)(slash - target)) : strdup(".");
+    const char *base = slash ? slash + 1 : target;
+    DIR *d = dir ? opendir(dir) : NULL;
+    size_t blen = strlen(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp-", 5))
+            continue;
+        char *end;
+        long pid = strtol(n + blen + 5, &end, 10);
+        if (*end || end == n + blen + 5 || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        char *path = join(dir, n);
+        struct stat st;
+        if (path && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
+/* The directory part of path, for messages ("." when it has none). */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
 
 int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg)
 {
     *out = NULL;
     *fp = NULL;
-    int status = printable(path, msg);
+    int status = printable(path, "output file", msg);
     if (status)
         return status;
     ttt_outfile *o = calloc(1, sizeof *o);
@@ -599,26 +776,66 @@ int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg)
         free(o);
         return fail(msg, GSL_ENOMEM, "out of memory for the output file");
     }
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    o->k.fd = -1;
+    struct stat st, lst;
+    int there = stat(path, &st) == 0, err = errno;
+    if (there && S_ISDIR(st.st_mode)) {
         ttt_outfile_abort(o);
         return fail(msg, GSL_EINVAL, "'%s' is a directory; allowed: a file name", path);
     }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a device or a pipe: write into it */
-        o->fp = fopen(path, "w");
+    if (!there && err == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        /* A link to a missing file: refused rather than guessed at (writing the
+         * target would create a file wherever the link points; replacing the
+         * link would lose it). */
+        char to[4096];
+        ssize_t n = readlink(path, to, sizeof to - 1);
+        to[n > 0 ? n : 0] = '\0';
+        ttt_outfile_abort(o);
+        return fail(msg, GSL_EINVAL, "'%s' is a symbolic link to missing '%s'; allowed: a link to an existing file, "
+                    "or a file name that is not a link", path, to);
+    }
+    if (there && !S_ISREG(st.st_mode)) { /* a device or a pipe: write into it */
+        o->fp = sink_open(&o->k, open(path, O_WRONLY | O_TRUNC | O_CLOEXEC));
     } else {
-        char *real = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+        char *real = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) ? realpath(path, NULL) : NULL;
         o->target = real ? real : strdup(path);
+        const char *base = o->target ? strrchr(o->target, '/') : NULL;
+        base = base ? base + 1 : o->target;
+        const size_t limit = NAME_LIMIT - strlen(".tmp-") - 7;
+        if (base && strlen(base) > limit) {
+            status = fail(msg, GSL_EINVAL, "output file '%s' has a name of %zu bytes; allowed: at most %zu bytes "
+                          "(its temporary NAME.tmp-PID must fit in %d)", path, strlen(base), limit, NAME_LIMIT);
+            ttt_outfile_abort(o);
+            return status;
+        }
         size_t n = o->target ? strlen(o->target) + 32 : 0;
         o->tmp = n ? malloc(n) : NULL;
         if (o->tmp) {
             snprintf(o->tmp, n, "%s.tmp-%ld", o->target, (long)getpid());
-            o->fp = fopen(o->tmp, "w");
+            sweep_stale_files(o->target);
+            sigset_t old;
+            block_signals(&old);
+            int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+            if (fd >= 0) {
+                if (there) /* keep the mode of the file replaced */
+                    fchmod(fd, st.st_mode & 07777);
+                active_file = o->tmp;
+                active_file_existed = o->existed = there;
+                install_handler();
+            }
+            restore_signals(&old);
+            o->fp = sink_open(&o->k, fd);
         }
     }
     if (!o->fp) {
-        int err = errno;
-        status = fail(msg, sys_status(err), "cannot write '%s': %s", path, ttt_msg_errno(err));
+        err = errno;
+        char *dir = err == ENOENT ? dir_of(path) : NULL;
+        if (dir)
+            status = fail(msg, GSL_EINVAL, "cannot write '%s': directory '%s' does not exist; allowed: a file in "
+                          "an existing directory", path, dir);
+        else
+            status = fail(msg, sys_status(err), "cannot write '%s': %s", path, ttt_msg_errno(err));
+        free(dir);
         ttt_outfile_abort(o);
         return status;
     }
@@ -633,8 +850,14 @@ void ttt_outfile_abort(ttt_outfile *o)
         return;
     if (o->fp)
         fclose(o->fp);
+    sigset_t old;
+    block_signals(&old);
     if (o->tmp)
         unlink(o->tmp);
+    if (active_file == o->tmp)
+        active_file = NULL;
+    restore_signals(&old);
+    uninstall_handler();
     free(o->tmp);
     free(o->target);
     free(o->name);
@@ -643,19 +866,20 @@ void ttt_outfile_abort(ttt_outfile *o)
 
 int ttt_outfile_commit(ttt_outfile *o, char *msg)
 {
-    errno = 0;
-    int bad = fflush(o->fp) != 0 || ferror(o->fp) || (o->tmp && fsync(fileno(o->fp)) != 0);
-    int err = errno;
-    bad |= fclose(o->fp) != 0;
-    err = err ? err : errno;
+    int err = sink_finish(o->fp, &o->k, o->tmp != NULL);
     o->fp = NULL;
-    if (!bad && o->tmp && rename(o->tmp, o->target) != 0) {
-        bad = 1;
-        err = errno;
+    if (!err && o->tmp) {
+        sigset_t old;
+        block_signals(&old);
+        if (rename(o->tmp, o->target) != 0)
+            err = errno;
+        else
+            active_file = NULL;
+        restore_signals(&old);
     }
-    if (bad) {
-        fail(msg, GSL_EFAILED, "cannot write '%s': %s%s", o->name,
-             ttt_msg_errno(err), o->tmp ? "; the previous file is intact" : "");
+    if (err) {
+        fail(msg, GSL_EFAILED, "cannot write '%s': %s%s", o->name, ttt_msg_errno(err),
+             !o->tmp ? "" : o->existed ? "; the previous file is intact" : "; nothing written");
         ttt_outfile_abort(o);
         return GSL_EFAILED;
     }

@@ -11,7 +11,10 @@
  *
  * DIR is replaced as a whole, so it must be new, empty, or a directory this
  * program wrote (it holds the marker file .ttt-output); anything else is
- * refused.  SIGINT, SIGTERM and SIGHUP while an outdir is open remove the
+ * refused, and so is a directory holding a sweep (sweep.tsv), unless it is a
+ * merged sweep (the marker and sweep.tsv only) replaced by a sweep.  The
+ * last component of DIR may be at most 234 bytes (the temporary's name adds
+ * 21).  SIGINT, SIGTERM and SIGHUP while an outdir is open remove the
  * temporary directory and exit with status 1 and a message; temporaries of
  * processes that died otherwise (SIGKILL, power loss) are removed by the next
  * ttt_outdir_open of the same DIR.
@@ -40,6 +43,12 @@ int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg);
  * "data/A.npy"), or NULL with a message.  The outdir owns the stream. */
 FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg);
 
+/* GSL_SUCCESS when nothing written to fp (a stream of o) has failed yet;
+ * else GSL_EFAILED and "cannot write 'DIR/NAME': REASON; the previous result
+ * is intact" (or "nothing written" when DIR is new) in msg.  The reason is
+ * that of the first failed write (the streams keep it). */
+int ttt_outdir_check(ttt_outdir *o, FILE *fp, char *msg);
+
 /* Closes and fsyncs every stream, swaps the result into place and removes the
  * previous one; frees o.  On failure everything new is removed (as
  * ttt_outdir_abort) and the previous result is left as it was. */
@@ -51,9 +60,14 @@ void ttt_outdir_abort(ttt_outdir *o);
 
 /* One output file written all or nothing: into PATH.tmp-PID beside it (beside
  * the target when PATH is a symbolic link, which stays a link), fsynced and
- * renamed over it by ttt_outfile_commit; a device or pipe (e.g. /dev/stdout)
- * is written directly.  A directory is refused (GSL_EINVAL).  The previous
- * file is intact until the rename; on failure the temporary is removed. */
+ * renamed over it by ttt_outfile_commit, keeping the mode of the file it
+ * replaces; a device or pipe (e.g. /dev/stdout) is written directly.  Refused
+ * (GSL_EINVAL): a directory, a symbolic link to a missing file (not guessed
+ * at), a directory that does not exist, a name over 243 bytes, control bytes.
+ * The previous file is intact until the rename; on failure the temporary is
+ * removed, and so it is on SIGINT, SIGTERM and SIGHUP (one line, exit 1);
+ * temporaries of processes that are gone are removed by the next open of the
+ * same target. */
 typedef struct ttt_outfile ttt_outfile;
 int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg);
 int ttt_outfile_commit(ttt_outfile *o, char *msg);

@@ -115,6 +115,7 @@ int main(void)
     srunner_add_suite(sr, make_fit_suite());
     srunner_add_suite(sr, make_sweep_suite());
     srunner_add_suite(sr, make_summarize_suite());
+    srunner_add_suite(sr, make_trust_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

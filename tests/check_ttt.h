@@ -22,6 +22,7 @@ Suite *make_cli_suite(void);
 Suite *make_fit_suite(void);
 Suite *make_sweep_suite(void);
 Suite *make_summarize_suite(void);
+Suite *make_trust_suite(void);
 
 /* Checked parameters: the defaults, then the given "key=value" words. */
 ttt_params test_params(const char *const *words);

@@ -115,9 +115,8 @@ void cli_once(const void *already, const char *option)
     }
 }
 
-/* Limits checked before any work: a run that needs more than this share of
- * the machine's memory, or longer than this, is refused unless --force. */
-#define LIMIT_MEMORY_SHARE 0.9
+/* Limits checked before any work: a run estimated longer than this is
+ * refused unless --force (memory: ttt_run_memory_check). */
 #define LIMIT_SECONDS (24.0 * 3600.0)
 /* Runs estimated longer than this get their estimate printed first. */
 #define NOTE_SECONDS 30.0
@@ -140,11 +139,9 @@ static const char *duration(double s, char *buf, size_t len)
  * it when the run is long.  what names the job ("this run", "this sweep"). */
 void cli_check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet)
 {
-    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
-    char t[32];
-    if (!force && phys > 0 && bytes > LIMIT_MEMORY_SHARE * phys) {
-        fprintf(stderr, "ttt: %s needs about %.3g GB of memory; this machine has %.3g GB; allowed: smaller n, m, "
-                "d1 or d2 (or --force to try anyway)\n", what, bytes / 1e9, phys / 1e9);
+    char t[32], mem[512];
+    if (!force && ttt_run_memory_check(bytes, what, mem, sizeof mem)) {
+        fprintf(stderr, "ttt: %s\n", mem);
         exit(1);
     }
     if (!force && seconds > LIMIT_SECONDS) {

@@ -91,7 +91,7 @@ int cli_run(int argc, char **argv, int generate_only)
         status = ttt_run(&o.p, &r);
     if (status) {
         ttt_outdir_abort(dir);
-        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this run"));
         return 1;
     }
     int bad = 0;
@@ -157,7 +157,7 @@ int cli_demo(int argc, char **argv)
     ttt_demo *d;
     int status = ttt_demo_run(&o.p, &d);
     if (status) {
-        fprintf(stderr, "ttt: %s\n", gsl_strerror(status));
+        fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this demo"));
         return 1;
     }
     ttt_outdir *dir = cli_open_outdir(o.out);

@@ -102,7 +102,7 @@ int cli_sweep(int argc, char **argv)
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
     char dmsg[TTT_SWEEP_DIR_MSG];
-    ttt_sweep_dir_opts o = {out, resume, quiet, argc, argv};
+    ttt_sweep_dir_opts o = {out, resume, quiet, argc, ttt_msg_escape_argv(argc, argv)};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
