@@ -45,7 +45,8 @@ static void write_summary(FILE *fp, const ttt_report *r)
     }
 }
 
-/* The analytic quantities, one per row, as printed and as in analytic.tsv. */
+/* The quantities of the report (the registry in ttt_run.c), one per row, as
+ * printed and as in analytic.tsv; those of the Lasso only when it ran. */
 typedef struct {
     const char *name, *label, *kind;
     double value, se;
@@ -53,65 +54,21 @@ typedef struct {
 
 static size_t analytic_rows(const ttt_report *r, quantity *q)
 {
-    const ttt_analytic *a = &r->an;
+    double value[TTT_Q_COUNT], se[TTT_Q_COUNT];
+    ttt_report_values(r, value, se);
     size_t n = 0;
-    q[n++] = (quantity){"e_glob", "global MSE, n = inf", "exact for this instance", a->e_glob, 0};
-    q[n++] = (quantity){"e_glob_n", "global MSE, finite n", "approx: + (E+sigma^2) r/(n-r-1)", a->e_glob_n, 0};
-    q[n++] = (quantity){"rank", "rank r of A Sigma A'", "exact: directions the features vary in", (double)a->rank, 0};
-    q[n++] = (quantity){"e_glob_rel", "global rel. error, n = inf", "exact: e_glob / Var f", a->e_glob / a->f_var, 0};
-    q[n++] = (quantity){"iso_rel", "1 - d2/d1", "exact mean over A, isotropic codes only", a->iso_rel, 0};
-    q[n++] = (quantity){"f_var", "Var f", "exact for this instance", a->f_var, 0};
-    q[n++] = (quantity){"f_var_test", "Var f, test sample", "measured", r->f_var_test, 0};
-    q[n++] = (quantity){"support_iid", "E|S|, k iid points, one topic", "exact", r->support_iid, 0};
-    q[n++] = (quantity){"support", "|S| of the neighbourhoods", "measured (mean, se)", r->support_mean,
-                        r->support_se};
-    q[n++] = (quantity){"covered", "test concepts all in S", "measured fraction", r->covered, 0};
-    q[n++] = (quantity){"oracle_formula", "sigma^2|S|/(k-|S|-1)", "approx: random design, mean over points",
-                        r->oracle_formula, 0};
-    q[n++] = (quantity){"oracle_exact", "oracle noise variance", "exact given the neighbourhoods", r->oracle_exact,
-                        0};
-    q[n++] = (quantity){"nbhd_mse", "ttt head on its neighbours", "measured MSE vs f (mean, se)", r->nbhd_mse,
-                        r->nbhd_se};
-    q[n++] = (quantity){"nbhd_pred", "sigma^2 rank/k", "exact in-sample LS error when f is linear there",
-                        r->nbhd_pred, 0};
-    q[n++] = (quantity){"far_mse", "ttt heads on all test points", "measured MSE (mean, se)", r->far_mse, r->far_se};
-    q[n++] = (quantity){"agree_oracle", "|ttt - oracle| < sigma", "measured fraction of test points",
-                        r->agree_oracle, 0};
-    q[n++] = (quantity){"distortion", "max | |dpsi|/|dphi| - 1 |", "measured over test-neighbour pairs (H1)",
-                        r->distortion, 0};
-    q[n++] = (quantity){"distortion_rms", "rms | |dpsi|/|dphi| - 1 |", "measured", r->distortion_rms, 0};
-    q[n++] = (quantity){"jl_scale", "sqrt(log(m k) / d2)", "the JL scale of the distortion", r->jl_scale, 0};
-    q[n++] = (quantity){"cos_feature", "cos(phi*, phi), psi-neighbours", "measured mean over pairs (O1)",
-                        r->cos_feature, 0};
-    q[n++] = (quantity){"cos_concept", "cos(phi*, phi), phi-neighbours", "measured mean over pairs (O1)",
-                        r->cos_concept, 0};
-    q[n++] = (quantity){"overlap", "psi-neighbours also phi-neighbours", "measured fraction (O1)", r->overlap, 0};
-    q[n++] = (quantity){"purity", "neighbours from own topic", "measured mean share", r->purity, 0};
-    q[n++] = (quantity){"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k < |S|)",
-                        r->cond, 0};
-    q[n++] = (quantity){"needed", "concepts that suffice (H2)", "measured (mean, se); h2_factor of the best",
-                        r->needed, r->needed_se};
-    q[n++] = (quantity){"in_use", "concepts in use", "exact: union of the pools", (double)r->in_use, 0};
-    if (r->res->enabled[TTT_EST_LASSO]) {
-        q[n++] = (quantity){"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points",
-                            r->agree_lasso, 0};
-        q[n++] = (quantity){"lambda", "Lasso penalty", "mean over test points", r->lambda, 0};
-        q[n++] = (quantity){"lasso_support", "concepts the Lasso uses", "measured (mean, se)", r->fit_support[TTT_EST_LASSO],
-                            r->fit_support_se[TTT_EST_LASSO]};
-        q[n++] = (quantity){"lasso_decoded_support", "concepts, decoded codes", "measured (mean, se)",
-                            r->fit_support[TTT_EST_LASSO_DECODED], r->fit_support_se[TTT_EST_LASSO_DECODED]};
-        q[n++] = (quantity){"omp_support", "concepts OMP uses", "measured (mean, se)", r->fit_support[TTT_EST_OMP],
-                            r->fit_support_se[TTT_EST_OMP]};
-        q[n++] = (quantity){"decoded", "test codes decoded exactly", "measured fraction", r->decoded, 0};
-        q[n++] = (quantity){"lasso_unconverged", "Lasso fits at lasso_sweeps", "count",
-                            (double)r->res->lasso_unconverged, 0};
+    for (int i = 0; i < TTT_Q_COUNT; i++) {
+        const ttt_quantity_info *a = ttt_quantity_about(i);
+        if (a->sparse && !r->res->enabled[TTT_EST_LASSO])
+            continue;
+        q[n++] = (quantity){a->name, a->label, a->kind, value[i], se[i]};
     }
     return n;
 }
 
 static void write_analytic(FILE *fp, const ttt_report *r)
 {
-    quantity q[48];
+    quantity q[TTT_Q_COUNT];
     size_t n = analytic_rows(r, q);
     fprintf(fp, "quantity\tvalue\tse\tkind\n");
     for (size_t i = 0; i < n; i++) {
@@ -227,7 +184,7 @@ void ttt_report_io_print(FILE *out, const ttt_report *r)
     if (!(r->f_var_test > 0.0))
         fprintf(out, "rel.err n/a: f is constant on the test points (d1 = 1, or w* = 0 on every concept they use), "
                 "so errors cannot be relative to Var f\n");
-    quantity q[48];
+    quantity q[TTT_Q_COUNT];
     size_t n = analytic_rows(r, q);
     fprintf(out, "\n%-30s %12s  %s\n", "analytic and measured", "value", "kind");
     for (size_t i = 0; i < n; i++) {

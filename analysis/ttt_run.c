@@ -501,3 +501,105 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     *out = r;
     return GSL_SUCCESS;
 }
+
+/* ---- the quantities ---- */
+
+static const ttt_quantity_info quantities[TTT_Q_COUNT] = {
+    [TTT_Q_E_GLOB] = {"e_glob", "global MSE, n = inf", "exact for this instance", 0, 0, 0},
+    [TTT_Q_E_GLOB_N] = {"e_glob_n", "global MSE, finite n", "approx: + (E+sigma^2) r/(n-r-1)", 0, 0, 0},
+    [TTT_Q_RANK] = {"rank", "rank r of A Sigma A'", "exact: directions the features vary in", 0, 0, 0},
+    [TTT_Q_E_GLOB_REL] = {"e_glob_rel", "global rel. error, n = inf", "exact: e_glob / Var f", 0, 0, 0},
+    [TTT_Q_ISO_REL] = {"iso_rel", "1 - d2/d1", "exact mean over A, isotropic codes only", 0, 0, 0},
+    [TTT_Q_F_VAR] = {"f_var", "Var f", "exact for this instance", 0, 0, 0},
+    [TTT_Q_F_VAR_TEST] = {"f_var_test", "Var f, test sample", "measured", 0, 0, 0},
+    [TTT_Q_SUPPORT_IID] = {"support_iid", "E|S|, k iid points, one topic", "exact", 0, 0, 0},
+    [TTT_Q_SUPPORT] = {"support", "|S| of the neighbourhoods", "measured (mean, se)", 1, 0, 0},
+    [TTT_Q_COVERED] = {"covered", "test concepts all in S", "measured fraction", 0, 0, 0},
+    [TTT_Q_ORACLE_FORMULA] = {"oracle_formula", "sigma^2|S|/(k-|S|-1)", "approx: random design, mean over points",
+                              0, 0, 0},
+    [TTT_Q_ORACLE_EXACT] = {"oracle_exact", "oracle noise variance", "exact given the neighbourhoods", 0, 0, 0},
+    [TTT_Q_NBHD_MSE] = {"nbhd_mse", "ttt head on its neighbours", "measured MSE vs f (mean, se)", 1, 0, 0},
+    [TTT_Q_NBHD_PRED] = {"nbhd_pred", "sigma^2 rank/k", "exact in-sample LS error when f is linear there", 0, 0, 0},
+    [TTT_Q_FAR_MSE] = {"far_mse", "ttt heads on all test points", "measured MSE (mean, se)", 1, 0, 0},
+    [TTT_Q_AGREE_ORACLE] = {"agree_oracle", "|ttt - oracle| < sigma", "measured fraction of test points", 0, 0, 0},
+    [TTT_Q_DISTORTION] = {"distortion", "max | |dpsi|/|dphi| - 1 |", "measured over test-neighbour pairs (H1)", 0, 0,
+                          0},
+    [TTT_Q_DISTORTION_RMS] = {"distortion_rms", "rms | |dpsi|/|dphi| - 1 |", "measured", 0, 0, 0},
+    [TTT_Q_JL_SCALE] = {"jl_scale", "sqrt(log(m k) / d2)", "the JL scale of the distortion", 0, 0, 0},
+    [TTT_Q_COS_FEATURE] = {"cos_feature", "cos(phi*, phi), psi-neighbours", "measured mean over pairs (O1)", 0, 0, 0},
+    [TTT_Q_COS_CONCEPT] = {"cos_concept", "cos(phi*, phi), phi-neighbours", "measured mean over pairs (O1)", 0, 0, 0},
+    [TTT_Q_OVERLAP] = {"overlap", "psi-neighbours also phi-neighbours", "measured fraction (O1)", 0, 0, 0},
+    [TTT_Q_PURITY] = {"purity", "neighbours from own topic", "measured mean share", 0, 0, 0},
+    [TTT_Q_COND] = {"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k < |S|)", 0, 0, 0},
+    [TTT_Q_NEEDED] = {"needed", "concepts that suffice (H2)", "measured (mean, se); h2_factor of the best", 1, 0, 0},
+    [TTT_Q_IN_USE] = {"in_use", "concepts in use", "exact: union of the pools", 0, 0, 0},
+    [TTT_Q_AGREE_LASSO] = {"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points", 0, 1, 0},
+    [TTT_Q_LAMBDA] = {"lambda", "Lasso penalty", "mean over test points", 0, 1, 0},
+    [TTT_Q_LASSO_SUPPORT] = {"lasso_support", "concepts the Lasso uses", "measured (mean, se)", 1, 1, 1},
+    [TTT_Q_LASSO_DECODED_SUPPORT] = {"lasso_decoded_support", "concepts, decoded codes", "measured (mean, se)", 1, 1,
+                                     1},
+    [TTT_Q_OMP_SUPPORT] = {"omp_support", "concepts OMP uses", "measured (mean, se)", 1, 1, 1},
+    [TTT_Q_DECODED] = {"decoded", "test codes decoded exactly", "measured fraction", 0, 1, 0},
+    [TTT_Q_LASSO_UNCONVERGED] = {"lasso_unconverged", "Lasso fits at lasso_sweeps", "count", 0, 1, 0},
+};
+
+const ttt_quantity_info *ttt_quantity_about(ttt_quantity q)
+{
+    return q >= 0 && q < TTT_Q_COUNT ? &quantities[q] : NULL;
+}
+
+void ttt_report_values(const ttt_report *r, double value[TTT_Q_COUNT], double se[TTT_Q_COUNT])
+{
+    const ttt_analytic *a = &r->an;
+    const int sparse = r->res->enabled[TTT_EST_LASSO];
+    const double v[TTT_Q_COUNT] = {
+        [TTT_Q_E_GLOB] = a->e_glob,
+        [TTT_Q_E_GLOB_N] = a->e_glob_n,
+        [TTT_Q_RANK] = (double)a->rank,
+        [TTT_Q_E_GLOB_REL] = a->e_glob / a->f_var,
+        [TTT_Q_ISO_REL] = a->iso_rel,
+        [TTT_Q_F_VAR] = a->f_var,
+        [TTT_Q_F_VAR_TEST] = r->f_var_test,
+        [TTT_Q_SUPPORT_IID] = r->support_iid,
+        [TTT_Q_SUPPORT] = r->support_mean,
+        [TTT_Q_COVERED] = r->covered,
+        [TTT_Q_ORACLE_FORMULA] = r->oracle_formula,
+        [TTT_Q_ORACLE_EXACT] = r->oracle_exact,
+        [TTT_Q_NBHD_MSE] = r->nbhd_mse,
+        [TTT_Q_NBHD_PRED] = r->nbhd_pred,
+        [TTT_Q_FAR_MSE] = r->far_mse,
+        [TTT_Q_AGREE_ORACLE] = r->agree_oracle,
+        [TTT_Q_DISTORTION] = r->distortion,
+        [TTT_Q_DISTORTION_RMS] = r->distortion_rms,
+        [TTT_Q_JL_SCALE] = r->jl_scale,
+        [TTT_Q_COS_FEATURE] = r->cos_feature,
+        [TTT_Q_COS_CONCEPT] = r->cos_concept,
+        [TTT_Q_OVERLAP] = r->overlap,
+        [TTT_Q_PURITY] = r->purity,
+        [TTT_Q_COND] = r->cond,
+        [TTT_Q_NEEDED] = r->needed,
+        [TTT_Q_IN_USE] = (double)r->in_use,
+        [TTT_Q_AGREE_LASSO] = r->agree_lasso,
+        [TTT_Q_LAMBDA] = r->lambda,
+        [TTT_Q_LASSO_SUPPORT] = r->fit_support[TTT_EST_LASSO],
+        [TTT_Q_LASSO_DECODED_SUPPORT] = r->fit_support[TTT_EST_LASSO_DECODED],
+        [TTT_Q_OMP_SUPPORT] = r->fit_support[TTT_EST_OMP],
+        [TTT_Q_DECODED] = r->decoded,
+        [TTT_Q_LASSO_UNCONVERGED] = (double)r->res->lasso_unconverged,
+    };
+    const double e[TTT_Q_COUNT] = {
+        [TTT_Q_SUPPORT] = r->support_se,
+        [TTT_Q_NBHD_MSE] = r->nbhd_se,
+        [TTT_Q_FAR_MSE] = r->far_se,
+        [TTT_Q_NEEDED] = r->needed_se,
+        [TTT_Q_LASSO_SUPPORT] = r->fit_support_se[TTT_EST_LASSO],
+        [TTT_Q_LASSO_DECODED_SUPPORT] = r->fit_support_se[TTT_EST_LASSO_DECODED],
+        [TTT_Q_OMP_SUPPORT] = r->fit_support_se[TTT_EST_OMP],
+    };
+    for (int q = 0; q < TTT_Q_COUNT; q++) {
+        const int off = quantities[q].sparse && !sparse;
+        value[q] = off ? GSL_NAN : v[q];
+        if (se)
+            se[q] = off ? GSL_NAN : e[q];
+    }
+}

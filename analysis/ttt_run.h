@@ -158,4 +158,32 @@ const char *ttt_phase_name(ttt_phase phase);
 /* Mean and standard error of the mean of x[0..n-1] (se = 0 when n < 2). */
 void ttt_mean_se(const double *x, size_t n, double *mean, double *se);
 
+/* The run's quantities beside the estimators' errors — one table (in
+ * ttt_run.c) that analytic.tsv, the printed table, the sweep columns and
+ * verify read.  A quantity with an se has a second sweep column NAME_se;
+ * those marked sparse apply only when sparse = on (NaN otherwise); those
+ * marked per_estimator are in sweep.tsv as each estimator's fit_support. */
+typedef enum {
+    TTT_Q_E_GLOB, TTT_Q_E_GLOB_N, TTT_Q_RANK, TTT_Q_E_GLOB_REL, TTT_Q_ISO_REL, TTT_Q_F_VAR, TTT_Q_F_VAR_TEST,
+    TTT_Q_SUPPORT_IID, TTT_Q_SUPPORT, TTT_Q_COVERED, TTT_Q_ORACLE_FORMULA, TTT_Q_ORACLE_EXACT, TTT_Q_NBHD_MSE,
+    TTT_Q_NBHD_PRED, TTT_Q_FAR_MSE, TTT_Q_AGREE_ORACLE, TTT_Q_DISTORTION, TTT_Q_DISTORTION_RMS, TTT_Q_JL_SCALE,
+    TTT_Q_COS_FEATURE, TTT_Q_COS_CONCEPT, TTT_Q_OVERLAP, TTT_Q_PURITY, TTT_Q_COND, TTT_Q_NEEDED, TTT_Q_IN_USE,
+    TTT_Q_AGREE_LASSO, TTT_Q_LAMBDA, TTT_Q_LASSO_SUPPORT, TTT_Q_LASSO_DECODED_SUPPORT, TTT_Q_OMP_SUPPORT,
+    TTT_Q_DECODED, TTT_Q_LASSO_UNCONVERGED,
+    TTT_Q_COUNT
+} ttt_quantity;
+
+typedef struct {
+    const char *name;  /* analytic.tsv row, sweep.tsv column */
+    const char *label; /* in the printed table */
+    const char *kind;  /* how to read it: exact, approx, measured, ... */
+    int has_se, sparse, per_estimator;
+} ttt_quantity_info;
+
+const ttt_quantity_info *ttt_quantity_about(ttt_quantity q);
+
+/* Every quantity's value and standard error (0 when it has none; NaN where
+ * it does not apply) for a finished report. */
+void ttt_report_values(const ttt_report *r, double value[TTT_Q_COUNT], double se[TTT_Q_COUNT]);
+
 #endif

@@ -366,26 +366,45 @@ static int is_core(const char *key)
     return 0;
 }
 
-/* Run-level columns, after the estimator's own. */
-static const char *const run_columns[] = {
-    "e_glob",   "e_glob_n",    "e_glob_rel",   "iso_rel",      "f_var",      "f_var_test",  "support",
-    "support_se", "support_iid", "covered",    "oracle_formula", "oracle_exact", "nbhd_mse", "nbhd_pred",
-    "far_mse",  "agree_oracle", "agree_lasso", "lambda",       "decoded",    "distortion", "distortion_rms",
-    "jl_scale", "cos_feature", "cos_concept", "overlap", "purity", "cond", "needed", "needed_se", "in_use"};
-#define NRUN (sizeof run_columns / sizeof run_columns[0])
-
-static void run_values(const ttt_report *r, double *v)
+/* Run-level columns, after the estimator's own: the report's quantities
+ * (ttt_run.h) in their order, NAME_se after each that has an se, except
+ * those per estimator (their numbers are each row's fit_support). */
+static size_t run_columns(char names[][48])
 {
-    const ttt_analytic *a = &r->an;
-    const double vals[NRUN] = {a->e_glob,        a->e_glob_n,     a->e_glob / a->f_var, a->iso_rel,
-                               a->f_var,         r->f_var_test,   r->support_mean,      r->support_se,
-                               r->support_iid,   r->covered,      r->oracle_formula,    r->oracle_exact,
-                               r->nbhd_mse,      r->nbhd_pred,    r->far_mse,           r->agree_oracle,
-                               r->agree_lasso,   r->lambda,       r->decoded,           r->distortion,
-                               r->distortion_rms, r->jl_scale,  r->cos_feature,   r->cos_concept,
-                               r->overlap, r->purity, r->cond, r->needed, r->needed_se, (double)r->in_use};
-    memcpy(v, vals, sizeof vals);
+    size_t n = 0;
+    for (int q = 0; q < TTT_Q_COUNT; q++) {
+        const ttt_quantity_info *a = ttt_quantity_about(q);
+        if (a->per_estimator)
+            continue;
+        if (names)
+            snprintf(names[n], 48, "%s", a->name);
+        n++;
+        if (a->has_se) {
+            if (names)
+                snprintf(names[n], 48, "%s_se", a->name);
+            n++;
+        }
+    }
+    return n;
 }
+
+/* The run-level cells of a report, in the order of run_columns; returns how many. */
+static size_t run_values(const ttt_report *r, double *v)
+{
+    double value[TTT_Q_COUNT], se[TTT_Q_COUNT];
+    ttt_report_values(r, value, se);
+    size_t n = 0;
+    for (int q = 0; q < TTT_Q_COUNT; q++) {
+        const ttt_quantity_info *a = ttt_quantity_about(q);
+        if (a->per_estimator)
+            continue;
+        v[n++] = value[q];
+        if (a->has_se)
+            v[n++] = se[q];
+    }
+    return n;
+}
+#define NRUN (2 * (size_t)TTT_Q_COUNT) /* at most */
 
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
 {
@@ -414,8 +433,10 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
         if (!is_core(sw->axes[a].key))
             fprintf(out, "\t%s", sw->axes[a].key);
     fprintf(out, "\testimator\tmse\tse\trel\trel_se\tpredicted\tfit_support");
-    for (size_t i = 0; i < NRUN; i++)
-        fprintf(out, "\t%s", run_columns[i]);
+    char names[NRUN][48];
+    const size_t nrun = run_columns(names);
+    for (size_t i = 0; i < nrun; i++)
+        fprintf(out, "\t%s", names[i]);
     for (int g = 0; g < TTT_REGIME_COUNT; g++)
         fprintf(out, "\t%s_threshold\t%s_holds", ttt_regime_name(g), ttt_regime_name(g));
     fprintf(out, "\trow_check\n");
@@ -491,7 +512,7 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
     if (key_columns(sw, p, keys, sizeof keys))
         return 0;
     double run[NRUN];
-    run_values(r, run);
+    const size_t nrun = run_values(r, run);
     size_t rows = 0;
     for (int e = 0; e < TTT_EST_COUNT; e++) {
         if (!r->res->enabled[e])
@@ -504,7 +525,7 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
                append_double(buf, len, s->rel_se);
         bad |= append_double(buf, len, s->kind != TTT_PRED_NONE ? s->predicted : GSL_NAN);
         bad |= append_double(buf, len, r->fit_support[e]);
-        for (size_t i = 0; i < NRUN; i++)
+        for (size_t i = 0; i < nrun; i++)
             bad |= append_double(buf, len, run[i]);
         for (int g = 0; g < TTT_REGIME_COUNT; g++) {
             bad |= append_double(buf, len, r->regime[g].threshold);
@@ -550,7 +571,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
      * (job, estimator): the same key columns, seed and estimator order, and
      * the right number of value cells, each a number.  The first damaged job
      * and all after it are recomputed (msg says why). */
-    const size_t jobs = ttt_sweep_shard_jobs(sw), values = 6 + NRUN + 2 * (size_t)TTT_REGIME_COUNT;
+    const size_t jobs = ttt_sweep_shard_jobs(sw), values = 6 + run_columns(NULL) + 2 * (size_t)TTT_REGIME_COUNT;
     long pos = ftell(in), good = pos;
     size_t t = 0, job = 0;
     msg[0] = '\0';

@@ -16,8 +16,7 @@
 typedef struct {
     ttt_params p;
     double mse[TTT_EST_COUNT];
-    double e_glob_n, f_var, iso_rel, support, support_iid, covered, oracle_formula, oracle_exact;
-    double nbhd_mse, nbhd_pred, far_mse, agree_lasso, distortion, jl_scale;
+    double q[TTT_Q_COUNT];         /* the report's quantities (ttt_report_values) */
     double f_second;               /* exact E f^2 = w*' Sigma w* of the instance */
     double train_f2, w2;           /* sample mean of f^2 over the training set; mean of w*_j^2 */
     double moment_c, code_c;       /* E v_a v_b (a != b) of a code: analytic, and its training-set mean */
@@ -62,20 +61,7 @@ static int keep(void *ctx, size_t j, const ttt_report *r)
     b->p = r->in->p;
     for (int e = 0; e < TTT_EST_COUNT; e++)
         b->mse[e] = r->res->enabled[e] ? r->est[e].mse : GSL_NAN;
-    b->e_glob_n = r->an.e_glob_n;
-    b->f_var = r->an.f_var;
-    b->iso_rel = r->an.iso_rel;
-    b->support = r->support_mean;
-    b->support_iid = r->support_iid;
-    b->covered = r->covered;
-    b->oracle_formula = r->oracle_formula;
-    b->oracle_exact = r->oracle_exact;
-    b->nbhd_mse = r->nbhd_mse;
-    b->nbhd_pred = r->nbhd_pred;
-    b->far_mse = r->far_mse;
-    b->agree_lasso = r->agree_lasso;
-    b->distortion = r->distortion;
-    b->jl_scale = r->jl_scale;
+    ttt_report_values(r, b->q, NULL);
     b->f_second = r->an.f_second;
     b->moment_c = r->an.moment_c;
     b->pair_prob = ttt_analytic_pair_prob(b->p.d1, b->p.s, b->p.pool, b->p.background);
@@ -205,21 +191,21 @@ static int paired(const char *const *w, size_t reps, size_t threads, field measu
 }
 
 static double global_mse(const job *b) { return b->mse[TTT_EST_GLOBAL]; }
-static double global_pred(const job *b) { return b->e_glob_n; }
-static double global_rel(const job *b) { return b->mse[TTT_EST_GLOBAL] / b->f_var; }
+static double global_pred(const job *b) { return b->q[TTT_Q_E_GLOB_N]; }
+static double global_rel(const job *b) { return b->mse[TTT_EST_GLOBAL] / b->q[TTT_Q_F_VAR]; }
 /* Finite-n isotropic prediction, relative to Var f: the analytic finite-n
  * term with E_glob = (1 - d2/d1) Var f. */
 static double iso_pred(const job *b)
 {
-    return ttt_analytic_finite_n(b->iso_rel * b->f_var, b->p.sigma, b->p.d2, b->p.n) / b->f_var;
+    return ttt_analytic_finite_n(b->q[TTT_Q_ISO_REL] * b->q[TTT_Q_F_VAR], b->p.sigma, b->p.d2, b->p.n) / b->q[TTT_Q_F_VAR];
 }
 static double oracle_mse(const job *b) { return b->mse[TTT_EST_ORACLE]; }
-static double oracle_formula(const job *b) { return b->oracle_formula; }
-static double oracle_exact(const job *b) { return b->oracle_exact; }
-static double support(const job *b) { return b->support; }
-static double support_iid(const job *b) { return b->support_iid; }
-static double nbhd_mse(const job *b) { return b->nbhd_mse; }
-static double nbhd_pred(const job *b) { return b->nbhd_pred; }
+static double oracle_formula(const job *b) { return b->q[TTT_Q_ORACLE_FORMULA]; }
+static double oracle_exact(const job *b) { return b->q[TTT_Q_ORACLE_EXACT]; }
+static double support(const job *b) { return b->q[TTT_Q_SUPPORT]; }
+static double support_iid(const job *b) { return b->q[TTT_Q_SUPPORT_IID]; }
+static double nbhd_mse(const job *b) { return b->q[TTT_Q_NBHD_MSE]; }
+static double nbhd_pred(const job *b) { return b->q[TTT_Q_NBHD_PRED]; }
 
 /* ---- the checks ---- */
 
@@ -249,10 +235,10 @@ static int slope(const job *jobs, size_t n, field xf, field yf, ttt_line *l)
 static double x_k(const job *b) { return (double)b->p.k; }
 static double x_s(const job *b) { return (double)b->p.s; }
 static double x_d2(const job *b) { return (double)b->p.d2; }
-static double y_distortion(const job *b) { return b->distortion; }
+static double y_distortion(const job *b) { return b->q[TTT_Q_DISTORTION]; }
 static double y_lasso(const job *b) { return b->mse[TTT_EST_LASSO]; }
 /* TTT error over its exact conditional variance given the neighbourhood. */
-static double y_ttt_exact(const job *b) { return b->mse[TTT_EST_TTT] / b->oracle_exact; }
+static double y_ttt_exact(const job *b) { return b->mse[TTT_EST_TTT] / b->q[TTT_Q_ORACLE_EXACT]; }
 static double one(const job *b) { (void)b; return 1.0; }
 /* The theorem's rate sigma^2 s log(d1/s) / k. */
 static double theorem_rate(const job *b)
@@ -363,7 +349,7 @@ static double log_gain_ft(const job *b) { return log(b->mse[TTT_EST_GLOBAL] / b-
 /* The predicted gain: the global head's error (exact E_glob + finite-n term)
  * over the exact conditional variance of the local least squares, which is
  * TTT's error when A is injective on S and S covers the test point. */
-static double log_gain_pred(const job *b) { return log(b->e_glob_n / b->oracle_exact); }
+static double log_gain_pred(const job *b) { return log(b->q[TTT_Q_E_GLOB_N] / b->q[TTT_Q_ORACLE_EXACT]); }
 
 /* The main claim over d2 = 64..512 = d1: the gain follows its prediction as
  * it falls, down to d2 = d1 where the global head has no superposition left. */
@@ -402,7 +388,7 @@ static int check_jl(int quick, size_t threads, ttt_verify_row *row)
     }
     double c = 0.0;
     for (size_t i = 0; i < n; i++)
-        c += jobs[i].distortion / jobs[i].jl_scale / (double)n;
+        c += jobs[i].q[TTT_Q_DISTORTION] / jobs[i].q[TTT_Q_JL_SCALE] / (double)n;
     snprintf(row->predicted, sizeof row->predicted, "slope -0.5 (sqrt(log N / d2))");
     snprintf(row->measured, sizeof row->measured, "%+.3f [%+.3f, %+.3f]", l.slope, l.slope_lo, l.slope_hi);
     const double z = zt(l.n - 2, TTT_VERIFY_ALPHA);
@@ -440,9 +426,9 @@ static int bounded(const char *const *w, size_t reps, size_t threads, field meas
     return GSL_SUCCESS;
 }
 
-static double agree_lasso(const job *b) { return b->agree_lasso; }
+static double agree_lasso(const job *b) { return b->q[TTT_Q_AGREE_LASSO]; }
 static double paper_agreement(const job *b) { (void)b; return 0.89; }
-static double far_mse(const job *b) { return b->far_mse; }
+static double far_mse(const job *b) { return b->q[TTT_Q_FAR_MSE]; }
 /* Sample moments of the labels over the training set against their exact
  * values for the instance, relative to E f^2 (so every grid point has one
  * noise level, the sampling error of n labels). */
@@ -563,7 +549,7 @@ static int check_oracle_exact(int quick, size_t threads, ttt_verify_row *row)
         return status;
     size_t full = 0;
     for (size_t i = 0; i < n; i++)
-        full += jobs[i].covered == 1.0;
+        full += jobs[i].q[TTT_Q_COVERED] == 1.0;
     row->pass &= full == n;
     const double cov = (double)full / (double)n;
     snprintf(row->detail, sizeof row->detail,

@@ -1,5 +1,5 @@
 /* fuzz_resume — libFuzzer harness for the `ttt sweep --resume` scanner,
- * ttt_sweep_scan (sim/ttt_sweep.c).
+ * ttt_sweep_scan (analysis/ttt_sweep.c).
  *
  * One fixed small sweep, the one the seed corpus was written by:
  *   d1=64 d2=8 s=2 topics=4 n=100 m=4 sparse=off k=5,7 reps=2
