@@ -1,6 +1,7 @@
 /* ttt_summarize — see ttt_summarize.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "ttt_summarize.h"
+#include "ttt_sweep.h"
 
 #include <gsl/gsl_math.h>
 #include <math.h>
@@ -131,6 +132,14 @@ int ttt_sweep_rows_check(const ttt_table *t, char *msg)
             }
         }
     }
+    /* A sweep.tsv's rows end in their row_check: an edited or damaged row is refused. */
+    if (t->cols > 0 && !strcmp(t->names[t->cols - 1], "row_check"))
+        for (size_t r = 0; r < t->rows; r++)
+            if (!ttt_sweep_row_valid(t->cell[r], t->cols)) {
+                ttt_msg(msg, TTT_IO_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
+                        "allowed: rows as ttt sweep writes them (rerun the job, or use --resume)", t->line[r]);
+                return -1;
+            }
     if (t->rows < 2)
         return 0;
     size_t *order = malloc(t->rows * sizeof *order);

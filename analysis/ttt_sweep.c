@@ -445,11 +445,17 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
 
 /* The last cell of every row: FNV-1a (64 bits) of the row's text before it,
  * so that --resume can tell an edited or damaged row from a written one. */
-static uint64_t row_check(const char *text, size_t len)
+#define FNV_OFFSET 0xcbf29ce484222325u
+static uint64_t fnv_step(uint64_t h, unsigned char b)
 {
-    uint64_t h = 0xcbf29ce484222325u;
+    return (h ^ b) * 0x100000001b3u;
+}
+
+uint64_t ttt_sweep_row_check(const char *text, size_t len)
+{
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
+        h = fnv_step(h, (unsigned char)text[i]);
     return h;
 }
 
@@ -461,6 +467,20 @@ static int is_row_check_text(const char *text)
         if (!isdigit((unsigned char)text[i]) && (text[i] < 'a' || text[i] > 'f'))
             return 0;
     return text[16] == '\0';
+}
+
+int ttt_sweep_row_valid(char *const *cells, size_t n)
+{
+    if (n < 2 || !is_row_check_text(cells[n - 1]))
+        return 0;
+    uint64_t h = FNV_OFFSET;
+    for (size_t c = 0; c + 1 < n; c++) {
+        if (c > 0)
+            h = fnv_step(h, '\t');
+        for (const char *t = cells[c]; *t; t++)
+            h = fnv_step(h, (unsigned char)*t);
+    }
+    return strtoull(cells[n - 1], NULL, 16) == h;
 }
 
 /* Appends printf output to a growing buffer; -1 when out of memory. */
@@ -532,7 +552,7 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
             bad |= append(buf, len, "\t%d", r->regime[g].holds);
         }
         if (!bad)
-            bad |= append(buf, len, "\t%016" PRIx64 "\n", row_check(*buf + start, *len - start));
+            bad |= append(buf, len, "\t%016" PRIx64 "\n", ttt_sweep_row_check(*buf + start, *len - start));
         if (bad)
             return 0;
         rows++;
@@ -605,7 +625,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
                 line[n - 1] = '\0';
                 char *last = strrchr(line, '\t'), *stop = NULL;
                 if (!last || !is_row_check_text(last + 1) ||
-                    strtoull(last + 1, NULL, 16) != row_check(line, (size_t)(last - line)))
+                    strtoull(last + 1, NULL, 16) != ttt_sweep_row_check(line, (size_t)(last - line)))
                     why = "its row_check does not match its text (edited or damaged)";
                 else
                     *last = '\0';

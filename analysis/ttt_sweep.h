@@ -10,6 +10,7 @@
 #define TTT_SWEEP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ttt_params.h"
@@ -101,6 +102,12 @@ int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
  * (*buf of *len bytes, realloc'd).  Returns the number of rows, or 0 when out
  * of memory. */
 size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *r, char **buf, size_t *len);
+
+/* The row_check cell of a row whose text before it (without the tab) is
+ * text[0..len): FNV-1a, 64 bits, written as 16 lowercase hex digits. */
+uint64_t ttt_sweep_row_check(const char *text, size_t len);
+/* 1 if the last of a row's n cells is the row_check of the others joined by tabs. */
+int ttt_sweep_row_valid(char *const *cells, size_t n);
 
 /* Reads an existing sweep.tsv from the start: checks that its header is the
  * one ttt_sweep_write_header writes for sw, then counts the shard's leading jobs whose

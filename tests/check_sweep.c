@@ -236,6 +236,32 @@ START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
 }
 END_TEST
 
+/* ttt table and ttt fit check every row's row_check: a row whose key or
+ * value was edited (here job 1's k, so that it would be averaged into the
+ * wrong grid point) is refused with exit 2 naming the line. */
+START_TEST(test_table_and_fit_refuse_edited_rows)
+{
+    char *dir = make_temp_dir(), args[1024], out[4096], err[4096], cmd[2048];
+    snprintf(args, sizeof args, "sweep d1=128 d2=16 s=3 topics=4 n=300 m=10 k=6,12 reps=2 sparse=off --quiet --out %s/a",
+             dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "table %s/a/sweep.tsv --y ttt", dir);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "awk -F'\t' 'BEGIN { OFS = \"\t\" } /^#|^job/ { print; next } $1 == 1 { $13 = \"12\" } "
+             "{ print }' %s/a/sweep.tsv > %s/e.tsv", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *const cmds[] = {"table %s/e.tsv --y ttt", "fit %s/e.tsv --x k --y ttt"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, cmds[i], dir);
+        ck_assert_msg(run_ttt(args, out, sizeof out, err, sizeof err) == 2, "'%s' not refused", cmds[i]);
+        ck_assert_msg(strstr(err, "row_check does not match"), "%s: %s", cmds[i], err);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+END_TEST
+
 /* A sweep into the directory of a run is refused (the next run would replace
  * the directory whole and lose the sweep); nothing is written there. */
 START_TEST(test_sweep_refuses_a_run_directory)
@@ -369,6 +395,7 @@ Suite *make_sweep_suite(void)
     tcase_add_test(core, test_resume_validates_rows_and_refuses_a_second_writer);
     tcase_add_test(core, test_shards_merge_to_the_one_process_sweep);
     tcase_add_test(core, test_sweep_refuses_a_run_directory);
+    tcase_add_test(core, test_table_and_fit_refuse_edited_rows);
     tcase_add_test(core, test_cli_fit_and_bound);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
