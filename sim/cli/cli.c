@@ -115,6 +115,16 @@ void cli_once(const void *already, const char *option)
     }
 }
 
+const char *cli_value(int argc, char **argv, int *i, const char *already, const char *what)
+{
+    if (*i + 1 >= argc) {
+        char msg[TTT_PARAMS_MSG];
+        cli_die_input(ttt_msg(msg, sizeof msg, "%s needs %s", argv[*i], what));
+    }
+    cli_once(already, argv[*i]);
+    return argv[++*i];
+}
+
 /* Limits checked before any work: a run estimated longer than this is
  * refused unless --force (memory: ttt_run_memory_check). */
 #define LIMIT_SECONDS (24.0 * 3600.0)

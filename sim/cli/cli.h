@@ -46,6 +46,9 @@ void cli_die_input_or_fault(const char *msg);
 ttt_outdir *cli_open_outdir(const char *dir);
 /* Exit 2 when an option that takes one value is given a second time. */
 void cli_once(const void *already, const char *option);
+/* The value of option argv[*i] (the next word; *i moves to it); exit 2 when
+ * it is missing ("--out needs WHAT") or the option was given already. */
+const char *cli_value(int argc, char **argv, int *i, const char *already, const char *what);
 /* An estimate checked against the machine before any work (exit 1 over a limit unless force). */
 void cli_check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet);
 /* The phase that dominates an estimate. */

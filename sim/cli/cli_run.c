@@ -26,10 +26,7 @@ static void parse(int argc, char **argv, options *o, int allow)
     const char *out = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc)
-                cli_die_input("--out needs a directory name");
-            cli_once(out, "--out");
-            out = argv[++i];
+            out = cli_value(argc, argv, &i, out, "a directory name");
         } else if (argv[i][0] != '-' && !strchr(argv[i], '=')) {
             if (!(allow & ALLOW_FILE)) {
                 ttt_msg(msg, sizeof msg, "%s takes no config file ('%s'); allowed: key=value words", argv[1],

@@ -49,15 +49,9 @@ int cli_sweep(int argc, char **argv)
     ttt_params_default(&base);
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--out")) {
-            if (i + 1 >= argc)
-                cli_die_input("--out needs a directory name");
-            cli_once(out, "--out");
-            out = argv[++i];
+            out = cli_value(argc, argv, &i, out, "a directory name");
         } else if (!strcmp(argv[i], "--shard")) {
-            if (i + 1 >= argc)
-                cli_die_input("--shard needs I/N (run the jobs j with j mod N = I - 1)");
-            cli_once(shard, "--shard");
-            shard = argv[++i];
+            shard = cli_value(argc, argv, &i, shard, "I/N (run the jobs j with j mod N = I - 1)");
         } else if (!strcmp(argv[i], "--resume")) {
             resume = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
@@ -127,10 +121,7 @@ int cli_merge(int argc, char **argv)
     }
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--out")) {
-            if (i + 1 >= argc)
-                cli_die_input("--out needs a directory name");
-            cli_once(out, "--out");
-            out = argv[++i];
+            out = cli_value(argc, argv, &i, out, "a directory name");
         } else if (argv[i][0] == '-') {
             cli_die_input(ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR", argv[i]));
         } else
