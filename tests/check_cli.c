@@ -154,6 +154,7 @@ static const struct {
     {"defaults --bogus", "defaults takes no arguments"},
     {"defaults k=5", "defaults takes no arguments"},
     {"verify --list junk", "--list takes no other arguments"},
+    {"verify w_law w_law --quick", "check 'w_law' is named twice"},
     {"demo --save-data", "unknown option '--save-data'; allowed: --out DIR, --force, --quiet"},
     {"demo some.conf", "demo takes no config file ('some.conf'); allowed: key=value words"},
     {"help junk", "help takes no arguments"},

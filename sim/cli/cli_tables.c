@@ -163,11 +163,16 @@ int cli_verify(int argc, char **argv)
             cli_die_input(msg);
         } else {
             size_t c = ttt_verify_find(argv[i]);
-            if (c == (size_t)-1 || nchosen == 64) {
+            if (c == (size_t)-1) {
                 ttt_msg(msg, sizeof msg, "no check named '%s'; 'ttt verify --list' names them", argv[i]);
                 cli_die_input(msg);
             }
-            chosen[nchosen++] = c;
+            for (size_t k = 0; k < nchosen; k++)
+                if (chosen[k] == c) {
+                    ttt_msg(msg, sizeof msg, "check '%s' is named twice; allowed: each check once", argv[i]);
+                    cli_die_input(msg);
+                }
+            chosen[nchosen++] = c; /* at most ttt_verify_count() < 64, each once */
         }
     }
     if (!nchosen)
