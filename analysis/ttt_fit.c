@@ -53,23 +53,28 @@ int ttt_fit_line(const double *x, const double *y, size_t n, ttt_line *out)
     return GSL_SUCCESS;
 }
 
+void ttt_fit_mean_se(const double *x, size_t n, double *mean, double *se)
+{
+    double mu = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mu += x[i];
+    mu /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - mu) * (x[i] - mu);
+    *mean = mu;
+    *se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : 0.0;
+}
+
 int ttt_fit_mean(const double *y, size_t n, ttt_mean_ci *out)
 {
     memset(out, 0, sizeof *out);
     if (n < 2)
         return GSL_EINVAL;
-    double m = 0.0, ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m += y[i];
-    m /= (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (y[i] - m) * (y[i] - m);
     out->n = n;
-    out->mean = m;
-    out->se = sqrt(ss / (double)(n - 1) / (double)n);
+    ttt_fit_mean_se(y, n, &out->mean, &out->se);
     double t = gsl_cdf_tdist_Pinv(0.5 + TTT_FIT_LEVEL / 2.0, (double)(n - 1));
-    out->lo = m - t * out->se;
-    out->hi = m + t * out->se;
+    out->lo = out->mean - t * out->se;
+    out->hi = out->mean + t * out->se;
     return GSL_SUCCESS;
 }
 

@@ -35,6 +35,9 @@ typedef struct {
 } ttt_mean_ci;
 
 /* Mean of y with its t interval (n >= 2, else GSL_EINVAL). */
+/* The mean of x[0..n) and its standard error sd / sqrt(n) (0 when n < 2):
+ * the one place every mean and se of the program is taken. */
+void ttt_fit_mean_se(const double *x, size_t n, double *mean, double *se);
 int ttt_fit_mean(const double *y, size_t n, ttt_mean_ci *out);
 
 /* The constant C of the bound mse <= C sigma^2 s log(d1/s) / k for the Lasso

@@ -34,17 +34,6 @@ double ttt_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void ttt_mean_se(const double *x, size_t n, double *mean, double *se)
-{
-    double mu = 0.0, ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        mu += x[i];
-    mu /= (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (x[i] - mu) * (x[i] - mu);
-    *mean = mu;
-    *se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : 0.0;
-}
 
 void ttt_report_free(ttt_report *r)
 {
@@ -176,7 +165,7 @@ static int summarise(ttt_report *r)
     if (!e)
         return GSL_ENOMEM;
     double fmean, fse;
-    ttt_mean_se(f, m, &fmean, &fse);
+    ttt_fit_mean_se(f, m, &fmean, &fse);
     r->f_var_test = m > 1 ? fse * fse * (double)m : 0.0;
     /* A variance at the rounding level of the labels is zero: f is constant
      * on the test points (d1 = 1, or w* = 0 where they live), and an error
@@ -190,7 +179,7 @@ static int summarise(ttt_report *r)
         const double *pred = r->res->pred + (size_t)k * m;
         for (size_t i = 0; i < m; i++)
             e[i] = (pred[i] - f[i]) * (pred[i] - f[i]);
-        ttt_mean_se(e, m, &s->mse, &s->se);
+        ttt_fit_mean_se(e, m, &s->mse, &s->se);
         s->rel = r->f_var_test > 0.0 ? s->mse / r->f_var_test : GSL_NAN;
         s->rel_se = r->f_var_test > 0.0 ? s->se / r->f_var_test : GSL_NAN;
     }
@@ -210,7 +199,7 @@ static int summarise(ttt_report *r)
             count++;
         }
     }
-    ttt_mean_se(e, m, &r->support_mean, &r->support_se);
+    ttt_fit_mean_se(e, m, &r->support_mean, &r->support_se);
     r->covered = (double)covered / (double)m;
     r->oracle_exact = exact / (double)m;
     r->oracle_points = count;
@@ -227,8 +216,8 @@ static int summarise(ttt_report *r)
         agree_l += fabs(tt - res->pred[TTT_EST_LASSO * m + i]) < p->sigma;
     }
     r->nbhd_pred = p->sigma * p->sigma * rank / (double)m / (double)p->k;
-    ttt_mean_se(res->nbhd_err, m, &r->nbhd_mse, &r->nbhd_se);
-    ttt_mean_se(res->far_err, heads, &r->far_mse, &r->far_se);
+    ttt_fit_mean_se(res->nbhd_err, m, &r->nbhd_mse, &r->nbhd_se);
+    ttt_fit_mean_se(res->far_err, heads, &r->far_mse, &r->far_se);
     r->agree_oracle = (double)agree_o / (double)m;
     r->agree_lasso = res->enabled[TTT_EST_LASSO] ? (double)agree_l / (double)m : GSL_NAN;
     for (int j = 0; j < TTT_EST_COUNT; j++) {
@@ -237,14 +226,14 @@ static int summarise(ttt_report *r)
             continue;
         for (size_t i = 0; i < m; i++)
             e[i] = (double)res->fit_support[(size_t)j * m + i];
-        ttt_mean_se(e, m, &r->fit_support[j], &r->fit_support_se[j]);
+        ttt_fit_mean_se(e, m, &r->fit_support[j], &r->fit_support_se[j]);
     }
     r->lambda = r->decoded = GSL_NAN;
     if (res->enabled[TTT_EST_LASSO]) {
         size_t dec = 0;
         for (size_t i = 0; i < m; i++)
             dec += (size_t)res->decoded_exact[i];
-        ttt_mean_se(res->lambda, m, &r->lambda, &fse);
+        ttt_fit_mean_se(res->lambda, m, &r->lambda, &fse);
         r->decoded = (double)dec / (double)m;
     }
     if (res->enabled[TTT_EST_LASSO] && p->sigma > 0.0 && p->d1 > p->s) {
@@ -291,7 +280,7 @@ static int regimes(ttt_report *r)
     if (x) {
         for (size_t i = 0; i < m; i++)
             x[i] = (double)res->needed[i];
-        ttt_mean_se(x, m, &r->needed, &r->needed_se);
+        ttt_fit_mean_se(x, m, &r->needed, &r->needed_se);
         free(x);
     } else {
         return GSL_ENOMEM;

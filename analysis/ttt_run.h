@@ -155,8 +155,7 @@ double ttt_seconds(void);
 /* The name of a phase ("generate", "analytic", ...). */
 const char *ttt_phase_name(ttt_phase phase);
 
-/* Mean and standard error of the mean of x[0..n-1] (se = 0 when n < 2). */
-void ttt_mean_se(const double *x, size_t n, double *mean, double *se);
+
 
 /* The run's quantities beside the estimators' errors — one table (in
  * ttt_run.c) that analytic.tsv, the printed table, the sweep columns and

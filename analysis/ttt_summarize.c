@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ttt_msg.h"
+#include "ttt_fit.h"
 #include "ttt_run.h"
 
 /* A malloc'd copy of s (strdup is not C11). */
@@ -328,7 +329,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
                 }
                 double mean = GSL_NAN, se = GSL_NAN;
                 if (n > 0)
-                    ttt_mean_se(x, n, &mean, &se);
+                    ttt_fit_mean_se(x, n, &mean, &se);
                 p->mean[pt * nq + q] = mean;
                 p->se[pt * nq + q] = n > 1 ? se : GSL_NAN;
             }
