@@ -105,8 +105,9 @@ static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, lo
                        long *wc, long *cols, char *msg)
 {
     char part[TTT_IO_MSG];
-    if (ttt_sweep_rows_check(t, part)) {
-        if (errno == ENOMEM) {
+    int rows_ok = ttt_points_rows_check(t, part);
+    if (rows_ok) {
+        if (rows_ok == GSL_ENOMEM) {
             snprintf(msg, TTT_FIT_MSG, "out of memory");
             return GSL_ENOMEM;
         }

@@ -84,7 +84,7 @@ int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg);
 /* Selects the rows of sweep table t that q asks for and fits them into *res
  * (res->status says whether there was enough to fit).  Returns GSL_SUCCESS;
  * GSL_EINVAL with a message (TTT_FIT_MSG bytes) when q names what t lacks or
- * t's rows fail ttt_sweep_rows_check; GSL_ENOMEM with a message. */
+ * t's rows fail ttt_points_rows_check; GSL_ENOMEM with a message. */
 int ttt_fit_sweep(const ttt_table *t, const ttt_fit_query *q, ttt_fit_result *res, char *msg);
 
 /* The fit as `ttt fit` prints it: the line (or C) with its 95% interval, and

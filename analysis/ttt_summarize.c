@@ -82,7 +82,7 @@ static int compare_rows(const void *pa, const void *pb)
     return c ? c : (a > b) - (a < b);
 }
 
-/* The first repeated key in the order given by `by`: 0, or -1 with a message. */
+/* The first repeated key in the order given by `by`: GSL_SUCCESS, or GSL_EINVAL with a message. */
 static int find_repeat(size_t *order, const char *what, const char *allowed, char *msg)
 {
     const ttt_table *t = by.t;
@@ -103,7 +103,7 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
         }
     }
     if (!second)
-        return 0;
+        return GSL_SUCCESS;
     char key[160];
     if (by.ncols == 1)
         snprintf(key, sizeof key, "both job %.20s", t->cell[first][by.cols[0]]);
@@ -114,10 +114,10 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
         snprintf(key, sizeof key, "%s", what);
     ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
             by.est >= 0 ? " of estimator " : "", by.est >= 0 ? t->cell[first][by.est] : "", allowed);
-    return -1;
+    return GSL_EINVAL;
 }
 
-int ttt_sweep_rows_check(const ttt_table *t, char *msg)
+int ttt_points_rows_check(const ttt_table *t, char *msg)
 {
     const char *names[3] = {"job", "point", "rep"};
     long col[3];
@@ -129,7 +129,7 @@ int ttt_sweep_rows_check(const ttt_table *t, char *msg)
             if (n == 0 || v[n] != '\0' || n > 9) {
                 ttt_msg(msg, TTT_IO_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
                         "(at most 9 digits), as ttt sweep writes it", t->line[r], names[c], v);
-                return -1;
+                return GSL_EINVAL;
             }
         }
     }
@@ -139,14 +139,14 @@ int ttt_sweep_rows_check(const ttt_table *t, char *msg)
             if (!ttt_sweep_row_valid(t->cell[r], t->cols)) {
                 ttt_msg(msg, TTT_IO_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
                         "allowed: rows as ttt sweep writes them (rerun the job, or use --resume)", t->line[r]);
-                return -1;
+                return GSL_EINVAL;
             }
     if (t->rows < 2)
-        return 0;
+        return GSL_SUCCESS;
     size_t *order = malloc(t->rows * sizeof *order);
     if (!order) {
         ttt_msg(msg, TTT_IO_MSG, "out of memory");
-        return -1;
+        return GSL_ENOMEM;
     }
     by.t = t;
     by.est = ttt_table_column(t, "estimator");
@@ -229,7 +229,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
                  "a file written by ttt sweep");
         return NULL;
     }
-    if (ttt_sweep_rows_check(t, msg))
+    if (ttt_points_rows_check(t, msg))
         return NULL;
     size_t points = 0, reps = 0;
     for (size_t r = 0; r < t->rows; r++) {

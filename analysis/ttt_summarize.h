@@ -36,9 +36,11 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
  * columns it has) are whole numbers as ttt sweep writes them (digits only),
  * and no two rows share a job and estimator, or a point, rep and estimator
  * (without those columns: no two rows are identical).  A repeated row would
- * be counted twice by ttt fit and as another replicate by ttt table.  Returns
- * 0, or -1 with a message (TTT_IO_MSG bytes) naming the lines. */
-int ttt_sweep_rows_check(const ttt_table *t, char *msg);
+ * be counted twice by ttt fit and as another replicate by ttt table.  A table
+ * whose last column is row_check has every row's checked.  Returns
+ * GSL_SUCCESS, GSL_EINVAL with a message (TTT_IO_MSG bytes) naming the lines,
+ * or GSL_ENOMEM. */
+int ttt_points_rows_check(const ttt_table *t, char *msg);
 
 typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
 
@@ -59,7 +61,7 @@ typedef struct {
 /* Reduces sweep table t to one row per grid point for the nq specs.  Returns
  * a table the caller frees with ttt_points_free, or NULL with a message
  * (TTT_IO_MSG bytes) naming the spec or column that is not in t, or the rows
- * ttt_sweep_rows_check refuses. */
+ * ttt_points_rows_check refuses. */
 ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, char *msg);
 void ttt_points_free(ttt_points *p);
 

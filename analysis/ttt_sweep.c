@@ -568,7 +568,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     if (!mem || ttt_sweep_write_header(sw, mem) != 0 || fclose(mem) != 0) {
         free(want);
         ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
-        return -1;
+        return GSL_ENOMEM;
     }
     /* The header must be the one this sweep writes, byte for byte. */
     size_t at = 0, lineno = 0;
@@ -585,7 +585,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
         free(line);
         ttt_msg(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
                  "parameters or build); allowed: --resume with the same arguments and program");
-        return -1;
+        return GSL_EINVAL;
     }
     /* Then whole jobs: every row must be the one this sweep writes for its
      * (job, estimator): the same key columns, seed and estimator order, and
@@ -660,7 +660,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     free(line);
     *done = t;
     *end = good;
-    return 0;
+    return GSL_SUCCESS;
 }
 
 const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)

@@ -115,9 +115,10 @@ int ttt_sweep_row_valid(char *const *cells, size_t n);
  * job, point, rep, seed, key columns and estimator this sweep writes for it,
  * in estimator order, and has the right number of value cells, each a
  * number.  *done gets that count and *end the byte offset where their rows
- * end (truncate there and append).  Returns 0, with msg empty, or holding a
- * note when a complete row was damaged (its job and all after it are to be
- * recomputed); -1 with a message when the header differs. */
+ * end (truncate there and append).  Returns GSL_SUCCESS, with msg empty, or
+ * holding a note when a complete row was damaged (its job and all after it
+ * are to be recomputed); GSL_EINVAL with a message when the header differs,
+ * GSL_ENOMEM when out of memory. */
 int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg);
 
 /* The sweep a sweep.tsv header describes (its grid, reps, base parameters and

@@ -272,7 +272,7 @@ static int open_table(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, const ch
         fclose(fp);
         if (bad) {
             ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s", note);
-            return GSL_EINVAL;
+            return bad;
         }
         if (*note)
             fprintf(stderr, "ttt: %s\n", note);

@@ -647,12 +647,14 @@ const char *ttt_verify_catches(size_t i)
     return i < NCHECKS ? checks[i].catches : "?";
 }
 
-size_t ttt_verify_find(const char *name)
+int ttt_verify_find(const char *name, size_t *index)
 {
     for (size_t i = 0; i < NCHECKS; i++)
-        if (!strcmp(checks[i].name, name))
-            return i;
-    return (size_t)-1;
+        if (!strcmp(checks[i].name, name)) {
+            *index = i;
+            return GSL_SUCCESS;
+        }
+    return GSL_EINVAL;
 }
 
 int ttt_verify_run(size_t i, int quick, size_t threads, ttt_verify_row *row)

@@ -34,8 +34,8 @@ const char *ttt_verify_claim(size_t i);
 /* The kind of bug check i would catch, in words. */
 const char *ttt_verify_catches(size_t i);
 
-/* Index of a check by name, or (size_t)-1. */
-size_t ttt_verify_find(const char *name);
+/* The index of the check named name in *index: GSL_SUCCESS, or GSL_EINVAL when there is none. */
+int ttt_verify_find(const char *name, size_t *index);
 
 /* Runs check i (quick: fewer replicates, the profile the test suite runs),
  * with `threads` OpenMP threads (0: the default).  Returns GSL_SUCCESS with

@@ -445,9 +445,7 @@ static int fit_omp(point *pt, double *pred, size_t *support)
     local_ws *w = pt->w;
     const size_t ns = pt->ns;
     double threshold = p->lasso_c * p->sigma * sqrt(2.0 * log((double)p->d1));
-    size_t t = ttt_sparse_omp(w->sp, w->Phi, p->k, ns, ns, w->yN, threshold, ns, p->rcond, w->ws);
-    pt->failed |= t == (size_t)-1;
-    *support = t;
+    pt->failed |= ttt_sparse_omp(w->sp, w->Phi, p->k, ns, ns, w->yN, threshold, ns, p->rcond, w->ws, support) != 0;
     *pred = cblas_ddot((int)ns, w->xs, 1, w->ws, 1);
     return GSL_SUCCESS;
 }

@@ -134,11 +134,12 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
     return status;
 }
 
-size_t ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                      const double *y, double threshold, size_t max_atoms, double rcond, double *w)
+int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                   const double *y, double threshold, size_t max_atoms, double rcond, double *w, size_t *chosen)
 {
+    *chosen = 0;
     if (rows > ws->max_rows || cols > ws->max_cols)
-        return (size_t)-1;
+        GSL_ERROR("OMP: the design is larger than its workspace", GSL_EBADLEN);
     const int n = (int)rows, ld = (int)ldx;
     const size_t tmax = rows < cols ? rows : cols, ldr = ws->max_rows < ws->max_cols ? ws->max_rows : ws->max_cols;
     const size_t atoms = max_atoms < tmax ? max_atoms : tmax;
@@ -191,7 +192,8 @@ size_t ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, si
             c -= ws->R[a * ldr + b] * w[ws->sel[b]];
         w[ws->sel[a]] = c / ws->R[a * ldr + a];
     }
-    return t;
+    *chosen = t;
+    return GSL_SUCCESS;
 }
 
 struct ttt_decoder {

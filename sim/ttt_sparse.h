@@ -52,10 +52,10 @@ double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t ro
  * threshold, after max_atoms columns, or when every remaining column lies in
  * the span of the chosen ones (its part orthogonal to them is at most
  * rcond ||X_j||).  w (cols) gets the least-squares coefficients on the chosen
- * columns and zeros elsewhere.  Returns the number of columns chosen, or
- * (size_t)-1 when the sizes exceed the workspace. */
-size_t ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                      const double *y, double threshold, size_t max_atoms, double rcond, double *w);
+ * columns and zeros elsewhere, and *chosen the number of columns chosen.
+ * GSL_SUCCESS, or GSL_EBADLEN when the sizes exceed the workspace. */
+int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                   const double *y, double threshold, size_t max_atoms, double rcond, double *w, size_t *chosen);
 
 /* A sparse coder for one dictionary.  A is d1 x d2 row-major (row j is atom
  * j, as in ttt_instance) and is borrowed: it must outlive the decoder. */

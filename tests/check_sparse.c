@@ -164,7 +164,8 @@ START_TEST(test_omp_recovers_sparse_regression)
             for (size_t j = 0; j < cols; j++)
                 y[i] += X[i * cols + j] * truth[j];
         }
-        size_t t = ttt_sparse_omp(ws, X, rows, cols, cols, y, 1e-9, cols, 1e-10, w);
+        size_t t;
+        ck_assert_int_eq(ttt_sparse_omp(ws, X, rows, cols, cols, y, 1e-9, cols, 1e-10, w, &t), GSL_SUCCESS);
         size_t nnz = 0;
         for (size_t j = 0; j < cols; j++) {
             nnz += truth[j] != 0.0;
@@ -184,7 +185,8 @@ START_TEST(test_omp_skips_dependent_columns)
     double X[4 * 3] = {1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1}; /* column 1 = column 0 */
     double y[4] = {2, 0, 2, 0.001}, w[3];
     ttt_sparse_workspace *ws = ttt_sparse_alloc(4, 3);
-    size_t t = ttt_sparse_omp(ws, X, 4, 3, 3, y, 0.01, 3, 1e-10, w);
+    size_t t;
+    ck_assert_int_eq(ttt_sparse_omp(ws, X, 4, 3, 3, y, 0.01, 3, 1e-10, w, &t), GSL_SUCCESS);
     ck_assert_uint_eq(t, 1);
     ck_assert(fabs(w[0] - 2.0) < 1e-12 && w[1] == 0.0 && w[2] == 0.0);
     ttt_sparse_free(ws);
@@ -199,7 +201,8 @@ START_TEST(test_omp_ranks_by_normalised_correlation)
     double X[3 * 2] = {6.0, 0.1, 8.0, 0.0, 0.0, 0.0}; /* col 0 = 10 (0.6, 0.8, 0), col 1 = 0.1 (1, 0, 0) */
     double y[3] = {1.0, 0.0, 0.0}, w[2];
     ttt_sparse_workspace *ws = ttt_sparse_alloc(3, 2);
-    size_t t = ttt_sparse_omp(ws, X, 3, 2, 2, y, 0.5, 1, 1e-10, w);
+    size_t t;
+    ck_assert_int_eq(ttt_sparse_omp(ws, X, 3, 2, 2, y, 0.5, 1, 1e-10, w, &t), GSL_SUCCESS);
     ck_assert_uint_eq(t, 1);
     ck_assert_msg(w[0] == 0.0 && fabs(w[1] - 10.0) < 1e-12, "w = (%g, %g), want (0, 10)", w[0], w[1]);
     ttt_sparse_free(ws);

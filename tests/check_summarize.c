@@ -123,15 +123,15 @@ START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
     /* the check ttt fit runs too: without an estimator column, and without
      * job/point/rep columns (then identical rows are the repeat) */
     ttt_table *t = test_table("job\tmse\n0\t1\n1\t2\n1\t3\n");
-    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
+    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_EINVAL);
     ck_assert_msg(strstr(msg, "lines 3 and 4 are both job 1; allowed: one row per job and estimator"), "%s", msg);
     ttt_table_free(t);
     t = test_table("x\tmse\n0\t1\n1\t2\n0\t1\n");
-    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), -1);
+    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_EINVAL);
     ck_assert_msg(strstr(msg, "lines 2 and 4 are the same row; allowed: each row once"), "%s", msg);
     ttt_table_free(t);
     t = test_table("x\tmse\n0\t1\n1\t2\n0\t2\n");
-    ck_assert_int_eq(ttt_sweep_rows_check(t, msg), 0);
+    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_SUCCESS);
     ttt_table_free(t);
 }
 END_TEST

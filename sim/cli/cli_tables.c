@@ -162,8 +162,8 @@ int cli_verify(int argc, char **argv)
             ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
             cli_die_input(msg);
         } else {
-            size_t c = ttt_verify_find(argv[i]);
-            if (c == (size_t)-1) {
+            size_t c;
+            if (ttt_verify_find(argv[i], &c)) {
                 ttt_msg(msg, sizeof msg, "no check named '%s'; 'ttt verify --list' names them", argv[i]);
                 cli_die_input(msg);
             }
