@@ -83,12 +83,12 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
     return NULL;
 }
 
-const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
+int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word || (size_t)(eq - word) >= sizeof sw->axes[0].key) {
         ttt_msg(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
-        return msg;
+        return GSL_EINVAL;
     }
     ttt_axis ax;
     memset(&ax, 0, sizeof ax);
@@ -97,39 +97,39 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     if (!strcmp(ax.key, "preset")) {
         ttt_msg(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
                  "before the axes, one sweep per preset");
-        return msg;
+        return GSL_EINVAL;
     }
     if (kind == TTT_KEY_UNKNOWN) {
         ttt_params probe = sw->base;
-        return ttt_params_set(&probe, ax.key, "0", msg);
+        return ttt_params_set(&probe, ax.key, "0", msg) ? GSL_EINVAL : GSL_SUCCESS;
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
         ttt_msg(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
                  "depend on threads; use reps=R for replicates", ax.key);
-        return msg;
+        return GSL_EINVAL;
     }
     for (size_t i = 0; i < sw->naxes; i++)
         if (!strcmp(sw->axes[i].key, ax.key)) {
             ttt_msg(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
-            return msg;
+            return GSL_EINVAL;
         }
     if (sw->naxes == TTT_SWEEP_MAX_AXES) {
         ttt_msg(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
-        return msg;
+        return GSL_EINVAL;
     }
     const char *spec = eq + 1;
     if (strchr(spec, ':')) {
         if (kind == TTT_KEY_WORD) {
             ttt_msg(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
-            return msg;
+            return GSL_EINVAL;
         }
         if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
-            return msg;
+            return GSL_EINVAL;
     } else {
         char *copy = strdup(spec), *save = NULL;
         if (!copy) {
             ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
-            return msg;
+            return GSL_ENOMEM;
         }
         int bad = *spec == '\0' || spec[strlen(spec) - 1] == ',';
         for (char *v = strtok_r(copy, ",", &save); v && !bad; v = strtok_r(NULL, ",", &save))
@@ -138,7 +138,7 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
         if (bad) {
             ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
                      ax.key, spec, TTT_SWEEP_MAX_VALUES);
-            return msg;
+            return GSL_EINVAL;
         }
     }
     /* Each value must be valid for the key on its own, and listed once: two
@@ -148,34 +148,34 @@ const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     for (size_t i = 0; i < ax.n; i++) {
         ttt_params probe = sw->base;
         if (ttt_params_set(&probe, ax.key, ax.values[i], msg))
-            return msg;
+            return GSL_EINVAL;
         ttt_params_format(&probe, ax.key, canon[i], sizeof canon[i]);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(canon[i], canon[j])) {
                 ttt_msg(msg, TTT_PARAMS_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
                         canon[i], ax.values[j], ax.values[i]);
-                return msg;
+                return GSL_EINVAL;
             }
     }
     sw->axes[sw->naxes++] = ax;
-    return NULL;
+    return GSL_SUCCESS;
 }
 
-const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
+int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (eq && !strncmp(word, "reps=", 5)) {
         double v;
         if (ttt_params_whole(word + 5, &v) || v < 1 || v > 100000) {
             ttt_msg(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
-            return msg;
+            return GSL_EINVAL;
         }
         sw->reps = (size_t)v;
-        return NULL;
+        return GSL_SUCCESS;
     }
     if (eq && strpbrk(eq + 1, ",:"))
         return ttt_sweep_add_axis(sw, word, msg);
-    return ttt_params_set_word(&sw->base, word, msg);
+    return ttt_params_set_word(&sw->base, word, msg) ? GSL_EINVAL : GSL_SUCCESS;
 }
 
 /* Products saturate at SIZE_MAX, so a huge grid cannot wrap to a small one. */
@@ -197,7 +197,7 @@ size_t ttt_sweep_jobs(const ttt_sweep *sw)
     return mul_sat(ttt_sweep_points(sw), sw->reps);
 }
 
-const char *ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
+int ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
 {
     const char *slash = strchr(spec, '/');
     char index[32];
@@ -212,11 +212,11 @@ const char *ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
     if (bad) {
         ttt_msg(msg, TTT_PARAMS_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
                 "1 <= I <= N <= 10000 (this process runs the jobs j with j mod N = I - 1)", spec);
-        return msg;
+        return GSL_EINVAL;
     }
     sw->shard = (size_t)i - 1;
     sw->shards = (size_t)n;
-    return NULL;
+    return GSL_SUCCESS;
 }
 
 size_t ttt_sweep_shard_jobs(const ttt_sweep *sw)
@@ -262,31 +262,22 @@ static char *params_text(const ttt_params *p)
     return text;
 }
 
-const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
+int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
 {
     if (point_params(sw, job / sw->reps, p, msg) || ttt_params_check(p, msg))
-        return msg;
+        return GSL_EINVAL;
     char *text = params_text(p);
     if (!text) {
         ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
-        errno = ENOMEM;
-        return msg;
+        return GSL_ENOMEM;
     }
     p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
     p->threads = 1;
     free(text);
-    return NULL;
+    return GSL_SUCCESS;
 }
 
-int ttt_sweep_job_status(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
-{
-    errno = 0;
-    if (!ttt_sweep_job_params(sw, job, p, msg))
-        return GSL_SUCCESS;
-    return errno == ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
-}
-
-const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
+int ttt_sweep_check(const ttt_sweep *sw, char *msg)
 {
     char inner[TTT_PARAMS_MSG];
     size_t points = ttt_sweep_points(sw);
@@ -296,7 +287,7 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
             all *= (double)sw->axes[a].n;
         snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
                  "points x reps <= 1e7", all);
-        return msg;
+        return GSL_EINVAL;
     }
     for (size_t pt = 0; pt < points; pt++) {
         ttt_params p;
@@ -312,10 +303,10 @@ const char *ttt_sweep_check(const ttt_sweep *sw, char *msg)
                     break;
             }
             ttt_msg(msg, TTT_PARAMS_MSG, "grid point %s: %s", where, inner);
-            return msg;
+            return GSL_EINVAL;
         }
     }
-    return NULL;
+    return GSL_SUCCESS;
 }
 
 int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop)
@@ -337,7 +328,7 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
         ttt_params p;
         char msg[TTT_PARAMS_MSG];
         ttt_report *r = NULL;
-        int st = ttt_sweep_job_status(sw, j, &p, msg);
+        int st = ttt_sweep_job_params(sw, j, &p, msg);
         if (!st)
             st = ttt_run(&p, &r);
         if (!st && sink(ctx, j, r))
@@ -663,13 +654,14 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     return GSL_SUCCESS;
 }
 
-const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
+int ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
 {
     ttt_params base;
     ttt_params_default(&base);
     char *line = NULL, *grid = NULL;
     size_t cap = 0, reps = 0, shard = 0, shards = 1;
     const char *why = "it has no column names";
+    int nomem = 0;
     for (size_t lineno = 1; lineno <= 1000; lineno++) {
         ssize_t n = getline(&line, &cap, in);
         if (n <= 0 || line[n - 1] != '\n' || memchr(line, '\0', (size_t)n))
@@ -689,6 +681,7 @@ const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
             grid = strdup(line + 7);
             if (!grid) {
                 why = "out of memory";
+                nomem = 1;
                 break;
             }
         } else if (sscanf(line, "# reps = %zu;", &reps) == 1) {
@@ -714,5 +707,5 @@ const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
     free(grid);
     if (why && why != msg)
         ttt_msg(msg, TTT_PARAMS_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
-    return why ? msg : NULL;
+    return !why ? GSL_SUCCESS : nomem ? GSL_ENOMEM : GSL_EINVAL;
 }

@@ -5,7 +5,11 @@
  * Each job draws from its own seed, a hash of the base seed, the point's
  * complete parameter text and the replicate number, so a job's numbers do
  * not depend on the order jobs run in, the number of threads, or which other
- * points are in the grid. */
+ * points are in the grid.
+ *
+ * Functions that can fail return a GSL status — GSL_SUCCESS, GSL_EINVAL (the
+ * request is not allowed; msg, TTT_PARAMS_MSG bytes, names what is wrong and
+ * what is allowed) or GSL_ENOMEM — as the rest of the library does. */
 #ifndef TTT_SWEEP_H
 #define TTT_SWEEP_H
 
@@ -44,14 +48,14 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
 /* Adds an axis from "key=v1,v2,..." or "key=a:b:log:N" / "key=a:b:lin:N" (N
  * values from a to b, geometric or evenly spaced; rounded to whole numbers
  * for whole-number keys, repeats after rounding dropped).  A list naming one
- * value twice (after parsing: 10 and 1e1) is refused.  Returns NULL, or a message in
+ * value twice (after parsing: 10 and 1e1) is refused.  Returns a status, with a message in
  * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
-const char *ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
+int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
 
 /* One command-line word: "reps=R" (a whole number) sets the replicates, "key=value" a base
  * key, and a list or range an axis.  Give base keys before axes, so that
- * axis values are checked against the final base.  NULL or a message. */
-const char *ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);
+ * axis values are checked against the final base.  A status. */
+int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg);
 
 /* Grid points (product of the axis lengths) and jobs (points x reps); both
  * SIZE_MAX when the product does not fit (8 axes of 256 values are 2^64). */
@@ -59,26 +63,22 @@ size_t ttt_sweep_points(const ttt_sweep *sw);
 size_t ttt_sweep_jobs(const ttt_sweep *sw);
 
 /* "--shard I/N": run only the jobs j with j mod N = I - 1 (1 <= I <= N <=
- * 10000).  NULL or a message. */
-const char *ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg);
+ * 10000).  A status. */
+int ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg);
 
 /* The jobs of this shard (all jobs when shards = 1); its t-th is job
  * shard + t * shards. */
 size_t ttt_sweep_shard_jobs(const ttt_sweep *sw);
 size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t);
 
-/* The checked parameters of job j, seed included.  Returns NULL or a message
- * (for a grid point whose keys do not go together). */
-const char *ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
-
-/* The same as a status: GSL_SUCCESS, GSL_ENOMEM (out of memory: a fault) or
- * GSL_EINVAL (the point's keys do not go together; msg says why). */
-int ttt_sweep_job_status(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
+/* The checked parameters of job j, seed included.  Returns a status (a message
+ * for a grid point whose keys do not go together; GSL_ENOMEM out of memory). */
+int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg);
 
 /* Refuses more than TTT_SWEEP_MAX_JOBS jobs (before looking at any point, so a
- * huge grid is refused at once), then checks every grid point; NULL or the
- * first message, prefixed by the point. */
-const char *ttt_sweep_check(const ttt_sweep *sw, char *msg);
+ * huge grid is refused at once), then checks every grid point; a status, the
+ * message of the first bad point prefixed by the point. */
+int ttt_sweep_check(const ttt_sweep *sw, char *msg);
 
 /* Called once per finished job, from the thread that ran it; report is freed
  * after the call.  A nonzero return stops the sweep. */
@@ -123,8 +123,8 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
 
 /* The sweep a sweep.tsv header describes (its grid, reps, base parameters and
  * shard), read from in up to and including the column names; the header the
- * result writes is then compared with the file's by ttt_sweep_scan.  NULL or
- * a message. */
-const char *ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg);
+ * result writes is then compared with the file's by ttt_sweep_scan.  A
+ * status. */
+int ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg);
 
 #endif

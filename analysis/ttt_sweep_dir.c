@@ -206,7 +206,7 @@ static void worker(const ttt_sweep *sw)
         ttt_params p;
         char msg[TTT_PARAMS_MSG] = "";
         ttt_report *r = NULL;
-        int code = ttt_sweep_job_status(sw, job, &p, msg);
+        int code = ttt_sweep_job_params(sw, job, &p, msg);
         if (!code) {
             p.threads = sw->base.threads; /* the rank's threads work on its one job */
             code = ttt_run(&p, &r);

@@ -17,9 +17,9 @@ static void small_sweep(ttt_sweep *sw)
     ttt_params p = test_params(small);
     char msg[TTT_PARAMS_MSG];
     ttt_sweep_init(sw, &p);
-    ck_assert_ptr_null(ttt_sweep_word(sw, "reps=2", msg));
-    ck_assert_ptr_null(ttt_sweep_word(sw, "k=6,12", msg));
-    ck_assert_ptr_null(ttt_sweep_word(sw, "d2=16:32:log:3", msg));
+    ck_assert_int_eq(ttt_sweep_word(sw, "reps=2", msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(sw, "k=6,12", msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(sw, "d2=16:32:log:3", msg), GSL_SUCCESS);
 }
 
 START_TEST(test_sweep_grid_and_ranges)
@@ -32,7 +32,7 @@ START_TEST(test_sweep_grid_and_ranges)
     ck_assert_str_eq(sw.axes[1].values[1], "23");
     ttt_params p;
     char msg[TTT_PARAMS_MSG];
-    ck_assert_ptr_null(ttt_sweep_job_params(&sw, 2 * 4 + 1, &p, msg)); /* point 4 = (k=12, d2=23), rep 1 */
+    ck_assert_int_eq(ttt_sweep_job_params(&sw, 2 * 4 + 1, &p, msg), GSL_SUCCESS); /* point 4 = (k=12, d2=23), rep 1 */
     ck_assert_uint_eq(p.k, 12);
     ck_assert_uint_eq(p.d2, 23);
 }
@@ -47,17 +47,17 @@ START_TEST(test_sweep_seed_independent_of_grid)
     ttt_params base = test_params(small);
     char msg[TTT_PARAMS_MSG];
     ttt_sweep_init(&b, &base);
-    ck_assert_ptr_null(ttt_sweep_word(&b, "reps=2", msg));
-    ck_assert_ptr_null(ttt_sweep_word(&b, "d2=32,16", msg));
-    ck_assert_ptr_null(ttt_sweep_word(&b, "k=12,50", msg));
+    ck_assert_int_eq(ttt_sweep_word(&b, "reps=2", msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(&b, "d2=32,16", msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(&b, "k=12,50", msg), GSL_SUCCESS);
     ttt_params pa, pb;
-    ck_assert_ptr_null(ttt_sweep_job_params(&a, 5 * 2 + 1, &pa, msg)); /* k=12 d2=32 rep 1 */
-    ck_assert_ptr_null(ttt_sweep_job_params(&b, 0 * 2 + 1, &pb, msg)); /* d2=32 k=12 rep 1 */
+    ck_assert_int_eq(ttt_sweep_job_params(&a, 5 * 2 + 1, &pa, msg), GSL_SUCCESS); /* k=12 d2=32 rep 1 */
+    ck_assert_int_eq(ttt_sweep_job_params(&b, 0 * 2 + 1, &pb, msg), GSL_SUCCESS); /* d2=32 k=12 rep 1 */
     ck_assert_uint_eq(pa.k, pb.k);
     ck_assert_uint_eq(pa.d2, pb.d2);
     ck_assert_uint_eq(pa.seed, pb.seed);
     ttt_params pc;
-    ck_assert_ptr_null(ttt_sweep_job_params(&b, 0, &pc, msg));
+    ck_assert_int_eq(ttt_sweep_job_params(&b, 0, &pc, msg), GSL_SUCCESS);
     ck_assert_uint_ne(pb.seed, pc.seed); /* replicates differ */
 }
 END_TEST
@@ -74,9 +74,9 @@ START_TEST(test_sweep_rejects_bad_axes)
                          "reps= 2", "reps=+2", "reps=2 ", "reps=0x2", "k=+5,10", "k= 5,10", "k=5, 10",
                          "k=1:9:lin:+3", "k=1:9:lin: 3", "k= 1:9:lin:3", "k=1:9 :lin:3", "k=1:9:lin:3 ", NULL};
     for (int i = 0; bad[i]; i++)
-        ck_assert_msg(ttt_sweep_word(&sw, bad[i], msg) != NULL, "'%s' accepted", bad[i]);
-    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=5,500", msg));
-    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg)); /* k = 500 > n = 400 */
+        ck_assert_msg(ttt_sweep_word(&sw, bad[i], msg) != GSL_SUCCESS, "'%s' accepted", bad[i]);
+    ck_assert_int_eq(ttt_sweep_word(&sw, "k=5,500", msg), GSL_SUCCESS);
+    ck_assert_int_ne(ttt_sweep_check(&sw, msg), GSL_SUCCESS); /* k = 500 > n = 400 */
     ck_assert_ptr_nonnull(strstr(msg, "k=500"));
 }
 END_TEST
@@ -97,11 +97,11 @@ START_TEST(test_sweep_refuses_duplicate_axis_values)
                {"magnitudes=signed,positive,signed", "magnitudes lists signed twice"}};
     for (size_t i = 0; i < sizeof dup / sizeof dup[0]; i++) {
         ttt_sweep_init(&sw, &p);
-        ck_assert_msg(ttt_sweep_word(&sw, dup[i].word, msg) != NULL, "'%s' accepted", dup[i].word);
+        ck_assert_msg(ttt_sweep_word(&sw, dup[i].word, msg) != GSL_SUCCESS, "'%s' accepted", dup[i].word);
         ck_assert_msg(strstr(msg, dup[i].expect) && strstr(msg, "allowed"), "'%s' gave '%s'", dup[i].word, msg);
     }
     ttt_sweep_init(&sw, &p);
-    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=1:3:lin:5", msg));
+    ck_assert_int_eq(ttt_sweep_word(&sw, "k=1:3:lin:5", msg), GSL_SUCCESS);
     ck_assert_uint_eq(sw.axes[0].n, 3); /* 1, 1.5 -> 2, 2, 2.5 -> 3, 3 */
 }
 END_TEST
@@ -122,25 +122,25 @@ START_TEST(test_sweep_refuses_huge_grids_at_once)
     ttt_params_default(&p);
     ttt_sweep_init(&sw, &p);
     for (int i = 0; i < 8; i++) {
-        ck_assert_msg(ttt_sweep_word(&sw, axes[i], msg) == NULL, "%s: %s", axes[i], msg);
+        ck_assert_msg(ttt_sweep_word(&sw, axes[i], msg) == GSL_SUCCESS, "%s: %s", axes[i], msg);
         ck_assert_uint_eq(sw.axes[i].n, 256);
         if (i == 4) { /* 2^40 points: refused without visiting them */
-            ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
+            ck_assert_int_ne(ttt_sweep_check(&sw, msg), GSL_SUCCESS);
             ck_assert_ptr_nonnull(strstr(msg, "more than 1e7 jobs"));
         }
     }
     ck_assert_uint_eq(ttt_sweep_points(&sw), SIZE_MAX); /* not 2^64 mod 2^64 = 0 */
     ck_assert_uint_eq(ttt_sweep_jobs(&sw), SIZE_MAX);
-    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
+    ck_assert_int_ne(ttt_sweep_check(&sw, msg), GSL_SUCCESS);
     ck_assert_ptr_nonnull(strstr(msg, "more than 1e7 jobs"));
     /* 1e7 jobs exactly is allowed; one more replicate is not */
     ttt_sweep_init(&sw, &p);
-    ck_assert_ptr_null(ttt_sweep_word(&sw, "reps=100000", msg));
-    ck_assert_ptr_null(ttt_sweep_word(&sw, "k=1:100:lin:100", msg));
+    ck_assert_int_eq(ttt_sweep_word(&sw, "reps=100000", msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(&sw, "k=1:100:lin:100", msg), GSL_SUCCESS);
     ck_assert_uint_eq(ttt_sweep_jobs(&sw), 10000000);
-    ck_assert_ptr_null(ttt_sweep_check(&sw, msg));
-    ck_assert_ptr_null(ttt_sweep_word(&sw, "sigma=0.1,0.2", msg));
-    ck_assert_ptr_nonnull(ttt_sweep_check(&sw, msg));
+    ck_assert_int_eq(ttt_sweep_check(&sw, msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sweep_word(&sw, "sigma=0.1,0.2", msg), GSL_SUCCESS);
+    ck_assert_int_ne(ttt_sweep_check(&sw, msg), GSL_SUCCESS);
 }
 END_TEST
 

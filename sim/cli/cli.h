@@ -40,6 +40,8 @@ extern const char *cli_usage;
 
 /* Bad input: one line (control bytes escaped, the allowed part kept), exit 2. */
 void cli_die_input(const char *msg);
+/* For a library status: exit 1 with "out of memory" for GSL_ENOMEM, else as cli_die_input. */
+void cli_die_status(int status, const char *msg);
 /* Exit 1 with "out of memory" when errno is ENOMEM, else as cli_die_input. */
 void cli_die_input_or_fault(const char *msg);
 /* The output directory opened, or exit (2 when not allowed, 1 on a fault). */

@@ -84,15 +84,15 @@ int cli_sweep(int argc, char **argv)
             const char *w = argv[i], *eq = strchr(w, '=');
             if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
                 continue;
-            errno = 0;
-            if (ttt_sweep_word(&sw, w, msg))
-                cli_die_input_or_fault(msg);
+            int status = ttt_sweep_word(&sw, w, msg);
+            if (status)
+                cli_die_status(status, msg);
         }
     if (shard && ttt_sweep_set_shard(&sw, shard, msg))
         cli_die_input(msg);
-    errno = 0;
-    if (ttt_sweep_check(&sw, msg)) /* refuses more than 1e7 jobs first */
-        cli_die_input_or_fault(msg);
+    int checked = ttt_sweep_check(&sw, msg); /* refuses more than 1e7 jobs first */
+    if (checked)
+        cli_die_status(checked, msg);
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
     char dmsg[TTT_SWEEP_DIR_MSG];
