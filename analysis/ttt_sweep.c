@@ -551,13 +551,28 @@ size_t ttt_sweep_format_rows(const ttt_sweep *sw, size_t job, const ttt_report *
     return rows;
 }
 
+char *ttt_sweep_header_text(const ttt_sweep *sw, size_t *len)
+{
+    char *text = NULL;
+    *len = 0;
+    FILE *mem = open_memstream(&text, len);
+    if (!mem)
+        return NULL;
+    int bad = ttt_sweep_write_header(sw, mem) != 0;
+    bad |= fclose(mem) != 0;
+    if (bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char *msg)
 {
-    char *want = NULL, *line = NULL;
-    size_t want_len = 0, cap = 0;
-    FILE *mem = open_memstream(&want, &want_len);
-    if (!mem || ttt_sweep_write_header(sw, mem) != 0 || fclose(mem) != 0) {
-        free(want);
+    char *line = NULL;
+    size_t want_len, cap = 0;
+    char *want = ttt_sweep_header_text(sw, &want_len);
+    if (!want) {
         ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
         return GSL_ENOMEM;
     }

@@ -98,6 +98,9 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
  * names; its rows are the ones the whole sweep writes for its jobs. */
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
 
+/* The same header as text (malloc'd, *len bytes), or NULL when out of memory. */
+char *ttt_sweep_header_text(const ttt_sweep *sw, size_t *len);
+
 /* Rows of one job, one per enabled estimator, appended to a growing string
  * (*buf of *len bytes, realloc'd).  Returns the number of rows, or 0 when out
  * of memory. */

@@ -160,13 +160,12 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
         if (st.MPI_TAG == TAG_ROWS) {
             unsigned long long t;
             memcpy(&t, buf, sizeof t);
-            char *rows = strdup(buf + sizeof t);
-            if (!rows || writer_put(w, (size_t)t, rows)) {
-                if (!status) {
-                    status = GSL_EFAILED;
-                    ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot write sweep.tsv: %s",
-                            rows ? ttt_msg_errno(errno) : "out of memory");
-                }
+            memmove(buf, buf + sizeof t, (size_t)count + 1 - sizeof t); /* the rows, owned by the writer */
+            const int bad = writer_put(w, (size_t)t, buf);
+            buf = NULL;
+            if (bad && !status) {
+                status = GSL_EFAILED;
+                ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot write sweep.tsv: %s", ttt_msg_errno(errno));
             }
         } else if (st.MPI_TAG == TAG_FAIL) {
             if (!status) {
@@ -429,14 +428,11 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         ttt_msg(msg, TTT_SWEEP_DIR_MSG, "interrupted: %zu of %zu jobs in %s; continue with the same command and "
                 "--resume", w.next, count, path);
     else if (status || w.write_error || closed != 0) {
-        if (!*msg || w.write_error || closed != 0)
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count,
-                    w.write_error || closed ? "cannot write sweep.tsv" : gsl_strerror(status));
-        else {
-            char why[TTT_SWEEP_DIR_MSG];
-            snprintf(why, sizeof why, "%s", msg);
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count, why);
-        }
+        /* why: a write error, else a rank's own message, else the status */
+        char why[TTT_SWEEP_DIR_MSG];
+        snprintf(why, sizeof why, "%s", w.write_error || closed ? "cannot write sweep.tsv" : *msg ? msg
+                                                                                            : gsl_strerror(status));
+        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count, why);
         status = status && status != TTT_SWEEP_STOPPED ? status : GSL_EFAILED;
     } else if (!o->quiet)
         fprintf(stderr, "wrote %s (%zu jobs)\n", path, count);
@@ -522,36 +518,32 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
         return GSL_ENOMEM;
     }
     int status = GSL_SUCCESS;
-    size_t shards = 0;
+    size_t shards = 0, first_len = 0;
+    char *first = NULL; /* shard 0's header without its shard line */
     for (size_t i = 0; i < n && !status; i++) {
         status = open_shard(dirs[i], &s[i], msg);
         if (status)
             break;
-        ttt_sweep a = s[i].sw, b = s[0].sw;
         if (i == 0)
-            shards = a.shards;
-        a.shard = b.shard = 0;
-        a.shards = b.shards = 1;
+            shards = s[i].sw.shards;
         /* One sweep: the same header once the shard line is left out. */
-        char *ha = NULL, *hb = NULL;
-        size_t la = 0, lb = 0;
-        FILE *ma = open_memstream(&ha, &la), *mb = open_memstream(&hb, &lb);
-        int ok = ma && mb && !ttt_sweep_write_header(&a, ma) && !ttt_sweep_write_header(&b, mb);
-        if (ma)
-            fclose(ma);
-        if (mb)
-            fclose(mb);
-        int same = ok && la == lb && !memcmp(ha, hb, la);
-        free(ha);
-        free(hb);
-        if (!ok) {
+        ttt_sweep whole = s[i].sw;
+        whole.shard = 0;
+        whole.shards = 1;
+        size_t len;
+        char *head = ttt_sweep_header_text(&whole, &len);
+        if (!head) {
             ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory");
             status = GSL_ENOMEM;
-        } else if (!same || s[i].sw.shards != shards) {
+        } else if (i == 0) {
+            first = head, first_len = len;
+            head = NULL;
+        } else if (len != first_len || memcmp(head, first, len) || s[i].sw.shards != shards) {
             ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s and %s are shards of different sweeps (grid, reps, parameters or "
                     "shard count); allowed: the N shards of one sweep", dirs[0], dirs[i]);
             status = GSL_EINVAL;
         }
+        free(head);
         for (size_t k = 0; k < i && !status; k++)
             if (s[k].sw.shard == s[i].sw.shard) {
                 ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s and %s are both shard %zu/%zu; allowed: each shard once",
@@ -607,5 +599,6 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
     }
     free(by);
     free(s);
+    free(first);
     return status;
 }
