@@ -33,14 +33,22 @@ done
 same "$work/merged" "3 shards merged"
 echo "check-mpi: 3 shards merged: identical"
 
-# Stopped mid-sweep (a grid long enough to be running after 1.5 s), then resumed.
-long=(d1=512 d2=32 n=5000 m=100 "k=10,20,30,40" reps=6 --quiet)
+# Stopped mid-sweep, then resumed. The signal goes only after rank 0 has
+# written its first row: before that MPI_Init may still be running (no
+# handler installed yet), and a fixed sleep raced with it on a slow CI
+# machine. The grid (96 jobs, about 5 s) is still running at that moment.
+long=(d1=512 d2=32 n=5000 m=100 "k=10,20,30,40" reps=24 --quiet)
 rm -rf "$work/one"
 "$bin" sweep "${long[@]}" --out "$work/one"
 mpirun --oversubscribe -np 3 "$mpi" sweep "${long[@]}" --out "$work/stopped" 2>"$work/err" &
 pid=$!
-sleep 1.5
-kill -INT "$pid"
+for _ in $(seq 600); do
+    rows=$(grep -vc '^#' "$work/stopped/sweep.tsv" 2>/dev/null || true)
+    [ "${rows:-0}" -ge 2 ] && break  # the column names and one row
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -INT "$pid" || fail "the MPI sweep ended before it could be interrupted: $(tail -3 "$work/err")"
 status=0
 wait "$pid" || status=$?
 [ "$status" -ne 0 ] || fail "mpirun stopped by SIGINT exited 0"
