@@ -31,6 +31,11 @@ OPENMP    ?= -fopenmp
 OPENBLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 CBLAS_LIBS   ?= -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
 CBLAS_NAME   ?= $(if $(findstring openblas,$(CBLAS_LIBS)),openblas,$(CBLAS_LIBS))
+# LAPACK's symmetric eigensolver (dsyevd) through the LAPACKE C interface.
+# liblapacke is listed before OpenBLAS, whose own LAPACK then answers its
+# calls (it is searched before the reference liblapack that liblapacke
+# pulls in).
+LAPACK_LIBS  ?= -llapacke
 
 GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 # The revision is compiled into the objects that print it; this stamp changes
@@ -39,7 +44,7 @@ REV_STAMP := $(BUILD)/git-rev
 $(shell mkdir -p $(BUILD) && [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP))
 
 # Debian packages the project needs; 'make deps' installs the missing ones.
-DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev check pkg-config gnuplot-nox
+DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev liblapacke-dev check pkg-config gnuplot-nox
 # Only 'make fuzz' needs these (clang and its libFuzzer runtime, which
 # libclang-rt-14-dev provides); 'make deps' installs them when it is asked for
 # by name or with fuzz, never as the prerequisite of 'make check' or 'make demo'.
@@ -51,10 +56,10 @@ DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
 SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build mpi check-mpi bench-mpi
-DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && echo yes)
+DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/lapacke.h && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
-$(error GSL, Check or OpenBLAS not found: run 'make deps' as root (installs $(DEB_PACKAGES)))
+$(error GSL, Check, OpenBLAS or LAPACKE not found: run 'make deps' as root (installs $(DEB_PACKAGES)))
 endif
 endif
 
@@ -66,7 +71,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CPPFLAGS += -Isim -Isim/cli -Ianalysis -DTTT_VERSION='"$(VERSION)"' -DTTT_GIT_REV='"$(GIT_REV)"' \
             -DTTT_CBLAS='"$(CBLAS_NAME)"' $(GSL_CFLAGS) $(TTT_DEFS)
 ALL_CFLAGS = $(WARN) $(OPENMP) $(CFLAGS)
-LDLIBS_ALL = $(GSL_LIBS) $(CBLAS_LIBS) -lm
+LDLIBS_ALL = $(GSL_LIBS) $(LAPACK_LIBS) $(CBLAS_LIBS) -lm
 
 LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard analysis/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -336,14 +336,15 @@ static int regimes(ttt_report *r)
 }
 
 /* The rates behind ttt_run_cost (seconds per unit; see ttt_run.h). */
-#define COST_EIG 1.4e-8    /* per N^3 of a dense symmetric eigensolve (GSL) */
+#define COST_EIG 3.3e-10   /* per N^3 of a dense symmetric eigensolve (LAPACK dsyevd, one thread) */
+#define COST_EIG2 1e-7     /* and per N^2: what dominates below N = 300 */
 #define COST_FLOP 2e-11    /* per flop of BLAS-3 shaped work */
 #define COST_POINT 3e-9    /* per (point x nonzero x feature) drawn, and per point x 50 */
 #define COST_DECODE 1.3e-9 /* per (code x atom x concept) with the Gram matrix, x d2 without it */
 
 static double eig_cost(double n)
 {
-    return COST_EIG * n * n * n;
+    return COST_EIG2 * n * n + COST_EIG * n * n * n;
 }
 
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
@@ -364,8 +365,8 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
 #endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
-    c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 4.0 * d2 * d2 +
-               (double)nt * 8.0 * (3.0 * k * d2 + 2.0 * k * k + 2048.0 * d2 + (sparse ? k * S + S * S : 0.0)) +
+    c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
+               (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse && gram ? 8.0 * d1 * d1 : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread. */

@@ -117,8 +117,8 @@ int ttt_run(const ttt_params *p, ttt_report **out);
 
 /* What a run of p will cost, estimated before anything is allocated, from
  * the sizes of its arrays and operation counts with rates measured on a
- * 2-core machine (2026; dgemm about 90 GFLOP/s, GSL's symmetric eigensolver
- * about 1.4e-8 N^3 s): good to a factor of about 3, enough to tell minutes
+ * 2-core machine (2026; dgemm about 90 GFLOP/s, LAPACK's dsyevd on one
+ * thread about 1e-7 N^2 + 3.3e-10 N^3 s): good to a factor of about 3, enough to tell minutes
  * from days.  bytes: peak memory; seconds: wall time with `threads` threads
  * (0: all cores); serial_seconds: the same on one thread (what a sweep job
  * costs); the phases as in the run's time line. */

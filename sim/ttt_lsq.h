@@ -10,7 +10,8 @@
  * Method: the eigendecomposition of the smaller Gram matrix, X^T X (cols x
  * cols) when rows >= cols (the global fit: n >> d2) or X X^T (rows x rows)
  * when rows < cols (a TTT neighbourhood: k < d2), so each local fit costs one
- * k x k eigenproblem.  It gives the same X^+ as an SVD of X.  Its price is
+ * k x k eigenproblem, solved by LAPACK's dsyevd (through LAPACKE, on
+ * OpenBLAS).  It gives the same X^+ as an SVD of X.  Its price is
  * that singular values below about sqrt(eps) * sigma_max cannot be told from
  * zero; that is why rcond (on singular values, compared after squaring) must
  * stay well above 1e-8.  The default 1e-6 separates the exact zeros of a
@@ -24,10 +25,20 @@
 
 typedef struct ttt_lsq_workspace ttt_lsq_workspace;
 
+/* Largest Gram matrix order: dsyevd's workspace, 1 + 6g + 2g^2 doubles, is
+ * counted in LAPACK's 32-bit int. */
+#define TTT_LSQ_MAX_ORDER 32767
+
 /* A workspace for systems of at most max_rows x max_cols; NULL if out of
- * memory.  Allocate once, factor many times. */
+ * memory or min(max_rows, max_cols) > TTT_LSQ_MAX_ORDER.  Allocate once,
+ * factor many times.  It holds about 4 g^2 + 8 g + 3 max(max_rows, max_cols)
+ * doubles, g = min(max_rows, max_cols) (the Gram matrix, its eigenvectors
+ * and dsyevd's workspace). */
 ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols);
 void ttt_lsq_free(ttt_lsq_workspace *w);
+
+/* Doubles of dsyevd workspace for a Gram matrix of order g. */
+size_t ttt_lsq_eigen_work(size_t g);
 
 /* Factors X (rows x cols, row-major with row stride ldx).  X is borrowed: it
  * must stay unchanged until the last solve or leverage on this factor.
@@ -46,7 +57,8 @@ double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x);
 
 /* Conditioning of the last factor's columns: the smallest eigenvalue of X^T X
  * over the mean one (1 for orthogonal columns of equal norm; 0 when rows <
- * cols, where X^T X is singular, or when X is zero). */
+ * cols, where X^T X is singular, when X is zero, or when its rank is short:
+ * an eigenvalue at or below rcond^2 times the largest is a rounded zero). */
 double ttt_lsq_min_eigen_ratio(const ttt_lsq_workspace *w);
 
 /* Numerical rank of the last factor: singular values above rcond * largest. */
