@@ -70,6 +70,10 @@ typedef struct {
     double *train_val, *test_val;
 } decoded_codes;
 
+/* Columns orthogonalised together by concepts_needed: one GEMM against the
+ * basis so far per block. */
+#define H2_BLOCK 32
+
 /* Per-thread buffers for the local fits, allocated once. */
 typedef struct {
     ttt_lsq_workspace *lsq; /* k x max(d2, k q) */
@@ -88,7 +92,8 @@ typedef struct {
     int32_t *S;             /* k q: the support */
     double *Q;              /* k x min(k, |S|): orthonormal basis of the H2 columns so far */
     double *fr;             /* k: the neighbours' f minus its projection on Q */
-    double *c;              /* k: one column being orthogonalised */
+    double *c;              /* H2_BLOCK x k: the columns being orthogonalised, one per row */
+    double *proj;           /* H2_BLOCK x min(k, |S|): their coordinates on Q */
     double *energy;         /* |S|: local label energy of each concept */
     size_t *order;          /* |S|: concepts by decreasing energy */
 } local_ws;
@@ -112,6 +117,7 @@ static void local_free(local_ws *w)
     free(w->Q);
     free(w->fr);
     free(w->c);
+    free(w->proj);
     free(w->energy);
     free(w->order);
 }
@@ -137,10 +143,11 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
     w->S = malloc(smax * sizeof *w->S);
     w->Q = malloc(k * (k < smax ? k : smax) * sizeof *w->Q);
     w->fr = malloc(k * sizeof *w->fr);
-    w->c = malloc(k * sizeof *w->c);
+    w->c = malloc(H2_BLOCK * k * sizeof *w->c);
+    w->proj = malloc(H2_BLOCK * (k < smax ? k : smax) * sizeof *w->proj);
     w->energy = malloc(smax * sizeof *w->energy);
     w->order = malloc(smax * sizeof *w->order);
-    if (!w->Q || !w->fr || !w->c || !w->energy || !w->order || !w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
+    if (!w->Q || !w->fr || !w->c || !w->proj || !w->energy || !w->order || !w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
         !w->ws || !w->far || !w->col || !w->S)
         return -1;
     for (size_t j = 0; j < d1; j++)
@@ -240,6 +247,24 @@ static double lasso_predict(const ttt_params *p, size_t ns, local_ws *w, size_t 
     return cblas_ddot((int)nnz, w->ws, 1, w->delta, 1);
 }
 
+/* c (nc rows of k) -= their projections on the rows from..to-1 of Q (k
+ * each, orthonormal), twice (classical Gram-Schmidt with
+ * reorthogonalisation): by GEMM when the block is large, which is what makes
+ * H2 at k = 2000 and |S| = 1700 compute-bound (it was 2 s per point in
+ * BLAS-1 loops). */
+static void project_out(const double *Q, size_t from, size_t to, size_t k, double *c, size_t nc, double *t)
+{
+    const size_t nq = to - from;
+    if (nq == 0 || nc == 0)
+        return;
+    for (int pass = 0; pass < 2; pass++) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nc, (int)nq, (int)k, 1.0, c, (int)k,
+                    Q + from * k, (int)k, 0.0, t, (int)nq);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nc, (int)k, (int)nq, -1.0, t, (int)nq,
+                    Q + from * k, (int)k, 1.0, c, (int)k);
+    }
+}
+
 /* H2: how many concepts the neighbourhood's labels need.  Concepts of S are
  * ranked by their local label energy w*_j^2 ||Phi_j||^2 (an oracle ranking:
  * it knows w*).  Least squares on the top r of them has expected in-sample
@@ -248,8 +273,9 @@ static double lasso_predict(const ttt_params *p, size_t ns, local_ws *w, size_t 
  * the bias of dropping the others plus the variance of fitting r.  For the
  * smallest r with E(r) <= h2_factor * min_r E(r) it returns rank_r, the
  * concepts among the top r that add a direction (at most k).  The span grows
- * by twice-orthogonalised Gram-Schmidt; a column within rcond of the span
- * adds nothing to it. */
+ * by Gram-Schmidt with reorthogonalisation, H2_BLOCK columns at a time
+ * against the basis of the earlier blocks, then one by one within the block;
+ * a column within rcond of the span adds nothing to it. */
 static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t ns, local_ws *w)
 {
     const ttt_params *p = &in->p;
@@ -276,30 +302,34 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
      * in it, no later column changes E. */
     double bias2 = f2, best = f2 / (double)k;
     size_t rank = 0, r = 0;
-    for (; r < ns && rank < k && bias2 > 0.0; r++) {
-        const size_t j = w->order[r];
-        double c0 = 0.0;
-        for (size_t a = 0; a < k; a++) {
-            w->c[a] = w->Phi[a * ns + j];
-            c0 += w->c[a] * w->c[a];
-        }
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t b = 0; b < rank; b++) {
-                double t = cblas_ddot((int)k, w->Q + b * k, 1, w->c, 1);
-                cblas_daxpy((int)k, -t, w->Q + b * k, 1, w->c, 1);
+    while (r < ns && rank < k && bias2 > 0.0) {
+        const size_t nc = ns - r < H2_BLOCK ? ns - r : H2_BLOCK, rank0 = rank;
+        double c0[H2_BLOCK];
+        for (size_t b = 0; b < nc; b++) {
+            double *c = w->c + b * k;
+            c0[b] = 0.0;
+            for (size_t a = 0; a < k; a++) {
+                c[a] = w->Phi[a * ns + w->order[r + b]];
+                c0[b] += c[a] * c[a];
             }
-        double cn = cblas_dnrm2((int)k, w->c, 1);
-        if (cn > p->rcond * sqrt(c0)) {
-            cblas_dscal((int)k, 1.0 / cn, w->c, 1);
-            memcpy(w->Q + rank * k, w->c, k * sizeof *w->c);
-            rank++;
-            double t = cblas_ddot((int)k, w->c, 1, w->fr, 1);
-            cblas_daxpy((int)k, -t, w->c, 1, w->fr, 1);
-            bias2 = cblas_ddot((int)k, w->fr, 1, w->fr, 1);
         }
-        w->ws[r] = bias2 / (double)k + noise * (double)rank;
-        w->energy[r] = (double)rank;
-        best = w->ws[r] < best ? w->ws[r] : best;
+        project_out(w->Q, 0, rank0, k, w->c, nc, w->proj);
+        for (size_t b = 0; b < nc && rank < k && bias2 > 0.0; b++, r++) {
+            double *c = w->c + b * k;
+            project_out(w->Q, rank0, rank, k, c, 1, w->proj);
+            double cn = cblas_dnrm2((int)k, c, 1);
+            if (cn > p->rcond * sqrt(c0[b])) {
+                cblas_dscal((int)k, 1.0 / cn, c, 1);
+                memcpy(w->Q + rank * k, c, k * sizeof *c);
+                rank++;
+                double t = cblas_ddot((int)k, c, 1, w->fr, 1);
+                cblas_daxpy((int)k, -t, c, 1, w->fr, 1);
+                bias2 = cblas_ddot((int)k, w->fr, 1, w->fr, 1);
+            }
+            w->ws[r] = bias2 / (double)k + noise * (double)rank;
+            w->energy[r] = (double)rank;
+            best = w->ws[r] < best ? w->ws[r] : best;
+        }
     }
     const size_t used = r;
     /* The floor keeps rounding of an exact fit (sigma = 0) from counting. */
