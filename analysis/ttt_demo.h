@@ -25,7 +25,7 @@ void ttt_demo_free(ttt_demo *d);
 
 /* Writes concepts.tsv, points.tsv, test.tsv, heads.tsv and k.tsv into dir,
  * each after the provenance header (ttt_io_header with command).  Returns 0,
- * or -1 with a message (TTT_IO_MSG bytes); the caller then aborts dir. */
+ * or -1 with a message (TTT_MSG bytes); the caller then aborts dir. */
 int ttt_demo_write(ttt_outdir *dir, const ttt_demo *d, const char *command, char *msg);
 
 /* The narrated walkthrough, every number from the run; dir is the directory

@@ -11,7 +11,7 @@
 #include "ttt_run.h"
 
 /* Writes the four files of r into dir, each after the provenance header of p
- * and command (ttt_io_header).  Returns 0, or -1 with a message (TTT_IO_MSG
+ * and command (ttt_io_header).  Returns 0, or -1 with a message (TTT_MSG
  * bytes); the caller then aborts dir. */
 int ttt_report_io_write(ttt_outdir *dir, const ttt_report *r, const ttt_params *p, const char *command, char *msg);
 

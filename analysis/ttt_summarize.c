@@ -32,7 +32,7 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
 {
     long est = ttt_table_column(t, "estimator");
     if (est < 0) {
-        ttt_msg(msg, TTT_IO_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+        ttt_msg(msg, TTT_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
         return -1;
     }
     char word[128];
@@ -50,7 +50,7 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
     }
     op->col = ttt_table_column(t, column);
     if (op->col < 0 || !is_estimator(t, est, op->estimator)) {
-        ttt_msg(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
+        ttt_msg(msg, TTT_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
                  word, op->col < 0 ? "column" : "estimator");
         return -1;
     }
@@ -112,7 +112,7 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
                  t->cell[first][by.cols[1]]);
     else
         snprintf(key, sizeof key, "%s", what);
-    ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
+    ttt_msg(msg, TTT_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
             by.est >= 0 ? " of estimator " : "", by.est >= 0 ? t->cell[first][by.est] : "", allowed);
     return GSL_EINVAL;
 }
@@ -127,7 +127,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
             const char *v = t->cell[r][col[c]];
             size_t n = strspn(v, "0123456789");
             if (n == 0 || v[n] != '\0' || n > 9) {
-                ttt_msg(msg, TTT_IO_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
+                ttt_msg(msg, TTT_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
                         "(at most 9 digits), as ttt sweep writes it", t->line[r], names[c], v);
                 return GSL_EINVAL;
             }
@@ -137,7 +137,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
     if (t->cols > 0 && !strcmp(t->names[t->cols - 1], "row_check"))
         for (size_t r = 0; r < t->rows; r++)
             if (!ttt_sweep_row_valid(t->cell[r], t->cols)) {
-                ttt_msg(msg, TTT_IO_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
+                ttt_msg(msg, TTT_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
                         "allowed: rows as ttt sweep writes them (rerun the job, or use --resume)", t->line[r]);
                 return GSL_EINVAL;
             }
@@ -145,7 +145,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
         return GSL_SUCCESS;
     size_t *order = malloc(t->rows * sizeof *order);
     if (!order) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     by.t = t;
@@ -225,7 +225,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
     long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
     long cseed = ttt_table_column(t, "seed"), est = ttt_table_column(t, "estimator");
     if (cpoint < 0 || crep < 0 || cseed < 0 || est < 0 || est <= cseed) {
-        ttt_msg(msg, TTT_IO_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
+        ttt_msg(msg, TTT_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
                  "a file written by ttt sweep");
         return NULL;
     }
@@ -235,14 +235,14 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
     for (size_t r = 0; r < t->rows; r++) {
         double pt = ttt_table_number(t, r, (size_t)cpoint), rep = ttt_table_number(t, r, (size_t)crep);
         if (!(pt >= 0 && pt < 1e9 && rep >= 0 && rep < 1e9)) {
-            ttt_msg(msg, TTT_IO_MSG, "row %zu: point and rep must be whole numbers", r + 1);
+            ttt_msg(msg, TTT_MSG, "row %zu: point and rep must be whole numbers", r + 1);
             return NULL;
         }
         points = GSL_MAX(points, (size_t)pt + 1);
         reps = GSL_MAX(reps, (size_t)rep + 1);
     }
     if (!points) {
-        ttt_msg(msg, TTT_IO_MSG, "the sweep has no rows");
+        ttt_msg(msg, TTT_MSG, "the sweep has no rows");
         return NULL;
     }
     ttt_operand *ops = calloc(2 * nq + 1, sizeof *ops);
@@ -250,7 +250,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
     if (!ops || !ratio) {
         free(ops);
         free(ratio);
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return NULL;
     }
     int bad = 0;
@@ -263,7 +263,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
     }
     ttt_points *p = bad ? NULL : calloc(1, sizeof *p);
     if (!bad && !p) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         bad = 1;
     }
     double *va = malloc(points * reps * sizeof *va), *vb = malloc(points * reps * sizeof *vb);
@@ -280,7 +280,7 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
         p->mean = malloc(points * nq * sizeof *p->mean + 1);
         p->se = malloc(points * nq * sizeof *p->se + 1);
         if (!p->keys || !p->varies || !p->values || !p->names || !p->reps || !p->mean || !p->se || !va || !vb || !x) {
-            ttt_msg(msg, TTT_IO_MSG, "out of memory");
+            ttt_msg(msg, TTT_MSG, "out of memory");
             bad = 1;
         }
     }
@@ -306,10 +306,10 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
             for (size_t k = 0; k < p->nkeys; k++)
                 p->varies[k] |= strcmp(p->values[pt * p->nkeys + k], p->values[k]) != 0;
         if (bad)
-            ttt_msg(msg, TTT_IO_MSG, "out of memory");
+            ttt_msg(msg, TTT_MSG, "out of memory");
         for (size_t q = 0; q < nq && !bad; q++) {
             if (!(p->names[q] = output_name(t, specs[q]))) {
-                ttt_msg(msg, TTT_IO_MSG, "out of memory");
+                ttt_msg(msg, TTT_MSG, "out of memory");
                 bad = 1;
                 break;
             }
@@ -458,7 +458,7 @@ int ttt_points_format_parse(const char *name, ttt_format *format, char *msg)
             *format = formats[i];
             return 0;
         }
-    ttt_msg(msg, TTT_IO_MSG + 256, "--format '%s' is not allowed; allowed: tsv, md, latex", name);
+    ttt_msg(msg, TTT_MSG, "--format '%s' is not allowed; allowed: tsv, md, latex", name);
     return -1;
 }
 

@@ -28,7 +28,7 @@ typedef struct {
 
 /* Resolves the first len bytes of text, "ESTIMATOR" (its mse),
  * "ESTIMATOR:COLUMN" or "COLUMN" (the rows of the file's first estimator),
- * into op.  Returns 0, or -1 with a message (TTT_IO_MSG bytes) naming what
+ * into op.  Returns 0, or -1 with a message (TTT_MSG bytes) naming what
  * the table lacks.  ttt table and ttt fit both name quantities this way. */
 int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg);
 
@@ -38,14 +38,14 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
  * (without those columns: no two rows are identical).  A repeated row would
  * be counted twice by ttt fit and as another replicate by ttt table.  A table
  * whose last column is row_check has every row's checked.  Returns
- * GSL_SUCCESS, GSL_EINVAL with a message (TTT_IO_MSG bytes) naming the lines,
+ * GSL_SUCCESS, GSL_EINVAL with a message (TTT_MSG bytes) naming the lines,
  * or GSL_ENOMEM. */
 int ttt_points_rows_check(const ttt_table *t, char *msg);
 
 typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
 
 /* The format named "tsv", "md" or "latex".  Returns 0, or -1 with a message
- * (TTT_IO_MSG + 256 bytes). */
+ * (TTT_MSG bytes). */
 int ttt_points_format_parse(const char *name, ttt_format *format, char *msg);
 
 typedef struct {
@@ -60,7 +60,7 @@ typedef struct {
 
 /* Reduces sweep table t to one row per grid point for the nq specs.  Returns
  * a table the caller frees with ttt_points_free, or NULL with a message
- * (TTT_IO_MSG bytes) naming the spec or column that is not in t, or the rows
+ * (TTT_MSG bytes) naming the spec or column that is not in t, or the rows
  * ttt_points_rows_check refuses. */
 ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, char *msg);
 void ttt_points_free(ttt_points *p);

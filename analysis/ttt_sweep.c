@@ -50,7 +50,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
     if (sscanf(spec, "%63[^:]:%63[^:]:%7[^:]:%63[^:]", a, b, how, n) != 4 ||
         strlen(a) + strlen(b) + strlen(how) + strlen(n) + 3 != strlen(spec) ||
         (strcmp(how, "log") && strcmp(how, "lin"))) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
+        ttt_msg(msg, TTT_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
         return msg;
     }
     /* a and b numbers as strtod reads them, with no space and no hex; N a whole number */
@@ -61,7 +61,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
               strpbrk(b, "xX");
     if (bad || !isfinite(lo) || !isfinite(hi) || ttt_params_whole(n, &count) || count < 2 ||
         count > TTT_SWEEP_MAX_VALUES || (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                 "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
                 ax->key, spec, TTT_SWEEP_MAX_VALUES);
         return msg;
@@ -87,7 +87,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word || (size_t)(eq - word) >= sizeof sw->axes[0].key) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
+        ttt_msg(msg, TTT_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
         return GSL_EINVAL;
     }
     ttt_axis ax;
@@ -95,7 +95,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     memcpy(ax.key, word, (size_t)(eq - word));
     int kind = ttt_params_key_kind(ax.key);
     if (!strcmp(ax.key, "preset")) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
+        ttt_msg(msg, TTT_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
                  "before the axes, one sweep per preset");
         return GSL_EINVAL;
     }
@@ -104,23 +104,23 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
         return ttt_params_set(&probe, ax.key, "0", msg) ? GSL_EINVAL : GSL_SUCCESS;
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
+        ttt_msg(msg, TTT_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
                  "depend on threads; use reps=R for replicates", ax.key);
         return GSL_EINVAL;
     }
     for (size_t i = 0; i < sw->naxes; i++)
         if (!strcmp(sw->axes[i].key, ax.key)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
+            ttt_msg(msg, TTT_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
             return GSL_EINVAL;
         }
     if (sw->naxes == TTT_SWEEP_MAX_AXES) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
+        ttt_msg(msg, TTT_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
         return GSL_EINVAL;
     }
     const char *spec = eq + 1;
     if (strchr(spec, ':')) {
         if (kind == TTT_KEY_WORD) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
+            ttt_msg(msg, TTT_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
             return GSL_EINVAL;
         }
         if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
@@ -128,7 +128,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     } else {
         char *copy = strdup(spec), *save = NULL;
         if (!copy) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+            ttt_msg(msg, TTT_MSG, "out of memory");
             return GSL_ENOMEM;
         }
         int bad = *spec == '\0' || spec[strlen(spec) - 1] == ',';
@@ -136,7 +136,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
             bad = add_value(&ax, v, 0) != 0;
         free(copy);
         if (bad) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
+            ttt_msg(msg, TTT_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
                      ax.key, spec, TTT_SWEEP_MAX_VALUES);
             return GSL_EINVAL;
         }
@@ -152,7 +152,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
         ttt_params_format(&probe, ax.key, canon[i], sizeof canon[i]);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(canon[i], canon[j])) {
-                ttt_msg(msg, TTT_PARAMS_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
+                ttt_msg(msg, TTT_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
                         canon[i], ax.values[j], ax.values[i]);
                 return GSL_EINVAL;
             }
@@ -167,7 +167,7 @@ int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     if (eq && !strncmp(word, "reps=", 5)) {
         double v;
         if (ttt_params_whole(word + 5, &v) || v < 1 || v > 100000) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
+            ttt_msg(msg, TTT_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
             return GSL_EINVAL;
         }
         sw->reps = (size_t)v;
@@ -210,7 +210,7 @@ int ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
               i > n;
     }
     if (bad) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
+        ttt_msg(msg, TTT_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
                 "1 <= I <= N <= 10000 (this process runs the jobs j with j mod N = I - 1)", spec);
         return GSL_EINVAL;
     }
@@ -268,7 +268,7 @@ int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *m
         return GSL_EINVAL;
     char *text = params_text(p);
     if (!text) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
@@ -279,13 +279,13 @@ int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *m
 
 int ttt_sweep_check(const ttt_sweep *sw, char *msg)
 {
-    char inner[TTT_PARAMS_MSG];
+    char inner[TTT_MSG];
     size_t points = ttt_sweep_points(sw);
     if (ttt_sweep_jobs(sw) > TTT_SWEEP_MAX_JOBS) { /* before looking at any point */
         double all = (double)sw->reps;
         for (size_t a = 0; a < sw->naxes; a++)
             all *= (double)sw->axes[a].n;
-        snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
+        snprintf(msg, TTT_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
                  "points x reps <= 1e7", all);
         return GSL_EINVAL;
     }
@@ -302,7 +302,7 @@ int ttt_sweep_check(const ttt_sweep *sw, char *msg)
                 if (used >= sizeof where)
                     break;
             }
-            ttt_msg(msg, TTT_PARAMS_MSG, "grid point %s: %s", where, inner);
+            ttt_msg(msg, TTT_MSG, "grid point %s: %s", where, inner);
             return GSL_EINVAL;
         }
     }
@@ -326,7 +326,7 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
         if (failed || (stop && *stop))
             continue;
         ttt_params p;
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         ttt_report *r = NULL;
         int st = ttt_sweep_job_params(sw, j, &p, msg);
         if (!st)
@@ -573,7 +573,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     size_t want_len, cap = 0;
     char *want = ttt_sweep_header_text(sw, &want_len);
     if (!want) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     /* The header must be the one this sweep writes, byte for byte. */
@@ -589,7 +589,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     free(want);
     if (!same) {
         free(line);
-        ttt_msg(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
+        ttt_msg(msg, TTT_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
                  "parameters or build); allowed: --resume with the same arguments and program");
         return GSL_EINVAL;
     }
@@ -607,7 +607,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     while (t < jobs && !damaged) {
         job = ttt_sweep_shard_job(sw, t);
         ttt_params p;
-        char pmsg[TTT_PARAMS_MSG];
+        char pmsg[TTT_MSG];
         if (ttt_sweep_job_params(sw, job, &p, pmsg) || key_columns(sw, &p, keys, sizeof keys))
             break;
         long start = pos;
@@ -649,7 +649,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
                     why = "it has the wrong number of cells";
             }
             if (why) {
-                snprintf(msg, TTT_PARAMS_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
+                snprintf(msg, TTT_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
                          lineno, job, ttt_estimator_name(e), why, job, ttt_sweep_shard_job(sw, jobs - 1));
                 damaged = 1;
                 break;
@@ -721,6 +721,6 @@ int ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
     }
     free(grid);
     if (why && why != msg)
-        ttt_msg(msg, TTT_PARAMS_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
+        ttt_msg(msg, TTT_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
     return !why ? GSL_SUCCESS : nomem ? GSL_ENOMEM : GSL_EINVAL;
 }

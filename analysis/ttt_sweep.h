@@ -8,7 +8,7 @@
  * points are in the grid.
  *
  * Functions that can fail return a GSL status — GSL_SUCCESS, GSL_EINVAL (the
- * request is not allowed; msg, TTT_PARAMS_MSG bytes, names what is wrong and
+ * request is not allowed; msg, TTT_MSG bytes, names what is wrong and
  * what is allowed) or GSL_ENOMEM — as the rest of the library does. */
 #ifndef TTT_SWEEP_H
 #define TTT_SWEEP_H
@@ -49,7 +49,7 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
  * values from a to b, geometric or evenly spaced; rounded to whole numbers
  * for whole-number keys, repeats after rounding dropped).  A list naming one
  * value twice (after parsing: 10 and 1e1) is refused.  Returns a status, with a message in
- * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
+ * msg (TTT_MSG bytes) naming what is wrong and what is allowed. */
 int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
 
 /* One command-line word: "reps=R" (a whole number) sets the replicates, "key=value" a base

@@ -15,7 +15,7 @@
  *     and writes them in job order; each job runs on its rank's threads.
  *
  * Every function returns a GSL status and leaves a message in msg
- * (TTT_SWEEP_DIR_MSG bytes): GSL_EINVAL when the request is not allowed (exit
+ * (TTT_MSG bytes): GSL_EINVAL when the request is not allowed (exit
  * status 2), TTT_SWEEP_STOPPED when stopped by *stop (msg says how to
  * continue), anything else a fault (exit status 1). */
 #ifndef TTT_SWEEP_DIR_H
@@ -24,8 +24,6 @@
 #include <stddef.h>
 
 #include "ttt_sweep.h"
-
-#define TTT_SWEEP_DIR_MSG 2048
 
 typedef struct {
     const char *dir;   /* DIR: created if missing (mkdir -p) */

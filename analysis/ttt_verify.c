@@ -79,7 +79,7 @@ static int grid(const char *const *words, size_t reps, size_t threads, job **out
     ttt_sweep sw;
     ttt_sweep_init(&sw, &base);
     sw.reps = reps;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; words[i]; i++) {
             int axis = strpbrk(strchr(words[i], '=') + 1, ",:") != NULL;

@@ -69,7 +69,7 @@ FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const cha
 {
     FILE *fp = ttt_outdir_file(o, name, msg);
     if (fp && ttt_io_header(fp, p, command) != 0) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
         return NULL;
     }
     return fp;
@@ -145,7 +145,7 @@ int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
     /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
     double *A = malloc(d1 * d2 * sizeof *A);
     if (!A) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return -1;
     }
     for (size_t j = 0; j < d1; j++)
@@ -193,7 +193,7 @@ ttt_table *ttt_table_read(const char *path, char *msg)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot read '%s': %s", path, ttt_msg_errno(errno));
         return NULL;
     }
     errno = 0;
@@ -215,7 +215,7 @@ ttt_table *ttt_table_read(const char *path, char *msg)
     if (read_error) {
         free(text);
         free(t);
-        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(read_error));
+        ttt_msg(msg, TTT_MSG, "cannot read '%s': %s", path, ttt_msg_errno(read_error));
         return NULL;
     }
     text[len] = '\0';
@@ -223,7 +223,7 @@ ttt_table *ttt_table_read(const char *path, char *msg)
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) {
         if (text[i] == '\0') {
-            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: NUL byte; allowed: a text table (a sweep.tsv written by ttt sweep)",
+            ttt_msg(msg, TTT_MSG, "%s:%zu: NUL byte; allowed: a text table (a sweep.tsv written by ttt sweep)",
                     path, lines + 1);
             ttt_table_free(t);
             return NULL;
@@ -253,14 +253,14 @@ ttt_table *ttt_table_read(const char *path, char *msg)
         char **row = malloc(t->cols * sizeof *row);
         if (!row || !t->cell || !t->line) {
             free(row);
-            ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(ENOMEM));
+            ttt_msg(msg, TTT_MSG, "cannot read '%s': %s", path, ttt_msg_errno(ENOMEM));
             ttt_table_free(t);
             return NULL;
         }
         size_t n = split(line, row, t->cols);
         if (n != t->cols) {
             free(row);
-            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
             ttt_table_free(t);
             return NULL;
         }
@@ -268,7 +268,7 @@ ttt_table *ttt_table_read(const char *path, char *msg)
         t->cell[t->rows++] = row;
     }
     if (!t->names) {
-        ttt_msg(msg, TTT_IO_MSG, "%s has no header row", path);
+        ttt_msg(msg, TTT_MSG, "%s has no header row", path);
         ttt_table_free(t);
         return NULL;
     }

@@ -10,8 +10,6 @@
 #include "ttt_outdir.h"
 #include "ttt_params.h"
 
-#define TTT_IO_MSG 1024
-
 /* Largest text ttt_io_double writes, with its NUL. */
 #define TTT_IO_DOUBLE 32
 
@@ -31,7 +29,7 @@ void ttt_io_utc(char *buf, size_t len);
 int ttt_io_header(FILE *out, const ttt_params *p, const char *command);
 
 /* A stream for file `name` of output directory o, its provenance header
- * (ttt_io_header) written; NULL with a message (TTT_IO_MSG bytes). */
+ * (ttt_io_header) written; NULL with a message (TTT_MSG bytes). */
 FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg);
 
 /* Writes one .npy (format 1.0, C order) array: descr is "<f8" or "<i4",
@@ -54,7 +52,7 @@ typedef struct {
     char *text;     /* the file's bytes, which names and cells point into */
 } ttt_table;
 
-/* Reads path (lines of any length); NULL with a message (TTT_IO_MSG bytes)
+/* Reads path (lines of any length); NULL with a message (TTT_MSG bytes)
  * when it cannot be read, holds a NUL byte, or a row has a different number
  * of cells than the header. */
 ttt_table *ttt_table_read(const char *path, char *msg);

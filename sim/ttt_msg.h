@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The size of every message buffer: a function that can fail writes its
+ * one-line message into a caller's char msg[TTT_MSG] (this many bytes, the
+ * terminating NUL included), cut by ttt_msg to fit. */
+#define TTT_MSG 2048
+
 /* Formats like snprintf into msg (cap bytes, cap >= 64) and makes the result
  * one printable line: a control byte (or DEL) in it, which can only come from
  * echoed input, becomes \n, \r, \t or \xNN.  When the line does not fit, its

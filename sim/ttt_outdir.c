@@ -120,7 +120,7 @@ static int fail(char *msg, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ttt_vmsg(msg, TTT_OUTDIR_MSG, fmt, ap);
+    ttt_vmsg(msg, TTT_MSG, fmt, ap);
     va_end(ap);
     return status;
 }

@@ -20,14 +20,14 @@
  * ttt_outdir_open of the same DIR.
  *
  * Errors follow the GSL convention: a GSL status, and a one-line message in
- * msg (TTT_OUTDIR_MSG bytes).  GSL_EINVAL means the request is not allowed
+ * msg (TTT_MSG bytes).  GSL_EINVAL means the request is not allowed
  * (the caller exits with status 2), anything else is a fault (status 1). */
 #ifndef TTT_OUTDIR_H
 #define TTT_OUTDIR_H
 
 #include <stdio.h>
 
-#define TTT_OUTDIR_MSG 1024 /* = TTT_IO_MSG */
+#include "ttt_msg.h"
 
 /* The marker file every output directory holds. */
 #define TTT_OUTDIR_MARKER ".ttt-output"

@@ -168,7 +168,7 @@ static const char *apply_preset(ttt_params *p, const char *name, char *msg)
     char names[256] = "";
     for (size_t i = 0; i < NPRESETS; i++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " | " : "", presets[i].name);
-    ttt_msg(msg, TTT_PARAMS_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
+    ttt_msg(msg, TTT_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
     return msg;
 }
 
@@ -247,7 +247,7 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
         return apply_preset(p, value, msg);
     const key *kp = find_key(name);
     if (!kp) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
+        ttt_msg(msg, TTT_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
         return msg;
     }
     char *base = (char *)p + kp->offset;
@@ -257,7 +257,7 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
                 *(int *)base = i;
                 return NULL;
             }
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
+        ttt_msg(msg, TTT_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
         return msg;
     }
     if (kp->type == K_ULONG) {
@@ -267,7 +267,7 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
         errno = 0;
         unsigned long long v = isdigit((unsigned char)*value) ? strtoull(value, &end, 10) : 0;
         if (!isdigit((unsigned char)*value) || *end != '\0' || errno == ERANGE) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
+            ttt_msg(msg, TTT_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
             return msg;
         }
         *(unsigned long *)base = (unsigned long)v;
@@ -275,12 +275,12 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
     }
     double v;
     if (parse_number(value, &v, kp->type == K_SIZE) != 0) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
+        ttt_msg(msg, TTT_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
                  kp->type == K_SIZE ? "whole number" : "finite number", kp->range);
         return msg;
     }
     if (v < kp->lo || v > kp->hi) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
+        ttt_msg(msg, TTT_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
         return msg;
     }
     if (kp->type == K_SIZE)
@@ -294,13 +294,13 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "'%s' is not of the form key=value", word);
+        ttt_msg(msg, TTT_MSG, "'%s' is not of the form key=value", word);
         return msg;
     }
     char name[64];
     size_t len = (size_t)(eq - word);
     if (len >= sizeof name) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
+        ttt_msg(msg, TTT_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
         return msg;
     }
     memcpy(name, word, len);
@@ -310,7 +310,7 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 
 void ttt_params_default(ttt_params *p)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < NKEYS; i++)
         ttt_params_set(p, keys[i].name, keys[i].def, msg);
@@ -330,7 +330,7 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
 {
     /* Lines of any length (getline); the line where each key was set, to
      * refuse a key set twice (index NKEYS: preset). */
-    char *line = NULL, inner[TTT_PARAMS_MSG];
+    char *line = NULL, inner[TTT_MSG];
     size_t cap = 0, lineno = 0, first[NKEYS + 1] = {0};
     ssize_t got;
     const char *err = NULL;
@@ -338,7 +338,7 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
     while (!err && (got = getline(&line, &cap, fp)) >= 0) {
         lineno++;
         if (memchr(line, '\0', (size_t)got)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
+            ttt_msg(msg, TTT_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
                     name, lineno);
             err = msg;
             break;
@@ -351,7 +351,7 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
+            ttt_msg(msg, TTT_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
             err = msg;
             break;
         }
@@ -360,7 +360,7 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
         const key *kp = find_key(keyname);
         size_t slot = kp ? (size_t)(kp - keys) : !strcmp(keyname, "preset") ? NKEYS : NKEYS + 1;
         if (slot <= NKEYS && first[slot]) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
                     "file (key=value words on the command line override the file)", name, lineno, keyname, first[slot]);
             err = msg;
             break;
@@ -368,13 +368,13 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
         if (slot <= NKEYS)
             first[slot] = lineno;
         if (ttt_params_set(p, keyname, trim(eq + 1), inner)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s", name, lineno, inner);
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %s", name, lineno, inner);
             err = msg;
         }
         errno = 0;
     }
     if (!err && ferror(fp)) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", name, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot read config file '%s': %s", name, ttt_msg_errno(errno));
         err = msg;
     }
     free(line);
@@ -385,7 +385,7 @@ const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
         return msg;
     }
     const char *err = ttt_params_read_stream(p, fp, path, msg);
@@ -400,25 +400,25 @@ const char *ttt_params_check(ttt_params *p, char *msg)
         p->pool = want < (double)p->d1 ? (size_t)want : p->d1;
     }
     if (p->s > p->pool) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
+        ttt_msg(msg, TTT_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
         return msg;
     }
     if (p->pool > p->d1) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
+        ttt_msg(msg, TTT_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
         return msg;
     }
     if (p->background > p->d1 - p->s) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "background = %zu is out of range; allowed: 0 <= background <= d1 - s (= %zu)",
                  p->background, p->d1 - p->s);
         return msg;
     }
     if (p->k > p->n) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
+        ttt_msg(msg, TTT_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
         return msg;
     }
     if (p->dictionary == TTT_DICT_ORTHONORMAL && p->d1 > p->d2) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "dictionary = orthonormal needs d1 <= d2 (no superposition), but d1 = %zu > d2 = %zu",
                  p->d1, p->d2);
         return msg;
@@ -430,28 +430,28 @@ const char *ttt_params_check(ttt_params *p, char *msg)
     size_t q = p->s + p->background;
     if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
         (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
                  "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
         return msg;
     }
     if ((double)p->d1 * (double)p->d2 > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
+        ttt_msg(msg, TTT_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
                  (double)p->d1 * (double)p->d2);
         return msg;
     }
     if ((double)p->d2 * (double)p->d2 > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
+        ttt_msg(msg, TTT_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
                  p->d2, (double)p->d2 * (double)p->d2);
         return msg;
     }
     if ((double)p->topics * (double)p->pool > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
+        ttt_msg(msg, TTT_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
                  (double)p->topics * (double)p->pool);
         return msg;
     }
     if ((double)p->m * (double)p->k > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
+        ttt_msg(msg, TTT_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
                  (double)p->m * (double)p->k);
         return msg;
     }

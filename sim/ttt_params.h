@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ttt_msg.h"
+
 typedef enum { TTT_DICT_GAUSSIAN, TTT_DICT_RADEMACHER, TTT_DICT_ORTHONORMAL } ttt_dictionary;
 typedef enum { TTT_MAG_POSITIVE, TTT_MAG_SIGNED, TTT_MAG_CONSTANT } ttt_magnitudes;
 typedef enum { TTT_SPACE_FEATURE, TTT_SPACE_CONCEPT } ttt_space;
@@ -53,9 +55,6 @@ typedef struct {
     int w_law;            /* ttt_w_law: the law of the ground truth w* */
 } ttt_params;
 
-/* Largest message any function here returns, including the terminating NUL. */
-#define TTT_PARAMS_MSG 1024
-
 /* Fills p with the documented defaults; pool stays 0 ("pool_ratio s") until
  * ttt_params_check resolves it. */
 void ttt_params_default(ttt_params *p);
@@ -70,7 +69,7 @@ const char *ttt_preset_words(size_t i);
 
 /* Sets one key from its text value.  Returns NULL on success, else a message
  * naming the key, the value and what is allowed, written into msg (which must
- * hold TTT_PARAMS_MSG bytes).  Does not check relations between keys. */
+ * hold TTT_MSG bytes).  Does not check relations between keys. */
 const char *ttt_params_set(ttt_params *p, const char *key, const char *value, char *msg);
 
 /* Reads a whole number as every whole-number key takes it: digits, with

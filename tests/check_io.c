@@ -38,7 +38,7 @@ END_TEST
 
 START_TEST(test_table_nul_byte_is_refused)
 {
-    char *tmp = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    char *tmp = make_temp_dir(), path[600], msg[TTT_MSG];
     snprintf(path, sizeof path, "%s/sweep.tsv", tmp);
     const char text[] = "# comment\njob\tpoint\n0\t0\n1\0\t1\n2\t2\n";
     FILE *fp = fopen(path, "wb");
@@ -56,7 +56,7 @@ END_TEST
 /* A table that cannot be read says why. */
 START_TEST(test_table_read_error_says_why)
 {
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ck_assert_ptr_null(ttt_table_read("/tmp", msg));
     ck_assert_msg(strstr(msg, "'/tmp'") && strstr(msg, "Is a directory"), "got '%s'", msg);
 }

@@ -13,7 +13,7 @@
 ttt_params test_params(const char *const *words)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     for (size_t i = 0; words && words[i]; i++)
         ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == NULL, "%s", msg);
@@ -64,7 +64,7 @@ char *make_temp_dir(void)
 
 ttt_table *test_table(const char *text)
 {
-    char *dir = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    char *dir = make_temp_dir(), path[600], msg[TTT_MSG];
     snprintf(path, sizeof path, "%s/sweep.tsv", dir);
     FILE *fp = fopen(path, "w");
     ck_assert_ptr_nonnull(fp);

@@ -62,7 +62,7 @@ static int write_result(const char *dir, const char *const *names, const char *t
 
 START_TEST(test_outdir_commits_all_or_nothing)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/a/b", tmp);
     /* Aborted: nothing of it is left, not even the parents it created. */
     ttt_outdir *o;
@@ -87,7 +87,7 @@ END_TEST
  * write (data/old.npy) does not survive; a failed result leaves the old one. */
 START_TEST(test_outdir_replaces_the_previous_result_whole)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     static const char *const first[] = {"summary.tsv", "data/old.npy", NULL}, *const second[] = {"summary.tsv", NULL};
     ck_assert_int_eq(write_result(dir, first, "seed 1\n", msg), GSL_SUCCESS);
@@ -114,7 +114,7 @@ END_TEST
  * naming it; nothing is created. */
 START_TEST(test_outdir_refuses_what_it_may_not_replace)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     ttt_outdir *o;
     ck_assert_int_eq(ttt_outdir_open("/dev/null/out", &o, msg), GSL_EINVAL);
     ck_assert_ptr_null(o);
@@ -147,7 +147,7 @@ END_TEST
  * next open of the same directory; a running process's is left alone. */
 START_TEST(test_outdir_sweeps_stale_temporaries)
 {
-    char *tmp = make_temp_dir(), dir[512], stale[600], live[600], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], stale[600], live[600], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     pid_t child = fork();
     if (child == 0)
@@ -176,7 +176,7 @@ START_TEST(test_outdir_siblings_at_once)
         pid_t kid[KIDS];
         for (int k = 0; k < KIDS; k++)
             if ((kid[k] = fork()) == 0) {
-                char dir[600], msg[TTT_OUTDIR_MSG];
+                char dir[600], msg[TTT_MSG];
                 snprintf(dir, sizeof dir, "%s/r%d/p/q/%d", tmp, round, k);
                 static const char *const names[] = {"summary.tsv", NULL};
                 _exit(write_result(dir, names, "x\n", msg) == GSL_SUCCESS ? 0 : 1);
@@ -195,7 +195,7 @@ END_TEST
  * result intact and no temporary left. */
 START_TEST(test_outdir_signal_removes_the_temporary)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     static const char *const names[] = {"summary.tsv", NULL};
     ck_assert_int_eq(write_result(dir, names, "old\n", msg), GSL_SUCCESS);
@@ -443,7 +443,7 @@ START_TEST(test_outdir_concurrent_commits)
         for (int w = 0; w < WRITERS; w++)
             if ((kid[w] = fork()) == 0) {
                 close(gate[1]);
-                char msg[TTT_OUTDIR_MSG], text[32], file[64];
+                char msg[TTT_MSG], text[32], file[64];
                 ttt_outdir *o;
                 if (ttt_outdir_open(dir, &o, msg))
                     _exit(3);

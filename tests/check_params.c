@@ -50,7 +50,7 @@ END_TEST
 START_TEST(test_written_defaults_read_back_identically)
 {
     ttt_params p, q;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     char path[] = "/tmp/ttt-params-XXXXXX";
     int fd = mkstemp(path);
@@ -111,7 +111,7 @@ static const struct {
 START_TEST(test_bad_word_is_named_in_the_message)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     const char *err = ttt_params_set_word(&p, bad_words[_i].word, msg);
     ck_assert_ptr_nonnull(err);
@@ -135,7 +135,7 @@ static const struct {
 START_TEST(test_bad_combination_is_refused_by_check)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     ck_assert_ptr_null(ttt_params_set_word(&p, bad_pairs[_i].a, msg));
     ck_assert_ptr_null(ttt_params_set_word(&p, bad_pairs[_i].b, msg));
@@ -148,7 +148,7 @@ END_TEST
 START_TEST(test_config_file_errors_name_file_and_line)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     ck_assert_ptr_nonnull(ttt_params_read_file(&p, "/nonexistent/ttt.conf", msg));
     ck_assert_ptr_nonnull(strstr(msg, "cannot read config file '/nonexistent/ttt.conf'"));
@@ -180,7 +180,7 @@ static char *write_conf(const char *text, size_t len)
 START_TEST(test_config_stream_reads_like_a_file)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     char text[] = "# a comment\n d2 = 64 # inline\npreset = theorem\nk = 7\n";
     FILE *fp = fmemopen(text, strlen(text), "r");
@@ -220,7 +220,7 @@ START_TEST(test_config_lines_of_any_length)
     at += (size_t)sprintf(text + at, " n=9\n");
     char *path = write_conf(text, at);
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     const char *err = ttt_params_read_file(&p, path, msg);
     ck_assert_msg(err == NULL, "%s", err);
@@ -240,7 +240,7 @@ START_TEST(test_config_nul_byte_is_refused)
     const char text[] = "d2 = 64\nk = 5\0 k = 7\n";
     char *path = write_conf(text, sizeof text - 1);
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     const char *err = ttt_params_read_file(&p, path, msg);
     ck_assert_ptr_nonnull(err);
@@ -262,7 +262,7 @@ START_TEST(test_config_key_set_twice_is_refused)
     const char text[] = "k = 10\nd2 = 64\n  k=20\n";
     char *path = write_conf(text, sizeof text - 1);
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     const char *err = ttt_params_read_file(&p, path, msg);
     ck_assert_ptr_nonnull(err);
@@ -321,7 +321,7 @@ START_TEST(test_preset_sets_its_keys_and_later_words_override)
     ck_assert_uint_eq(p.seed, 7);   /* before it and not named by it: kept */
     /* every preset parses and passes the checks */
     for (size_t i = 0; i < ttt_preset_count(); i++) {
-        char word[64], msg[TTT_PARAMS_MSG];
+        char word[64], msg[TTT_MSG];
         ttt_params q;
         ttt_params_default(&q);
         snprintf(word, sizeof word, "preset=%s", ttt_preset_name(i));
@@ -336,7 +336,7 @@ END_TEST
 START_TEST(test_unknown_preset_names_the_known_ones)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     const char *err = ttt_params_set_word(&p, "preset=nope", msg);
     ck_assert_ptr_nonnull(err);

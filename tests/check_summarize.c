@@ -36,7 +36,7 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
 {
     ttt_table *t = read_sweep();
     const char *specs[] = {"global", "ttt:mse", "support", "global/ttt"};
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_points *p = ttt_points_from_sweep(t, specs, 4, msg);
     ck_assert_msg(p != NULL, "%s", msg);
     ck_assert_uint_eq(p->points, 2);
@@ -85,7 +85,7 @@ END_TEST
 START_TEST(test_summary_rejects_unknown_names)
 {
     ttt_table *t = read_sweep();
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     const char *bad[] = {"lasso", "ttt:nope", "global/knn", "nope:mse"};
     for (int i = 0; i < 4; i++) {
         ck_assert_ptr_null(ttt_points_from_sweep(t, &bad[i], 1, msg));
@@ -102,7 +102,7 @@ END_TEST
 START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
 {
     const char *specs[] = {"global"};
-    char msg[TTT_IO_MSG], text[sizeof sweep_text + 256];
+    char msg[TTT_MSG], text[sizeof sweep_text + 256];
     const struct {
         const char *extra, *expect;
     } bad[] = {

@@ -74,7 +74,7 @@ const char *cli_usage =
 /* Bad input: one line (control bytes escaped, the allowed part kept), exit 2. */
 void cli_die_input(const char *msg)
 {
-    char line[2 * TTT_PARAMS_MSG];
+    char line[TTT_MSG];
     fprintf(stderr, "ttt: %s\n", ttt_msg(line, sizeof line, "%s", msg));
     exit(2);
 }
@@ -104,7 +104,7 @@ void cli_die_input_or_fault(const char *msg)
  * allowed, 1 on a fault. */
 ttt_outdir *cli_open_outdir(const char *dir)
 {
-    char msg[TTT_OUTDIR_MSG];
+    char msg[TTT_MSG];
     ttt_outdir *o;
     int status = ttt_outdir_open(dir, &o, msg);
     if (status) {
@@ -119,7 +119,7 @@ ttt_outdir *cli_open_outdir(const char *dir)
 void cli_once(const void *already, const char *option)
 {
     if (already) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "%s is given twice; allowed: once", option));
     }
 }
@@ -127,7 +127,7 @@ void cli_once(const void *already, const char *option)
 const char *cli_value(int argc, char **argv, int *i, const char *already, const char *what)
 {
     if (*i + 1 >= argc) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "%s needs %s", argv[*i], what));
     }
     cli_once(already, argv[*i]);

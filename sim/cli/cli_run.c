@@ -16,7 +16,7 @@ enum { ALLOW_FILE = 1, ALLOW_SAVE_DATA = 2, ALLOW_QUIET = 4 };
  * optional part only when `allow` has it. */
 static void parse(int argc, char **argv, options *o, int allow)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL;
     ttt_params_default(&o->p);
     size_t used = 0;
@@ -76,7 +76,7 @@ int cli_run(int argc, char **argv, int generate_only)
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
                  "this run", o.force, o.quiet);
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_outdir *dir = cli_open_outdir(o.out);
 
     int status;
@@ -150,7 +150,7 @@ int cli_demo(int argc, char **argv)
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_demo *d;
     int status = ttt_demo_run(&o.p, &d);
     if (status) {

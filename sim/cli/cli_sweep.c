@@ -21,7 +21,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
     ttt_cost all = {0}, c;
     for (size_t pt = 0; pt < points; pt += step) {
         ttt_params p;
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         if (ttt_sweep_job_params(sw, pt * sw->reps, &p, msg))
             continue;
         ttt_run_cost(&p, 1, &c);
@@ -42,7 +42,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
 
 int cli_sweep(int argc, char **argv)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL, *out = NULL, *shard = NULL;
     int resume = 0, quiet = 0, force = 0;
     ttt_params base;
@@ -95,7 +95,7 @@ int cli_sweep(int argc, char **argv)
         cli_die_status(checked, msg);
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
-    char dmsg[TTT_SWEEP_DIR_MSG];
+    char dmsg[TTT_MSG];
     ttt_sweep_dir_opts o = {out, resume, quiet, argc, ttt_msg_escape_argv(argc, argv)};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
@@ -111,7 +111,7 @@ int cli_sweep(int argc, char **argv)
 
 int cli_merge(int argc, char **argv)
 {
-    char msg[TTT_SWEEP_DIR_MSG];
+    char msg[TTT_MSG];
     const char *out = NULL;
     char **dirs = malloc((size_t)argc * sizeof *dirs);
     size_t n = 0;

@@ -4,7 +4,7 @@
 
 int cli_fit(int argc, char **argv)
 {
-    char msg[TTT_FIT_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL, *scale = "loglog", *scale_given = NULL;
     ttt_fit_query q = {.lo = -GSL_DBL_MAX, .hi = GSL_DBL_MAX};
     for (int i = 2; i < argc; i++) {
@@ -28,7 +28,7 @@ int cli_fit(int argc, char **argv)
         } else if (!strcmp(a, "--bound"))
             q.bound = 1;
         else if (a[0] == '-') {
-            ttt_msg(msg, TTT_IO_MSG + 256, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
+            ttt_msg(msg, TTT_MSG, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
                      "loglog|semilogx|linear, --where key=value, --range lo:hi, --bound", a);
             cli_die_input(msg);
         } else if (!file)
@@ -62,7 +62,7 @@ int cli_fit(int argc, char **argv)
 
 int cli_table(int argc, char **argv)
 {
-    char msg[TTT_IO_MSG + 256];
+    char msg[TTT_MSG];
     const char *file = NULL, *out = NULL, *format_name = "tsv", *format_given = NULL;
     const char *specs[64];
     char *ylist = NULL;
@@ -107,7 +107,7 @@ int cli_table(int argc, char **argv)
     ttt_points *p = ttt_points_from_sweep(t, specs, nq, msg);
     ttt_table_free(t);
     if (!p) {
-        char full[sizeof msg + 8];
+        char full[TTT_MSG];
         ttt_msg(full, sizeof full, "%s: %s", file, msg);
         cli_die_input_or_fault(full);
     }
@@ -142,7 +142,7 @@ int cli_verify(int argc, char **argv)
 {
     int quick = 0;
     size_t chosen[64], nchosen = 0, threads = 0;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             quick = 1;
@@ -192,7 +192,7 @@ int cli_estimators(int argc, char **argv)
 {
     const int gnuplot = argc == 3 && !strcmp(argv[2], "--gnuplot");
     if (argc > 3 || (argc == 3 && !gnuplot)) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "estimators takes '%s'; allowed: ttt estimators [--gnuplot]",
                               argv[2]));
     }

@@ -46,7 +46,7 @@ static void write_back(const ttt_params *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params p;
 
     /* As a config file's text: a private copy, so the parser sees exactly size bytes. */

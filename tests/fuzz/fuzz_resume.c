@@ -49,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     gsl_set_error_handler_off();
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params base;
     ttt_params_default(&base);
     ttt_sweep_init(&sw, &base);
@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > skip)
         memcpy(text + len - (size - skip), data + skip, size - skip);
 
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     size_t done = SIZE_MAX;
     long end = -2;
     int status = scan(text, len, &done, &end, msg);

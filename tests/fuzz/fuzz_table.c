@@ -78,7 +78,7 @@ static void put(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     put(data, size);
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_table *t = ttt_table_read(path, msg);
     if (!t)
         return 0;
