@@ -42,8 +42,8 @@ static int add_value(ttt_axis *ax, const char *text, int dedup)
     return 0;
 }
 
-/* "a:b:log:N" or "a:b:lin:N" into the axis; NULL or a message. */
-static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
+/* "a:b:log:N" or "a:b:lin:N" into the axis: GSL_SUCCESS, or GSL_EINVAL with a message. */
+static int add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
 {
     char a[64], b[64], how[8], n[64];
     double count = 0, lo = 0, hi = 0;
@@ -51,7 +51,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
         strlen(a) + strlen(b) + strlen(how) + strlen(n) + 3 != strlen(spec) ||
         (strcmp(how, "log") && strcmp(how, "lin"))) {
         ttt_msg(msg, TTT_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
-        return msg;
+        return GSL_EINVAL;
     }
     /* a and b numbers as strtod reads them, with no space and no hex; N a whole number */
     char *end1, *end2;
@@ -64,7 +64,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
         ttt_msg(msg, TTT_MSG,
                 "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
                 ax->key, spec, TTT_SWEEP_MAX_VALUES);
-        return msg;
+        return GSL_EINVAL;
     }
     const unsigned long steps = (unsigned long)count;
     for (unsigned long i = 0; i < steps; i++) {
@@ -80,7 +80,7 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
             ttt_params_shortest(x, text, sizeof text);
         add_value(ax, text, 1);
     }
-    return NULL;
+    return GSL_SUCCESS;
 }
 
 int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
@@ -93,7 +93,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     ttt_axis ax;
     memset(&ax, 0, sizeof ax);
     memcpy(ax.key, word, (size_t)(eq - word));
-    int kind = ttt_params_key_kind(ax.key);
+    const ttt_key_kind kind = ttt_params_key_kind(ax.key);
     if (!strcmp(ax.key, "preset")) {
         ttt_msg(msg, TTT_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
                  "before the axes, one sweep per preset");
@@ -101,7 +101,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     }
     if (kind == TTT_KEY_UNKNOWN) {
         ttt_params probe = sw->base;
-        return ttt_params_set(&probe, ax.key, "0", msg) ? GSL_EINVAL : GSL_SUCCESS;
+        return ttt_params_set(&probe, ax.key, "0", msg); /* refused, naming the known keys */
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
         ttt_msg(msg, TTT_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
@@ -123,8 +123,9 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
             ttt_msg(msg, TTT_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
             return GSL_EINVAL;
         }
-        if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
-            return GSL_EINVAL;
+        int status = add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg);
+        if (status)
+            return status;
     } else {
         char *copy = strdup(spec), *save = NULL;
         if (!copy) {
@@ -147,8 +148,9 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     char canon[TTT_SWEEP_MAX_VALUES][64];
     for (size_t i = 0; i < ax.n; i++) {
         ttt_params probe = sw->base;
-        if (ttt_params_set(&probe, ax.key, ax.values[i], msg))
-            return GSL_EINVAL;
+        int status = ttt_params_set(&probe, ax.key, ax.values[i], msg);
+        if (status)
+            return status;
         ttt_params_format(&probe, ax.key, canon[i], sizeof canon[i]);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(canon[i], canon[j])) {
@@ -175,7 +177,7 @@ int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     }
     if (eq && strpbrk(eq + 1, ",:"))
         return ttt_sweep_add_axis(sw, word, msg);
-    return ttt_params_set_word(&sw->base, word, msg) ? GSL_EINVAL : GSL_SUCCESS;
+    return ttt_params_set_word(&sw->base, word, msg);
 }
 
 /* Products saturate at SIZE_MAX, so a huge grid cannot wrap to a small one. */
@@ -230,17 +232,18 @@ size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t)
     return sw->shard + t * sw->shards;
 }
 
-/* Sets the axis values of grid point `point` in p (no checks). */
-static const char *point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
+/* Sets the axis values of grid point `point` in p, then checks p: a status. */
+static int point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
 {
     *p = sw->base;
     for (size_t a = sw->naxes; a-- > 0;) {
         const ttt_axis *ax = &sw->axes[a];
-        if (ttt_params_set(p, ax->key, ax->values[point % ax->n], msg))
-            return msg;
+        int status = ttt_params_set(p, ax->key, ax->values[point % ax->n], msg);
+        if (status)
+            return status;
         point /= ax->n;
     }
-    return NULL;
+    return ttt_params_check(p, msg);
 }
 
 /* The point's parameters as text, seed and threads left out. */
@@ -264,8 +267,9 @@ static char *params_text(const ttt_params *p)
 
 int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
 {
-    if (point_params(sw, job / sw->reps, p, msg) || ttt_params_check(p, msg))
-        return GSL_EINVAL;
+    int status = point_params(sw, job / sw->reps, p, msg);
+    if (status)
+        return status;
     char *text = params_text(p);
     if (!text) {
         ttt_msg(msg, TTT_MSG, "out of memory");
@@ -291,7 +295,8 @@ int ttt_sweep_check(const ttt_sweep *sw, char *msg)
     }
     for (size_t pt = 0; pt < points; pt++) {
         ttt_params p;
-        if (point_params(sw, pt, &p, inner) || ttt_params_check(&p, inner)) {
+        int status = point_params(sw, pt, &p, inner);
+        if (status) {
             char where[256] = "";
             size_t used = 0, rest = pt;
             for (size_t a = sw->naxes; a-- > 0;) {
@@ -303,7 +308,7 @@ int ttt_sweep_check(const ttt_sweep *sw, char *msg)
                     break;
             }
             ttt_msg(msg, TTT_MSG, "grid point %s: %s", where, inner);
-            return GSL_EINVAL;
+            return status;
         }
     }
     return GSL_SUCCESS;

@@ -16,8 +16,8 @@ ttt_params test_params(const char *const *words)
     char msg[TTT_MSG];
     ttt_params_default(&p);
     for (size_t i = 0; words && words[i]; i++)
-        ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == NULL, "%s", msg);
-    ck_assert_msg(ttt_params_check(&p, msg) == NULL, "%s", msg);
+        ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == GSL_SUCCESS, "%s", msg);
+    ck_assert_msg(ttt_params_check(&p, msg) == GSL_SUCCESS, "%s", msg);
     return p;
 }
 

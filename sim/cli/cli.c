@@ -80,15 +80,13 @@ void cli_die_input(const char *msg)
 }
 
 /* A library call that failed for want of memory is a fault (exit 1), whatever
- * its message says (it named the input: "has no header row", exit 2); errno
- * is cleared before the call, so ENOMEM is this call's. */
+ * its message says; so is any status but GSL_EINVAL (the input). */
 void cli_die_status(int status, const char *msg)
 {
-    if (status == GSL_ENOMEM) {
-        fprintf(stderr, "ttt: out of memory\n");
-        exit(1);
-    }
-    cli_die_input(msg);
+    if (status == GSL_EINVAL)
+        cli_die_input(msg);
+    fprintf(stderr, "ttt: %s\n", status == GSL_ENOMEM ? "out of memory" : msg);
+    exit(1);
 }
 
 void cli_die_input_or_fault(const char *msg)

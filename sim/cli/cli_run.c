@@ -41,8 +41,9 @@ static void parse(int argc, char **argv, options *o, int allow)
             file = argv[i];
         }
     }
-    if (file && ttt_params_read_file(&o->p, file, msg))
-        cli_die_input(msg);
+    int status = file ? ttt_params_read_file(&o->p, file, msg) : GSL_SUCCESS;
+    if (status)
+        cli_die_status(status, msg);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0)
             o->out = argv[++i];
@@ -56,11 +57,11 @@ static void parse(int argc, char **argv, options *o, int allow)
             ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --force%s%s", argv[i],
                     allow & ALLOW_SAVE_DATA ? ", --save-data" : "", allow & ALLOW_QUIET ? ", --quiet" : "");
             cli_die_input(msg);
-        } else if (strchr(argv[i], '=') && ttt_params_set_word(&o->p, argv[i], msg))
-            cli_die_input(msg);
+        } else if (strchr(argv[i], '=') && (status = ttt_params_set_word(&o->p, argv[i], msg)))
+            cli_die_status(status, msg);
     }
-    if (ttt_params_check(&o->p, msg))
-        cli_die_input(msg);
+    if ((status = ttt_params_check(&o->p, msg)))
+        cli_die_status(status, msg);
 }
 
 

@@ -73,8 +73,9 @@ int cli_sweep(int argc, char **argv)
     }
     if (!out)
         cli_die_input("sweep needs --out DIR");
-    if (file && ttt_params_read_file(&base, file, msg))
-        cli_die_input(msg);
+    int status = file ? ttt_params_read_file(&base, file, msg) : GSL_SUCCESS;
+    if (status)
+        cli_die_status(status, msg);
     /* Single values and reps first, then the axes, so that every axis value
      * is checked against the complete base. */
     ttt_sweep sw;
@@ -84,26 +85,23 @@ int cli_sweep(int argc, char **argv)
             const char *w = argv[i], *eq = strchr(w, '=');
             if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
                 continue;
-            int status = ttt_sweep_word(&sw, w, msg);
-            if (status)
+            if ((status = ttt_sweep_word(&sw, w, msg)))
                 cli_die_status(status, msg);
         }
-    if (shard && ttt_sweep_set_shard(&sw, shard, msg))
-        cli_die_input(msg);
-    int checked = ttt_sweep_check(&sw, msg); /* refuses more than 1e7 jobs first */
-    if (checked)
-        cli_die_status(checked, msg);
+    if (shard && (status = ttt_sweep_set_shard(&sw, shard, msg)))
+        cli_die_status(status, msg);
+    if ((status = ttt_sweep_check(&sw, msg))) /* refuses more than 1e7 jobs first */
+        cli_die_status(status, msg);
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
-    char dmsg[TTT_MSG];
     ttt_sweep_dir_opts o = {out, resume, quiet, argc, ttt_msg_escape_argv(argc, argv)};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
+    status = ttt_sweep_dir_run(&sw, &o, &interrupted, msg);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status)
-        fprintf(stderr, "ttt: %s\n", dmsg);
+        fprintf(stderr, "ttt: %s\n", msg);
     if (status == TTT_SWEEP_STOPPED)
         ttt_sweep_dir_abort(130);
     return !status ? 0 : status == GSL_EINVAL ? 2 : status == TTT_SWEEP_STOPPED ? 130 : 1;

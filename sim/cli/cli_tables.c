@@ -155,8 +155,9 @@ int cli_verify(int argc, char **argv)
         } else if (!strncmp(argv[i], "threads=", 8)) {
             ttt_params p;
             ttt_params_default(&p);
-            if (ttt_params_set_word(&p, argv[i], msg))
-                cli_die_input(msg);
+            int status = ttt_params_set_word(&p, argv[i], msg);
+            if (status)
+                cli_die_status(status, msg);
             threads = p.threads;
         } else if (argv[i][0] == '-') {
             ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
