@@ -92,10 +92,10 @@ int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg)
     for (int i = 0; i < 3; i++)
         if (!strcmp(name, scale_names[i])) {
             *scale = (ttt_fit_scale)i;
-            return 0;
+            return GSL_SUCCESS;
         }
     ttt_msg(msg, TTT_MSG, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", name);
-    return -1;
+    return GSL_EINVAL;
 }
 
 /* The checks of q against t: its rows, the estimator, y, x, where and (with
@@ -105,14 +105,13 @@ static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, lo
                        long *wc, long *cols, char *msg)
 {
     char part[TTT_MSG];
-    int rows_ok = ttt_points_rows_check(t, part);
-    if (rows_ok) {
-        if (rows_ok == GSL_ENOMEM) {
+    int status = ttt_points_rows_check(t, part);
+    if (status) {
+        if (status == GSL_ENOMEM)
             snprintf(msg, TTT_MSG, "out of memory");
-            return GSL_ENOMEM;
-        }
-        ttt_msg(msg, TTT_MSG, "%s: %s", q->source, part);
-        return GSL_EINVAL;
+        else
+            ttt_msg(msg, TTT_MSG, "%s: %s", q->source, part);
+        return status;
     }
     *est = ttt_table_column(t, "estimator");
     *xc = q->x ? ttt_table_column(t, q->x) : -1;

@@ -75,8 +75,8 @@ typedef struct {
     int bare;            /* y names an estimator alone: its mse */
 } ttt_fit_result;
 
-/* The scale named "loglog", "semilogx" or "linear".  Returns 0, or -1 with a
- * message (TTT_MSG bytes). */
+/* The scale named "loglog", "semilogx" or "linear" into *scale: GSL_SUCCESS,
+ * or GSL_EINVAL with a message naming the allowed ones. */
 int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg);
 
 /* Selects the rows of sweep table t that q asks for and fits them into *res

@@ -454,10 +454,11 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     if (!r)
         GSL_ERROR("no memory for the report", GSL_ENOMEM);
     double t0 = ttt_seconds();
-    r->in = ttt_instance_alloc(p);
+    int status = ttt_instance_alloc(p, &r->in);
     r->nbr = malloc(p->m * p->k * sizeof *r->nbr);
     r->res = ttt_results_alloc(p->m, p->d2);
-    int status = r->in && r->nbr && r->res ? GSL_SUCCESS : GSL_ENOMEM;
+    if (!status && (!r->nbr || !r->res))
+        status = GSL_ENOMEM;
     double t1 = ttt_seconds();
     r->seconds[TTT_PHASE_GENERATE] = t1 - t0;
     if (!status)

@@ -568,8 +568,8 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
     FILE *fp = NULL;
     if (!status)
         status = ttt_outdir_open(out, &o, msg);
-    if (!status && !(fp = ttt_outdir_file(o, "sweep.tsv", msg)))
-        status = GSL_EFAILED;
+    if (!status)
+        status = ttt_outdir_file(o, "sweep.tsv", &fp, msg);
     if (!status) {
         ttt_sweep whole = s[0].sw;
         whole.shard = 0;

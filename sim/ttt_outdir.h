@@ -39,9 +39,12 @@ typedef struct ttt_outdir ttt_outdir;
  * creates the temporary directory.  *out is NULL on failure. */
 int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg);
 
-/* A stream to write `name` (relative; may name subdirectories, such as
- * "data/A.npy"), or NULL with a message.  The outdir owns the stream. */
-FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg);
+/* Opens *fp to write `name` (relative; may name subdirectories, such as
+ * "data/A.npy"); the outdir owns the stream.  GSL_SUCCESS; GSL_EINVAL when
+ * name is not a relative path inside the directory; GSL_ENOMEM; GSL_EFAILED
+ * when a subdirectory or the file cannot be created (the reason in msg).
+ * *fp is NULL on failure. */
+int ttt_outdir_file(ttt_outdir *o, const char *name, FILE **fp, char *msg);
 
 /* GSL_SUCCESS when nothing written to fp (a stream of o) has failed yet;
  * else GSL_EFAILED and "cannot write 'DIR/NAME': REASON; the previous result

@@ -107,8 +107,8 @@ START_TEST(test_fit_sweep_selects_rows)
     ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(msg, "--where 'zzz=1'"));
     ttt_fit_scale scale;
-    ck_assert(ttt_fit_scale_parse("semilogx", &scale, msg) == 0 && scale == TTT_FIT_SEMILOGX);
-    ck_assert_int_eq(ttt_fit_scale_parse("cubic", &scale, msg), -1);
+    ck_assert(ttt_fit_scale_parse("semilogx", &scale, msg) == GSL_SUCCESS && scale == TTT_FIT_SEMILOGX);
+    ck_assert_int_eq(ttt_fit_scale_parse("cubic", &scale, msg), GSL_EINVAL);
     ttt_table_free(t);
 }
 END_TEST

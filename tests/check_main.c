@@ -21,6 +21,13 @@ ttt_params test_params(const char *const *words)
     return p;
 }
 
+ttt_instance *test_instance(const ttt_params *p)
+{
+    ttt_instance *in;
+    ck_assert_int_eq(ttt_instance_alloc(p, &in), GSL_SUCCESS);
+    return in;
+}
+
 static void slurp(const char *path, char *buf, size_t len)
 {
     buf[0] = '\0';
@@ -70,8 +77,8 @@ ttt_table *test_table(const char *text)
     ck_assert_ptr_nonnull(fp);
     fputs(text, fp);
     fclose(fp);
-    ttt_table *t = ttt_table_read(path, msg);
-    ck_assert_msg(t != NULL, "%s", msg);
+    ttt_table *t;
+    ck_assert_msg(ttt_table_read(path, &t, msg) == GSL_SUCCESS, "%s", msg);
     remove(path);
     rmdir(dir);
     free(dir);

@@ -37,8 +37,8 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
     ttt_table *t = read_sweep();
     const char *specs[] = {"global", "ttt:mse", "support", "global/ttt"};
     char msg[TTT_MSG];
-    ttt_points *p = ttt_points_from_sweep(t, specs, 4, msg);
-    ck_assert_msg(p != NULL, "%s", msg);
+    ttt_points *p;
+    ck_assert_msg(ttt_points_from_sweep(t, specs, 4, &p, msg) == GSL_SUCCESS, "%s", msg);
     ck_assert_uint_eq(p->points, 2);
     ck_assert_uint_eq(p->nkeys, 2);
     ck_assert_str_eq(p->keys[1], "d2");
@@ -88,7 +88,9 @@ START_TEST(test_summary_rejects_unknown_names)
     char msg[TTT_MSG];
     const char *bad[] = {"lasso", "ttt:nope", "global/knn", "nope:mse"};
     for (int i = 0; i < 4; i++) {
-        ck_assert_ptr_null(ttt_points_from_sweep(t, &bad[i], 1, msg));
+        ttt_points *p;
+        ck_assert_int_eq(ttt_points_from_sweep(t, &bad[i], 1, &p, msg), GSL_EINVAL);
+        ck_assert_ptr_null(p);
         ck_assert_ptr_nonnull(strstr(msg, "allowed"));
     }
     ttt_table_free(t);
@@ -116,7 +118,8 @@ START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s", sweep_text, bad[i].extra);
         ttt_table *t = test_table(text);
-        ck_assert_msg(ttt_points_from_sweep(t, specs, 1, msg) == NULL, "case %zu accepted", i);
+        ttt_points *p;
+        ck_assert_msg(ttt_points_from_sweep(t, specs, 1, &p, msg) == GSL_EINVAL, "case %zu accepted", i);
         ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, "allowed"), "case %zu gave '%s'", i, msg);
         ttt_table_free(t);
     }

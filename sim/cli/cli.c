@@ -89,15 +89,6 @@ void cli_die_status(int status, const char *msg)
     exit(1);
 }
 
-void cli_die_input_or_fault(const char *msg)
-{
-    if (errno == ENOMEM) {
-        fprintf(stderr, "ttt: out of memory\n");
-        exit(1);
-    }
-    cli_die_input(msg);
-}
-
 /* Opens the output directory or exits: status 2 when the request is not
  * allowed, 1 on a fault. */
 ttt_outdir *cli_open_outdir(const char *dir)

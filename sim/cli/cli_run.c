@@ -84,7 +84,7 @@ int cli_run(int argc, char **argv, int generate_only)
     ttt_report *r = NULL;
     ttt_instance *in = NULL;
     if (generate_only)
-        status = (in = ttt_instance_alloc(&o.p)) ? GSL_SUCCESS : GSL_ENOMEM;
+        status = ttt_instance_alloc(&o.p, &in);
     else
         status = ttt_run(&o.p, &r);
     if (status) {
@@ -92,20 +92,18 @@ int cli_run(int argc, char **argv, int generate_only)
         fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this run"));
         return 1;
     }
-    int bad = 0;
     if (generate_only) {
-        bad = ttt_io_save_instance(dir, in, msg) != 0;
+        status = ttt_io_save_instance(dir, in, msg);
     } else {
-        bad = ttt_report_io_write(dir, r, &o.p, o.command, msg) != 0;
-        if (!bad && o.save_data)
-            bad = ttt_io_save_instance(dir, r->in, msg) != 0;
+        status = ttt_report_io_write(dir, r, &o.p, o.command, msg);
+        if (!status && o.save_data)
+            status = ttt_io_save_instance(dir, r->in, msg);
     }
-    if (bad) {
+    if (status)
         ttt_outdir_abort(dir);
-    } else if (ttt_outdir_commit(dir, msg) != 0) {
-        bad = 1;
-    }
-    if (bad) {
+    else
+        status = ttt_outdir_commit(dir, msg);
+    if (status) {
         fprintf(stderr, "ttt: %s\n", msg);
         ttt_report_free(r);
         ttt_instance_free(in);
@@ -159,16 +157,15 @@ int cli_demo(int argc, char **argv)
         return 1;
     }
     ttt_outdir *dir = cli_open_outdir(o.out);
-    if (ttt_demo_write(dir, d, o.command, msg) != 0) {
+    status = ttt_demo_write(dir, d, o.command, msg);
+    if (status)
         ttt_outdir_abort(dir);
-        status = 1;
-    } else if (ttt_outdir_commit(dir, msg) != 0) {
-        status = 1;
-    }
+    else
+        status = ttt_outdir_commit(dir, msg);
     if (status)
         fprintf(stderr, "ttt: %s\n", msg);
     else if (!o.quiet)
         ttt_demo_narrate(stdout, d, o.out);
     ttt_demo_free(d);
-    return status;
+    return status ? 1 : 0;
 }

@@ -38,15 +38,15 @@ int cli_fit(int argc, char **argv)
     }
     if (!file || !q.y || (!q.x && !q.bound))
         cli_die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
-    if (ttt_fit_scale_parse(scale, &q.scale, msg))
-        cli_die_input(msg);
+    int status = ttt_fit_scale_parse(scale, &q.scale, msg);
+    if (status)
+        cli_die_status(status, msg);
     q.source = file;
-    errno = 0;
-    ttt_table *t = ttt_table_read(file, msg);
-    if (!t)
-        cli_die_input_or_fault(msg);
+    ttt_table *t;
+    if ((status = ttt_table_read(file, &t, msg)))
+        cli_die_status(status, msg);
     ttt_fit_result res;
-    int status = ttt_fit_sweep(t, &q, &res, msg);
+    status = ttt_fit_sweep(t, &q, &res, msg);
     ttt_table_free(t);
     if (status == GSL_ENOMEM) {
         fprintf(stderr, "ttt: %s\n", msg);
@@ -88,8 +88,9 @@ int cli_table(int argc, char **argv)
     if (!file || !ylist)
         cli_die_input("table needs FILE --y SPEC,SPEC,... (SPEC: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN or A/B)");
     ttt_format format;
-    if (ttt_points_format_parse(format_name, &format, msg))
-        cli_die_input(msg);
+    int status = ttt_points_format_parse(format_name, &format, msg);
+    if (status)
+        cli_die_status(status, msg);
     size_t given = 0;
     for (char *tok = strtok(ylist, ","); tok; tok = strtok(NULL, ","))
         if (++given <= 64)
@@ -100,20 +101,20 @@ int cli_table(int argc, char **argv)
     }
     if (!nq)
         cli_die_input("--y needs at least one SPEC");
-    errno = 0;
-    ttt_table *t = ttt_table_read(file, msg);
-    if (!t)
-        cli_die_input_or_fault(msg);
-    ttt_points *p = ttt_points_from_sweep(t, specs, nq, msg);
+    ttt_table *t;
+    if ((status = ttt_table_read(file, &t, msg)))
+        cli_die_status(status, msg);
+    ttt_points *p;
+    status = ttt_points_from_sweep(t, specs, nq, &p, msg);
     ttt_table_free(t);
-    if (!p) {
+    if (status) {
         char full[TTT_MSG];
         ttt_msg(full, sizeof full, "%s: %s", file, msg);
-        cli_die_input_or_fault(full);
+        cli_die_status(status, full);
     }
     ttt_outfile *of = NULL;
     FILE *fp = stdout;
-    int status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
+    status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
     if (status) {
         ttt_points_free(p);
         fprintf(stderr, "ttt: %s\n", msg);
