@@ -105,7 +105,7 @@ static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, lo
                        long *wc, long *cols, char *msg)
 {
     char part[TTT_MSG];
-    int status = ttt_points_rows_check(t, part);
+    int status = ttt_summarize_rows_check(t, part);
     if (status) {
         if (status == GSL_ENOMEM)
             snprintf(msg, TTT_MSG, "out of memory");
@@ -119,7 +119,7 @@ static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, lo
         snprintf(msg, TTT_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
         return GSL_EINVAL;
     }
-    if (ttt_operand_parse(t, q->y, strlen(q->y), op, part) || (q->x && *xc < 0)) {
+    if (ttt_summarize_operand_parse(t, q->y, strlen(q->y), op, part) || (q->x && *xc < 0)) {
         if (q->x && *xc < 0)
             ttt_msg(part, TTT_MSG, "no column '%s' in the sweep; allowed: a column name", q->x);
         ttt_msg(msg, TTT_MSG, "%s: %s", q->source, part);

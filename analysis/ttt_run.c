@@ -27,7 +27,7 @@ const char *ttt_phase_name(ttt_phase phase)
     return phase >= 0 && phase < TTT_PHASE_COUNT ? phase_names[phase] : "?";
 }
 
-double ttt_seconds(void)
+double ttt_run_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -453,29 +453,29 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     ttt_report *r = calloc(1, sizeof *r);
     if (!r)
         GSL_ERROR("no memory for the report", GSL_ENOMEM);
-    double t0 = ttt_seconds();
+    double t0 = ttt_run_seconds();
     int status = ttt_instance_alloc(p, &r->in);
     r->nbr = malloc(p->m * p->k * sizeof *r->nbr);
     r->res = ttt_results_alloc(p->m, p->d2);
     if (!status && (!r->nbr || !r->res))
         status = GSL_ENOMEM;
-    double t1 = ttt_seconds();
+    double t1 = ttt_run_seconds();
     r->seconds[TTT_PHASE_GENERATE] = t1 - t0;
     if (!status)
         status = ttt_analytic_global(r->in, &r->an);
-    double t2 = ttt_seconds();
+    double t2 = ttt_run_seconds();
     r->seconds[TTT_PHASE_ANALYTIC] = t2 - t1;
     if (!status)
         status = ttt_estimate_global(r->in, r->res);
-    double t3 = ttt_seconds();
+    double t3 = ttt_run_seconds();
     r->seconds[TTT_PHASE_GLOBAL] = t3 - t2;
     if (!status)
         status = ttt_neighbours_find(&r->in->train, &r->in->test, p->d1, p->k, p->space, p->metric, r->nbr);
-    double t4 = ttt_seconds();
+    double t4 = ttt_run_seconds();
     r->seconds[TTT_PHASE_NEIGHBOURS] = t4 - t3;
     if (!status)
         status = ttt_estimate_local(r->in, r->nbr, r->res);
-    r->seconds[TTT_PHASE_LOCAL] = ttt_seconds() - t4;
+    r->seconds[TTT_PHASE_LOCAL] = ttt_run_seconds() - t4;
     if (!status)
         status = summarise(r);
     if (!status) {

@@ -150,7 +150,7 @@ double ttt_run_memory_limit(double *address_space, const char **source);
 int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap);
 
 /* Seconds on a monotonic clock: differences time phases, runs and sweeps. */
-double ttt_seconds(void);
+double ttt_run_seconds(void);
 
 /* The name of a phase ("generate", "analytic", ...). */
 const char *ttt_phase_name(ttt_phase phase);

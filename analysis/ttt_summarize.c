@@ -29,7 +29,7 @@ static int is_estimator(const ttt_table *t, long est, const char *name)
     return 0;
 }
 
-int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg)
+int ttt_summarize_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg)
 {
     long est = ttt_table_column(t, "estimator");
     if (est < 0) {
@@ -118,7 +118,7 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
     return GSL_EINVAL;
 }
 
-int ttt_points_rows_check(const ttt_table *t, char *msg)
+int ttt_summarize_rows_check(const ttt_table *t, char *msg)
 {
     const char *names[3] = {"job", "point", "rep"};
     long col[3];
@@ -190,7 +190,7 @@ static char *output_name(const ttt_table *t, const char *spec)
     return copy(buf);
 }
 
-void ttt_points_free(ttt_points *p)
+void ttt_summarize_points_free(ttt_points *p)
 {
     if (!p)
         return;
@@ -221,7 +221,7 @@ static void gather(const ttt_table *t, long est, long cpoint, long crep, const t
     }
 }
 
-int ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, ttt_points **out, char *msg)
+int ttt_summarize_points(const ttt_table *t, const char *const *specs, size_t nq, ttt_points **out, char *msg)
 {
     *out = NULL;
     long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
@@ -231,7 +231,7 @@ int ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t n
                  "a file written by ttt sweep");
         return GSL_EINVAL;
     }
-    int status = ttt_points_rows_check(t, msg);
+    int status = ttt_summarize_rows_check(t, msg);
     if (status)
         return status;
     size_t points = 0, reps = 0;
@@ -255,10 +255,10 @@ int ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t n
     for (size_t q = 0; q < nq && !status; q++) {
         const char *slash = strchr(specs[q], '/');
         ratio[q] = slash != NULL;
-        status = ttt_operand_parse(t, specs[q], slash ? (size_t)(slash - specs[q]) : strlen(specs[q]), &ops[2 * q],
-                                   msg);
+        const size_t len = slash ? (size_t)(slash - specs[q]) : strlen(specs[q]);
+        status = ttt_summarize_operand_parse(t, specs[q], len, &ops[2 * q], msg);
         if (!status && slash)
-            status = ttt_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
+            status = ttt_summarize_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
     }
     ttt_points *p = status ? NULL : calloc(1, sizeof *p);
     if (!status && !p)
@@ -337,7 +337,7 @@ int ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t n
     if (status == GSL_ENOMEM)
         ttt_msg(msg, TTT_MSG, "out of memory");
     if (status)
-        ttt_points_free(p);
+        ttt_summarize_points_free(p);
     else
         *out = p;
     return status;
@@ -364,7 +364,7 @@ static void latex_name(FILE *out, const char *name)
         fputs(*c == '_' ? "\\_" : (char[2]){*c, 0}, out);
 }
 
-int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
+int ttt_summarize_points_write(FILE *out, const ttt_points *p, ttt_format format)
 {
     char a[TTT_IO_DOUBLE], b[TTT_IO_DOUBLE], cell[96];
     if (format == TTT_FORMAT_TSV) {
@@ -445,7 +445,7 @@ int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
     return ferror(out) ? -1 : 0;
 }
 
-int ttt_points_format_parse(const char *name, ttt_format *format, char *msg)
+int ttt_summarize_format_parse(const char *name, ttt_format *format, char *msg)
 {
     static const char *const names[3] = {"tsv", "md", "latex"};
     static const ttt_format formats[3] = {TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX};
@@ -475,8 +475,8 @@ static int copy_comment_lines(const char *path, FILE *out)
     return bad ? -1 : 0;
 }
 
-int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
-                           const char *const *specs, size_t nq)
+int ttt_summarize_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
+                              const char *const *specs, size_t nq)
 {
     int bad = 0;
     if (format == TTT_FORMAT_TSV) {
@@ -486,6 +486,6 @@ int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, co
             fprintf(out, "%c%s", q ? ',' : ' ', specs[q]);
         fprintf(out, ": mean over replicates and its standard error (NAME_se)\n");
     }
-    bad |= ttt_points_write(out, p, format) != 0;
+    bad |= ttt_summarize_points_write(out, p, format) != 0;
     return bad ? -1 : 0;
 }

@@ -35,7 +35,7 @@ typedef struct {
  * "ESTIMATOR:COLUMN" or "COLUMN" (the rows of the file's first estimator),
  * into op.  Returns GSL_SUCCESS, or GSL_EINVAL with a message naming what the
  * table lacks.  ttt table and ttt fit both name quantities this way. */
-int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg);
+int ttt_summarize_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg);
 
 /* Checks the rows of a sweep table: the job, point and rep cells (those
  * columns it has) are whole numbers as ttt sweep writes them (digits only),
@@ -44,13 +44,13 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
  * be counted twice by ttt fit and as another replicate by ttt table.  A table
  * whose last column is row_check has every row's checked.  Returns
  * GSL_SUCCESS, GSL_EINVAL with a message naming the lines, or GSL_ENOMEM. */
-int ttt_points_rows_check(const ttt_table *t, char *msg);
+int ttt_summarize_rows_check(const ttt_table *t, char *msg);
 
 typedef enum { TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX } ttt_format;
 
 /* The format named "tsv", "md" or "latex" into *format: GSL_SUCCESS, or
  * GSL_EINVAL with a message naming the allowed ones. */
-int ttt_points_format_parse(const char *name, ttt_format *format, char *msg);
+int ttt_summarize_format_parse(const char *name, ttt_format *format, char *msg);
 
 typedef struct {
     size_t points, nkeys, nq;
@@ -63,25 +63,26 @@ typedef struct {
 } ttt_points;
 
 /* Reduces sweep table t to one row per grid point for the nq specs, into
- * *out, which the caller frees with ttt_points_free.  Returns GSL_SUCCESS;
- * GSL_EINVAL with a message when t is not a sweep table, a spec or column is
- * not in t, or ttt_points_rows_check refuses its rows; GSL_ENOMEM when out
- * of memory.  *out is NULL on failure. */
-int ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, ttt_points **out, char *msg);
-void ttt_points_free(ttt_points *p);
+ * *out, which the caller frees with ttt_summarize_points_free.  Returns
+ * GSL_SUCCESS; GSL_EINVAL with a message when t is not a sweep table, a spec
+ * or column is not in t, or ttt_summarize_rows_check refuses its rows;
+ * GSL_ENOMEM when out of memory.  *out is NULL on failure. */
+int ttt_summarize_points(const ttt_table *t, const char *const *specs, size_t nq, ttt_points **out, char *msg);
+void ttt_summarize_points_free(ttt_points *p);
 
 /* Writes the rows as TSV (every key, reps, then NAME NAME_se per quantity,
- * full precision, after a "# fixed:" line of the keys that do not vary), or as a Markdown or LaTeX table (the keys that vary, then
- * "mean ± se" per quantity with 3 significant digits).  Returns 0, or -1 on
- * a write error (errno set). */
-int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format);
+ * full precision, after a "# fixed:" line of the keys that do not vary), or
+ * as a Markdown or LaTeX table (the keys that vary, then "mean ± se" per
+ * quantity with 3 significant digits).  Returns 0, or -1 on a write error
+ * (errno set). */
+int ttt_summarize_points_write(FILE *out, const ttt_points *p, ttt_format format);
 
 /* What `ttt table` writes: for TSV first the provenance, the '#' lines at the
  * top of source (the sweep.tsv the points come from) and a line naming it
- * and the nq specs, then the rows as ttt_points_write.  Returns 0, or -1
- * (errno set) when the provenance cannot be read or anything cannot be
+ * and the nq specs, then the rows as ttt_summarize_points_write.  Returns 0,
+ * or -1 (errno set) when the provenance cannot be read or anything cannot be
  * written (all is written that can be). */
-int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
-                           const char *const *specs, size_t nq);
+int ttt_summarize_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
+                              const char *const *specs, size_t nq);
 
 #endif

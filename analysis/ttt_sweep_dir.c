@@ -74,7 +74,7 @@ static void progress_bar(const writer *w)
 {
     size_t done = w->next - w->first, total = w->count - w->first, width = 30;
     size_t fill = total ? done * width / total : width;
-    double t = ttt_seconds() - w->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
+    double t = ttt_run_seconds() - w->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
     fprintf(stderr, "\r[");
     for (size_t i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
@@ -148,7 +148,7 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
         }
         if (!arrived)
             return TTT_SWEEP_STOPPED; /* the ranks still at work are ended by ttt_sweep_dir_abort */
-        const double t0 = ttt_seconds();
+        const double t0 = ttt_run_seconds();
         MPI_Get_count(&st, MPI_BYTE, &count);
         char *buf = malloc((size_t)count + 1);
         if (!buf) {
@@ -183,7 +183,7 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
             MPI_Send(NULL, 0, MPI_BYTE, st.MPI_SOURCE, TAG_STOP, MPI_COMM_WORLD);
             active--;
         }
-        *busy += ttt_seconds() - t0;
+        *busy += ttt_run_seconds() - t0;
     }
     if (!status && handing_out && (next < w->count || w->next < w->count))
         status = TTT_SWEEP_STOPPED;
@@ -322,7 +322,7 @@ static void write_log(const char *logpath, const ttt_sweep_dir_opts *o, size_t f
 /* The sweep's files in DIR, and its lock taken (held until the process ends). */
 static int lock_dir(const char *dir, char *msg)
 {
-    int status = ttt_mkdirs(dir, msg);
+    int status = ttt_outdir_mkdirs(dir, msg);
     if (status)
         return status;
     /* A run's directory is replaced whole by the next run: a sweep in it would be lost. */
@@ -382,7 +382,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         status = open_table(sw, o, path, &fp, &first, msg);
     const size_t count = ttt_sweep_shard_jobs(sw);
     double busy = 0.0; /* rank 0's time receiving, writing and answering (MPI) */
-    writer w = {sw, fp, NULL, first, count, first, 0, 0, ttt_seconds()};
+    writer w = {sw, fp, NULL, first, count, first, 0, 0, ttt_run_seconds()};
     if (!status && !(w.slot = calloc(count ? count : 1, sizeof(char *)))) {
         ttt_msg(msg, TTT_MSG, "out of memory for %zu jobs", count);
         status = GSL_ENOMEM;
@@ -407,7 +407,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         if (first)
             fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, count, path);
     }
-    const double wall0 = ttt_seconds();
+    const double wall0 = ttt_run_seconds();
 #ifdef TTT_MPI
     if (mpi) {
         if (!o->quiet)
@@ -422,7 +422,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         free(w.slot[t]);
     free(w.slot);
     int closed = fclose(fp);
-    write_log(logpath, o, first, w.next, count, status, ttt_seconds() - wall0, busy);
+    write_log(logpath, o, first, w.next, count, status, ttt_run_seconds() - wall0, busy);
     free(logpath);
     if (status == TTT_SWEEP_STOPPED && stop && *stop)
         ttt_msg(msg, TTT_MSG, "interrupted: %zu of %zu jobs in %s; continue with the same command and "
@@ -509,7 +509,7 @@ static size_t row_job(const char *line)
     return (size_t)strtoull(line, NULL, 10);
 }
 
-int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
+int ttt_sweep_dir_merge(char *const *dirs, size_t n, const char *out, char *msg)
 {
     msg[0] = '\0';
     shard_in *s = calloc(n ? n : 1, sizeof *s);

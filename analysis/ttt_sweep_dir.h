@@ -9,7 +9,7 @@
  * Three ways to run the jobs, one file format:
  *   - one process, jobs in parallel on its threads;
  *   - a shard (ttt_sweep_set_shard): the jobs j with j mod N = I - 1, in its
- *     own directory; ttt_sweep_merge joins the N shards;
+ *     own directory; ttt_sweep_dir_merge joins the N shards;
  *   - MPI (built with TTT_MPI, run with more than one rank): rank 0 hands the
  *     jobs out one at a time to ranks 1..N-1 as they ask, receives their rows
  *     and writes them in job order; each job runs on its rank's threads.
@@ -43,7 +43,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
  * --shard I/N', every I from 1 to N once, of one sweep) into out/sweep.tsv,
  * byte-identical to the one-process sweep; out is written all or nothing
  * (ttt_outdir).  Every row of every shard is checked as --resume checks it. */
-int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg);
+int ttt_sweep_dir_merge(char *const *dirs, size_t n, const char *out, char *msg);
 
 /* Under MPI: this process's rank and the number of ranks (0 and 1 without
  * MPI or before MPI_Init). */

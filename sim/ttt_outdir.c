@@ -316,7 +316,7 @@ static int printable(const char *path, const char *what, char *msg)
 #define NAME_LIMIT 255
 #define PID_ROOM 11 /* up to 7 digits (pid_max 4194304) and "-old" */
 
-int ttt_mkdirs(const char *path, char *msg)
+int ttt_outdir_mkdirs(const char *path, char *msg)
 {
     int status = printable(path, "output directory", msg);
     return status ? status : make_dirs(path, NULL, NULL, msg);

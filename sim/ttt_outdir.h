@@ -78,6 +78,6 @@ void ttt_outfile_abort(ttt_outfile *o);
 
 /* mkdir -p path: GSL_SUCCESS when path is (now) a directory, also when
  * another process creates a part of it at the same time. */
-int ttt_mkdirs(const char *path, char *msg);
+int ttt_outdir_mkdirs(const char *path, char *msg);
 
 #endif

@@ -157,22 +157,22 @@ static const preset presets[] = {
 };
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
-size_t ttt_preset_count(void)
+size_t ttt_params_preset_count(void)
 {
     return NPRESETS;
 }
 
-const char *ttt_preset_name(size_t i)
+const char *ttt_params_preset_name(size_t i)
 {
     return i < NPRESETS ? presets[i].name : "?";
 }
 
-const char *ttt_preset_about(size_t i)
+const char *ttt_params_preset_about(size_t i)
 {
     return i < NPRESETS ? presets[i].about : "?";
 }
 
-const char *ttt_preset_words(size_t i)
+const char *ttt_params_preset_words(size_t i)
 {
     return i < NPRESETS ? presets[i].words : "";
 }

@@ -66,11 +66,11 @@ void ttt_params_default(ttt_params *p);
 
 /* Presets: named configurations, each a list of key=value words.  The key
  * `preset` applies one where it stands (in a file or on the command line), so
- * keys given after it override it.  ttt_preset_count() of them, by index. */
-size_t ttt_preset_count(void);
-const char *ttt_preset_name(size_t i);
-const char *ttt_preset_about(size_t i);
-const char *ttt_preset_words(size_t i);
+ * keys given after it override it.  ttt_params_preset_count() of them, by index. */
+size_t ttt_params_preset_count(void);
+const char *ttt_params_preset_name(size_t i);
+const char *ttt_params_preset_about(size_t i);
+const char *ttt_params_preset_words(size_t i);
 
 /* Sets one key from its text value (key "preset" applies that preset).
  * Returns GSL_SUCCESS, or GSL_EINVAL with a message naming the key, the value

@@ -317,11 +317,11 @@ START_TEST(test_preset_sets_its_keys_and_later_words_override)
     ck_assert_uint_eq(p.k, 100);    /* after the preset: overrides */
     ck_assert_uint_eq(p.seed, 7);   /* before it and not named by it: kept */
     /* every preset parses and passes the checks */
-    for (size_t i = 0; i < ttt_preset_count(); i++) {
+    for (size_t i = 0; i < ttt_params_preset_count(); i++) {
         char word[64], msg[TTT_MSG];
         ttt_params q;
         ttt_params_default(&q);
-        snprintf(word, sizeof word, "preset=%s", ttt_preset_name(i));
+        snprintf(word, sizeof word, "preset=%s", ttt_params_preset_name(i));
         ck_assert_msg(ttt_params_set_word(&q, word, msg) == GSL_SUCCESS, "%s", word);
         ck_assert_msg(ttt_params_check(&q, msg) == GSL_SUCCESS, "%s: %s", word, msg);
     }

@@ -127,7 +127,7 @@ int cli_merge(int argc, char **argv)
     }
     if (!out || !n)
         cli_die_input("merge needs the shard directories and --out DIR: ttt merge SHARD_DIR... --out DIR");
-    int status = ttt_sweep_merge(dirs, n, out, msg);
+    int status = ttt_sweep_dir_merge(dirs, n, out, msg);
     free(dirs);
     if (status) {
         fprintf(stderr, "ttt: %s\n", msg);

@@ -88,7 +88,7 @@ int cli_table(int argc, char **argv)
     if (!file || !ylist)
         cli_die_input("table needs FILE --y SPEC,SPEC,... (SPEC: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN or A/B)");
     ttt_format format;
-    int status = ttt_points_format_parse(format_name, &format, msg);
+    int status = ttt_summarize_format_parse(format_name, &format, msg);
     if (status)
         cli_die_status(status, msg);
     size_t given = 0;
@@ -105,7 +105,7 @@ int cli_table(int argc, char **argv)
     if ((status = ttt_table_read(file, &t, msg)))
         cli_die_status(status, msg);
     ttt_points *p;
-    status = ttt_points_from_sweep(t, specs, nq, &p, msg);
+    status = ttt_summarize_points(t, specs, nq, &p, msg);
     ttt_table_free(t);
     if (status) {
         char full[TTT_MSG];
@@ -116,12 +116,12 @@ int cli_table(int argc, char **argv)
     FILE *fp = stdout;
     status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
     if (status) {
-        ttt_points_free(p);
+        ttt_summarize_points_free(p);
         fprintf(stderr, "ttt: %s\n", msg);
         return status == GSL_EINVAL ? 2 : 1;
     }
-    int bad = ttt_points_write_table(fp, p, format, file, specs, nq) != 0;
-    ttt_points_free(p);
+    int bad = ttt_summarize_write_table(fp, p, format, file, specs, nq) != 0;
+    ttt_summarize_points_free(p);
     if (out) {
         if (bad) {
             ttt_outfile_abort(of);

@@ -6,7 +6,8 @@
  * private temporary directory (mkdtemp under $TMPDIR, else /tmp; removed at
  * exit).  A refused table must come with a message and no table.  On a table
  * that parses: ttt_table_column on every column name (each must be found) and
- * on a name that is none, and ttt_table_number on every cell.  Silent; the table is freed after each input.  See README, "Fuzzing". */
+ * on a name that is none, and ttt_table_number on every cell.  Silent; the
+ * table is freed after each input.  See README, "Fuzzing". */
 #define _GNU_SOURCE /* memfd_create */
 #include <gsl/gsl_errno.h>
 #include <stdint.h>
