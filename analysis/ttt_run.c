@@ -417,7 +417,7 @@ double ttt_run_memory_limit(double *address_space, const char **source)
     return limit;
 }
 
-int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap)
+int ttt_run_memory_check(double bytes, const char *what, char *msg)
 {
 #ifdef _OPENMP
     const double threads = (double)omp_get_max_threads();
@@ -428,13 +428,13 @@ int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap)
     const char *from;
     const double limit = ttt_run_memory_limit(&as, &from);
     if (isfinite(limit) && bytes > TTT_MEMORY_SHARE * limit) {
-        snprintf(msg, cap, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
+        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
                  "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9);
         return GSL_ENOMEM;
     }
     const double vm = bytes + AS_BASE + threads * AS_PER_THREAD;
     if (isfinite(as) && vm > as) {
-        snprintf(msg, cap, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
+        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
                  "for the libraries and %.0f threads' OpenBLAS buffers); the limit is %.3g GB (ulimit -v); "
                  "allowed: smaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
                  "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9);

@@ -95,7 +95,8 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
 /* The sweep.tsv format.  The header is deterministic (no time, no command
  * line), so a resumed sweep's file is byte-identical to an uninterrupted one.
  * A shard's header has one more line, "# shard I/N: ...", before the column
- * names; its rows are the ones the whole sweep writes for its jobs. */
+ * names; its rows are the ones the whole sweep writes for its jobs.  Returns
+ * 0, or -1 on a write error (errno set). */
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
 
 /* The same header as text (malloc'd, *len bytes), or NULL when out of memory. */

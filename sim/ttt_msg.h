@@ -29,7 +29,7 @@ char *ttt_vmsg(char *msg, size_t cap, const char *fmt, va_list args);
 
 /* Writes text to fp with control bytes escaped as ttt_msg does (\n, \x1b):
  * echoed input in a file line (the provenance "# command:" line) stays one
- * line.  Returns 0, or -1 on a write error. */
+ * line.  Returns 0, or -1 on a write error (errno set). */
 int ttt_msg_fputs(const char *text, FILE *fp);
 
 /* A copy of argv[0..argc) (NULL-terminated) whose words have their control

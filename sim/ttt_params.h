@@ -51,13 +51,13 @@ typedef struct {
     double h2_factor;     /* H2: concepts suffice when their fit's error <= h2_factor * the best */
     size_t threads;       /* OpenMP threads (0: the runtime's default) */
     unsigned long seed;   /* the one seed everything is drawn from */
-    ttt_dictionary dictionary;
-    ttt_magnitudes magnitudes;
-    ttt_space space;      /* where neighbourhoods are chosen */
-    ttt_metric metric;
-    ttt_switch sparse;    /* run lasso, lasso_decoded and omp */
-    ttt_switch lasso_refit; /* refit least squares on the Lasso's support */
-    ttt_w_law w_law;      /* the law of the ground truth w* */
+    ttt_dictionary dictionary; /* the ensemble of A */
+    ttt_magnitudes magnitudes; /* the law of the active magnitudes */
+    ttt_space space;           /* where neighbourhoods are chosen */
+    ttt_metric metric;         /* the distance that chooses neighbours */
+    ttt_switch sparse;         /* run lasso, lasso_decoded and omp */
+    ttt_switch lasso_refit;    /* refit least squares on the Lasso's support */
+    ttt_w_law w_law;           /* the law of the ground truth w* */
 } ttt_params;
 
 /* Fills p with the documented defaults; pool stays 0 ("pool_ratio s") until
@@ -109,7 +109,8 @@ int ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg)
 int ttt_params_check(ttt_params *p, char *msg);
 
 /* Writes every key as "PREFIXkey = value" lines; with comments, each line is
- * followed by its range and meaning, so the output is a valid config file. */
+ * followed by its range and meaning, so the output is a valid config file.
+ * Returns 0, or -1 on a write error (errno set). */
 int ttt_params_write(const ttt_params *p, FILE *out, const char *prefix, int comments);
 
 /* What kind of value a key takes: TTT_KEY_WHOLE (a whole number), TTT_KEY_REAL,

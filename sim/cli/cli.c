@@ -147,8 +147,8 @@ static const char *duration(double s, char *buf, size_t len)
  * it when the run is long.  what names the job ("this run", "this sweep"). */
 void cli_check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet)
 {
-    char t[32], mem[512];
-    if (!force && ttt_run_memory_check(bytes, what, mem, sizeof mem)) {
+    char t[32], mem[TTT_MSG];
+    if (!force && ttt_run_memory_check(bytes, what, mem)) {
         fprintf(stderr, "ttt: %s\n", mem);
         exit(1);
     }
