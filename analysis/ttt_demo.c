@@ -93,10 +93,10 @@ int ttt_demo_write(ttt_outdir *dir, const ttt_demo *d, const char *command, char
     const size_t n = d->p.n, d1 = d->p.d1;
     const char *names[5] = {"concepts.tsv", "points.tsv", "test.tsv", "heads.tsv", "k.tsv"};
     FILE *fp[5];
-    int bad = 0;
-    for (int f = 0; f < 5 && !bad; f++)
-        bad = !(fp[f] = ttt_io_tsv(dir, names[f], &d->p, command, msg));
-    if (!bad) {
+    int status = GSL_SUCCESS;
+    for (int f = 0; f < 5 && !status; f++)
+        status = ttt_io_tsv(dir, names[f], &d->p, command, &fp[f], msg);
+    if (!status) {
         fprintf(fp[0], "concept\ta1\ta2\n");
         for (size_t j = 0; j < d1; j++) {
             fprintf(fp[0], "%zu\t", j + 1);
@@ -139,7 +139,7 @@ int ttt_demo_write(ttt_outdir *dir, const ttt_demo *d, const char *command, char
             ttt_io_put(fp[4], r->est[TTT_EST_GLOBAL].mse, "\n");
         }
     }
-    return bad ? -1 : 0;
+    return status;
 }
 
 static void show_vector(FILE *out, const char *name, const double *v, size_t n)

@@ -24,8 +24,10 @@ int ttt_demo_run(const ttt_params *p, ttt_demo **out);
 void ttt_demo_free(ttt_demo *d);
 
 /* Writes concepts.tsv, points.tsv, test.tsv, heads.tsv and k.tsv into dir,
- * each after the provenance header (ttt_io_header with command).  Returns 0,
- * or -1 with a message (TTT_IO_MSG bytes); the caller then aborts dir. */
+ * each after the provenance header (ttt_io_header with command).  Returns
+ * GSL_SUCCESS, or the status of the file that could not be opened (GSL_ENOMEM,
+ * GSL_EFAILED; see ttt_io_tsv) with a message; the caller then aborts dir.
+ * (Write errors of the rows surface when dir is committed.) */
 int ttt_demo_write(ttt_outdir *dir, const ttt_demo *d, const char *command, char *msg);
 
 /* The narrated walkthrough, every number from the run; dir is the directory

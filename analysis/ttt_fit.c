@@ -92,10 +92,10 @@ int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg)
     for (int i = 0; i < 3; i++)
         if (!strcmp(name, scale_names[i])) {
             *scale = (ttt_fit_scale)i;
-            return 0;
+            return GSL_SUCCESS;
         }
-    ttt_msg(msg, TTT_IO_MSG + 256, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", name);
-    return -1;
+    ttt_msg(msg, TTT_MSG, "--scale '%s' is not allowed; allowed: loglog, semilogx, linear", name);
+    return GSL_EINVAL;
 }
 
 /* The checks of q against t: its rows, the estimator, y, x, where and (with
@@ -104,26 +104,25 @@ int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg)
 static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, long *xc, ttt_operand *op,
                        long *wc, long *cols, char *msg)
 {
-    char part[TTT_IO_MSG];
-    int rows_ok = ttt_points_rows_check(t, part);
-    if (rows_ok) {
-        if (rows_ok == GSL_ENOMEM) {
-            snprintf(msg, TTT_FIT_MSG, "out of memory");
-            return GSL_ENOMEM;
-        }
-        ttt_msg(msg, TTT_FIT_MSG, "%s: %s", q->source, part);
-        return GSL_EINVAL;
+    char part[TTT_MSG];
+    int status = ttt_summarize_rows_check(t, part);
+    if (status) {
+        if (status == GSL_ENOMEM)
+            snprintf(msg, TTT_MSG, "out of memory");
+        else
+            ttt_msg(msg, TTT_MSG, "%s: %s", q->source, part);
+        return status;
     }
     *est = ttt_table_column(t, "estimator");
     *xc = q->x ? ttt_table_column(t, q->x) : -1;
     if (*est < 0) {
-        snprintf(msg, TTT_FIT_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+        snprintf(msg, TTT_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
         return GSL_EINVAL;
     }
-    if (ttt_operand_parse(t, q->y, strlen(q->y), op, part) || (q->x && *xc < 0)) {
+    if (ttt_summarize_operand_parse(t, q->y, strlen(q->y), op, part) || (q->x && *xc < 0)) {
         if (q->x && *xc < 0)
-            ttt_msg(part, TTT_IO_MSG, "no column '%s' in the sweep; allowed: a column name", q->x);
-        ttt_msg(msg, TTT_FIT_MSG, "%s: %s", q->source, part);
+            ttt_msg(part, TTT_MSG, "no column '%s' in the sweep; allowed: a column name", q->x);
+        ttt_msg(msg, TTT_MSG, "%s: %s", q->source, part);
         return GSL_EINVAL;
     }
     for (size_t w = 0; w < q->nwhere; w++) {
@@ -131,14 +130,14 @@ static int fit_columns(const ttt_table *t, const ttt_fit_query *q, long *est, lo
         char key[64];
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - q->where[w]) : 0, q->where[w]);
         if (!eq || (wc[w] = ttt_table_column(t, key)) < 0) {
-            ttt_msg(msg, TTT_IO_MSG + 256, "--where '%s' does not name a column as key=value", q->where[w]);
+            ttt_msg(msg, TTT_MSG, "--where '%s' does not name a column as key=value", q->where[w]);
             return GSL_EINVAL;
         }
     }
     static const char *const rate_keys[4] = {"sigma", "s", "d1", "k"};
     for (int i = 0; i < 4; i++)
         if ((cols[i] = ttt_table_column(t, rate_keys[i])) < 0 && q->bound) {
-            snprintf(msg, TTT_IO_MSG + 256, "%s has no '%s' column; --bound needs the columns sigma, s, d1 and k "
+            snprintf(msg, TTT_MSG, "%s has no '%s' column; --bound needs the columns sigma, s, d1 and k "
                      "of a sweep.tsv", q->source, rate_keys[i]);
             return GSL_EINVAL;
         }
@@ -159,7 +158,7 @@ int ttt_fit_sweep(const ttt_table *t, const ttt_fit_query *q, ttt_fit_result *re
     if (!x || !y) {
         free(x);
         free(y);
-        snprintf(msg, TTT_FIT_MSG, "out of memory for %zu rows of %s", t->rows, q->source);
+        snprintf(msg, TTT_MSG, "out of memory for %zu rows of %s", t->rows, q->source);
         return GSL_ENOMEM;
     }
     size_t n = 0;

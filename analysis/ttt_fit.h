@@ -53,15 +53,13 @@ double ttt_fit_rate(double sigma, double s, double d1, double k);
  * estimator (those matching every `where`), y against column x, or with
  * bound the constant C of the bound above (x then only restricts the rows). */
 #define TTT_FIT_MAX_WHERE 16
-/* Bytes of a message of ttt_fit_sweep. */
-#define TTT_FIT_MSG (TTT_IO_MSG + 264)
 
 typedef enum { TTT_FIT_LOGLOG, TTT_FIT_SEMILOGX, TTT_FIT_LINEAR } ttt_fit_scale;
 
 typedef struct {
     const char *source;  /* the table's file name, for messages */
     const char *x;       /* the x column; NULL only with bound */
-    const char *y;       /* ESTIMATOR (its mse), COLUMN or ESTIMATOR:COLUMN (ttt_operand_parse) */
+    const char *y;       /* ESTIMATOR (its mse), COLUMN or ESTIMATOR:COLUMN (ttt_summarize_operand_parse) */
     ttt_fit_scale scale;
     const char *where[TTT_FIT_MAX_WHERE]; /* key=value: rows whose key column holds value (as text or number) */
     size_t nwhere;
@@ -77,14 +75,14 @@ typedef struct {
     int bare;            /* y names an estimator alone: its mse */
 } ttt_fit_result;
 
-/* The scale named "loglog", "semilogx" or "linear".  Returns 0, or -1 with a
- * message (TTT_FIT_MSG bytes). */
+/* The scale named "loglog", "semilogx" or "linear" into *scale: GSL_SUCCESS,
+ * or GSL_EINVAL with a message naming the allowed ones. */
 int ttt_fit_scale_parse(const char *name, ttt_fit_scale *scale, char *msg);
 
 /* Selects the rows of sweep table t that q asks for and fits them into *res
  * (res->status says whether there was enough to fit).  Returns GSL_SUCCESS;
- * GSL_EINVAL with a message (TTT_FIT_MSG bytes) when q names what t lacks or
- * t's rows fail ttt_points_rows_check; GSL_ENOMEM with a message. */
+ * GSL_EINVAL with a message (TTT_MSG bytes) when q names what t lacks or
+ * t's rows fail ttt_summarize_rows_check; GSL_ENOMEM with a message. */
 int ttt_fit_sweep(const ttt_table *t, const ttt_fit_query *q, ttt_fit_result *res, char *msg);
 
 /* The fit as `ttt fit` prints it: the line (or C) with its 95% interval, and

@@ -1,6 +1,7 @@
 /* ttt_report_io — see ttt_report_io.h. */
 #include "ttt_report_io.h"
 
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <float.h>
 #include <math.h>
@@ -210,12 +211,13 @@ int ttt_report_io_write(ttt_outdir *dir, const ttt_report *r, const ttt_params *
     void (*writers[4])(FILE *, const ttt_report *) = {write_summary, write_analytic, write_predictions,
                                                       write_geometry};
     for (int i = 0; i < 4; i++) {
-        FILE *fp = ttt_io_tsv(dir, names[i], p, command, msg);
-        if (!fp)
-            return -1;
+        FILE *fp;
+        int status = ttt_io_tsv(dir, names[i], p, command, &fp, msg);
+        if (status)
+            return status;
         writers[i](fp, r);
     }
-    return 0;
+    return GSL_SUCCESS;
 }
 
 void ttt_report_io_times(FILE *out, const ttt_report *r)

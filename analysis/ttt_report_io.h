@@ -11,8 +11,10 @@
 #include "ttt_run.h"
 
 /* Writes the four files of r into dir, each after the provenance header of p
- * and command (ttt_io_header).  Returns 0, or -1 with a message (TTT_IO_MSG
- * bytes); the caller then aborts dir. */
+ * and command (ttt_io_header).  Returns GSL_SUCCESS, or the status of the
+ * file that could not be opened (GSL_ENOMEM, GSL_EFAILED; see ttt_io_tsv)
+ * with a message; the caller then aborts dir.  (Write errors of the rows
+ * surface when dir is committed.) */
 int ttt_report_io_write(ttt_outdir *dir, const ttt_report *r, const ttt_params *p, const char *command, char *msg);
 
 /* The comparison table of `ttt run`: the estimators' errors beside their

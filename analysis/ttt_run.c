@@ -27,7 +27,7 @@ const char *ttt_phase_name(ttt_phase phase)
     return phase >= 0 && phase < TTT_PHASE_COUNT ? phase_names[phase] : "?";
 }
 
-double ttt_seconds(void)
+double ttt_run_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -418,7 +418,7 @@ double ttt_run_memory_limit(double *address_space, const char **source)
     return limit;
 }
 
-int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap)
+int ttt_run_memory_check(double bytes, const char *what, char *msg)
 {
 #ifdef _OPENMP
     const double threads = (double)omp_get_max_threads();
@@ -429,13 +429,13 @@ int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap)
     const char *from;
     const double limit = ttt_run_memory_limit(&as, &from);
     if (isfinite(limit) && bytes > TTT_MEMORY_SHARE * limit) {
-        snprintf(msg, cap, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
+        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
                  "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9);
         return GSL_ENOMEM;
     }
     const double vm = bytes + AS_BASE + threads * AS_PER_THREAD;
     if (isfinite(as) && vm > as) {
-        snprintf(msg, cap, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
+        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
                  "for the libraries and %.0f threads' OpenBLAS buffers); the limit is %.3g GB (ulimit -v); "
                  "allowed: smaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
                  "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9);
@@ -454,28 +454,29 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     ttt_report *r = calloc(1, sizeof *r);
     if (!r)
         GSL_ERROR("no memory for the report", GSL_ENOMEM);
-    double t0 = ttt_seconds();
-    r->in = ttt_instance_alloc(p);
+    double t0 = ttt_run_seconds();
+    int status = ttt_instance_alloc(p, &r->in);
     r->nbr = malloc(p->m * p->k * sizeof *r->nbr);
     r->res = ttt_results_alloc(p->m, p->d2);
-    int status = r->in && r->nbr && r->res ? GSL_SUCCESS : GSL_ENOMEM;
-    double t1 = ttt_seconds();
+    if (!status && (!r->nbr || !r->res))
+        status = GSL_ENOMEM;
+    double t1 = ttt_run_seconds();
     r->seconds[TTT_PHASE_GENERATE] = t1 - t0;
     if (!status)
         status = ttt_analytic_global(r->in, &r->an);
-    double t2 = ttt_seconds();
+    double t2 = ttt_run_seconds();
     r->seconds[TTT_PHASE_ANALYTIC] = t2 - t1;
     if (!status)
         status = ttt_estimate_global(r->in, r->res);
-    double t3 = ttt_seconds();
+    double t3 = ttt_run_seconds();
     r->seconds[TTT_PHASE_GLOBAL] = t3 - t2;
     if (!status)
         status = ttt_neighbours_find(&r->in->train, &r->in->test, p->d1, p->k, p->space, p->metric, r->nbr);
-    double t4 = ttt_seconds();
+    double t4 = ttt_run_seconds();
     r->seconds[TTT_PHASE_NEIGHBOURS] = t4 - t3;
     if (!status)
         status = ttt_estimate_local(r->in, r->nbr, r->res);
-    r->seconds[TTT_PHASE_LOCAL] = ttt_seconds() - t4;
+    r->seconds[TTT_PHASE_LOCAL] = ttt_run_seconds() - t4;
     if (!status)
         status = summarise(r);
     if (!status) {

@@ -144,13 +144,14 @@ double ttt_run_memory_limit(double *address_space, const char **source);
  * against ttt_run_memory_limit: over TTT_MEMORY_SHARE of the memory, or the
  * bytes plus an estimate of what the libraries and every thread take (about
  * 130 MB and 150 MB per thread: OpenBLAS's buffer, a stack, an arena) over
- * RLIMIT_AS, gives GSL_ENOMEM and one line in msg (cap bytes) with the
- * estimate, the limit and "--force".  (Over RLIMIT_AS, OpenBLAS threads
- * retry a failed buffer allocation forever: the run would hang.) */
-int ttt_run_memory_check(double bytes, const char *what, char *msg, size_t cap);
+ * RLIMIT_AS, gives GSL_ENOMEM and one line in msg (TTT_MSG bytes) with the
+ * estimate, the limit and "--force"; else GSL_SUCCESS.  (Over RLIMIT_AS,
+ * OpenBLAS threads retry a failed buffer allocation forever: the run would
+ * hang.) */
+int ttt_run_memory_check(double bytes, const char *what, char *msg);
 
 /* Seconds on a monotonic clock: differences time phases, runs and sweeps. */
-double ttt_seconds(void);
+double ttt_run_seconds(void);
 
 /* The name of a phase ("generate", "analytic", ...). */
 const char *ttt_phase_name(ttt_phase phase);

@@ -3,6 +3,7 @@
 #include "ttt_summarize.h"
 #include "ttt_sweep.h"
 
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,12 +29,12 @@ static int is_estimator(const ttt_table *t, long est, const char *name)
     return 0;
 }
 
-int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg)
+int ttt_summarize_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_operand *op, char *msg)
 {
     long est = ttt_table_column(t, "estimator");
     if (est < 0) {
-        ttt_msg(msg, TTT_IO_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
-        return -1;
+        ttt_msg(msg, TTT_MSG, "the file has no 'estimator' column; allowed: a sweep.tsv written by ttt sweep");
+        return GSL_EINVAL;
     }
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)len, text);
@@ -50,11 +51,11 @@ int ttt_operand_parse(const ttt_table *t, const char *text, size_t len, ttt_oper
     }
     op->col = ttt_table_column(t, column);
     if (op->col < 0 || !is_estimator(t, est, op->estimator)) {
-        ttt_msg(msg, TTT_IO_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
+        ttt_msg(msg, TTT_MSG, "'%s' names no %s in the sweep; allowed: ESTIMATOR, ESTIMATOR:COLUMN or COLUMN",
                  word, op->col < 0 ? "column" : "estimator");
-        return -1;
+        return GSL_EINVAL;
     }
-    return 0;
+    return GSL_SUCCESS;
 }
 
 /* The rows of a sweep table sorted by a key: (estimator, job), (estimator,
@@ -112,12 +113,12 @@ static int find_repeat(size_t *order, const char *what, const char *allowed, cha
                  t->cell[first][by.cols[1]]);
     else
         snprintf(key, sizeof key, "%s", what);
-    ttt_msg(msg, TTT_IO_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
+    ttt_msg(msg, TTT_MSG, "lines %zu and %zu are %s%s%.100s; allowed: %s", t->line[first], t->line[second], key,
             by.est >= 0 ? " of estimator " : "", by.est >= 0 ? t->cell[first][by.est] : "", allowed);
     return GSL_EINVAL;
 }
 
-int ttt_points_rows_check(const ttt_table *t, char *msg)
+int ttt_summarize_rows_check(const ttt_table *t, char *msg)
 {
     const char *names[3] = {"job", "point", "rep"};
     long col[3];
@@ -127,7 +128,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
             const char *v = t->cell[r][col[c]];
             size_t n = strspn(v, "0123456789");
             if (n == 0 || v[n] != '\0' || n > 9) {
-                ttt_msg(msg, TTT_IO_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
+                ttt_msg(msg, TTT_MSG, "line %zu: %s = '%.40s' is not a whole number; allowed: 0, 1, 2, ... "
                         "(at most 9 digits), as ttt sweep writes it", t->line[r], names[c], v);
                 return GSL_EINVAL;
             }
@@ -137,7 +138,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
     if (t->cols > 0 && !strcmp(t->names[t->cols - 1], "row_check"))
         for (size_t r = 0; r < t->rows; r++)
             if (!ttt_sweep_row_valid(t->cell[r], t->cols)) {
-                ttt_msg(msg, TTT_IO_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
+                ttt_msg(msg, TTT_MSG, "line %zu: its row_check does not match its text (edited or damaged); "
                         "allowed: rows as ttt sweep writes them (rerun the job, or use --resume)", t->line[r]);
                 return GSL_EINVAL;
             }
@@ -145,7 +146,7 @@ int ttt_points_rows_check(const ttt_table *t, char *msg)
         return GSL_SUCCESS;
     size_t *order = malloc(t->rows * sizeof *order);
     if (!order) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     by.t = t;
@@ -189,7 +190,7 @@ static char *output_name(const ttt_table *t, const char *spec)
     return copy(buf);
 }
 
-void ttt_points_free(ttt_points *p)
+void ttt_summarize_points_free(ttt_points *p)
 {
     if (!p)
         return;
@@ -220,52 +221,48 @@ static void gather(const ttt_table *t, long est, long cpoint, long crep, const t
     }
 }
 
-ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, size_t nq, char *msg)
+int ttt_summarize_points(const ttt_table *t, const char *const *specs, size_t nq, ttt_points **out, char *msg)
 {
+    *out = NULL;
     long cpoint = ttt_table_column(t, "point"), crep = ttt_table_column(t, "rep");
     long cseed = ttt_table_column(t, "seed"), est = ttt_table_column(t, "estimator");
     if (cpoint < 0 || crep < 0 || cseed < 0 || est < 0 || est <= cseed) {
-        ttt_msg(msg, TTT_IO_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
+        ttt_msg(msg, TTT_MSG, "not a sweep.tsv (needs columns point, rep, seed, ..., estimator); allowed: "
                  "a file written by ttt sweep");
-        return NULL;
+        return GSL_EINVAL;
     }
-    if (ttt_points_rows_check(t, msg))
-        return NULL;
+    int status = ttt_summarize_rows_check(t, msg);
+    if (status)
+        return status;
     size_t points = 0, reps = 0;
     for (size_t r = 0; r < t->rows; r++) {
         double pt = ttt_table_number(t, r, (size_t)cpoint), rep = ttt_table_number(t, r, (size_t)crep);
         if (!(pt >= 0 && pt < 1e9 && rep >= 0 && rep < 1e9)) {
-            ttt_msg(msg, TTT_IO_MSG, "row %zu: point and rep must be whole numbers", r + 1);
-            return NULL;
+            ttt_msg(msg, TTT_MSG, "row %zu: point and rep must be whole numbers", r + 1);
+            return GSL_EINVAL;
         }
         points = GSL_MAX(points, (size_t)pt + 1);
         reps = GSL_MAX(reps, (size_t)rep + 1);
     }
     if (!points) {
-        ttt_msg(msg, TTT_IO_MSG, "the sweep has no rows");
-        return NULL;
+        ttt_msg(msg, TTT_MSG, "the sweep has no rows");
+        return GSL_EINVAL;
     }
     ttt_operand *ops = calloc(2 * nq + 1, sizeof *ops);
     int *ratio = calloc(nq + 1, sizeof *ratio);
-    if (!ops || !ratio) {
-        free(ops);
-        free(ratio);
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
-        return NULL;
-    }
-    int bad = 0;
-    for (size_t q = 0; q < nq && !bad; q++) {
+    if (!ops || !ratio)
+        status = GSL_ENOMEM;
+    for (size_t q = 0; q < nq && !status; q++) {
         const char *slash = strchr(specs[q], '/');
         ratio[q] = slash != NULL;
-        bad = ttt_operand_parse(t, specs[q], slash ? (size_t)(slash - specs[q]) : strlen(specs[q]), &ops[2 * q], msg);
-        if (!bad && slash)
-            bad = ttt_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
+        const size_t len = slash ? (size_t)(slash - specs[q]) : strlen(specs[q]);
+        status = ttt_summarize_operand_parse(t, specs[q], len, &ops[2 * q], msg);
+        if (!status && slash)
+            status = ttt_summarize_operand_parse(t, slash + 1, strlen(slash + 1), &ops[2 * q + 1], msg);
     }
-    ttt_points *p = bad ? NULL : calloc(1, sizeof *p);
-    if (!bad && !p) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
-        bad = 1;
-    }
+    ttt_points *p = status ? NULL : calloc(1, sizeof *p);
+    if (!status && !p)
+        status = GSL_ENOMEM;
     double *va = malloc(points * reps * sizeof *va), *vb = malloc(points * reps * sizeof *vb);
     double *x = malloc(reps * sizeof *x);
     if (p) {
@@ -279,12 +276,11 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
         p->reps = calloc(points, sizeof *p->reps);
         p->mean = malloc(points * nq * sizeof *p->mean + 1);
         p->se = malloc(points * nq * sizeof *p->se + 1);
-        if (!p->keys || !p->varies || !p->values || !p->names || !p->reps || !p->mean || !p->se || !va || !vb || !x) {
-            ttt_msg(msg, TTT_IO_MSG, "out of memory");
-            bad = 1;
-        }
+        if (!p->keys || !p->varies || !p->values || !p->names || !p->reps || !p->mean || !p->se || !va || !vb || !x)
+            status = GSL_ENOMEM;
     }
-    if (p && !bad) {
+    if (p && !status) {
+        int bad = 0; /* a copy failed */
         for (size_t k = 0; k < p->nkeys; k++)
             p->keys[k] = copy(t->names[cseed + 1 + (long)k]);
         for (size_t r = 0; r < t->rows; r++) {
@@ -305,11 +301,8 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
         for (size_t pt = 0; pt < points && !bad; pt++)
             for (size_t k = 0; k < p->nkeys; k++)
                 p->varies[k] |= strcmp(p->values[pt * p->nkeys + k], p->values[k]) != 0;
-        if (bad)
-            ttt_msg(msg, TTT_IO_MSG, "out of memory");
         for (size_t q = 0; q < nq && !bad; q++) {
             if (!(p->names[q] = output_name(t, specs[q]))) {
-                ttt_msg(msg, TTT_IO_MSG, "out of memory");
                 bad = 1;
                 break;
             }
@@ -334,17 +327,20 @@ ttt_points *ttt_points_from_sweep(const ttt_table *t, const char *const *specs, 
                 p->se[pt * nq + q] = n > 1 ? se : GSL_NAN;
             }
         }
+        status = bad ? GSL_ENOMEM : GSL_SUCCESS;
     }
     free(va);
     free(vb);
     free(x);
     free(ops);
     free(ratio);
-    if (bad) {
-        ttt_points_free(p);
-        return NULL;
-    }
-    return p;
+    if (status == GSL_ENOMEM)
+        ttt_msg(msg, TTT_MSG, "out of memory");
+    if (status)
+        ttt_summarize_points_free(p);
+    else
+        *out = p;
+    return status;
 }
 
 /* value ± se with 3 significant digits, or "–" when the value is missing. */
@@ -368,7 +364,7 @@ static void latex_name(FILE *out, const char *name)
         fputs(*c == '_' ? "\\_" : (char[2]){*c, 0}, out);
 }
 
-int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
+int ttt_summarize_points_write(FILE *out, const ttt_points *p, ttt_format format)
 {
     char a[TTT_IO_DOUBLE], b[TTT_IO_DOUBLE], cell[96];
     if (format == TTT_FORMAT_TSV) {
@@ -449,17 +445,17 @@ int ttt_points_write(FILE *out, const ttt_points *p, ttt_format format)
     return ferror(out) ? -1 : 0;
 }
 
-int ttt_points_format_parse(const char *name, ttt_format *format, char *msg)
+int ttt_summarize_format_parse(const char *name, ttt_format *format, char *msg)
 {
     static const char *const names[3] = {"tsv", "md", "latex"};
     static const ttt_format formats[3] = {TTT_FORMAT_TSV, TTT_FORMAT_MARKDOWN, TTT_FORMAT_LATEX};
     for (int i = 0; i < 3; i++)
         if (!strcmp(name, names[i])) {
             *format = formats[i];
-            return 0;
+            return GSL_SUCCESS;
         }
-    ttt_msg(msg, TTT_IO_MSG + 256, "--format '%s' is not allowed; allowed: tsv, md, latex", name);
-    return -1;
+    ttt_msg(msg, TTT_MSG, "--format '%s' is not allowed; allowed: tsv, md, latex", name);
+    return GSL_EINVAL;
 }
 
 /* Copies the '#' lines at the top of path to out; -1 when they cannot be
@@ -479,8 +475,8 @@ static int copy_comment_lines(const char *path, FILE *out)
     return bad ? -1 : 0;
 }
 
-int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
-                           const char *const *specs, size_t nq)
+int ttt_summarize_write_table(FILE *out, const ttt_points *p, ttt_format format, const char *source,
+                              const char *const *specs, size_t nq)
 {
     int bad = 0;
     if (format == TTT_FORMAT_TSV) {
@@ -490,6 +486,6 @@ int ttt_points_write_table(FILE *out, const ttt_points *p, ttt_format format, co
             fprintf(out, "%c%s", q ? ',' : ' ', specs[q]);
         fprintf(out, ": mean over replicates and its standard error (NAME_se)\n");
     }
-    bad |= ttt_points_write(out, p, format) != 0;
+    bad |= ttt_summarize_points_write(out, p, format) != 0;
     return bad ? -1 : 0;
 }

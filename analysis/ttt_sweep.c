@@ -42,16 +42,16 @@ static int add_value(ttt_axis *ax, const char *text, int dedup)
     return 0;
 }
 
-/* "a:b:log:N" or "a:b:lin:N" into the axis; NULL or a message. */
-static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
+/* "a:b:log:N" or "a:b:lin:N" into the axis: GSL_SUCCESS, or GSL_EINVAL with a message. */
+static int add_range(ttt_axis *ax, const char *spec, int whole, char *msg)
 {
     char a[64], b[64], how[8], n[64];
     double count = 0, lo = 0, hi = 0;
     if (sscanf(spec, "%63[^:]:%63[^:]:%7[^:]:%63[^:]", a, b, how, n) != 4 ||
         strlen(a) + strlen(b) + strlen(how) + strlen(n) + 3 != strlen(spec) ||
         (strcmp(how, "log") && strcmp(how, "lin"))) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "%s = '%.100s' is not a range; allowed: a:b:log:N or a:b:lin:N", ax->key, spec);
+        return GSL_EINVAL;
     }
     /* a and b numbers as strtod reads them, with no space and no hex; N a whole number */
     char *end1, *end2;
@@ -61,10 +61,10 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
               strpbrk(b, "xX");
     if (bad || !isfinite(lo) || !isfinite(hi) || ttt_params_whole(n, &count) || count < 2 ||
         count > TTT_SWEEP_MAX_VALUES || (!strcmp(how, "log") && (lo <= 0 || hi <= 0))) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                 "%s = '%.100s' is not a valid range; allowed: numbers a, b (positive for log) and 2 <= N <= %d",
                 ax->key, spec, TTT_SWEEP_MAX_VALUES);
-        return msg;
+        return GSL_EINVAL;
     }
     const unsigned long steps = (unsigned long)count;
     for (unsigned long i = 0; i < steps; i++) {
@@ -80,55 +80,56 @@ static const char *add_range(ttt_axis *ax, const char *spec, int whole, char *ms
             ttt_params_shortest(x, text, sizeof text);
         add_value(ax, text, 1);
     }
-    return NULL;
+    return GSL_SUCCESS;
 }
 
 int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word || (size_t)(eq - word) >= sizeof sw->axes[0].key) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
+        ttt_msg(msg, TTT_MSG, "'%.100s' is not of the form key=v1,v2,... or key=a:b:log:N", word);
         return GSL_EINVAL;
     }
     ttt_axis ax;
     memset(&ax, 0, sizeof ax);
     memcpy(ax.key, word, (size_t)(eq - word));
-    int kind = ttt_params_key_kind(ax.key);
+    const ttt_key_kind kind = ttt_params_key_kind(ax.key);
     if (!strcmp(ax.key, "preset")) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
+        ttt_msg(msg, TTT_MSG, "preset cannot be swept: it sets many keys at once; allowed: preset=NAME "
                  "before the axes, one sweep per preset");
         return GSL_EINVAL;
     }
     if (kind == TTT_KEY_UNKNOWN) {
         ttt_params probe = sw->base;
-        return ttt_params_set(&probe, ax.key, "0", msg) ? GSL_EINVAL : GSL_SUCCESS;
+        return ttt_params_set(&probe, ax.key, "0", msg); /* refused, naming the known keys */
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
+        ttt_msg(msg, TTT_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
                  "depend on threads; use reps=R for replicates", ax.key);
         return GSL_EINVAL;
     }
     for (size_t i = 0; i < sw->naxes; i++)
         if (!strcmp(sw->axes[i].key, ax.key)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
+            ttt_msg(msg, TTT_MSG, "%s is swept twice; allowed: each key on one axis", ax.key);
             return GSL_EINVAL;
         }
     if (sw->naxes == TTT_SWEEP_MAX_AXES) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
+        ttt_msg(msg, TTT_MSG, "too many axes; allowed: at most %d", TTT_SWEEP_MAX_AXES);
         return GSL_EINVAL;
     }
     const char *spec = eq + 1;
     if (strchr(spec, ':')) {
         if (kind == TTT_KEY_WORD) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
+            ttt_msg(msg, TTT_MSG, "%s takes words, not a range; allowed: %s=v1,v2,...", ax.key, ax.key);
             return GSL_EINVAL;
         }
-        if (add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg))
-            return GSL_EINVAL;
+        int status = add_range(&ax, spec, kind == TTT_KEY_WHOLE, msg);
+        if (status)
+            return status;
     } else {
         char *copy = strdup(spec), *save = NULL;
         if (!copy) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+            ttt_msg(msg, TTT_MSG, "out of memory");
             return GSL_ENOMEM;
         }
         int bad = *spec == '\0' || spec[strlen(spec) - 1] == ',';
@@ -136,7 +137,7 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
             bad = add_value(&ax, v, 0) != 0;
         free(copy);
         if (bad) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
+            ttt_msg(msg, TTT_MSG, "%s = '%.100s' is not a list of at most %d values of up to 31 characters",
                      ax.key, spec, TTT_SWEEP_MAX_VALUES);
             return GSL_EINVAL;
         }
@@ -147,12 +148,13 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
     char canon[TTT_SWEEP_MAX_VALUES][64];
     for (size_t i = 0; i < ax.n; i++) {
         ttt_params probe = sw->base;
-        if (ttt_params_set(&probe, ax.key, ax.values[i], msg))
-            return GSL_EINVAL;
+        int status = ttt_params_set(&probe, ax.key, ax.values[i], msg);
+        if (status)
+            return status;
         ttt_params_format(&probe, ax.key, canon[i], sizeof canon[i]);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(canon[i], canon[j])) {
-                ttt_msg(msg, TTT_PARAMS_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
+                ttt_msg(msg, TTT_MSG, "%s lists %s twice ('%s' and '%s'); allowed: each value once", ax.key,
                         canon[i], ax.values[j], ax.values[i]);
                 return GSL_EINVAL;
             }
@@ -167,7 +169,7 @@ int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     if (eq && !strncmp(word, "reps=", 5)) {
         double v;
         if (ttt_params_whole(word + 5, &v) || v < 1 || v > 100000) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
+            ttt_msg(msg, TTT_MSG, "reps = '%.60s' is not allowed; allowed: 1 <= reps <= 100000", word + 5);
             return GSL_EINVAL;
         }
         sw->reps = (size_t)v;
@@ -175,7 +177,7 @@ int ttt_sweep_word(ttt_sweep *sw, const char *word, char *msg)
     }
     if (eq && strpbrk(eq + 1, ",:"))
         return ttt_sweep_add_axis(sw, word, msg);
-    return ttt_params_set_word(&sw->base, word, msg) ? GSL_EINVAL : GSL_SUCCESS;
+    return ttt_params_set_word(&sw->base, word, msg);
 }
 
 /* Products saturate at SIZE_MAX, so a huge grid cannot wrap to a small one. */
@@ -210,7 +212,7 @@ int ttt_sweep_set_shard(ttt_sweep *sw, const char *spec, char *msg)
               i > n;
     }
     if (bad) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
+        ttt_msg(msg, TTT_MSG, "--shard '%.60s' is not allowed; allowed: I/N with whole numbers "
                 "1 <= I <= N <= 10000 (this process runs the jobs j with j mod N = I - 1)", spec);
         return GSL_EINVAL;
     }
@@ -230,17 +232,18 @@ size_t ttt_sweep_shard_job(const ttt_sweep *sw, size_t t)
     return sw->shard + t * sw->shards;
 }
 
-/* Sets the axis values of grid point `point` in p (no checks). */
-static const char *point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
+/* Sets the axis values of grid point `point` in p, then checks p: a status. */
+static int point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *msg)
 {
     *p = sw->base;
     for (size_t a = sw->naxes; a-- > 0;) {
         const ttt_axis *ax = &sw->axes[a];
-        if (ttt_params_set(p, ax->key, ax->values[point % ax->n], msg))
-            return msg;
+        int status = ttt_params_set(p, ax->key, ax->values[point % ax->n], msg);
+        if (status)
+            return status;
         point /= ax->n;
     }
-    return NULL;
+    return ttt_params_check(p, msg);
 }
 
 /* The point's parameters as text, seed and threads left out. */
@@ -264,11 +267,12 @@ static char *params_text(const ttt_params *p)
 
 int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *msg)
 {
-    if (point_params(sw, job / sw->reps, p, msg) || ttt_params_check(p, msg))
-        return GSL_EINVAL;
+    int status = point_params(sw, job / sw->reps, p, msg);
+    if (status)
+        return status;
     char *text = params_text(p);
     if (!text) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     p->seed = (unsigned long)ttt_rng_hash(sw->base.seed, text, job % sw->reps);
@@ -279,19 +283,20 @@ int ttt_sweep_job_params(const ttt_sweep *sw, size_t job, ttt_params *p, char *m
 
 int ttt_sweep_check(const ttt_sweep *sw, char *msg)
 {
-    char inner[TTT_PARAMS_MSG];
+    char inner[TTT_MSG];
     size_t points = ttt_sweep_points(sw);
     if (ttt_sweep_jobs(sw) > TTT_SWEEP_MAX_JOBS) { /* before looking at any point */
         double all = (double)sw->reps;
         for (size_t a = 0; a < sw->naxes; a++)
             all *= (double)sw->axes[a].n;
-        snprintf(msg, TTT_PARAMS_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
+        snprintf(msg, TTT_MSG, "the sweep has %.4g jobs (grid points x reps), more than 1e7 jobs; allowed: "
                  "points x reps <= 1e7", all);
         return GSL_EINVAL;
     }
     for (size_t pt = 0; pt < points; pt++) {
         ttt_params p;
-        if (point_params(sw, pt, &p, inner) || ttt_params_check(&p, inner)) {
+        int status = point_params(sw, pt, &p, inner);
+        if (status) {
             char where[256] = "";
             size_t used = 0, rest = pt;
             for (size_t a = sw->naxes; a-- > 0;) {
@@ -302,8 +307,8 @@ int ttt_sweep_check(const ttt_sweep *sw, char *msg)
                 if (used >= sizeof where)
                     break;
             }
-            ttt_msg(msg, TTT_PARAMS_MSG, "grid point %s: %s", where, inner);
-            return GSL_EINVAL;
+            ttt_msg(msg, TTT_MSG, "grid point %s: %s", where, inner);
+            return status;
         }
     }
     return GSL_SUCCESS;
@@ -326,7 +331,7 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
         if (failed || (stop && *stop))
             continue;
         ttt_params p;
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         ttt_report *r = NULL;
         int st = ttt_sweep_job_params(sw, j, &p, msg);
         if (!st)
@@ -573,7 +578,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     size_t want_len, cap = 0;
     char *want = ttt_sweep_header_text(sw, &want_len);
     if (!want) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     /* The header must be the one this sweep writes, byte for byte. */
@@ -589,7 +594,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     free(want);
     if (!same) {
         free(line);
-        ttt_msg(msg, TTT_PARAMS_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
+        ttt_msg(msg, TTT_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
                  "parameters or build); allowed: --resume with the same arguments and program");
         return GSL_EINVAL;
     }
@@ -607,7 +612,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     while (t < jobs && !damaged) {
         job = ttt_sweep_shard_job(sw, t);
         ttt_params p;
-        char pmsg[TTT_PARAMS_MSG];
+        char pmsg[TTT_MSG];
         if (ttt_sweep_job_params(sw, job, &p, pmsg) || key_columns(sw, &p, keys, sizeof keys))
             break;
         long start = pos;
@@ -649,7 +654,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
                     why = "it has the wrong number of cells";
             }
             if (why) {
-                snprintf(msg, TTT_PARAMS_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
+                snprintf(msg, TTT_MSG, "sweep.tsv line %zu (job %zu, %s): %s; recomputing jobs %zu to %zu",
                          lineno, job, ttt_estimator_name(e), why, job, ttt_sweep_shard_job(sw, jobs - 1));
                 damaged = 1;
                 break;
@@ -721,6 +726,6 @@ int ttt_sweep_read_header(ttt_sweep *sw, FILE *in, char *msg)
     }
     free(grid);
     if (why && why != msg)
-        ttt_msg(msg, TTT_PARAMS_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
+        ttt_msg(msg, TTT_MSG, "not a sweep.tsv header: %s; allowed: a sweep.tsv written by 'ttt sweep'", why);
     return !why ? GSL_SUCCESS : nomem ? GSL_ENOMEM : GSL_EINVAL;
 }

@@ -8,7 +8,7 @@
  * points are in the grid.
  *
  * Functions that can fail return a GSL status — GSL_SUCCESS, GSL_EINVAL (the
- * request is not allowed; msg, TTT_PARAMS_MSG bytes, names what is wrong and
+ * request is not allowed; msg, TTT_MSG bytes, names what is wrong and
  * what is allowed) or GSL_ENOMEM — as the rest of the library does. */
 #ifndef TTT_SWEEP_H
 #define TTT_SWEEP_H
@@ -49,7 +49,7 @@ void ttt_sweep_init(ttt_sweep *sw, const ttt_params *base);
  * values from a to b, geometric or evenly spaced; rounded to whole numbers
  * for whole-number keys, repeats after rounding dropped).  A list naming one
  * value twice (after parsing: 10 and 1e1) is refused.  Returns a status, with a message in
- * msg (TTT_PARAMS_MSG bytes) naming what is wrong and what is allowed. */
+ * msg (TTT_MSG bytes) naming what is wrong and what is allowed. */
 int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg);
 
 /* One command-line word: "reps=R" (a whole number) sets the replicates, "key=value" a base
@@ -95,7 +95,8 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
 /* The sweep.tsv format.  The header is deterministic (no time, no command
  * line), so a resumed sweep's file is byte-identical to an uninterrupted one.
  * A shard's header has one more line, "# shard I/N: ...", before the column
- * names; its rows are the ones the whole sweep writes for its jobs. */
+ * names; its rows are the ones the whole sweep writes for its jobs.  Returns
+ * 0, or -1 on a write error (errno set). */
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out);
 
 /* The same header as text (malloc'd, *len bytes), or NULL when out of memory. */

@@ -74,7 +74,7 @@ static void progress_bar(const writer *w)
 {
     size_t done = w->next - w->first, total = w->count - w->first, width = 30;
     size_t fill = total ? done * width / total : width;
-    double t = ttt_seconds() - w->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
+    double t = ttt_run_seconds() - w->start, left = done ? t * (double)(total - done) / (double)done : 0.0;
     fprintf(stderr, "\r[");
     for (size_t i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
@@ -148,11 +148,11 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
         }
         if (!arrived)
             return TTT_SWEEP_STOPPED; /* the ranks still at work are ended by ttt_sweep_dir_abort */
-        const double t0 = ttt_seconds();
+        const double t0 = ttt_run_seconds();
         MPI_Get_count(&st, MPI_BYTE, &count);
         char *buf = malloc((size_t)count + 1);
         if (!buf) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the rows from rank %d", st.MPI_SOURCE);
+            ttt_msg(msg, TTT_MSG, "out of memory for the rows from rank %d", st.MPI_SOURCE);
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
         MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -165,14 +165,14 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
             buf = NULL;
             if (bad && !status) {
                 status = GSL_EFAILED;
-                ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot write sweep.tsv: %s", ttt_msg_errno(errno));
+                ttt_msg(msg, TTT_MSG, "cannot write sweep.tsv: %s", ttt_msg_errno(errno));
             }
         } else if (st.MPI_TAG == TAG_FAIL) {
             if (!status) {
                 int code;
                 memcpy(&code, buf, sizeof code);
                 status = code ? code : GSL_EFAILED;
-                ttt_msg(msg, TTT_SWEEP_DIR_MSG, "rank %d: %s", st.MPI_SOURCE, buf + sizeof code);
+                ttt_msg(msg, TTT_MSG, "rank %d: %s", st.MPI_SOURCE, buf + sizeof code);
             }
         }
         free(buf);
@@ -183,7 +183,7 @@ static int master(writer *w, int handing_out, volatile int *stop, char *msg, dou
             MPI_Send(NULL, 0, MPI_BYTE, st.MPI_SOURCE, TAG_STOP, MPI_COMM_WORLD);
             active--;
         }
-        *busy += ttt_seconds() - t0;
+        *busy += ttt_run_seconds() - t0;
     }
     if (!status && handing_out && (next < w->count || w->next < w->count))
         status = TTT_SWEEP_STOPPED;
@@ -203,7 +203,7 @@ static void worker(const ttt_sweep *sw)
             return;
         const size_t job = ttt_sweep_shard_job(sw, (size_t)t);
         ttt_params p;
-        char msg[TTT_PARAMS_MSG] = "";
+        char msg[TTT_MSG] = "";
         ttt_report *r = NULL;
         int code = ttt_sweep_job_params(sw, job, &p, msg);
         if (!code) {
@@ -254,7 +254,7 @@ static int open_table(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, const ch
     FILE *fp = fopen(path, "r");
     if (fp && !o->resume) {
         fclose(fp);
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s exists; allowed: --resume to continue it, or another --out", path);
+        ttt_msg(msg, TTT_MSG, "%s exists; allowed: --resume to continue it, or another --out", path);
         return GSL_EINVAL;
     }
     struct stat st;
@@ -266,23 +266,23 @@ static int open_table(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, const ch
     }
     if (fp) {
         long end;
-        char note[TTT_PARAMS_MSG];
+        char note[TTT_MSG];
         int bad = ttt_sweep_scan(sw, fp, first, &end, note);
         fclose(fp);
         if (bad) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s", note);
+            ttt_msg(msg, TTT_MSG, "%s", note);
             return bad;
         }
         if (*note)
             fprintf(stderr, "ttt: %s\n", note);
         if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot continue %s: %s", path, ttt_msg_errno(errno));
+            ttt_msg(msg, TTT_MSG, "cannot continue %s: %s", path, ttt_msg_errno(errno));
             return GSL_EFAILED;
         }
     } else {
         fp = fopen(path, "w");
         if (!fp || ttt_sweep_write_header(sw, fp) != 0 || fflush(fp) != 0) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot write %s: %s", path, ttt_msg_errno(errno));
+            ttt_msg(msg, TTT_MSG, "cannot write %s: %s", path, ttt_msg_errno(errno));
             if (fp)
                 fclose(fp);
             return GSL_EFAILED;
@@ -322,37 +322,37 @@ static void write_log(const char *logpath, const ttt_sweep_dir_opts *o, size_t f
 /* The sweep's files in DIR, and its lock taken (held until the process ends). */
 static int lock_dir(const char *dir, char *msg)
 {
-    int status = ttt_mkdirs(dir, msg);
+    int status = ttt_outdir_mkdirs(dir, msg);
     if (status)
         return status;
     /* A run's directory is replaced whole by the next run: a sweep in it would be lost. */
     char *marker = NULL;
     if (asprintf(&marker, "%s/" TTT_OUTDIR_MARKER, dir) < 0) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the sweep's file names");
+        ttt_msg(msg, TTT_MSG, "out of memory for the sweep's file names");
         return GSL_ENOMEM;
     }
     const int taken = access(marker, F_OK) == 0;
     free(marker);
     if (taken) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s holds the output of ttt run, generate or demo (it has %s); allowed: "
+        ttt_msg(msg, TTT_MSG, "%s holds the output of ttt run, generate or demo (it has %s); allowed: "
                 "another --out for the sweep", dir, TTT_OUTDIR_MARKER);
         return GSL_EINVAL;
     }
     char *lockpath = NULL;
     if (asprintf(&lockpath, "%s/.lock", dir) < 0) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the sweep's file names");
+        ttt_msg(msg, TTT_MSG, "out of memory for the sweep's file names");
         return GSL_ENOMEM;
     }
     int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (lock < 0) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot create the lock file %s: %s", lockpath, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot create the lock file %s: %s", lockpath, ttt_msg_errno(errno));
         free(lockpath);
         return GSL_EFAILED;
     }
     free(lockpath);
     if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
         close(lock);
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "another ttt sweep is writing %s now; allowed: one writer per sweep "
+        ttt_msg(msg, TTT_MSG, "another ttt sweep is writing %s now; allowed: one writer per sweep "
                 "directory (wait for it to finish, then --resume, or choose another --out)", dir);
         return GSL_EINVAL;
     }
@@ -375,16 +375,16 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
     int status = lock_dir(o->dir, msg);
     if (!status && (asprintf(&path, "%s/sweep.tsv", o->dir) < 0 || asprintf(&logpath, "%s/sweep.log", o->dir) < 0)) {
         path = logpath = NULL;
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for the sweep's file names");
+        ttt_msg(msg, TTT_MSG, "out of memory for the sweep's file names");
         status = GSL_ENOMEM;
     }
     if (!status)
         status = open_table(sw, o, path, &fp, &first, msg);
     const size_t count = ttt_sweep_shard_jobs(sw);
     double busy = 0.0; /* rank 0's time receiving, writing and answering (MPI) */
-    writer w = {sw, fp, NULL, first, count, first, 0, 0, ttt_seconds()};
+    writer w = {sw, fp, NULL, first, count, first, 0, 0, ttt_run_seconds()};
     if (!status && !(w.slot = calloc(count ? count : 1, sizeof(char *)))) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory for %zu jobs", count);
+        ttt_msg(msg, TTT_MSG, "out of memory for %zu jobs", count);
         status = GSL_ENOMEM;
     }
     if (status) {
@@ -407,7 +407,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         if (first)
             fprintf(stderr, "resuming: %zu of %zu jobs already in %s\n", first, count, path);
     }
-    const double wall0 = ttt_seconds();
+    const double wall0 = ttt_run_seconds();
 #ifdef TTT_MPI
     if (mpi) {
         if (!o->quiet)
@@ -422,17 +422,17 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
         free(w.slot[t]);
     free(w.slot);
     int closed = fclose(fp);
-    write_log(logpath, o, first, w.next, count, status, ttt_seconds() - wall0, busy);
+    write_log(logpath, o, first, w.next, count, status, ttt_run_seconds() - wall0, busy);
     free(logpath);
     if (status == TTT_SWEEP_STOPPED && stop && *stop)
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "interrupted: %zu of %zu jobs in %s; continue with the same command and "
+        ttt_msg(msg, TTT_MSG, "interrupted: %zu of %zu jobs in %s; continue with the same command and "
                 "--resume", w.next, count, path);
     else if (status || w.write_error || closed != 0) {
         /* why: a write error, else a rank's own message, else the status */
-        char why[TTT_SWEEP_DIR_MSG];
+        char why[TTT_MSG];
         snprintf(why, sizeof why, "%s", w.write_error || closed ? "cannot write sweep.tsv" : *msg ? msg
                                                                                             : gsl_strerror(status));
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count, why);
+        ttt_msg(msg, TTT_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count, why);
         status = status && status != TTT_SWEEP_STOPPED ? status : GSL_EFAILED;
     } else if (!o->quiet)
         fprintf(stderr, "wrote %s (%zu jobs)\n", path, count);
@@ -467,35 +467,35 @@ static int open_shard(const char *dir, shard_in *s, char *msg)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/sweep.tsv", dir) < 0) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     s->fp = fopen(path, "r");
     if (!s->fp) {
         int err = errno;
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot read %s: %s; allowed: directories written by 'ttt sweep --shard "
+        ttt_msg(msg, TTT_MSG, "cannot read %s: %s; allowed: directories written by 'ttt sweep --shard "
                 "I/N'", path, ttt_msg_errno(err));
         free(path);
         return err == ENOENT || err == ENOTDIR ? GSL_EINVAL : GSL_EFAILED;
     }
-    char note[TTT_PARAMS_MSG];
+    char note[TTT_MSG];
     size_t done = 0;
     long rows = 0, end = 0;
     int status = GSL_SUCCESS;
     if (ttt_sweep_read_header(&s->sw, s->fp, note) || (rows = ftell(s->fp)) < 0 || fseek(s->fp, 0, SEEK_SET) ||
         ttt_sweep_scan(&s->sw, s->fp, &done, &end, note) != 0) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s: %s", path, note);
+        ttt_msg(msg, TTT_MSG, "%s: %s", path, note);
         status = GSL_EINVAL;
     } else if (*note || done < ttt_sweep_shard_jobs(&s->sw)) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s is not complete (%zu of %zu jobs%s%s); allowed: complete shards "
+        ttt_msg(msg, TTT_MSG, "%s is not complete (%zu of %zu jobs%s%s); allowed: complete shards "
                 "(finish it with the same command and --resume)", path, done, ttt_sweep_shard_jobs(&s->sw),
                 *note ? "; " : "", note);
         status = GSL_EINVAL;
     } else if (fseek(s->fp, end, SEEK_SET) || fgetc(s->fp) != EOF) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s has more after its last job; allowed: the rows 'ttt sweep' writes", path);
+        ttt_msg(msg, TTT_MSG, "%s has more after its last job; allowed: the rows 'ttt sweep' writes", path);
         status = GSL_EINVAL;
     } else if (fseek(s->fp, rows, SEEK_SET)) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot read %s: %s", path, ttt_msg_errno(errno));
+        ttt_msg(msg, TTT_MSG, "cannot read %s: %s", path, ttt_msg_errno(errno));
         status = GSL_EFAILED;
     } else
         read_row(s);
@@ -509,12 +509,12 @@ static size_t row_job(const char *line)
     return (size_t)strtoull(line, NULL, 10);
 }
 
-int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
+int ttt_sweep_dir_merge(char *const *dirs, size_t n, const char *out, char *msg)
 {
     msg[0] = '\0';
     shard_in *s = calloc(n ? n : 1, sizeof *s);
     if (!s) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         return GSL_ENOMEM;
     }
     int status = GSL_SUCCESS;
@@ -533,33 +533,33 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
         size_t len;
         char *head = ttt_sweep_header_text(&whole, &len);
         if (!head) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory");
+            ttt_msg(msg, TTT_MSG, "out of memory");
             status = GSL_ENOMEM;
         } else if (i == 0) {
             first = head, first_len = len;
             head = NULL;
         } else if (len != first_len || memcmp(head, first, len) || s[i].sw.shards != shards) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s and %s are shards of different sweeps (grid, reps, parameters or "
+            ttt_msg(msg, TTT_MSG, "%s and %s are shards of different sweeps (grid, reps, parameters or "
                     "shard count); allowed: the N shards of one sweep", dirs[0], dirs[i]);
             status = GSL_EINVAL;
         }
         free(head);
         for (size_t k = 0; k < i && !status; k++)
             if (s[k].sw.shard == s[i].sw.shard) {
-                ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%s and %s are both shard %zu/%zu; allowed: each shard once",
+                ttt_msg(msg, TTT_MSG, "%s and %s are both shard %zu/%zu; allowed: each shard once",
                         dirs[k], dirs[i], s[i].sw.shard + 1, shards);
                 status = GSL_EINVAL;
             }
     }
     if (!status && n != shards) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "%zu of the %zu shards given; allowed: all %zu (--shard 1/%zu to %zu/%zu)",
+        ttt_msg(msg, TTT_MSG, "%zu of the %zu shards given; allowed: all %zu (--shard 1/%zu to %zu/%zu)",
                 n, shards, shards, shards, shards, shards);
         status = GSL_EINVAL;
     }
     /* By shard: s[by[I]] is shard I. */
     shard_in **by = status ? NULL : calloc(shards, sizeof *by);
     if (!status && !by) {
-        ttt_msg(msg, TTT_SWEEP_DIR_MSG, "out of memory");
+        ttt_msg(msg, TTT_MSG, "out of memory");
         status = GSL_ENOMEM;
     }
     for (size_t i = 0; !status && i < n; i++)
@@ -568,8 +568,8 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
     FILE *fp = NULL;
     if (!status)
         status = ttt_outdir_open(out, &o, msg);
-    if (!status && !(fp = ttt_outdir_file(o, "sweep.tsv", msg)))
-        status = GSL_EFAILED;
+    if (!status)
+        status = ttt_outdir_file(o, "sweep.tsv", &fp, msg);
     if (!status) {
         ttt_sweep whole = s[0].sw;
         whole.shard = 0;
@@ -584,7 +584,7 @@ int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg)
             }
         }
         if (bad || ferror(fp)) {
-            ttt_msg(msg, TTT_SWEEP_DIR_MSG, "cannot write %s/sweep.tsv: %s", out, ttt_msg_errno(errno));
+            ttt_msg(msg, TTT_MSG, "cannot write %s/sweep.tsv: %s", out, ttt_msg_errno(errno));
             status = GSL_EFAILED;
         }
     }

@@ -9,13 +9,13 @@
  * Three ways to run the jobs, one file format:
  *   - one process, jobs in parallel on its threads;
  *   - a shard (ttt_sweep_set_shard): the jobs j with j mod N = I - 1, in its
- *     own directory; ttt_sweep_merge joins the N shards;
+ *     own directory; ttt_sweep_dir_merge joins the N shards;
  *   - MPI (built with TTT_MPI, run with more than one rank): rank 0 hands the
  *     jobs out one at a time to ranks 1..N-1 as they ask, receives their rows
  *     and writes them in job order; each job runs on its rank's threads.
  *
  * Every function returns a GSL status and leaves a message in msg
- * (TTT_SWEEP_DIR_MSG bytes): GSL_EINVAL when the request is not allowed (exit
+ * (TTT_MSG bytes): GSL_EINVAL when the request is not allowed (exit
  * status 2), TTT_SWEEP_STOPPED when stopped by *stop (msg says how to
  * continue), anything else a fault (exit status 1). */
 #ifndef TTT_SWEEP_DIR_H
@@ -24,8 +24,6 @@
 #include <stddef.h>
 
 #include "ttt_sweep.h"
-
-#define TTT_SWEEP_DIR_MSG 2048
 
 typedef struct {
     const char *dir;   /* DIR: created if missing (mkdir -p) */
@@ -45,7 +43,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
  * --shard I/N', every I from 1 to N once, of one sweep) into out/sweep.tsv,
  * byte-identical to the one-process sweep; out is written all or nothing
  * (ttt_outdir).  Every row of every shard is checked as --resume checks it. */
-int ttt_sweep_merge(char *const *dirs, size_t n, const char *out, char *msg);
+int ttt_sweep_dir_merge(char *const *dirs, size_t n, const char *out, char *msg);
 
 /* Under MPI: this process's rank and the number of ranks (0 and 1 without
  * MPI or before MPI_Init). */

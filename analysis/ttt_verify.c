@@ -79,7 +79,7 @@ static int grid(const char *const *words, size_t reps, size_t threads, job **out
     ttt_sweep sw;
     ttt_sweep_init(&sw, &base);
     sw.reps = reps;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; words[i]; i++) {
             int axis = strpbrk(strchr(words[i], '=') + 1, ",:") != NULL;
@@ -679,10 +679,10 @@ int ttt_verify_report(FILE *out, FILE *log, const size_t *chosen, size_t n, int 
     if (!rows)
         return GSL_ENOMEM;
     fprintf(out, "%-15s %-52s %-30s %-30s %s\n", "check", "claim", "predicted", "measured [95% interval]", "result");
-    double t0 = ttt_seconds();
+    double t0 = ttt_run_seconds();
     for (size_t i = 0; i < n; i++) {
         size_t c = chosen[i];
-        double t = ttt_seconds();
+        double t = ttt_run_seconds();
         int status = ttt_verify_run(c, quick, threads, &rows[i]);
         if (status) {
             snprintf(rows[i].measured, sizeof rows[i].measured, "run failed: %s", gsl_strerror(status));
@@ -692,14 +692,14 @@ int ttt_verify_report(FILE *out, FILE *log, const size_t *chosen, size_t n, int 
         fprintf(out, "%-15s %-52s %-30s %-30s %s\n", ttt_verify_name(c), ttt_verify_claim(c), rows[i].predicted,
                 rows[i].measured, rows[i].pass ? "PASS" : "FAIL");
         fflush(out);
-        fprintf(log, "  %s: %.1fs\n", ttt_verify_name(c), ttt_seconds() - t);
+        fprintf(log, "  %s: %.1fs\n", ttt_verify_name(c), ttt_run_seconds() - t);
     }
     fprintf(out, "\ntolerances and configurations:\n");
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%-15s %s; %s\n%-15s catches: %s\n", ttt_verify_name(chosen[i]), rows[i].tolerance,
                 rows[i].detail, "", ttt_verify_catches(chosen[i]));
     fprintf(out, "\n%zu of %zu checks passed (%s profile, %.1fs)\n", n - *failed, n, quick ? "quick" : "full",
-            ttt_seconds() - t0);
+            ttt_run_seconds() - t0);
     free(rows);
     return GSL_SUCCESS;
 }

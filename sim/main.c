@@ -30,7 +30,7 @@ static int dispatch(int argc, char **argv)
     const int bare = !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
                      !strcmp(cmd, "--version") || !strcmp(cmd, "defaults");
     if (bare && argc > 2 && !(asks_help && (!strcmp(cmd, "defaults") || !strcmp(cmd, "--version")))) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "%s takes no arguments ('%s'); allowed: ttt %s", cmd, argv[2], cmd));
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
@@ -55,9 +55,9 @@ static int dispatch(int argc, char **argv)
     if (!strcmp(cmd, "presets")) {
         if (argc > 2)
             cli_die_input("presets takes no arguments");
-        for (size_t i = 0; i < ttt_preset_count(); i++)
-            printf("%-10s %s\n%-10s   keys: %s\n", ttt_preset_name(i), ttt_preset_about(i), "",
-                   *ttt_preset_words(i) ? ttt_preset_words(i) : "(none)");
+        for (size_t i = 0; i < ttt_params_preset_count(); i++)
+            printf("%-10s %s\n%-10s   keys: %s\n", ttt_params_preset_name(i), ttt_params_preset_about(i), "",
+                   *ttt_params_preset_words(i) ? ttt_params_preset_words(i) : "(none)");
         return fflush(stdout) || ferror(stdout) ? 1 : 0;
     }
     if (!strcmp(cmd, "estimators"))
@@ -78,7 +78,7 @@ static int dispatch(int argc, char **argv)
         return cli_fit(argc, argv);
     if (!strcmp(cmd, "verify"))
         return cli_verify(argc, argv);
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     cli_die_input(ttt_msg(msg, sizeof msg, "unknown command '%s'; allowed: run, generate, sweep, merge, fit, table, demo, verify, estimators, "
                       "defaults, presets, help", cmd));
     return 2;

@@ -252,11 +252,12 @@ static void draw_w_star(ttt_instance *in, gsl_rng *r)
     }
 }
 
-ttt_instance *ttt_instance_alloc(const ttt_params *p)
+int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
 {
+    *out = NULL;
     ttt_instance *in = calloc(1, sizeof *in);
     if (!in)
-        GSL_ERROR_NULL("no memory for the instance", GSL_ENOMEM);
+        GSL_ERROR("no memory for the instance", GSL_ENOMEM);
     in->p = *p;
     in->q = p->s + p->background;
     in->A = malloc(p->d1 * p->d2 * sizeof *in->A);
@@ -276,9 +277,10 @@ ttt_instance *ttt_instance_alloc(const ttt_params *p)
     free(marks);
     if (!ok) {
         ttt_instance_free(in);
-        GSL_ERROR_NULL("no memory for the instance", GSL_ENOMEM);
+        GSL_ERROR("no memory for the instance", GSL_ENOMEM);
     }
-    return in;
+    *out = in;
+    return GSL_SUCCESS;
 }
 
 void ttt_instance_free(ttt_instance *in)

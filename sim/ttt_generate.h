@@ -40,10 +40,11 @@ typedef struct {
     ttt_data test;     /* m points */
 } ttt_instance;
 
-/* Draws the instance that p and p->seed determine.  p must have passed
- * ttt_params_check.  Returns NULL (GSL error raised) when out of memory.
- * The caller owns the result and frees it with ttt_instance_free. */
-ttt_instance *ttt_instance_alloc(const ttt_params *p);
+/* Draws the instance that p and p->seed determine into *out, which the
+ * caller owns and frees with ttt_instance_free.  p must have passed
+ * ttt_params_check.  Returns GSL_SUCCESS, or GSL_ENOMEM (GSL error raised)
+ * with *out NULL. */
+int ttt_instance_alloc(const ttt_params *p, ttt_instance **out);
 
 /* Frees an instance; NULL is a no-op. */
 void ttt_instance_free(ttt_instance *in);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_version.h>
 #include <stdint.h>
@@ -65,14 +66,15 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     return ferror(out) ? -1 : 0;
 }
 
-FILE *ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, char *msg)
+int ttt_io_tsv(ttt_outdir *o, const char *name, const ttt_params *p, const char *command, FILE **fp, char *msg)
 {
-    FILE *fp = ttt_outdir_file(o, name, msg);
-    if (fp && ttt_io_header(fp, p, command) != 0) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
-        return NULL;
+    int status = ttt_outdir_file(o, name, fp, msg);
+    if (!status && ttt_io_header(*fp, p, command) != 0) {
+        ttt_msg(msg, TTT_MSG, "cannot write %s: %s", name, ttt_msg_errno(errno));
+        *fp = NULL;
+        status = GSL_EFAILED;
     }
-    return fp;
+    return status;
 }
 
 static int little_endian(void)
@@ -113,30 +115,33 @@ int ttt_io_npy(FILE *out, const char *descr, const size_t *shape, int ndim, cons
     return ferror(out) ? -1 : 0;
 }
 
+/* One .npy file of o: a status (the outdir's message when it fails). */
 static int save(ttt_outdir *o, const char *name, const char *descr, const size_t *shape, int ndim,
                 const void *data, size_t elem, char *msg)
 {
-    FILE *fp = ttt_outdir_file(o, name, msg);
-    if (!fp)
-        return -1;
+    FILE *fp;
+    int status = ttt_outdir_file(o, name, &fp, msg);
+    if (status)
+        return status;
     ttt_io_npy(fp, descr, shape, ndim, data, elem);
     /* The message names DIR/data/NAME and the first failed write's reason. */
-    return ttt_outdir_check(o, fp, msg) ? -1 : 0;
+    return ttt_outdir_check(o, fp, msg);
 }
 
 static int save_set(ttt_outdir *o, const char *set, const ttt_data *d, char *msg)
 {
     char name[64];
     size_t s2[2] = {d->n, d->d2}, sq[2] = {d->n, d->q}, s1[1] = {d->n};
+    int status;
 #define SAVE(suffix, descr, shape, nd, ptr)                                        \
     (snprintf(name, sizeof name, "data/%s_%s.npy", set, suffix),                    \
-     save(o, name, descr, shape, nd, ptr, sizeof *(ptr), msg))
+     (status = save(o, name, descr, shape, nd, ptr, sizeof *(ptr), msg)))
     if (SAVE("X", "<f8", s2, 2, d->psi) || SAVE("y", "<f8", s1, 1, d->y) || SAVE("f", "<f8", s1, 1, d->f) ||
         SAVE("phi_idx", "<i4", sq, 2, d->phi_idx) || SAVE("phi_val", "<f8", sq, 2, d->phi_val) ||
         SAVE("topic", "<i4", s1, 1, d->topic))
-        return -1;
+        return status;
 #undef SAVE
-    return 0;
+    return GSL_SUCCESS;
 }
 
 int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
@@ -145,19 +150,24 @@ int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
     /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
     double *A = malloc(d1 * d2 * sizeof *A);
     if (!A) {
-        ttt_msg(msg, TTT_IO_MSG, "out of memory");
-        return -1;
+        ttt_msg(msg, TTT_MSG, "out of memory");
+        return GSL_ENOMEM;
     }
     for (size_t j = 0; j < d1; j++)
         for (size_t i = 0; i < d2; i++)
             A[i * d1 + j] = in->A[j * d2 + i];
     size_t sA[2] = {d2, d1}, sw[1] = {d1}, sp[2] = {in->p.topics, in->p.pool};
-    int bad = save(o, "data/A.npy", "<f8", sA, 2, A, sizeof *A, msg) ||
-              save(o, "data/w.npy", "<f8", sw, 1, in->w_star, sizeof *in->w_star, msg) ||
-              save(o, "data/pools.npy", "<i4", sp, 2, in->pools, sizeof *in->pools, msg) ||
-              save_set(o, "train", &in->train, msg) || save_set(o, "test", &in->test, msg);
+    int status = save(o, "data/A.npy", "<f8", sA, 2, A, sizeof *A, msg);
+    if (!status)
+        status = save(o, "data/w.npy", "<f8", sw, 1, in->w_star, sizeof *in->w_star, msg);
+    if (!status)
+        status = save(o, "data/pools.npy", "<i4", sp, 2, in->pools, sizeof *in->pools, msg);
+    if (!status)
+        status = save_set(o, "train", &in->train, msg);
+    if (!status)
+        status = save_set(o, "test", &in->test, msg);
     free(A);
-    return bad ? -1 : 0;
+    return status;
 }
 
 void ttt_table_free(ttt_table *t)
@@ -189,44 +199,65 @@ static size_t split(char *line, char **cells, size_t max)
     return n;
 }
 
-ttt_table *ttt_table_read(const char *path, char *msg)
+/* A table that cannot be read: the caller's input (missing, a directory,
+ * unreadable: GSL_EINVAL), unless memory ran out (GSL_ENOMEM). */
+static int cannot_read(const char *path, int err, char *msg)
+{
+    ttt_msg(msg, TTT_MSG, "cannot read '%s': %s", path, ttt_msg_errno(err));
+    return err == ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
+}
+
+/* The file's bytes, NUL-terminated (*len of them), or a status. */
+static int read_all(const char *path, char **text, size_t *len, char *msg)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) {
-        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(errno));
-        return NULL;
-    }
+    if (!fp)
+        return cannot_read(path, errno, msg);
     errno = 0;
-    ttt_table *t = calloc(1, sizeof *t);
-    size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap);
-    size_t got;
-    while (text && (got = fread(text + len, 1, cap - len - 1, fp)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *grown = realloc(text, cap *= 2);
+    size_t cap = 1 << 16, got;
+    char *buf = malloc(cap);
+    *len = 0;
+    while (buf && (got = fread(buf + *len, 1, cap - *len - 1, fp)) > 0) {
+        *len += got;
+        if (*len + 1 == cap) {
+            char *grown = realloc(buf, cap *= 2);
             if (!grown)
-                free(text);
-            text = grown;
+                free(buf);
+            buf = grown;
         }
     }
-    int read_error = ferror(fp) ? (errno ? errno : EIO) : !t || !text ? ENOMEM : 0;
+    int err = ferror(fp) ? (errno ? errno : EIO) : !buf ? ENOMEM : 0;
     fclose(fp);
-    if (read_error) {
-        free(text);
-        free(t);
-        ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(read_error));
-        return NULL;
+    if (err) {
+        free(buf);
+        return cannot_read(path, err, msg);
     }
-    text[len] = '\0';
+    buf[*len] = '\0';
+    *text = buf;
+    return GSL_SUCCESS;
+}
+
+int ttt_table_read(const char *path, ttt_table **out, char *msg)
+{
+    *out = NULL;
+    char *text;
+    size_t len;
+    int status = read_all(path, &text, &len, msg);
+    if (status)
+        return status;
+    ttt_table *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(text);
+        return cannot_read(path, ENOMEM, msg);
+    }
     t->text = text;
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) {
         if (text[i] == '\0') {
-            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: NUL byte; allowed: a text table (a sweep.tsv written by ttt sweep)",
+            ttt_msg(msg, TTT_MSG, "%s:%zu: NUL byte; allowed: a text table (a sweep.tsv written by ttt sweep)",
                     path, lines + 1);
             ttt_table_free(t);
-            return NULL;
+            return GSL_EINVAL;
         }
         lines += text[i] == '\n';
     }
@@ -245,34 +276,36 @@ ttt_table *ttt_table_read(const char *path, char *msg)
             for (const char *c = line; *c; c++)
                 t->cols += *c == '\t';
             t->names = malloc(t->cols * sizeof *t->names);
-            if (!t->names)
-                break;
+            if (!t->names) {
+                ttt_table_free(t);
+                return cannot_read(path, ENOMEM, msg);
+            }
             split(line, t->names, t->cols);
             continue;
         }
         char **row = malloc(t->cols * sizeof *row);
         if (!row || !t->cell || !t->line) {
             free(row);
-            ttt_msg(msg, TTT_IO_MSG, "cannot read '%s': %s", path, ttt_msg_errno(ENOMEM));
             ttt_table_free(t);
-            return NULL;
+            return cannot_read(path, ENOMEM, msg);
         }
         size_t n = split(line, row, t->cols);
         if (n != t->cols) {
             free(row);
-            ttt_msg(msg, TTT_IO_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
             ttt_table_free(t);
-            return NULL;
+            return GSL_EINVAL;
         }
         t->line[t->rows] = lineno;
         t->cell[t->rows++] = row;
     }
     if (!t->names) {
-        ttt_msg(msg, TTT_IO_MSG, "%s has no header row", path);
+        ttt_msg(msg, TTT_MSG, "%s has no header row", path);
         ttt_table_free(t);
-        return NULL;
+        return GSL_EINVAL;
     }
-    return t;
+    *out = t;
+    return GSL_SUCCESS;
 }
 
 long ttt_table_column(const ttt_table *t, const char *name)

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The size of every message buffer: a function that can fail writes its
+ * one-line message into a caller's char msg[TTT_MSG] (this many bytes, the
+ * terminating NUL included), cut by ttt_msg to fit. */
+#define TTT_MSG 2048
+
 /* Formats like snprintf into msg (cap bytes, cap >= 64) and makes the result
  * one printable line: a control byte (or DEL) in it, which can only come from
  * echoed input, becomes \n, \r, \t or \xNN.  When the line does not fit, its
@@ -24,7 +29,7 @@ char *ttt_vmsg(char *msg, size_t cap, const char *fmt, va_list args);
 
 /* Writes text to fp with control bytes escaped as ttt_msg does (\n, \x1b):
  * echoed input in a file line (the provenance "# command:" line) stays one
- * line.  Returns 0, or -1 on a write error. */
+ * line.  Returns 0, or -1 on a write error (errno set). */
 int ttt_msg_fputs(const char *text, FILE *fp);
 
 /* A copy of argv[0..argc) (NULL-terminated) whose words have their control

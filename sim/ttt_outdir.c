@@ -120,7 +120,7 @@ static int fail(char *msg, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ttt_vmsg(msg, TTT_OUTDIR_MSG, fmt, ap);
+    ttt_vmsg(msg, TTT_MSG, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -316,7 +316,7 @@ static int printable(const char *path, const char *what, char *msg)
 #define NAME_LIMIT 255
 #define PID_ROOM 11 /* up to 7 digits (pid_max 4194304) and "-old" */
 
-int ttt_mkdirs(const char *path, char *msg)
+int ttt_outdir_mkdirs(const char *path, char *msg)
 {
     int status = printable(path, "output directory", msg);
     return status ? status : make_dirs(path, NULL, NULL, msg);
@@ -549,22 +549,22 @@ int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg)
         ttt_outdir_abort(o);
         return status;
     }
-    FILE *marker = ttt_outdir_file(o, TTT_OUTDIR_MARKER, msg);
-    if (!marker) {
+    FILE *marker;
+    status = ttt_outdir_file(o, TTT_OUTDIR_MARKER, &marker, msg);
+    if (status) {
         ttt_outdir_abort(o);
-        return GSL_EFAILED;
+        return status;
     }
     fprintf(marker, "written by ttt; the next run with --out here replaces this directory as a whole\n");
     *out = o;
     return GSL_SUCCESS;
 }
 
-FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
+int ttt_outdir_file(ttt_outdir *o, const char *name, FILE **fp, char *msg)
 {
-    if (!*name || name[0] == '/' || strstr(name, "..")) {
-        fail(msg, GSL_EINVAL, "output file name '%s' is not a relative path inside the directory", name);
-        return NULL;
-    }
+    *fp = NULL;
+    if (!*name || name[0] == '/' || strstr(name, ".."))
+        return fail(msg, GSL_EINVAL, "output file name '%s' is not a relative path inside the directory", name);
     /* Subdirectories, each once. */
     for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
         char *rel = strndup(name, (size_t)(s - name)), *path = rel ? join(o->tmp, rel) : NULL;
@@ -573,25 +573,22 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
         for (size_t i = 0; path && i < o->nsub && !known; i++)
             known = !strcmp(o->sub[i], path);
         if (!path || (!known && mkdir(path, 0777) != 0 && errno != EEXIST)) {
-            fail(msg, path ? GSL_EFAILED : GSL_ENOMEM, "cannot create '%s/%.*s': %s", o->dir, (int)(s - name),
-                 name, path ? ttt_msg_errno(errno) : "out of memory");
+            int status = fail(msg, path ? GSL_EFAILED : GSL_ENOMEM, "cannot create '%s/%.*s': %s", o->dir,
+                              (int)(s - name), name, path ? ttt_msg_errno(errno) : "out of memory");
             free(path);
-            return NULL;
+            return status;
         }
         if (known)
             free(path);
-        else if (push(&o->sub, &o->nsub, path) != 0) {
-            fail(msg, GSL_ENOMEM, "out of memory for the output directory");
-            return NULL;
-        }
+        else if (push(&o->sub, &o->nsub, path) != 0)
+            return fail(msg, GSL_ENOMEM, "out of memory for the output directory");
     }
     entry e = {join(o->tmp, name), strdup(name), NULL, calloc(1, sizeof(sink))};
     if (!e.path || !e.name || !e.k) {
         free(e.path);
         free(e.name);
         free(e.k);
-        fail(msg, GSL_ENOMEM, "out of memory for the output directory");
-        return NULL;
+        return fail(msg, GSL_ENOMEM, "out of memory for the output directory");
     }
     sigset_t old;
     block_signals(&old);
@@ -611,14 +608,14 @@ FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg)
         free(e.path);
         free(e.name);
         free(e.k);
-        fail(msg, GSL_ENOMEM, "out of memory for the output directory");
-        return NULL;
+        return fail(msg, GSL_ENOMEM, "out of memory for the output directory");
     }
     entry *f = &o->files[o->nfiles - 1];
     f->fp = sink_open(f->k, open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
     if (!f->fp)
-        fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, ttt_msg_errno(errno));
-    return f->fp;
+        return fail(msg, GSL_EFAILED, "cannot write '%s/%s': %s", o->dir, name, ttt_msg_errno(errno));
+    *fp = f->fp;
+    return GSL_SUCCESS;
 }
 
 int ttt_outdir_check(ttt_outdir *o, FILE *fp, char *msg)

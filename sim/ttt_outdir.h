@@ -20,14 +20,14 @@
  * ttt_outdir_open of the same DIR.
  *
  * Errors follow the GSL convention: a GSL status, and a one-line message in
- * msg (TTT_OUTDIR_MSG bytes).  GSL_EINVAL means the request is not allowed
+ * msg (TTT_MSG bytes).  GSL_EINVAL means the request is not allowed
  * (the caller exits with status 2), anything else is a fault (status 1). */
 #ifndef TTT_OUTDIR_H
 #define TTT_OUTDIR_H
 
 #include <stdio.h>
 
-#define TTT_OUTDIR_MSG 1024 /* = TTT_IO_MSG */
+#include "ttt_msg.h"
 
 /* The marker file every output directory holds. */
 #define TTT_OUTDIR_MARKER ".ttt-output"
@@ -39,9 +39,12 @@ typedef struct ttt_outdir ttt_outdir;
  * creates the temporary directory.  *out is NULL on failure. */
 int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg);
 
-/* A stream to write `name` (relative; may name subdirectories, such as
- * "data/A.npy"), or NULL with a message.  The outdir owns the stream. */
-FILE *ttt_outdir_file(ttt_outdir *o, const char *name, char *msg);
+/* Opens *fp to write `name` (relative; may name subdirectories, such as
+ * "data/A.npy"); the outdir owns the stream.  GSL_SUCCESS; GSL_EINVAL when
+ * name is not a relative path inside the directory; GSL_ENOMEM; GSL_EFAILED
+ * when a subdirectory or the file cannot be created (the reason in msg).
+ * *fp is NULL on failure. */
+int ttt_outdir_file(ttt_outdir *o, const char *name, FILE **fp, char *msg);
 
 /* GSL_SUCCESS when nothing written to fp (a stream of o) has failed yet;
  * else GSL_EFAILED and "cannot write 'DIR/NAME': REASON; the previous result
@@ -75,6 +78,6 @@ void ttt_outfile_abort(ttt_outfile *o);
 
 /* mkdir -p path: GSL_SUCCESS when path is (now) a directory, also when
  * another process creates a part of it at the same time. */
-int ttt_mkdirs(const char *path, char *msg);
+int ttt_outdir_mkdirs(const char *path, char *msg);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -105,6 +106,34 @@ static const key keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* The fields of the enum keys, each of its own enum type.  An enum need not
+ * be stored as an int, so these are set and read by name (the key's offset
+ * picks the case), never through an int pointer. */
+#define ENUM_FIELDS(X)                                                                                         \
+    X(dictionary, ttt_dictionary) X(magnitudes, ttt_magnitudes) X(space, ttt_space) X(metric, ttt_metric)     \
+    X(sparse, ttt_switch) X(lasso_refit, ttt_switch) X(w_law, ttt_w_law)
+
+/* Sets the enum field at offset to value (an index into the key's names). */
+static void enum_set(ttt_params *p, size_t offset, int value)
+{
+#define SET(field, type) case OFF(field): p->field = (type)value; break;
+    switch (offset) {
+        ENUM_FIELDS(SET)
+    }
+#undef SET
+}
+
+/* The value of the enum field at offset, as an index into the key's names. */
+static int enum_get(const ttt_params *p, size_t offset)
+{
+#define GET(field, type) case OFF(field): return (int)p->field;
+    switch (offset) {
+        ENUM_FIELDS(GET)
+    }
+#undef GET
+    return 0;
+}
+
 /* Named configurations.  Each is a list of key=value words applied in order;
  * the README's "Presets" section says what each shows, with its numbers. */
 typedef struct {
@@ -128,29 +157,29 @@ static const preset presets[] = {
 };
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
-size_t ttt_preset_count(void)
+size_t ttt_params_preset_count(void)
 {
     return NPRESETS;
 }
 
-const char *ttt_preset_name(size_t i)
+const char *ttt_params_preset_name(size_t i)
 {
     return i < NPRESETS ? presets[i].name : "?";
 }
 
-const char *ttt_preset_about(size_t i)
+const char *ttt_params_preset_about(size_t i)
 {
     return i < NPRESETS ? presets[i].about : "?";
 }
 
-const char *ttt_preset_words(size_t i)
+const char *ttt_params_preset_words(size_t i)
 {
     return i < NPRESETS ? presets[i].words : "";
 }
 
 /* Applies preset `name`: sets its keys where it stands, so keys set before it
  * that it does not name are kept, and keys after it override it. */
-static const char *apply_preset(ttt_params *p, const char *name, char *msg)
+static int apply_preset(ttt_params *p, const char *name, char *msg)
 {
     for (size_t i = 0; i < NPRESETS; i++) {
         if (strcmp(presets[i].name, name) != 0)
@@ -159,17 +188,18 @@ static const char *apply_preset(ttt_params *p, const char *name, char *msg)
         for (const char *w = presets[i].words; *w;) {
             size_t len = strcspn(w, " ");
             snprintf(word, sizeof word, "%.*s", (int)len, w);
-            if (ttt_params_set_word(p, word, msg))
-                return msg; /* a preset that does not parse is a bug the tests catch */
+            int status = ttt_params_set_word(p, word, msg);
+            if (status)
+                return status; /* a preset that does not parse is a bug the tests catch */
             w += len + (w[len] == ' ');
         }
-        return NULL;
+        return GSL_SUCCESS;
     }
     char names[256] = "";
     for (size_t i = 0; i < NPRESETS; i++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " | " : "", presets[i].name);
-    ttt_msg(msg, TTT_PARAMS_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
-    return msg;
+    ttt_msg(msg, TTT_MSG, "preset = '%.64s' is not known; allowed: %s (see 'ttt presets')", name, names);
+    return GSL_EINVAL;
 }
 
 static const key *find_key(const char *name)
@@ -199,7 +229,7 @@ int ttt_params_whole(const char *text, double *out)
      * spaces, hex, inf and nan */
     const char *c = text;
     if (!isdigit((unsigned char)*c))
-        return -1;
+        return GSL_EINVAL;
     while (isdigit((unsigned char)*c))
         c++;
     if (*c == '.')
@@ -210,55 +240,55 @@ int ttt_params_whole(const char *text, double *out)
         if (*c == '+' || *c == '-')
             c++;
         if (!isdigit((unsigned char)*c))
-            return -1;
+            return GSL_EINVAL;
         while (isdigit((unsigned char)*c))
             c++;
     }
     if (*c != '\0')
-        return -1;
+        return GSL_EINVAL;
     errno = 0;
     double v = strtod(text, NULL);
     if (errno == ERANGE || !isfinite(v) || v != floor(v))
-        return -1;
+        return GSL_EINVAL;
     *out = v;
-    return 0;
+    return GSL_SUCCESS;
 }
 
 /* Parses a finite number, or for whole-number keys a whole number as
- * ttt_params_whole reads it (such as 5e4). */
+ * ttt_params_whole reads it (such as 5e4): GSL_SUCCESS or GSL_EINVAL. */
 static int parse_number(const char *text, double *out, int integral)
 {
     if (integral)
         return ttt_params_whole(text, out);
     char *end;
     if (*text == '\0' || isspace((unsigned char)*text))
-        return -1;
+        return GSL_EINVAL;
     errno = 0;
     double v = strtod(text, &end);
     if (*end != '\0' || errno == ERANGE || !isfinite(v))
-        return -1;
+        return GSL_EINVAL;
     *out = v;
-    return 0;
+    return GSL_SUCCESS;
 }
 
-const char *ttt_params_set(ttt_params *p, const char *name, const char *value, char *msg)
+int ttt_params_set(ttt_params *p, const char *name, const char *value, char *msg)
 {
     if (strcmp(name, "preset") == 0)
         return apply_preset(p, value, msg);
     const key *kp = find_key(name);
     if (!kp) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
-        return msg;
+        ttt_msg(msg, TTT_MSG, "unknown key '%.64s'; known keys: preset %s", name, known_keys());
+        return GSL_EINVAL;
     }
     char *base = (char *)p + kp->offset;
     if (kp->type == K_ENUM) {
         for (int i = 0; kp->names[i]; i++)
             if (strcmp(kp->names[i], value) == 0) {
-                *(int *)base = i;
-                return NULL;
+                enum_set(p, kp->offset, i);
+                return GSL_SUCCESS;
             }
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "%s = '%s' is not allowed; allowed: %s", name, value, kp->range);
+        return GSL_EINVAL;
     }
     if (kp->type == K_ULONG) {
         /* Seeds are used to 64 bits, so read them exactly, not through a
@@ -267,41 +297,41 @@ const char *ttt_params_set(ttt_params *p, const char *name, const char *value, c
         errno = 0;
         unsigned long long v = isdigit((unsigned char)*value) ? strtoull(value, &end, 10) : 0;
         if (!isdigit((unsigned char)*value) || *end != '\0' || errno == ERANGE) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
-            return msg;
+            ttt_msg(msg, TTT_MSG, "%s = '%s' is not a whole number; allowed: %s", name, value, kp->range);
+            return GSL_EINVAL;
         }
         *(unsigned long *)base = (unsigned long)v;
-        return NULL;
+        return GSL_SUCCESS;
     }
     double v;
-    if (parse_number(value, &v, kp->type == K_SIZE) != 0) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
+    if (parse_number(value, &v, kp->type == K_SIZE) != GSL_SUCCESS) {
+        ttt_msg(msg, TTT_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
                  kp->type == K_SIZE ? "whole number" : "finite number", kp->range);
-        return msg;
+        return GSL_EINVAL;
     }
     if (v < kp->lo || v > kp->hi) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "%s = %s is out of range; allowed: %s", name, value, kp->range);
+        return GSL_EINVAL;
     }
     if (kp->type == K_SIZE)
         *(size_t *)base = (size_t)v;
     else
         *(double *)base = v;
-    return NULL;
+    return GSL_SUCCESS;
 }
 
-const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
+int ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "'%s' is not of the form key=value", word);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "'%s' is not of the form key=value", word);
+        return GSL_EINVAL;
     }
     char name[64];
     size_t len = (size_t)(eq - word);
     if (len >= sizeof name) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
-        return msg;
+        ttt_msg(msg, TTT_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
+        return GSL_EINVAL;
     }
     memcpy(name, word, len);
     name[len] = '\0';
@@ -310,7 +340,7 @@ const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 
 void ttt_params_default(ttt_params *p)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < NKEYS; i++)
         ttt_params_set(p, keys[i].name, keys[i].def, msg);
@@ -326,21 +356,29 @@ static char *trim(char *t)
     return t;
 }
 
-const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg)
+/* A config file that cannot be opened or read: the caller's input (missing,
+ * a directory, unreadable: GSL_EINVAL), unless memory ran out (GSL_ENOMEM). */
+static int cannot_read(const char *name, int err, char *msg)
+{
+    ttt_msg(msg, TTT_MSG, "cannot read config file '%s': %s", name, ttt_msg_errno(err));
+    return err == ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
+}
+
+int ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg)
 {
     /* Lines of any length (getline); the line where each key was set, to
      * refuse a key set twice (index NKEYS: preset). */
-    char *line = NULL, inner[TTT_PARAMS_MSG];
+    char *line = NULL, inner[TTT_MSG];
     size_t cap = 0, lineno = 0, first[NKEYS + 1] = {0};
     ssize_t got;
-    const char *err = NULL;
+    int status = GSL_SUCCESS;
     errno = 0;
-    while (!err && (got = getline(&line, &cap, fp)) >= 0) {
+    while (!status && (got = getline(&line, &cap, fp)) >= 0) {
         lineno++;
         if (memchr(line, '\0', (size_t)got)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
+            ttt_msg(msg, TTT_MSG, "%s:%zu: NUL byte; allowed: text lines \"key = value\" and '#' comments",
                     name, lineno);
-            err = msg;
+            status = GSL_EINVAL;
             break;
         }
         char *hash = strchr(line, '#');
@@ -351,8 +389,8 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
-            err = msg;
+            ttt_msg(msg, TTT_MSG, "%s:%zu: '%.60s' is not of the form key = value", name, lineno, t);
+            status = GSL_EINVAL;
             break;
         }
         *eq = '\0';
@@ -360,68 +398,63 @@ const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, ch
         const key *kp = find_key(keyname);
         size_t slot = kp ? (size_t)(kp - keys) : !strcmp(keyname, "preset") ? NKEYS : NKEYS + 1;
         if (slot <= NKEYS && first[slot]) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %s is set twice (first on line %zu); allowed: each key once per "
                     "file (key=value words on the command line override the file)", name, lineno, keyname, first[slot]);
-            err = msg;
+            status = GSL_EINVAL;
             break;
         }
         if (slot <= NKEYS)
             first[slot] = lineno;
-        if (ttt_params_set(p, keyname, trim(eq + 1), inner)) {
-            ttt_msg(msg, TTT_PARAMS_MSG, "%s:%zu: %s", name, lineno, inner);
-            err = msg;
-        }
+        status = ttt_params_set(p, keyname, trim(eq + 1), inner);
+        if (status)
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %s", name, lineno, inner);
         errno = 0;
     }
-    if (!err && ferror(fp)) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", name, ttt_msg_errno(errno));
-        err = msg;
-    }
+    if (!status && ferror(fp))
+        status = cannot_read(name, errno, msg);
     free(line);
-    return err;
+    return status;
 }
 
-const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg)
+int ttt_params_read_file(ttt_params *p, const char *path, char *msg)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "cannot read config file '%s': %s", path, ttt_msg_errno(errno));
-        return msg;
-    }
-    const char *err = ttt_params_read_stream(p, fp, path, msg);
+    if (!fp)
+        return cannot_read(path, errno, msg);
+    int status = ttt_params_read_stream(p, fp, path, msg);
     fclose(fp);
-    return err;
+    return status;
 }
 
-const char *ttt_params_check(ttt_params *p, char *msg)
+int ttt_params_check(ttt_params *p, char *msg)
 {
     if (p->pool == 0) {
         double want = floor(p->pool_ratio * (double)p->s + 0.5);
         p->pool = want < (double)p->d1 ? (size_t)want : p->d1;
     }
     if (p->s > p->pool) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "s = %zu is out of range; allowed: 1 <= s <= pool (pool = %zu)", p->s, p->pool);
+        return GSL_EINVAL;
     }
     if (p->pool > p->d1) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "pool = %zu is out of range; allowed: s <= pool <= d1 (d1 = %zu)", p->pool, p->d1);
+        return GSL_EINVAL;
     }
     if (p->background > p->d1 - p->s) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "background = %zu is out of range; allowed: 0 <= background <= d1 - s (= %zu)",
                  p->background, p->d1 - p->s);
-        return msg;
+        return GSL_EINVAL;
     }
     if (p->k > p->n) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
-        return msg;
+        ttt_msg(msg, TTT_MSG, "k = %zu is out of range; allowed: 1 <= k <= n (n = %zu)", p->k, p->n);
+        return GSL_EINVAL;
     }
     if (p->dictionary == TTT_DICT_ORTHONORMAL && p->d1 > p->d2) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "dictionary = orthonormal needs d1 <= d2 (no superposition), but d1 = %zu > d2 = %zu",
                  p->d1, p->d2);
-        return msg;
+        return GSL_EINVAL;
     }
     /* Memory guards: the largest arrays are n x d2 features, n x (s+b) codes,
      * d1 x d2 for A, d2 x d2 for the global fit and the analytic covariance,
@@ -430,32 +463,32 @@ const char *ttt_params_check(ttt_params *p, char *msg)
     size_t q = p->s + p->background;
     if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
         (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG,
+        ttt_msg(msg, TTT_MSG,
                  "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
                  "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
-        return msg;
+        return GSL_EINVAL;
     }
     if ((double)p->d1 * (double)p->d2 > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
+        ttt_msg(msg, TTT_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
                  (double)p->d1 * (double)p->d2);
-        return msg;
+        return GSL_EINVAL;
     }
     if ((double)p->d2 * (double)p->d2 > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
+        ttt_msg(msg, TTT_MSG, "d2 = %zu needs d2 x d2 matrices of %g cells; allowed: d2 * d2 <= 1e9",
                  p->d2, (double)p->d2 * (double)p->d2);
-        return msg;
+        return GSL_EINVAL;
     }
     if ((double)p->topics * (double)p->pool > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
+        ttt_msg(msg, TTT_MSG, "topics * pool = %g is too large; allowed: topics * pool <= 1e9",
                  (double)p->topics * (double)p->pool);
-        return msg;
+        return GSL_EINVAL;
     }
     if ((double)p->m * (double)p->k > cells) {
-        ttt_msg(msg, TTT_PARAMS_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
+        ttt_msg(msg, TTT_MSG, "m * k = %g is too large; allowed: m * k <= 1e9",
                  (double)p->m * (double)p->k);
-        return msg;
+        return GSL_EINVAL;
     }
-    return NULL;
+    return GSL_SUCCESS;
 }
 
 void ttt_params_shortest(double x, char *buf, size_t len)
@@ -474,7 +507,7 @@ static void format_value(const ttt_params *p, const key *kp, char *buf, size_t l
     case K_SIZE: snprintf(buf, len, "%zu", *(const size_t *)base); break;
     case K_DOUBLE: ttt_params_shortest(*(const double *)base, buf, len); break;
     case K_ULONG: snprintf(buf, len, "%lu", *(const unsigned long *)base); break;
-    case K_ENUM: snprintf(buf, len, "%s", kp->names[*(const int *)base]); break;
+    case K_ENUM: snprintf(buf, len, "%s", kp->names[enum_get(p, kp->offset)]); break;
     }
 }
 
@@ -502,7 +535,7 @@ const char *ttt_params_enum_name(const char *name, int value)
     return "?";
 }
 
-int ttt_params_key_kind(const char *name)
+ttt_key_kind ttt_params_key_kind(const char *name)
 {
     const key *kp = find_key(name);
     if (!kp)

@@ -2,12 +2,19 @@
  * parsing from key=value words and config files, and range checks.
  *
  * The key table in ttt_params.c is the single source of truth: `ttt defaults`,
- * the README's key list and the `#` header of every TSV file come from it. */
+ * the README's key list and the `#` header of every TSV file come from it.
+ *
+ * Functions that can fail return a GSL status, as the rest of the library
+ * does: GSL_SUCCESS; GSL_EINVAL when the input is not allowed, with a one-line
+ * message in msg (TTT_MSG bytes) naming the key, the value and what is
+ * allowed; GSL_ENOMEM when out of memory. */
 #ifndef TTT_PARAMS_H
 #define TTT_PARAMS_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+#include "ttt_msg.h"
 
 typedef enum { TTT_DICT_GAUSSIAN, TTT_DICT_RADEMACHER, TTT_DICT_ORTHONORMAL } ttt_dictionary;
 typedef enum { TTT_MAG_POSITIVE, TTT_MAG_SIGNED, TTT_MAG_CONSTANT } ttt_magnitudes;
@@ -44,17 +51,14 @@ typedef struct {
     double h2_factor;     /* H2: concepts suffice when their fit's error <= h2_factor * the best */
     size_t threads;       /* OpenMP threads (0: the runtime's default) */
     unsigned long seed;   /* the one seed everything is drawn from */
-    int dictionary;       /* ttt_dictionary */
-    int magnitudes;       /* ttt_magnitudes */
-    int space;            /* ttt_space: where neighbourhoods are chosen */
-    int metric;           /* ttt_metric */
-    int sparse;           /* ttt_switch: run lasso, lasso_decoded and omp */
-    int lasso_refit;      /* ttt_switch: refit least squares on the Lasso's support */
-    int w_law;            /* ttt_w_law: the law of the ground truth w* */
+    ttt_dictionary dictionary; /* the ensemble of A */
+    ttt_magnitudes magnitudes; /* the law of the active magnitudes */
+    ttt_space space;           /* where neighbourhoods are chosen */
+    ttt_metric metric;         /* the distance that chooses neighbours */
+    ttt_switch sparse;         /* run lasso, lasso_decoded and omp */
+    ttt_switch lasso_refit;    /* refit least squares on the Lasso's support */
+    ttt_w_law w_law;           /* the law of the ground truth w* */
 } ttt_params;
-
-/* Largest message any function here returns, including the terminating NUL. */
-#define TTT_PARAMS_MSG 1024
 
 /* Fills p with the documented defaults; pool stays 0 ("pool_ratio s") until
  * ttt_params_check resolves it. */
@@ -62,49 +66,57 @@ void ttt_params_default(ttt_params *p);
 
 /* Presets: named configurations, each a list of key=value words.  The key
  * `preset` applies one where it stands (in a file or on the command line), so
- * keys given after it override it.  ttt_preset_count() of them, by index. */
-size_t ttt_preset_count(void);
-const char *ttt_preset_name(size_t i);
-const char *ttt_preset_about(size_t i);
-const char *ttt_preset_words(size_t i);
+ * keys given after it override it.  ttt_params_preset_count() of them, by index. */
+size_t ttt_params_preset_count(void);
+const char *ttt_params_preset_name(size_t i);
+const char *ttt_params_preset_about(size_t i);
+const char *ttt_params_preset_words(size_t i);
 
-/* Sets one key from its text value.  Returns NULL on success, else a message
- * naming the key, the value and what is allowed, written into msg (which must
- * hold TTT_PARAMS_MSG bytes).  Does not check relations between keys. */
-const char *ttt_params_set(ttt_params *p, const char *key, const char *value, char *msg);
+/* Sets one key from its text value (key "preset" applies that preset).
+ * Returns GSL_SUCCESS, or GSL_EINVAL with a message naming the key, the value
+ * and what is allowed (an unknown key: the known ones).  Does not check
+ * relations between keys. */
+int ttt_params_set(ttt_params *p, const char *key, const char *value, char *msg);
 
 /* Reads a whole number as every whole-number key takes it: digits, with
  * optionally a decimal part and an exponent (5e4, 10.0), integral; no sign,
- * no space, no hex.  Returns 0 with *out set, or -1. */
+ * no space, no hex.  Returns GSL_SUCCESS with *out set, or GSL_EINVAL (no
+ * message: the caller names what the number is for). */
 int ttt_params_whole(const char *text, double *out);
 
-/* Sets one key from a "key=value" word (as typed on the command line). */
-const char *ttt_params_set_word(ttt_params *p, const char *word, char *msg);
+/* Sets one key from a "key=value" word (as typed on the command line); a
+ * status as ttt_params_set (GSL_EINVAL also for a word not of that form). */
+int ttt_params_set_word(ttt_params *p, const char *word, char *msg);
 
 /* Reads a config file of "key = value" lines ('#' starts a comment) into p.
  * Lines may be of any length; a NUL byte, or a key set twice in the file
  * (preset included; a preset's keys may be set after it), is an error.
- * Returns NULL or a message of the form "FILE:LINE: ..." in msg. */
-const char *ttt_params_read_file(ttt_params *p, const char *path, char *msg);
+ * Returns GSL_SUCCESS; GSL_EINVAL with a message "FILE:LINE: ..." when a line
+ * is not allowed, or "cannot read config file 'FILE': REASON" when the file
+ * cannot be opened or read (it is the caller's input: missing, a directory,
+ * not readable); GSL_ENOMEM when out of memory. */
+int ttt_params_read_file(ttt_params *p, const char *path, char *msg);
 
 /* The same from an open stream (read to its end, not closed): ttt_params_read_file
  * is fopen + this + fclose.  name stands for the file in messages ("NAME:LINE: ...").
  * Lets a caller parse a config held in memory (fmemopen), as the fuzz harness does. */
-const char *ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg);
+int ttt_params_read_stream(ttt_params *p, FILE *fp, const char *name, char *msg);
 
-/* Resolves pool = 0 to min(round(pool_ratio s), d1) and then checks every range and every
- * relation between keys.  Returns NULL when p is usable, else a message that
- * names the key, its value and the allowed range (in msg). */
-const char *ttt_params_check(ttt_params *p, char *msg);
+/* Resolves pool = 0 to min(round(pool_ratio s), d1) and then checks every
+ * range and every relation between keys.  Returns GSL_SUCCESS when p is
+ * usable, else GSL_EINVAL with a message that names the key, its value and
+ * the allowed range. */
+int ttt_params_check(ttt_params *p, char *msg);
 
 /* Writes every key as "PREFIXkey = value" lines; with comments, each line is
- * followed by its range and meaning, so the output is a valid config file. */
+ * followed by its range and meaning, so the output is a valid config file.
+ * Returns 0, or -1 on a write error (errno set). */
 int ttt_params_write(const ttt_params *p, FILE *out, const char *prefix, int comments);
 
 /* What kind of value a key takes: TTT_KEY_WHOLE (a whole number), TTT_KEY_REAL,
  * TTT_KEY_WORD (an enum), TTT_KEY_SEED, or TTT_KEY_UNKNOWN. */
-enum { TTT_KEY_UNKNOWN, TTT_KEY_WHOLE, TTT_KEY_REAL, TTT_KEY_WORD, TTT_KEY_SEED };
-int ttt_params_key_kind(const char *key);
+typedef enum { TTT_KEY_UNKNOWN, TTT_KEY_WHOLE, TTT_KEY_REAL, TTT_KEY_WORD, TTT_KEY_SEED } ttt_key_kind;
+ttt_key_kind ttt_params_key_kind(const char *key);
 
 /* The value of one key as text (as `ttt defaults` writes it) into buf;
  * returns buf, or NULL for an unknown key. */
@@ -114,7 +126,9 @@ char *ttt_params_format(const ttt_params *p, const char *key, char *buf, size_t 
  * 0.10000000000000001.  How every real-valued key is printed. */
 void ttt_params_shortest(double x, char *buf, size_t len);
 
-/* The text name of an enum key's value, e.g. ttt_params_enum_name("space", 1). */
+/* The text name of an enum key's value, e.g. ttt_params_enum_name("space",
+ * TTT_SPACE_CONCEPT) is "concept" ("?" for an unknown key or value).  value
+ * is an int because one function serves every enum key, each of its own type. */
 const char *ttt_params_enum_name(const char *key, int value);
 
 #endif

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     for (int i = 1; i < argc; i++)
         if (ttt_params_set_word(&p, argv[i], msg)) {

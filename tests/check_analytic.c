@@ -57,7 +57,7 @@ START_TEST(test_label_moments_match_sample)
     const char *w[] = {"d1=120", "d2=4", "s=3", "pool=9", "topics=30", "background=2", "n=200000", "m=2", "k=1",
                        NULL};
     ttt_params p = test_params(w);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     ttt_analytic an;
     ck_assert_int_eq(ttt_analytic_global(in, &an), GSL_SUCCESS);
     double *f2 = malloc(p.n * sizeof *f2), m1, se1, m2, se2;
@@ -102,7 +102,7 @@ START_TEST(test_isotropic_error_is_one_minus_d2_over_d1)
         const char *w[] = {"d1=256", "d2=32", "s=8", "topics=1", "pool=256", "magnitudes=signed",
                            "n=1", "m=2", "k=1", seed, NULL};
         ttt_params p = test_params(w);
-        ttt_instance *in = ttt_instance_alloc(&p);
+        ttt_instance *in = test_instance(&p);
         ttt_analytic an;
         ck_assert_int_eq(ttt_analytic_global(in, &an), GSL_SUCCESS);
         sample_add(&rel, an.e_glob / an.f_var);

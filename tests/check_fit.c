@@ -86,7 +86,7 @@ static const char fit_sweep[] = "job\tpoint\trep\tseed\td1\ts\tk\tsigma\testimat
 START_TEST(test_fit_sweep_selects_rows)
 {
     ttt_table *t = test_table(fit_sweep);
-    char msg[TTT_FIT_MSG];
+    char msg[TTT_MSG];
     ttt_fit_result res;
     ttt_fit_query q = {.source = "s.tsv", .x = "k", .y = "ttt", .scale = TTT_FIT_LOGLOG, .lo = 0, .hi = 1e9};
     q.where[q.nwhere++] = "d1=64.0"; /* matched as a number */
@@ -107,8 +107,8 @@ START_TEST(test_fit_sweep_selects_rows)
     ck_assert_int_eq(ttt_fit_sweep(t, &q, &res, msg), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(msg, "--where 'zzz=1'"));
     ttt_fit_scale scale;
-    ck_assert(ttt_fit_scale_parse("semilogx", &scale, msg) == 0 && scale == TTT_FIT_SEMILOGX);
-    ck_assert_int_eq(ttt_fit_scale_parse("cubic", &scale, msg), -1);
+    ck_assert(ttt_fit_scale_parse("semilogx", &scale, msg) == GSL_SUCCESS && scale == TTT_FIT_SEMILOGX);
+    ck_assert_int_eq(ttt_fit_scale_parse("cubic", &scale, msg), GSL_EINVAL);
     ttt_table_free(t);
 }
 END_TEST

@@ -15,7 +15,7 @@ static const char *const small[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool
 START_TEST(test_codes_are_sparse_sorted_unit_norm_from_their_pool)
 {
     ttt_params p = test_params(small);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     ck_assert_ptr_nonnull(in);
     ck_assert_uint_eq(in->q, 7);
     const ttt_data *d = &in->train;
@@ -46,7 +46,7 @@ START_TEST(test_features_are_A_phi_and_labels_are_linear)
 {
     const char *w[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool=15", "n=200", "m=10", "k=5", "sigma=0", NULL};
     ttt_params p = test_params(w);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     const ttt_data *d = &in->train;
     for (size_t i = 0; i < d->n; i++) {
         double f = 0.0;
@@ -79,7 +79,7 @@ START_TEST(test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal)
     for (int kind = 0; kind < 3; kind++) {
         const char *w[] = {"d1=50", "d2=64", "s=3", "topics=4", "n=20", "m=2", "k=3", names[kind], NULL};
         ttt_params p = test_params(w);
-        ttt_instance *in = ttt_instance_alloc(&p);
+        ttt_instance *in = test_instance(&p);
         for (size_t j = 0; j < p.d1; j++) {
             ck_assert_double_eq_tol(dot(in->A + j * p.d2, in->A + j * p.d2, p.d2), 1.0, 1e-13);
             if (kind == 1)
@@ -107,16 +107,16 @@ START_TEST(test_instance_is_the_same_for_any_thread_count)
     ttt_params p = test_params(small);
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    ttt_instance *one = ttt_instance_alloc(&p);
+    ttt_instance *one = test_instance(&p);
     omp_set_num_threads(3);
-    ttt_instance *three = ttt_instance_alloc(&p);
+    ttt_instance *three = test_instance(&p);
     omp_set_num_threads(saved);
     ck_assert(same_data(&one->train, &three->train));
     ck_assert(same_data(&one->test, &three->test));
     ck_assert(!memcmp(one->A, three->A, p.d1 * p.d2 * sizeof *one->A));
     ck_assert(!memcmp(one->w_star, three->w_star, p.d1 * sizeof *one->w_star));
     p.seed = 2;
-    ttt_instance *other = ttt_instance_alloc(&p);
+    ttt_instance *other = test_instance(&p);
     ck_assert(!same_data(&one->train, &other->train));
     ttt_instance_free(one);
     ttt_instance_free(three);
@@ -130,7 +130,7 @@ static void check_support(const char *const *w, size_t k, size_t R)
 {
     ttt_params p = test_params(w);
     p.n = p.m = 1;
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     gsl_rng *r = ttt_rng_alloc();
     ttt_rng_stream(r, 99, TTT_STREAM_TOOLS, 0);
     unsigned char *marks = calloc(p.d1, 1), *seen = calloc(p.d1, 1);
@@ -181,7 +181,7 @@ START_TEST(test_w_star_laws_have_unit_second_moment)
     for (size_t l = 0; laws[l]; l++) {
         const char *w[] = {"d1=20000", "d2=4", "s=2", "topics=2", "n=2", "m=2", "k=1", "w_rho=0.2", laws[l], NULL};
         ttt_params p = test_params(w);
-        ttt_instance *in = ttt_instance_alloc(&p);
+        ttt_instance *in = test_instance(&p);
         ck_assert_ptr_nonnull(in);
         double sum = 0.0, sum2 = 0.0;
         size_t nonzero = 0;

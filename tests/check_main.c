@@ -13,12 +13,19 @@
 ttt_params test_params(const char *const *words)
 {
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     for (size_t i = 0; words && words[i]; i++)
-        ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == NULL, "%s", msg);
-    ck_assert_msg(ttt_params_check(&p, msg) == NULL, "%s", msg);
+        ck_assert_msg(ttt_params_set_word(&p, words[i], msg) == GSL_SUCCESS, "%s", msg);
+    ck_assert_msg(ttt_params_check(&p, msg) == GSL_SUCCESS, "%s", msg);
     return p;
+}
+
+ttt_instance *test_instance(const ttt_params *p)
+{
+    ttt_instance *in;
+    ck_assert_int_eq(ttt_instance_alloc(p, &in), GSL_SUCCESS);
+    return in;
 }
 
 static void slurp(const char *path, char *buf, size_t len)
@@ -64,14 +71,14 @@ char *make_temp_dir(void)
 
 ttt_table *test_table(const char *text)
 {
-    char *dir = make_temp_dir(), path[600], msg[TTT_IO_MSG];
+    char *dir = make_temp_dir(), path[600], msg[TTT_MSG];
     snprintf(path, sizeof path, "%s/sweep.tsv", dir);
     FILE *fp = fopen(path, "w");
     ck_assert_ptr_nonnull(fp);
     fputs(text, fp);
     fclose(fp);
-    ttt_table *t = ttt_table_read(path, msg);
-    ck_assert_msg(t != NULL, "%s", msg);
+    ttt_table *t;
+    ck_assert_msg(ttt_table_read(path, &t, msg) == GSL_SUCCESS, "%s", msg);
     remove(path);
     rmdir(dir);
     free(dir);

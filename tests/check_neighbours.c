@@ -50,7 +50,7 @@ START_TEST(test_neighbours_match_brute_force)
     const int space = _i / 2, metric = _i % 2;
     const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=600", "m=40", "k=15", NULL};
     ttt_params p = test_params(w);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     size_t *idx = malloc(p.m * p.k * sizeof *idx);
     ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, p.k, space, metric, idx), GSL_SUCCESS);
     pair *all = malloc(p.n * sizeof *all);
@@ -94,7 +94,7 @@ START_TEST(test_bad_k_is_refused)
 {
     const char *w[] = {"d1=50", "d2=8", "s=2", "topics=2", "n=10", "m=2", "k=3", NULL};
     ttt_params p = test_params(w);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     size_t idx[40];
     ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, 0, 0, 0, idx), GSL_EINVAL);
     ck_assert_int_eq(ttt_neighbours_find(&in->train, &in->test, p.d1, 11, 0, 0, idx), GSL_EINVAL);

@@ -48,6 +48,15 @@ static void rm_tree(char *dir)
     free(dir);
 }
 
+/* Writes text to file name of outdir o (which must open). */
+static void outdir_put(ttt_outdir *o, const char *name, const char *text)
+{
+    char msg[TTT_MSG];
+    FILE *fp;
+    ck_assert_msg(ttt_outdir_file(o, name, &fp, msg) == GSL_SUCCESS, "%s", msg);
+    fputs(text, fp);
+}
+
 /* One result: the given files with the given text, committed. */
 static int write_result(const char *dir, const char *const *names, const char *text, char *msg)
 {
@@ -56,19 +65,19 @@ static int write_result(const char *dir, const char *const *names, const char *t
     if (status)
         return status;
     for (size_t i = 0; names[i]; i++)
-        fputs(text, ttt_outdir_file(o, names[i], msg));
+        outdir_put(o, names[i], text);
     return ttt_outdir_commit(o, msg);
 }
 
 START_TEST(test_outdir_commits_all_or_nothing)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/a/b", tmp);
     /* Aborted: nothing of it is left, not even the parents it created. */
     ttt_outdir *o;
     ck_assert_int_eq(ttt_outdir_open(dir, &o, msg), GSL_SUCCESS);
-    fputs("x\n", ttt_outdir_file(o, "one.tsv", msg));
-    fputs("y\n", ttt_outdir_file(o, "data/two.npy", msg));
+    outdir_put(o, "one.tsv", "x\n");
+    outdir_put(o, "data/two.npy", "y\n");
     ck_assert(!exists(dir, "one.tsv"));
     ttt_outdir_abort(o);
     ck_assert_int_eq(entries(tmp), 0);
@@ -87,7 +96,7 @@ END_TEST
  * write (data/old.npy) does not survive; a failed result leaves the old one. */
 START_TEST(test_outdir_replaces_the_previous_result_whole)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     static const char *const first[] = {"summary.tsv", "data/old.npy", NULL}, *const second[] = {"summary.tsv", NULL};
     ck_assert_int_eq(write_result(dir, first, "seed 1\n", msg), GSL_SUCCESS);
@@ -97,7 +106,7 @@ START_TEST(test_outdir_replaces_the_previous_result_whole)
     /* An aborted third leaves the second as it was. */
     ttt_outdir *o;
     ck_assert_int_eq(ttt_outdir_open(dir, &o, msg), GSL_SUCCESS);
-    fputs("seed 3\n", ttt_outdir_file(o, "summary.tsv", msg));
+    outdir_put(o, "summary.tsv", "seed 3\n");
     ttt_outdir_abort(o);
     char path[600], text[64] = "";
     snprintf(path, sizeof path, "%s/summary.tsv", dir);
@@ -114,7 +123,7 @@ END_TEST
  * naming it; nothing is created. */
 START_TEST(test_outdir_refuses_what_it_may_not_replace)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     ttt_outdir *o;
     ck_assert_int_eq(ttt_outdir_open("/dev/null/out", &o, msg), GSL_EINVAL);
     ck_assert_ptr_null(o);
@@ -147,7 +156,7 @@ END_TEST
  * next open of the same directory; a running process's is left alone. */
 START_TEST(test_outdir_sweeps_stale_temporaries)
 {
-    char *tmp = make_temp_dir(), dir[512], stale[600], live[600], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], stale[600], live[600], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     pid_t child = fork();
     if (child == 0)
@@ -176,7 +185,7 @@ START_TEST(test_outdir_siblings_at_once)
         pid_t kid[KIDS];
         for (int k = 0; k < KIDS; k++)
             if ((kid[k] = fork()) == 0) {
-                char dir[600], msg[TTT_OUTDIR_MSG];
+                char dir[600], msg[TTT_MSG];
                 snprintf(dir, sizeof dir, "%s/r%d/p/q/%d", tmp, round, k);
                 static const char *const names[] = {"summary.tsv", NULL};
                 _exit(write_result(dir, names, "x\n", msg) == GSL_SUCCESS ? 0 : 1);
@@ -195,7 +204,7 @@ END_TEST
  * result intact and no temporary left. */
 START_TEST(test_outdir_signal_removes_the_temporary)
 {
-    char *tmp = make_temp_dir(), dir[512], msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), dir[512], msg[TTT_MSG];
     snprintf(dir, sizeof dir, "%s/out", tmp);
     static const char *const names[] = {"summary.tsv", NULL};
     ck_assert_int_eq(write_result(dir, names, "old\n", msg), GSL_SUCCESS);
@@ -206,8 +215,8 @@ START_TEST(test_outdir_signal_removes_the_temporary)
         ttt_outdir *o;
         if (ttt_outdir_open(dir, &o, msg))
             _exit(3);
-        fputs("new\n", ttt_outdir_file(o, "summary.tsv", msg));
-        fputs("half\n", ttt_outdir_file(o, "data/A.npy", msg));
+        outdir_put(o, "summary.tsv", "new\n");
+        outdir_put(o, "data/A.npy", "half\n");
         ssize_t w = write(ready[1], "r", 1);
         (void)w;
         for (;;)
@@ -443,17 +452,17 @@ START_TEST(test_outdir_concurrent_commits)
         for (int w = 0; w < WRITERS; w++)
             if ((kid[w] = fork()) == 0) {
                 close(gate[1]);
-                char msg[TTT_OUTDIR_MSG], text[32], file[64];
+                char msg[TTT_MSG], text[32], file[64];
                 ttt_outdir *o;
                 if (ttt_outdir_open(dir, &o, msg))
                     _exit(3);
                 snprintf(text, sizeof text, "writer %d\n", w);
                 for (int f = 0; f < FILES; f++) {
                     snprintf(file, sizeof file, "f%02d.tsv", f);
-                    fputs(text, ttt_outdir_file(o, file, msg));
+                    outdir_put(o, file, text);
                     snprintf(file, sizeof file, "data/d%02d.npy", f);
                     if (w % 2)
-                        fputs(text, ttt_outdir_file(o, file, msg));
+                        outdir_put(o, file, text);
                 }
                 char c = 'r';
                 if (write(ready[1], &c, 1) != 1 || read(gate[0], &c, 1) != 0)

@@ -216,7 +216,7 @@ START_TEST(test_decoder_recovers_codes)
 {
     const char *words[] = {"d1=512", "d2=64", "s=4", "topics=20", "n=300", "m=10", "k=10", NULL};
     ttt_params p = test_params(words);
-    ttt_instance *in = ttt_instance_alloc(&p);
+    ttt_instance *in = test_instance(&p);
     ck_assert_ptr_nonnull(in);
     const size_t n = in->train.n, q = in->q;
     size_t *rows = malloc(n * sizeof *rows);

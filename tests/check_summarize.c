@@ -36,9 +36,9 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
 {
     ttt_table *t = read_sweep();
     const char *specs[] = {"global", "ttt:mse", "support", "global/ttt"};
-    char msg[TTT_IO_MSG];
-    ttt_points *p = ttt_points_from_sweep(t, specs, 4, msg);
-    ck_assert_msg(p != NULL, "%s", msg);
+    char msg[TTT_MSG];
+    ttt_points *p;
+    ck_assert_msg(ttt_summarize_points(t, specs, 4, &p, msg) == GSL_SUCCESS, "%s", msg);
     ck_assert_uint_eq(p->points, 2);
     ck_assert_uint_eq(p->nkeys, 2);
     ck_assert_str_eq(p->keys[1], "d2");
@@ -66,18 +66,18 @@ START_TEST(test_summary_is_mean_and_replicate_se_per_point)
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
-    ck_assert_int_eq(ttt_points_write(fp, p, TTT_FORMAT_MARKDOWN), 0);
+    ck_assert_int_eq(ttt_summarize_points_write(fp, p, TTT_FORMAT_MARKDOWN), 0);
     fclose(fp);
     ck_assert_ptr_nonnull(strstr(buf, "| d2 | global_mse | ttt_mse | support | log10_global_over_ttt |\n"));
     ck_assert_ptr_nonnull(strstr(buf, "| 8 | 2 ± 0.58 |"));
     free(buf);
     fp = open_memstream(&buf, &len);
-    ck_assert_int_eq(ttt_points_write(fp, p, TTT_FORMAT_LATEX), 0);
+    ck_assert_int_eq(ttt_summarize_points_write(fp, p, TTT_FORMAT_LATEX), 0);
     fclose(fp);
     ck_assert_ptr_nonnull(strstr(buf, "d2 & global\\_mse & ttt\\_mse & support & log10\\_global\\_over\\_ttt \\\\\n"));
     ck_assert_ptr_nonnull(strstr(buf, "16 & $4 \\pm 0$ & $4 \\pm 0$ & $9$ & $0 \\pm 0$ \\\\\n"));
     free(buf);
-    ttt_points_free(p);
+    ttt_summarize_points_free(p);
     ttt_table_free(t);
 }
 END_TEST
@@ -85,14 +85,16 @@ END_TEST
 START_TEST(test_summary_rejects_unknown_names)
 {
     ttt_table *t = read_sweep();
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     const char *bad[] = {"lasso", "ttt:nope", "global/knn", "nope:mse"};
     for (int i = 0; i < 4; i++) {
-        ck_assert_ptr_null(ttt_points_from_sweep(t, &bad[i], 1, msg));
+        ttt_points *p;
+        ck_assert_int_eq(ttt_summarize_points(t, &bad[i], 1, &p, msg), GSL_EINVAL);
+        ck_assert_ptr_null(p);
         ck_assert_ptr_nonnull(strstr(msg, "allowed"));
     }
     ttt_table_free(t);
-    ttt_points_free(NULL);
+    ttt_summarize_points_free(NULL);
 }
 END_TEST
 
@@ -102,7 +104,7 @@ END_TEST
 START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
 {
     const char *specs[] = {"global"};
-    char msg[TTT_IO_MSG], text[sizeof sweep_text + 256];
+    char msg[TTT_MSG], text[sizeof sweep_text + 256];
     const struct {
         const char *extra, *expect;
     } bad[] = {
@@ -116,22 +118,23 @@ START_TEST(test_summary_refuses_duplicate_and_fractional_rows)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s", sweep_text, bad[i].extra);
         ttt_table *t = test_table(text);
-        ck_assert_msg(ttt_points_from_sweep(t, specs, 1, msg) == NULL, "case %zu accepted", i);
+        ttt_points *p;
+        ck_assert_msg(ttt_summarize_points(t, specs, 1, &p, msg) == GSL_EINVAL, "case %zu accepted", i);
         ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, "allowed"), "case %zu gave '%s'", i, msg);
         ttt_table_free(t);
     }
     /* the check ttt fit runs too: without an estimator column, and without
      * job/point/rep columns (then identical rows are the repeat) */
     ttt_table *t = test_table("job\tmse\n0\t1\n1\t2\n1\t3\n");
-    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_EINVAL);
+    ck_assert_int_eq(ttt_summarize_rows_check(t, msg), GSL_EINVAL);
     ck_assert_msg(strstr(msg, "lines 3 and 4 are both job 1; allowed: one row per job and estimator"), "%s", msg);
     ttt_table_free(t);
     t = test_table("x\tmse\n0\t1\n1\t2\n0\t1\n");
-    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_EINVAL);
+    ck_assert_int_eq(ttt_summarize_rows_check(t, msg), GSL_EINVAL);
     ck_assert_msg(strstr(msg, "lines 2 and 4 are the same row; allowed: each row once"), "%s", msg);
     ttt_table_free(t);
     t = test_table("x\tmse\n0\t1\n1\t2\n0\t2\n");
-    ck_assert_int_eq(ttt_points_rows_check(t, msg), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_summarize_rows_check(t, msg), GSL_SUCCESS);
     ttt_table_free(t);
 }
 END_TEST

@@ -15,7 +15,7 @@ static const char *const small[] = {"d1=256", "d2=24", "s=3", "topics=8", "n=400
 static void small_sweep(ttt_sweep *sw)
 {
     ttt_params p = test_params(small);
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_sweep_init(sw, &p);
     ck_assert_int_eq(ttt_sweep_word(sw, "reps=2", msg), GSL_SUCCESS);
     ck_assert_int_eq(ttt_sweep_word(sw, "k=6,12", msg), GSL_SUCCESS);
@@ -31,7 +31,7 @@ START_TEST(test_sweep_grid_and_ranges)
     /* 16, 16 * 2^(1/2) = 22.6 -> 23, 32; the last axis varies fastest. */
     ck_assert_str_eq(sw.axes[1].values[1], "23");
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ck_assert_int_eq(ttt_sweep_job_params(&sw, 2 * 4 + 1, &p, msg), GSL_SUCCESS); /* point 4 = (k=12, d2=23), rep 1 */
     ck_assert_uint_eq(p.k, 12);
     ck_assert_uint_eq(p.d2, 23);
@@ -45,7 +45,7 @@ START_TEST(test_sweep_seed_independent_of_grid)
     ttt_sweep a, b;
     small_sweep(&a);
     ttt_params base = test_params(small);
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_sweep_init(&b, &base);
     ck_assert_int_eq(ttt_sweep_word(&b, "reps=2", msg), GSL_SUCCESS);
     ck_assert_int_eq(ttt_sweep_word(&b, "d2=32,16", msg), GSL_SUCCESS);
@@ -66,7 +66,7 @@ START_TEST(test_sweep_rejects_bad_axes)
 {
     ttt_params p = test_params(small);
     ttt_sweep sw;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_sweep_init(&sw, &p);
     const char *bad[] = {"k=", "k=1,", "k=1:9:cube:3", "k=0:9:log:3", "k=1:9:log:1", "nokey=1,2", "seed=1,2",
                          "magnitudes=0:1:lin:2", "k=5,x", "reps=0", "sigma=-1,1",
@@ -88,7 +88,7 @@ START_TEST(test_sweep_refuses_duplicate_axis_values)
 {
     ttt_params p = test_params(small);
     ttt_sweep sw;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     const struct {
         const char *word, *expect;
     } dup[] = {{"k=10,1e1", "k lists 10 twice"},
@@ -118,7 +118,7 @@ START_TEST(test_sweep_refuses_huge_grids_at_once)
                                        "background=0:255:lin:256", "gd_steps=0:255:lin:256"};
     static ttt_sweep sw;
     ttt_params p;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params_default(&p);
     ttt_sweep_init(&sw, &p);
     for (int i = 0; i < 8; i++) {

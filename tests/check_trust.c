@@ -99,7 +99,7 @@ START_TEST(test_outfile_signal_removes_the_temporary)
             dup2(fileno(e), 2);
             ttt_outfile *o;
             FILE *fp;
-            char msg[TTT_OUTDIR_MSG];
+            char msg[TTT_MSG];
             if (ttt_outfile_open(path, &o, &fp, msg))
                 _exit(3);
             fputs("new\n", fp);
@@ -132,7 +132,7 @@ START_TEST(test_outfile_signal_removes_the_temporary)
     sh(cmd);
     ttt_outfile *o;
     FILE *fp;
-    char msg[TTT_OUTDIR_MSG];
+    char msg[TTT_MSG];
     ck_assert_int_eq(ttt_outfile_open(path, &o, &fp, msg), GSL_SUCCESS);
     fputs("new\n", fp);
     ck_assert_int_eq(ttt_outfile_commit(o, msg), GSL_SUCCESS);
@@ -277,7 +277,7 @@ END_TEST
  * limit. */
 START_TEST(test_long_paths_keep_the_reason)
 {
-    char *tmp = make_temp_dir(), msg[TTT_OUTDIR_MSG];
+    char *tmp = make_temp_dir(), msg[TTT_MSG];
     char *path = malloc(8192);
     int len = snprintf(path, 8192, "%s", tmp);
     while (len < 4421)

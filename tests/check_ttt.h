@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "ttt_generate.h"
 #include "ttt_io.h"
 #include "ttt_params.h"
 
@@ -26,6 +27,9 @@ Suite *make_trust_suite(void);
 
 /* Checked parameters: the defaults, then the given "key=value" words. */
 ttt_params test_params(const char *const *words);
+
+/* The instance of checked parameters p (ttt_instance_alloc must succeed). */
+ttt_instance *test_instance(const ttt_params *p);
 
 /* Runs "$TTT_BIN ARGS" through the shell with stdout and stderr captured into
  * out/err (NUL-terminated, truncated to their sizes); returns the exit status. */

@@ -74,37 +74,26 @@ const char *cli_usage =
 /* Bad input: one line (control bytes escaped, the allowed part kept), exit 2. */
 void cli_die_input(const char *msg)
 {
-    char line[2 * TTT_PARAMS_MSG];
+    char line[TTT_MSG];
     fprintf(stderr, "ttt: %s\n", ttt_msg(line, sizeof line, "%s", msg));
     exit(2);
 }
 
 /* A library call that failed for want of memory is a fault (exit 1), whatever
- * its message says (it named the input: "has no header row", exit 2); errno
- * is cleared before the call, so ENOMEM is this call's. */
+ * its message says; so is any status but GSL_EINVAL (the input). */
 void cli_die_status(int status, const char *msg)
 {
-    if (status == GSL_ENOMEM) {
-        fprintf(stderr, "ttt: out of memory\n");
-        exit(1);
-    }
-    cli_die_input(msg);
-}
-
-void cli_die_input_or_fault(const char *msg)
-{
-    if (errno == ENOMEM) {
-        fprintf(stderr, "ttt: out of memory\n");
-        exit(1);
-    }
-    cli_die_input(msg);
+    if (status == GSL_EINVAL)
+        cli_die_input(msg);
+    fprintf(stderr, "ttt: %s\n", status == GSL_ENOMEM ? "out of memory" : msg);
+    exit(1);
 }
 
 /* Opens the output directory or exits: status 2 when the request is not
  * allowed, 1 on a fault. */
 ttt_outdir *cli_open_outdir(const char *dir)
 {
-    char msg[TTT_OUTDIR_MSG];
+    char msg[TTT_MSG];
     ttt_outdir *o;
     int status = ttt_outdir_open(dir, &o, msg);
     if (status) {
@@ -119,7 +108,7 @@ ttt_outdir *cli_open_outdir(const char *dir)
 void cli_once(const void *already, const char *option)
 {
     if (already) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "%s is given twice; allowed: once", option));
     }
 }
@@ -127,7 +116,7 @@ void cli_once(const void *already, const char *option)
 const char *cli_value(int argc, char **argv, int *i, const char *already, const char *what)
 {
     if (*i + 1 >= argc) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "%s needs %s", argv[*i], what));
     }
     cli_once(already, argv[*i]);
@@ -158,8 +147,8 @@ static const char *duration(double s, char *buf, size_t len)
  * it when the run is long.  what names the job ("this run", "this sweep"). */
 void cli_check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet)
 {
-    char t[32], mem[512];
-    if (!force && ttt_run_memory_check(bytes, what, mem, sizeof mem)) {
+    char t[32], mem[TTT_MSG];
+    if (!force && ttt_run_memory_check(bytes, what, mem)) {
         fprintf(stderr, "ttt: %s\n", mem);
         exit(1);
     }

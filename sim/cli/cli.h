@@ -40,10 +40,10 @@ extern const char *cli_usage;
 
 /* Bad input: one line (control bytes escaped, the allowed part kept), exit 2. */
 void cli_die_input(const char *msg);
-/* For a library status: exit 1 with "out of memory" for GSL_ENOMEM, else as cli_die_input. */
+/* Ends the process for a failed library call's status and message: GSL_EINVAL
+ * is bad input (as cli_die_input, exit 2); GSL_ENOMEM exits 1 with "out of
+ * memory"; any other status is a fault: msg, exit 1. */
 void cli_die_status(int status, const char *msg);
-/* Exit 1 with "out of memory" when errno is ENOMEM, else as cli_die_input. */
-void cli_die_input_or_fault(const char *msg);
 /* The output directory opened, or exit (2 when not allowed, 1 on a fault). */
 ttt_outdir *cli_open_outdir(const char *dir);
 /* Exit 2 when an option that takes one value is given a second time. */

@@ -16,7 +16,7 @@ enum { ALLOW_FILE = 1, ALLOW_SAVE_DATA = 2, ALLOW_QUIET = 4 };
  * optional part only when `allow` has it. */
 static void parse(int argc, char **argv, options *o, int allow)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL;
     ttt_params_default(&o->p);
     size_t used = 0;
@@ -41,8 +41,9 @@ static void parse(int argc, char **argv, options *o, int allow)
             file = argv[i];
         }
     }
-    if (file && ttt_params_read_file(&o->p, file, msg))
-        cli_die_input(msg);
+    int status = file ? ttt_params_read_file(&o->p, file, msg) : GSL_SUCCESS;
+    if (status)
+        cli_die_status(status, msg);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0)
             o->out = argv[++i];
@@ -56,11 +57,11 @@ static void parse(int argc, char **argv, options *o, int allow)
             ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --out DIR, --force%s%s", argv[i],
                     allow & ALLOW_SAVE_DATA ? ", --save-data" : "", allow & ALLOW_QUIET ? ", --quiet" : "");
             cli_die_input(msg);
-        } else if (strchr(argv[i], '=') && ttt_params_set_word(&o->p, argv[i], msg))
-            cli_die_input(msg);
+        } else if (strchr(argv[i], '=') && (status = ttt_params_set_word(&o->p, argv[i], msg)))
+            cli_die_status(status, msg);
     }
-    if (ttt_params_check(&o->p, msg))
-        cli_die_input(msg);
+    if ((status = ttt_params_check(&o->p, msg)))
+        cli_die_status(status, msg);
 }
 
 
@@ -76,14 +77,14 @@ int cli_run(int argc, char **argv, int generate_only)
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
                  "this run", o.force, o.quiet);
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_outdir *dir = cli_open_outdir(o.out);
 
     int status;
     ttt_report *r = NULL;
     ttt_instance *in = NULL;
     if (generate_only)
-        status = (in = ttt_instance_alloc(&o.p)) ? GSL_SUCCESS : GSL_ENOMEM;
+        status = ttt_instance_alloc(&o.p, &in);
     else
         status = ttt_run(&o.p, &r);
     if (status) {
@@ -91,20 +92,18 @@ int cli_run(int argc, char **argv, int generate_only)
         fprintf(stderr, "ttt: %s\n", ttt_msg_status(status, "this run"));
         return 1;
     }
-    int bad = 0;
     if (generate_only) {
-        bad = ttt_io_save_instance(dir, in, msg) != 0;
+        status = ttt_io_save_instance(dir, in, msg);
     } else {
-        bad = ttt_report_io_write(dir, r, &o.p, o.command, msg) != 0;
-        if (!bad && o.save_data)
-            bad = ttt_io_save_instance(dir, r->in, msg) != 0;
+        status = ttt_report_io_write(dir, r, &o.p, o.command, msg);
+        if (!status && o.save_data)
+            status = ttt_io_save_instance(dir, r->in, msg);
     }
-    if (bad) {
+    if (status)
         ttt_outdir_abort(dir);
-    } else if (ttt_outdir_commit(dir, msg) != 0) {
-        bad = 1;
-    }
-    if (bad) {
+    else
+        status = ttt_outdir_commit(dir, msg);
+    if (status) {
         fprintf(stderr, "ttt: %s\n", msg);
         ttt_report_free(r);
         ttt_instance_free(in);
@@ -150,7 +149,7 @@ int cli_demo(int argc, char **argv)
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
-    char msg[TTT_IO_MSG];
+    char msg[TTT_MSG];
     ttt_demo *d;
     int status = ttt_demo_run(&o.p, &d);
     if (status) {
@@ -158,16 +157,15 @@ int cli_demo(int argc, char **argv)
         return 1;
     }
     ttt_outdir *dir = cli_open_outdir(o.out);
-    if (ttt_demo_write(dir, d, o.command, msg) != 0) {
+    status = ttt_demo_write(dir, d, o.command, msg);
+    if (status)
         ttt_outdir_abort(dir);
-        status = 1;
-    } else if (ttt_outdir_commit(dir, msg) != 0) {
-        status = 1;
-    }
+    else
+        status = ttt_outdir_commit(dir, msg);
     if (status)
         fprintf(stderr, "ttt: %s\n", msg);
     else if (!o.quiet)
         ttt_demo_narrate(stdout, d, o.out);
     ttt_demo_free(d);
-    return status;
+    return status ? 1 : 0;
 }

@@ -21,7 +21,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
     ttt_cost all = {0}, c;
     for (size_t pt = 0; pt < points; pt += step) {
         ttt_params p;
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         if (ttt_sweep_job_params(sw, pt * sw->reps, &p, msg))
             continue;
         ttt_run_cost(&p, 1, &c);
@@ -42,7 +42,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
 
 int cli_sweep(int argc, char **argv)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL, *out = NULL, *shard = NULL;
     int resume = 0, quiet = 0, force = 0;
     ttt_params base;
@@ -73,8 +73,9 @@ int cli_sweep(int argc, char **argv)
     }
     if (!out)
         cli_die_input("sweep needs --out DIR");
-    if (file && ttt_params_read_file(&base, file, msg))
-        cli_die_input(msg);
+    int status = file ? ttt_params_read_file(&base, file, msg) : GSL_SUCCESS;
+    if (status)
+        cli_die_status(status, msg);
     /* Single values and reps first, then the axes, so that every axis value
      * is checked against the complete base. */
     ttt_sweep sw;
@@ -84,26 +85,23 @@ int cli_sweep(int argc, char **argv)
             const char *w = argv[i], *eq = strchr(w, '=');
             if (w[0] == '-' || !eq || (pass == 0) == (strncmp(w, "reps=", 5) && strpbrk(eq + 1, ",:") != NULL))
                 continue;
-            int status = ttt_sweep_word(&sw, w, msg);
-            if (status)
+            if ((status = ttt_sweep_word(&sw, w, msg)))
                 cli_die_status(status, msg);
         }
-    if (shard && ttt_sweep_set_shard(&sw, shard, msg))
-        cli_die_input(msg);
-    int checked = ttt_sweep_check(&sw, msg); /* refuses more than 1e7 jobs first */
-    if (checked)
-        cli_die_status(checked, msg);
+    if (shard && (status = ttt_sweep_set_shard(&sw, shard, msg)))
+        cli_die_status(status, msg);
+    if ((status = ttt_sweep_check(&sw, msg))) /* refuses more than 1e7 jobs first */
+        cli_die_status(status, msg);
     sweep_limits(&sw, force, quiet || ttt_sweep_dir_rank() > 0);
 
-    char dmsg[TTT_SWEEP_DIR_MSG];
     ttt_sweep_dir_opts o = {out, resume, quiet, argc, ttt_msg_escape_argv(argc, argv)};
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    int status = ttt_sweep_dir_run(&sw, &o, &interrupted, dmsg);
+    status = ttt_sweep_dir_run(&sw, &o, &interrupted, msg);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status)
-        fprintf(stderr, "ttt: %s\n", dmsg);
+        fprintf(stderr, "ttt: %s\n", msg);
     if (status == TTT_SWEEP_STOPPED)
         ttt_sweep_dir_abort(130);
     return !status ? 0 : status == GSL_EINVAL ? 2 : status == TTT_SWEEP_STOPPED ? 130 : 1;
@@ -111,7 +109,7 @@ int cli_sweep(int argc, char **argv)
 
 int cli_merge(int argc, char **argv)
 {
-    char msg[TTT_SWEEP_DIR_MSG];
+    char msg[TTT_MSG];
     const char *out = NULL;
     char **dirs = malloc((size_t)argc * sizeof *dirs);
     size_t n = 0;
@@ -129,7 +127,7 @@ int cli_merge(int argc, char **argv)
     }
     if (!out || !n)
         cli_die_input("merge needs the shard directories and --out DIR: ttt merge SHARD_DIR... --out DIR");
-    int status = ttt_sweep_merge(dirs, n, out, msg);
+    int status = ttt_sweep_dir_merge(dirs, n, out, msg);
     free(dirs);
     if (status) {
         fprintf(stderr, "ttt: %s\n", msg);

@@ -4,7 +4,7 @@
 
 int cli_fit(int argc, char **argv)
 {
-    char msg[TTT_FIT_MSG];
+    char msg[TTT_MSG];
     const char *file = NULL, *scale = "loglog", *scale_given = NULL;
     ttt_fit_query q = {.lo = -GSL_DBL_MAX, .hi = GSL_DBL_MAX};
     for (int i = 2; i < argc; i++) {
@@ -28,7 +28,7 @@ int cli_fit(int argc, char **argv)
         } else if (!strcmp(a, "--bound"))
             q.bound = 1;
         else if (a[0] == '-') {
-            ttt_msg(msg, TTT_IO_MSG + 256, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
+            ttt_msg(msg, TTT_MSG, "unknown or incomplete option '%s'; allowed: --x KEY, --y NAME, --scale "
                      "loglog|semilogx|linear, --where key=value, --range lo:hi, --bound", a);
             cli_die_input(msg);
         } else if (!file)
@@ -38,15 +38,15 @@ int cli_fit(int argc, char **argv)
     }
     if (!file || !q.y || (!q.x && !q.bound))
         cli_die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
-    if (ttt_fit_scale_parse(scale, &q.scale, msg))
-        cli_die_input(msg);
+    int status = ttt_fit_scale_parse(scale, &q.scale, msg);
+    if (status)
+        cli_die_status(status, msg);
     q.source = file;
-    errno = 0;
-    ttt_table *t = ttt_table_read(file, msg);
-    if (!t)
-        cli_die_input_or_fault(msg);
+    ttt_table *t;
+    if ((status = ttt_table_read(file, &t, msg)))
+        cli_die_status(status, msg);
     ttt_fit_result res;
-    int status = ttt_fit_sweep(t, &q, &res, msg);
+    status = ttt_fit_sweep(t, &q, &res, msg);
     ttt_table_free(t);
     if (status == GSL_ENOMEM) {
         fprintf(stderr, "ttt: %s\n", msg);
@@ -62,7 +62,7 @@ int cli_fit(int argc, char **argv)
 
 int cli_table(int argc, char **argv)
 {
-    char msg[TTT_IO_MSG + 256];
+    char msg[TTT_MSG];
     const char *file = NULL, *out = NULL, *format_name = "tsv", *format_given = NULL;
     const char *specs[64];
     char *ylist = NULL;
@@ -88,8 +88,9 @@ int cli_table(int argc, char **argv)
     if (!file || !ylist)
         cli_die_input("table needs FILE --y SPEC,SPEC,... (SPEC: ESTIMATOR, ESTIMATOR:COLUMN, COLUMN or A/B)");
     ttt_format format;
-    if (ttt_points_format_parse(format_name, &format, msg))
-        cli_die_input(msg);
+    int status = ttt_summarize_format_parse(format_name, &format, msg);
+    if (status)
+        cli_die_status(status, msg);
     size_t given = 0;
     for (char *tok = strtok(ylist, ","); tok; tok = strtok(NULL, ","))
         if (++given <= 64)
@@ -100,27 +101,27 @@ int cli_table(int argc, char **argv)
     }
     if (!nq)
         cli_die_input("--y needs at least one SPEC");
-    errno = 0;
-    ttt_table *t = ttt_table_read(file, msg);
-    if (!t)
-        cli_die_input_or_fault(msg);
-    ttt_points *p = ttt_points_from_sweep(t, specs, nq, msg);
+    ttt_table *t;
+    if ((status = ttt_table_read(file, &t, msg)))
+        cli_die_status(status, msg);
+    ttt_points *p;
+    status = ttt_summarize_points(t, specs, nq, &p, msg);
     ttt_table_free(t);
-    if (!p) {
-        char full[sizeof msg + 8];
+    if (status) {
+        char full[TTT_MSG];
         ttt_msg(full, sizeof full, "%s: %s", file, msg);
-        cli_die_input_or_fault(full);
+        cli_die_status(status, full);
     }
     ttt_outfile *of = NULL;
     FILE *fp = stdout;
-    int status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
+    status = out ? ttt_outfile_open(out, &of, &fp, msg) : GSL_SUCCESS;
     if (status) {
-        ttt_points_free(p);
+        ttt_summarize_points_free(p);
         fprintf(stderr, "ttt: %s\n", msg);
         return status == GSL_EINVAL ? 2 : 1;
     }
-    int bad = ttt_points_write_table(fp, p, format, file, specs, nq) != 0;
-    ttt_points_free(p);
+    int bad = ttt_summarize_write_table(fp, p, format, file, specs, nq) != 0;
+    ttt_summarize_points_free(p);
     if (out) {
         if (bad) {
             ttt_outfile_abort(of);
@@ -142,7 +143,7 @@ int cli_verify(int argc, char **argv)
 {
     int quick = 0;
     size_t chosen[64], nchosen = 0, threads = 0;
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             quick = 1;
@@ -155,8 +156,9 @@ int cli_verify(int argc, char **argv)
         } else if (!strncmp(argv[i], "threads=", 8)) {
             ttt_params p;
             ttt_params_default(&p);
-            if (ttt_params_set_word(&p, argv[i], msg))
-                cli_die_input(msg);
+            int status = ttt_params_set_word(&p, argv[i], msg);
+            if (status)
+                cli_die_status(status, msg);
             threads = p.threads;
         } else if (argv[i][0] == '-') {
             ttt_msg(msg, sizeof msg, "unknown option '%s'; allowed: --list, --quick, threads=N, check names", argv[i]);
@@ -192,7 +194,7 @@ int cli_estimators(int argc, char **argv)
 {
     const int gnuplot = argc == 3 && !strcmp(argv[2], "--gnuplot");
     if (argc > 3 || (argc == 3 && !gnuplot)) {
-        char msg[TTT_PARAMS_MSG];
+        char msg[TTT_MSG];
         cli_die_input(ttt_msg(msg, sizeof msg, "estimators takes '%s'; allowed: ttt estimators [--gnuplot]",
                               argv[2]));
     }

@@ -46,7 +46,7 @@ static void write_back(const ttt_params *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params p;
 
     /* As a config file's text: a private copy, so the parser sees exactly size bytes. */
@@ -59,9 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ttt_params_default(&p);
     FILE *fp = size ? fmemopen(copy, size, "r") : NULL;
     if (fp) {
-        const char *err = ttt_params_read_stream(&p, fp, "fuzz.conf", msg);
+        int status = ttt_params_read_stream(&p, fp, "fuzz.conf", msg);
         fclose(fp);
-        if (!err && !ttt_params_check(&p, msg))
+        if (!status && !ttt_params_check(&p, msg))
             write_back(&p);
     }
 

@@ -11,8 +11,8 @@
  * corpus files begin so.
  *
  * Oracles beyond the sanitizers:
- *  - the scan is refused (-1, with a message) exactly when the text does not
- *    begin with the header;
+ *  - the scan is refused (GSL_EINVAL, with a message) exactly when the text
+ *    does not begin with the header;
  *  - otherwise 0 <= done <= jobs, the kept text [header, end) is done jobs of
  *    whole lines, each beginning with its job, point, rep and seed and ending
  *    with row_check as ttt writes it: 16 lowercase hex digits, the FNV-1a of
@@ -49,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     gsl_set_error_handler_off();
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     ttt_params base;
     ttt_params_default(&base);
     ttt_sweep_init(&sw, &base);
@@ -126,12 +126,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > skip)
         memcpy(text + len - (size - skip), data + skip, size - skip);
 
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     size_t done = SIZE_MAX;
     long end = -2;
     int status = scan(text, len, &done, &end, msg);
     const int begins_with_header = len >= header_len && memcmp(text, header, header_len) == 0;
-    if (status != (begins_with_header ? 0 : -1))
+    if (status != (begins_with_header ? GSL_SUCCESS : GSL_EINVAL))
         abort(); /* refused exactly when the header differs */
     if (status != 0) {
         if (!msg[0])

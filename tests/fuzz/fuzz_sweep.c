@@ -43,7 +43,7 @@ static int is_axis(const char *word)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char msg[TTT_PARAMS_MSG];
+    char msg[TTT_MSG];
     char *text = malloc(size + 1);
     if (!text)
         return 0;

@@ -4,9 +4,10 @@
  * an anonymous in-memory file (memfd_create, read through /proc/self/fd/N),
  * so nothing touches a disk; where that is not available, one file in a
  * private temporary directory (mkdtemp under $TMPDIR, else /tmp; removed at
- * exit).  On a table that parses: ttt_table_column on every column name (each
- * must be found) and on a name that is none, and ttt_table_number on every
- * cell.  Silent; the table is freed after each input.  See README, "Fuzzing". */
+ * exit).  A refused table must come with a message and no table.  On a table
+ * that parses: ttt_table_column on every column name (each must be found) and
+ * on a name that is none, and ttt_table_number on every cell.  Silent; the
+ * table is freed after each input.  See README, "Fuzzing". */
 #define _GNU_SOURCE /* memfd_create */
 #include <gsl/gsl_errno.h>
 #include <stdint.h>
@@ -78,10 +79,13 @@ static void put(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     put(data, size);
-    char msg[TTT_IO_MSG];
-    ttt_table *t = ttt_table_read(path, msg);
-    if (!t)
+    char msg[TTT_MSG];
+    ttt_table *t;
+    if (ttt_table_read(path, &t, msg) != GSL_SUCCESS) {
+        if (t || !msg[0])
+            abort(); /* a refused table is never handed out, and the refusal says why */
         return 0;
+    }
     volatile double sum = 0;
     for (size_t j = 0; j < t->cols; j++)
         if (ttt_table_column(t, t->names[j]) < 0)
