@@ -20,7 +20,8 @@
 #include "ttt_neighbours.h"
 #include "ttt_sparse.h"
 
-static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local"};
+static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local",
+                                                                   "geometry"};
 
 const char *ttt_phase_name(ttt_phase phase)
 {
@@ -483,8 +484,10 @@ int ttt_run(const ttt_params *p, ttt_report **out)
         distortion(r);
         status = regimes(r);
     }
+    double t5 = ttt_run_seconds();
     if (!status)
         status = geometry(r);
+    r->seconds[TTT_PHASE_GEOMETRY] = ttt_run_seconds() - t5;
     if (status) {
         ttt_report_free(r);
         GSL_ERROR("the run failed", status);

@@ -14,6 +14,7 @@ typedef enum {
     TTT_PHASE_GLOBAL,
     TTT_PHASE_NEIGHBOURS,
     TTT_PHASE_LOCAL,
+    TTT_PHASE_GEOMETRY, /* O1: the neighbours in the other space, and the cosines */
     TTT_PHASE_COUNT
 } ttt_phase;
 

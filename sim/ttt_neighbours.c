@@ -4,6 +4,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -75,6 +76,19 @@ static void topk_push(topk *t, double key, size_t j)
         t->h[0] = (ttt_neighbour){key, j};
         sift_down(t->h, t->len, 0);
         t->worst = t->h[0].key;
+    }
+}
+
+/* Pushes a candidate that may arrive out of index order: a tie with the
+ * worst kept key displaces it when its index is smaller. */
+static void topk_push_any(topk *t, double key, size_t j)
+{
+    if (t->len == t->k && key == t->worst && j < t->h[0].idx) {
+        t->h[0] = (ttt_neighbour){key, j};
+        sift_down(t->h, t->len, 0);
+        t->worst = t->h[0].key;
+    } else {
+        topk_push(t, key, j);
     }
 }
 
@@ -169,17 +183,108 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
+/* Concept space through an inverted index.  Codes are q-sparse in d1, so a
+ * query shares a concept with few base points (about q^2 n / d1 when the
+ * concepts are spread evenly); every other point has dot product 0 and key
+ * key0[j] (its squared norm, or 0 for the cosine metric).  So the k nearest
+ * are among the points that share a concept ("touched", found through the
+ * postings of the query's concepts) and the first k untouched points in
+ * (key0, index) order.  Those candidates are scored exactly as a full scan
+ * scores them and kept by (key, index), ties to the smaller index, as the
+ * scan keeps them, so the result is the scan's, bit for bit.  A query whose postings are longer
+ * than n (a concept in most points) is scanned in full. */
+typedef struct {
+    size_t *start;    /* d1 + 1: the postings of concept c are [start[c], start[c+1]) */
+    uint32_t *point;  /* n q: the base points holding concept c, ascending */
+    double *val;      /* n q: and its value there */
+    size_t *order0;   /* the first len0 base points by (key0, index) */
+    size_t len0;
+} concept_index;
+
+static void index_free(concept_index *x)
+{
+    free(x->start);
+    free(x->point);
+    free(x->val);
+    free(x->order0);
+}
+
+/* The postings of base's concepts, and the prefix of the (key0, index) order
+ * that any query of `query` can need: k plus its longest postings (a query
+ * whose postings reach n is scanned in full and needs none). */
+static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, const double *norm,
+                       int metric, concept_index *x)
+{
+    const size_t n = base->n, q = base->q;
+    x->start = calloc(d1 + 1, sizeof *x->start);
+    x->point = malloc((n * q > 0 ? n * q : 1) * sizeof *x->point);
+    x->val = malloc((n * q > 0 ? n * q : 1) * sizeof *x->val);
+    if (!x->start || !x->point || !x->val)
+        return GSL_ENOMEM;
+    for (size_t a = 0; a < n * q; a++)
+        x->start[base->phi_idx[a] + 1]++;
+    for (size_t c = 0; c < d1; c++)
+        x->start[c + 1] += x->start[c];
+    size_t longest = 0;
+    for (size_t i = 0; i < query->n; i++) {
+        size_t postings = 0;
+        for (size_t a = 0; a < q; a++) {
+            const int32_t c = query->phi_idx[i * q + a];
+            postings += x->start[c + 1] - x->start[c];
+        }
+        longest = postings < n && postings > longest ? postings : longest;
+    }
+    for (size_t j = 0; j < n; j++) /* counting sort: points ascending per concept */
+        for (size_t a = 0; a < q; a++) {
+            size_t t = x->start[base->phi_idx[j * q + a]]++;
+            x->point[t] = (uint32_t)j;
+            x->val[t] = base->phi_val[j * q + a];
+        }
+    for (size_t c = d1; c > 0; c--) /* the fill advanced each start to the next one's */
+        x->start[c] = x->start[c - 1];
+    x->start[0] = 0;
+    x->len0 = k + longest < n ? k + longest : n;
+    x->order0 = malloc(x->len0 * sizeof *x->order0);
+    double *key0 = malloc((n ? n : 1) * sizeof *key0);
+    ttt_neighbour *heap = malloc(x->len0 * sizeof *heap);
+    int status = x->order0 && key0 && heap ? GSL_SUCCESS : GSL_ENOMEM;
+    if (!status) {
+        for (size_t j = 0; j < n; j++)
+            key0[j] = metric == TTT_METRIC_COSINE ? 0.0 : norm[j];
+        ttt_neighbours_select(key0, n, x->len0, heap, x->order0);
+    }
+    free(key0);
+    free(heap);
+    return status;
+}
+
+/* The key a full scan gives base point j for the query scattered in dense. */
+static double concept_key(const ttt_data *base, size_t j, const double *dense, const double *norm, int metric)
+{
+    const size_t q = base->q;
+    const int32_t *bi = base->phi_idx + j * q;
+    const double *bv = base->phi_val + j * q;
+    double dot = 0.0;
+    for (size_t a = 0; a < q; a++)
+        dot += bv[a] * dense[bi[a]];
+    return metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot / norm[j] : 0.0) : norm[j] - 2.0 * dot;
+}
+
 static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int metric,
                         size_t *idx)
 {
     const size_t n = base->n, q = base->q;
     double *norm = row_norms(base->phi_val, n, q, metric);
-    int failed = !norm;
+    concept_index x = {0};
+    int failed = !norm || index_build(base, query, d1, k, norm, metric, &x) != GSL_SUCCESS;
 #pragma omp parallel reduction(| : failed)
     {
         double *dense = calloc(d1, sizeof *dense);
         ttt_neighbour *heap = malloc(k * sizeof *heap);
-        int ok = dense && heap && norm;
+        uint32_t *stamp = calloc(n, sizeof *stamp); /* i + 1: touched by query i (m < 2^32) */
+        double *dot = malloc((n ? n : 1) * sizeof *dot); /* valid where stamped */
+        size_t *cand = NULL, cap = 0;
+        int ok = !failed && dense && heap && stamp && dot;
         topk tk = {heap, 0, k, 0.0};
         if (!ok)
             failed = 1;
@@ -189,17 +294,54 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                 continue;
             const int32_t *qi = query->phi_idx + i * q;
             const double *qv = query->phi_val + i * q;
-            for (size_t a = 0; a < q; a++)
+            size_t postings = 0, nc = 0;
+            for (size_t a = 0; a < q; a++) {
                 dense[qi[a]] = qv[a];
-            for (size_t j = 0; j < n; j++) {
-                const int32_t *bi = base->phi_idx + j * q;
-                const double *bv = base->phi_val + j * q;
-                double dot = 0.0;
-                for (size_t a = 0; a < q; a++)
-                    dot += bv[a] * dense[bi[a]];
-                topk_push(&tk, metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot / norm[j] : 0.0)
-                                                           : norm[j] - 2.0 * dot,
-                          j);
+                postings += x.start[qi[a] + 1] - x.start[qi[a]];
+            }
+            if (postings >= n) {
+                for (size_t j = 0; j < n; j++)
+                    topk_push(&tk, concept_key(base, j, dense, norm, metric), j);
+            } else {
+                if (postings + k > cap) {
+                    size_t *grown = realloc(cand, (postings + k) * sizeof *cand);
+                    if (!grown) {
+                        ok = 0;
+                        failed = 1;
+                        continue;
+                    }
+                    cand = grown;
+                    cap = postings + k;
+                }
+                /* dot[j] accumulates the products of the shared concepts in
+                 * increasing concept order, the order in which the scan's sum
+                 * meets them (its other terms are zeros): the same bits. */
+                const uint32_t mark = (uint32_t)(i + 1);
+                for (size_t a = 0; a < q; a++) {
+                    if (a > 0 && qi[a] == qi[a - 1])
+                        continue;
+                    const double v = dense[qi[a]];
+                    for (size_t t = x.start[qi[a]]; t < x.start[qi[a] + 1]; t++) {
+                        const uint32_t j = x.point[t];
+                        if (stamp[j] != mark) {
+                            stamp[j] = mark;
+                            dot[j] = 0.0;
+                            cand[nc++] = j;
+                        }
+                        dot[j] += x.val[t] * v;
+                    }
+                }
+                for (size_t t = 0; t < nc; t++) {
+                    const size_t j = cand[t];
+                    topk_push_any(&tk, metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot[j] / norm[j] : 0.0)
+                                                                   : norm[j] - 2.0 * dot[j],
+                                  j);
+                }
+                for (size_t t = 0, taken = 0; t < x.len0 && taken < k; t++)
+                    if (stamp[x.order0[t]] != mark) {
+                        topk_push_any(&tk, concept_key(base, x.order0[t], dense, norm, metric), x.order0[t]);
+                        taken++;
+                    }
             }
             for (size_t a = 0; a < q; a++)
                 dense[qi[a]] = 0.0;
@@ -207,7 +349,11 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
         }
         free(dense);
         free(heap);
+        free(stamp);
+        free(dot);
+        free(cand);
     }
+    index_free(&x);
     free(norm);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }

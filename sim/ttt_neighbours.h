@@ -15,9 +15,14 @@
  *
  * Feature space: squared distances ||x||^2 - 2 <x*, x> (the constant ||x*||^2
  * dropped) come from one GEMM per block of queries, then a bounded max-heap
- * selects the k smallest in O(n log k).  Concept space: sparse dot products
- * against the query's code scattered into a dense d1 vector.  d1 is needed
- * only for concept space.  Returns GSL_SUCCESS, GSL_EINVAL for k = 0 or
+ * selects the k smallest in O(n log k).  Concept space: an inverted index
+ * (for each concept, the base points that hold it) gives each query the dot
+ * products with the points that share a concept; every other point has dot
+ * product 0, so only the first k of them by that key can be among the
+ * nearest.  Work per query: its postings, not n q; the lists are those of a
+ * full scan, bit for bit, for codes whose concepts are distinct and
+ * ascending (as ttt_generate makes them).  d1 is needed only for concept
+ * space.  Returns GSL_SUCCESS, GSL_EINVAL for k = 0 or
  * k > base->n, or GSL_ENOMEM. */
 int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
                         ttt_metric metric, size_t *idx);

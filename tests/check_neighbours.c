@@ -75,6 +75,67 @@ START_TEST(test_neighbours_match_brute_force)
 }
 END_TEST
 
+/* The concept-space search scores only the points that share a concept with
+ * the query, plus the first untouched ones; a full scan with the same key
+ * (||phi||^2 - 2 <phi*, phi>, or -<phi*, phi>/||phi||, summed in slot order)
+ * must give the same lists exactly.  Constant magnitudes make exact ties
+ * everywhere (ties go to the smaller index).  Config 0: about 4 points share
+ * a concept with each query, k = 40, so most neighbours are untouched ones;
+ * config 1: one topic, every query's postings cover all n (the full-scan
+ * fallback); config 2: signed magnitudes and background concepts; config
+ * 3: about 60 touched points per query for k = 10, tied in whole groups, so
+ * ties at the k-th place arrive out of index order. */
+START_TEST(test_concept_neighbours_equal_a_full_scan)
+{
+    static const char *const configs[][12] = {
+        {"d1=2000", "d2=8", "s=3", "topics=100", "pool=6", "n=400", "m=30", "k=40", "magnitudes=constant", NULL},
+        {"d1=50", "d2=8", "s=3", "topics=1", "pool=4", "n=300", "m=20", "k=25", "magnitudes=constant", NULL},
+        {"d1=500", "d2=8", "s=3", "topics=20", "background=2", "n=500", "m=30", "k=30", "magnitudes=signed",
+         NULL},
+        {"d1=200", "d2=8", "s=3", "topics=10", "pool=6", "n=600", "m=40", "k=10", "magnitudes=constant", NULL}};
+    const int config = _i / 2, metric = _i % 2;
+    ttt_params p = test_params((const char **)configs[config]);
+    ttt_instance *in = test_instance(&p);
+    const ttt_data *tr = &in->train, *te = &in->test;
+    const size_t q = in->q;
+    size_t *idx = malloc(p.m * p.k * sizeof *idx);
+    pair *all = malloc(p.n * sizeof *all);
+    double *dense = calloc(p.d1, sizeof *dense);
+    ck_assert_int_eq(ttt_neighbours_find(tr, te, p.d1, p.k, TTT_SPACE_CONCEPT, metric, idx), GSL_SUCCESS);
+    size_t untouched = 0;
+    for (size_t i = 0; i < p.m; i++) {
+        for (size_t a = 0; a < q; a++)
+            dense[te->phi_idx[i * q + a]] = te->phi_val[i * q + a];
+        for (size_t j = 0; j < p.n; j++) {
+            double dot = 0.0, n2 = 0.0;
+            for (size_t a = 0; a < q; a++) {
+                dot += tr->phi_val[j * q + a] * dense[tr->phi_idx[j * q + a]];
+                n2 += tr->phi_val[j * q + a] * tr->phi_val[j * q + a];
+            }
+            double key = metric == TTT_METRIC_COSINE ? (n2 > 0.0 ? -dot / sqrt(n2) : 0.0) : n2 - 2.0 * dot;
+            all[j] = (pair){key, j};
+        }
+        qsort(all, p.n, sizeof *all, by_distance);
+        for (size_t a = 0; a < p.k; a++) {
+            ck_assert_msg(idx[i * p.k + a] == all[a].i, "config %d metric %d query %zu rank %zu: %zu, scan %zu",
+                          config, metric, i, a, idx[i * p.k + a], all[a].i);
+            double dot = 0.0;
+            for (size_t b = 0; b < q; b++)
+                dot += dense[tr->phi_idx[all[a].i * q + b]] != 0.0;
+            untouched += dot == 0.0;
+        }
+        for (size_t a = 0; a < q; a++)
+            dense[te->phi_idx[i * q + a]] = 0.0;
+    }
+    if (config == 0)
+        ck_assert_uint_gt(untouched, p.m * p.k / 2); /* the untouched fill decides most places */
+    free(dense);
+    free(all);
+    free(idx);
+    ttt_instance_free(in);
+}
+END_TEST
+
 START_TEST(test_selection_orders_ties_by_index)
 {
     const double key[] = {3.0, 1.0, 2.0, 1.0, 0.5, 2.0, 1.0};
@@ -108,6 +169,7 @@ Suite *make_neighbours_suite(void)
     Suite *s = suite_create("neighbours");
     TCase *core = tcase_create("core");
     tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
+    tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 8);
     tcase_add_test(core, test_selection_orders_ties_by_index);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
