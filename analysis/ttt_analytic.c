@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ttt_lsq.h"
+#include "ttt_mem.h"
 
 /* Shift of the positive law u = |g| + POSITIVE_SHIFT (docs/MODEL.md section 1). */
 #define POSITIVE_SHIFT 0.5
@@ -134,7 +135,7 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
 
     double *cnt = calloc(d1, sizeof *cnt);
     double *sw = malloc(d1 * sizeof *sw);        /* Sigma w */
-    double *B = malloc(d1 * d2 * sizeof *B);     /* diag(sqrt D) R */
+    double *B = ttt_mem_alloc(d1 * d2, sizeof *B); /* diag(sqrt D) R */
     double *U = calloc(T * d2, sizeof *U);       /* row t: A y_t */
     double *M = malloc(d2 * d2 * sizeof *M);     /* A Sigma A^T + tau^2 I */
     double *UU = malloc(d2 * d2 * sizeof *UU);   /* U^T U */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ttt_mem.h"
 #include "ttt_rng.h"
 
 /* Floyd's algorithm: `count` distinct draws from items[0..len-1], uniformly
@@ -91,9 +92,9 @@ static int data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
     d->n = n;
     d->q = q;
     d->d2 = d2;
-    d->phi_idx = malloc(n * q * sizeof *d->phi_idx);
-    d->phi_val = malloc(n * q * sizeof *d->phi_val);
-    d->psi = malloc(n * d2 * sizeof *d->psi);
+    d->phi_idx = ttt_mem_alloc(n * q, sizeof *d->phi_idx);
+    d->phi_val = ttt_mem_alloc(n * q, sizeof *d->phi_val);
+    d->psi = ttt_mem_alloc(n * d2, sizeof *d->psi);
     d->f = malloc(n * sizeof *d->f);
     d->y = malloc(n * sizeof *d->y);
     d->topic = malloc(n * sizeof *d->topic);
@@ -260,7 +261,7 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
         GSL_ERROR("no memory for the instance", GSL_ENOMEM);
     in->p = *p;
     in->q = p->s + p->background;
-    in->A = malloc(p->d1 * p->d2 * sizeof *in->A);
+    in->A = ttt_mem_alloc(p->d1 * p->d2, sizeof *in->A);
     in->pools = malloc(p->topics * p->pool * sizeof *in->pools);
     in->w_star = malloc(p->d1 * sizeof *in->w_star);
     gsl_rng *r = ttt_rng_alloc();

@@ -11,6 +11,8 @@
 #include <omp.h>
 #endif
 
+#include "ttt_mem.h"
+
 /* Tiling of the distance GEMM: queries per block (at most BLOCK_ROWS, and
  * few enough that every thread gets BLOCKS_PER_THREAD blocks) times base
  * points per chunk.  Rows are independent, so the tiling never changes a
@@ -217,8 +219,8 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
 {
     const size_t n = base->n, q = base->q;
     x->start = calloc(d1 + 1, sizeof *x->start);
-    x->point = malloc((n * q > 0 ? n * q : 1) * sizeof *x->point);
-    x->val = malloc((n * q > 0 ? n * q : 1) * sizeof *x->val);
+    x->point = ttt_mem_alloc(n * q, sizeof *x->point);
+    x->val = ttt_mem_alloc(n * q, sizeof *x->val);
     if (!x->start || !x->point || !x->val)
         return GSL_ENOMEM;
     for (size_t a = 0; a < n * q; a++)
@@ -276,7 +278,9 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
     const size_t n = base->n, q = base->q;
     double *norm = row_norms(base->phi_val, n, q, metric);
     concept_index x = {0};
-    int failed = !norm || index_build(base, query, d1, k, norm, metric, &x) != GSL_SUCCESS;
+    /* read inside the region, where `failed` is each thread's own copy */
+    const int built = norm && index_build(base, query, d1, k, norm, metric, &x) == GSL_SUCCESS;
+    int failed = !built;
 #pragma omp parallel reduction(| : failed)
     {
         double *dense = calloc(d1, sizeof *dense);
@@ -284,7 +288,7 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
         uint32_t *stamp = calloc(n, sizeof *stamp); /* i + 1: touched by query i (m < 2^32) */
         double *dot = malloc((n ? n : 1) * sizeof *dot); /* valid where stamped */
         size_t *cand = NULL, cap = 0;
-        int ok = !failed && dense && heap && stamp && dot;
+        int ok = built && dense && heap && stamp && dot;
         topk tk = {heap, 0, k, 0.0};
         if (!ok)
             failed = 1;

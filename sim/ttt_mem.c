@@ -1,0 +1,25 @@
+/* ttt_mem — see ttt_mem.h. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#include "ttt_mem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *ttt_mem_alloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    if (bytes < HUGE_PAGE)
+        return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice: where refused, 4 KiB pages as before */
+#endif
+    return p;
+}
