@@ -4,12 +4,13 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <lapacke.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#include "ttt_mem.h"
 
 /* Rows per block of the blocked reductions over long matrices. */
 #define BLOCK_ROWS 1024
@@ -111,13 +112,13 @@ ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols)
         free(w);
         return NULL;
     }
-    w->G = malloc(g * g * sizeof *w->G);
-    w->E = malloc(g * g * sizeof *w->E);
+    w->G = ttt_mem_alloc(g * g, sizeof *w->G);
+    w->E = ttt_mem_alloc(g * g, sizeof *w->E);
     w->lambda = malloc(g * sizeof *w->lambda);
     w->omega = malloc(g * sizeof *w->omega);
     w->t1 = malloc((v + 1) * sizeof *w->t1);
     w->t2 = malloc((v + 1) * sizeof *w->t2);
-    w->work = malloc(ttt_lsq_eigen_work(g) * sizeof *w->work);
+    w->work = ttt_mem_alloc(ttt_lsq_eigen_work(g), sizeof *w->work);
     w->iwork = malloc((3 + 5 * g) * sizeof *w->iwork);
     if (!w->G || !w->E || !w->lambda || !w->omega || !w->t1 || !w->t2 || !w->work || !w->iwork) {
         ttt_lsq_free(w);
