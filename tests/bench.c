@@ -4,9 +4,9 @@
  *
  *   ttt-bench [key=value ...] [--out DIR]
  *
- * 1. The limits, measured here before and after the runs (the better of the
- *    two): dgemm GFLOP/s (a square dgemm on all threads and on one) and read
- *    bandwidth (GB/s, a sum over BW_BYTES, all threads).
+ * 1. The limits, sampled between the runs (the best of the samples): dgemm
+ *    GFLOP/s (a square dgemm on all threads and on one) and read bandwidth
+ *    (GB/s, a sum over BW_BYTES, all threads).
  * 2. Each phase of the run (best of REPS): its seconds, its work from
  *    ttt_run_work (the description the cost model prices), the rate it
  *    achieves, its time at the limits, max(flops / dgemm rate, bytes /
@@ -62,68 +62,82 @@ static void set_threads(int t)
 #endif
 }
 
-/* Best GFLOP/s of an N x N x N dgemm on the current thread count. */
-static double dgemm_rate(size_t N)
+/* What measures the limits: the dgemm operands and the array summed,
+ * allocated once and sampled between the runs. */
+typedef struct {
+    double *A, *B, *C, *x;
+    size_t len;
+} probe;
+
+static double dgemm_seconds(const probe *pr)
 {
-    double *A = malloc(N * N * sizeof *A), *B = malloc(N * N * sizeof *B), *C = malloc(N * N * sizeof *C);
-    double best = HUGE_VAL;
-    for (size_t i = 0; A && B && C && i < N * N; i++) {
-        A[i] = 1.0 / (double)(i % 7 + 1);
-        B[i] = 1.0 / (double)(i % 5 + 2);
-    }
-    for (int rep = 0; A && B && C && rep < 3; rep++) {
-        double t0 = ttt_run_seconds();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)N, (int)N, 1.0, A, (int)N, B, (int)N,
-                    0.0, C, (int)N);
-        best = fmin(best, ttt_run_seconds() - t0);
-    }
-    free(A);
-    free(B);
-    free(C);
-    return 2.0 * (double)N * (double)N * (double)N / best * 1e-9;
+    double t0 = ttt_run_seconds();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, GEMM_N, GEMM_N, GEMM_N, 1.0, pr->A, GEMM_N, pr->B, GEMM_N,
+                0.0, pr->C, GEMM_N);
+    return ttt_run_seconds() - t0;
 }
 
-/* Best GB/s of a parallel sum over `bytes` (eight partial sums per thread,
- * so that the adds are not what limits it); *touch: GB/s of filling the
- * fresh array first, page faults included. */
-static double read_bandwidth(double bytes, double *touch)
+/* A parallel sum over x, eight partial sums per thread so that the adds
+ * are not what limits it. */
+static double sum_seconds(const probe *pr)
 {
-    const size_t len = (size_t)(bytes / 64.0) * 8;
-    double *x = malloc(len * sizeof *x), best = HUGE_VAL, sink = 0.0, start = ttt_run_seconds();
-    *touch = NAN;
-    if (!x)
-        return NAN;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < len; i++)
-        x[i] = 1.0; /* each thread touches first the pages it will read */
-    *touch = (double)len * sizeof *x / (ttt_run_seconds() - start) * 1e-9;
-    for (int rep = 0; rep < REPS; rep++) {
-        double t0 = ttt_run_seconds(), sum = 0.0;
+    double t0 = ttt_run_seconds(), sum = 0.0;
 #pragma omp parallel reduction(+ : sum)
-        {
-            double acc[8] = {0.0};
+    {
+        double acc[8] = {0.0};
 #pragma omp for schedule(static)
-            for (size_t i = 0; i < len / 8; i++)
-                for (int l = 0; l < 8; l++)
-                    acc[l] += x[8 * i + l];
+        for (size_t i = 0; i < pr->len / 8; i++)
             for (int l = 0; l < 8; l++)
-                sum += acc[l];
-        }
-        best = fmin(best, ttt_run_seconds() - t0);
-        sink += sum;
+                acc[l] += pr->x[8 * i + l];
+        for (int l = 0; l < 8; l++)
+            sum += acc[l];
     }
-    free(x);
-    return sink == (double)len * REPS ? (double)len * sizeof *x / best * 1e-9 : NAN;
+    double t = ttt_run_seconds() - t0;
+    return sum == (double)pr->len ? t : NAN;
 }
 
-static void measure_limits(limits *lim)
+/* Allocates the probe; lim->touch is the GB/s of filling x, fresh memory
+ * (page faults included), and the rates start at 0. */
+static int probe_alloc(probe *pr, limits *lim)
+{
+    const size_t n2 = (size_t)GEMM_N * GEMM_N;
+    pr->len = (size_t)(BW_BYTES / 64.0) * 8;
+    pr->A = malloc(n2 * sizeof *pr->A);
+    pr->B = malloc(n2 * sizeof *pr->B);
+    pr->C = malloc(n2 * sizeof *pr->C);
+    double t0 = ttt_run_seconds();
+    pr->x = malloc(pr->len * sizeof *pr->x);
+    if (!pr->A || !pr->B || !pr->C || !pr->x)
+        return -1;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < pr->len; i++)
+        pr->x[i] = 1.0; /* each thread touches first the pages it will read */
+    *lim = (limits){0.0, 0.0, 0.0, (double)pr->len * sizeof *pr->x / (ttt_run_seconds() - t0) * 1e-9};
+    for (size_t i = 0; i < n2; i++) {
+        pr->A[i] = 1.0 / (double)(i % 7 + 1);
+        pr->B[i] = 1.0 / (double)(i % 5 + 2);
+    }
+    return 0;
+}
+
+static void probe_free(probe *pr)
+{
+    free(pr->A);
+    free(pr->B);
+    free(pr->C);
+    free(pr->x);
+}
+
+/* One sample of each limit; lim keeps the best. */
+static void probe_sample(const probe *pr, limits *lim)
 {
     const int nt = threads();
-    lim->gflops = dgemm_rate(GEMM_N);
+    const double flops = 2.0 * GEMM_N * (double)GEMM_N * GEMM_N * 1e-9;
+    lim->gflops = fmax(lim->gflops, flops / dgemm_seconds(pr));
     set_threads(1);
-    lim->gflops_one = dgemm_rate(GEMM_N);
+    lim->gflops_one = fmax(lim->gflops_one, flops / dgemm_seconds(pr));
     set_threads(nt);
-    lim->bandwidth = read_bandwidth(BW_BYTES, &lim->touch);
+    lim->bandwidth = fmax(lim->bandwidth, (double)pr->len * sizeof *pr->x / sum_seconds(pr) * 1e-9);
 }
 
 /* Seconds at the limits for work c: its flops at the dgemm rate or its
@@ -133,13 +147,17 @@ static double at_limit(const ttt_work_count *c, const limits *lim)
     return fmax(c->flops / (lim->gflops * 1e9), c->bytes / (lim->bandwidth * 1e9));
 }
 
-/* Best seconds per phase and of the whole run over reps runs of p; *keep
- * gets the last report when keep is not NULL. */
-static int time_runs(const ttt_params *p, int reps, double phase[TTT_PHASE_COUNT], double *total, ttt_report **keep)
+static void reset(double phase[TTT_PHASE_COUNT], double *total)
 {
     *total = HUGE_VAL;
     for (int ph = 0; ph < TTT_PHASE_COUNT; ph++)
         phase[ph] = HUGE_VAL;
+}
+
+/* reps runs of p: phase and total keep the best seconds of each phase and
+ * of the whole run; *keep gets the last report when keep is not NULL. */
+static int time_runs(const ttt_params *p, int reps, double phase[TTT_PHASE_COUNT], double *total, ttt_report **keep)
+{
     for (int rep = 0; rep < reps; rep++) {
         ttt_report *r = NULL;
         double t0 = ttt_run_seconds();
@@ -217,36 +235,54 @@ static double slope(const double *x, const double *y, int len)
 static void growth(const ttt_params *off, const limits *lim)
 {
     static const char *const keys[] = {"n", "d1", "d2", "k"};
+    enum { KEYS = sizeof keys / sizeof *keys };
+    ttt_params q[KEYS][3];
+    double x[KEYS][3], sec[KEYS][3], phase[TTT_PHASE_COUNT];
+    int ok[KEYS][3];
+    for (int a = 0; a < KEYS; a++)
+        for (int i = 0; i < 3; i++) {
+            char word[64], msg[TTT_MSG];
+            q[a][i] = *off;
+            size_t *field = a == 0 ? &q[a][i].n : a == 1 ? &q[a][i].d1 : a == 2 ? &q[a][i].d2 : &q[a][i].k;
+            x[a][i] = i == 0 ? (double)(*field / 2) : i == 1 ? (double)*field : 2.0 * (double)*field;
+            snprintf(word, sizeof word, "%s=%.0f", keys[a], x[a][i]);
+            q[a][i].pool = 0; /* resolved again from pool_ratio s for the new d1 */
+            ok[a][i] = ttt_params_set_word(&q[a][i], word, msg) == GSL_SUCCESS &&
+                       ttt_params_check(&q[a][i], msg) == GSL_SUCCESS;
+            sec[a][i] = HUGE_VAL;
+        }
+    /* Round after round over all points, so that a busy moment of the
+     * shared machine does not fall on all the runs of one point. */
+    for (int rep = 0; rep < SCAN_REPS; rep++)
+        for (int a = 0; a < KEYS; a++)
+            for (int i = 0; i < 3; i++)
+                if (ok[a][i]) {
+                    double total = HUGE_VAL;
+                    reset(phase, &total);
+                    ok[a][i] = time_runs(&q[a][i], 1, phase, &total, NULL) == 0;
+                    sec[a][i] = fmin(sec[a][i], total);
+                }
     printf("growth: the whole run with sparse=off (kept short), best of %d at x/2, x, 2x; log-log slopes of the "
            "seconds, of the cost model's estimate and of the time at the limits\n\n", SCAN_REPS);
     printf("%-4s %-22s %-26s %9s %6s %6s\n", "key", "values", "seconds", "measured", "model", "limit");
-    for (size_t a = 0; a < sizeof keys / sizeof *keys; a++) {
-        double x[3], sec[3], model[3], limit[3], phase[TTT_PHASE_COUNT];
+    for (int a = 0; a < KEYS; a++) {
         char vals[64] = "", secs[64] = "";
-        int ok = 1;
-        for (int i = 0; i < 3 && ok; i++) {
-            ttt_params q = *off;
-            char word[64], msg[TTT_MSG];
-            size_t *field = a == 0 ? &q.n : a == 1 ? &q.d1 : a == 2 ? &q.d2 : &q.k;
-            x[i] = i == 0 ? (double)(*field / 2) : i == 1 ? (double)*field : 2.0 * (double)*field;
-            snprintf(word, sizeof word, "%s=%.0f", keys[a], x[i]);
-            q.pool = 0; /* resolved again from pool_ratio s for the new d1 */
-            ok = ttt_params_set_word(&q, word, msg) == GSL_SUCCESS && ttt_params_check(&q, msg) == GSL_SUCCESS &&
-                 time_runs(&q, SCAN_REPS, phase, &sec[i], NULL) == 0;
+        double model[3], limit[3];
+        for (int i = 0; i < 3; i++) {
             ttt_cost c;
-            ttt_run_cost(&q, 0, &c);
+            ttt_run_cost(&q[a][i], 0, &c);
             model[i] = c.seconds;
             ttt_work w;
-            ttt_run_work(&q, &w);
+            ttt_run_work(&q[a][i], &w);
             limit[i] = 0.0;
             for (int ph = 0; ph < TTT_PHASE_COUNT; ph++)
                 limit[i] += at_limit(&w.phase[ph], lim);
-            snprintf(vals + strlen(vals), sizeof vals - strlen(vals), "%.0f ", x[i]);
-            snprintf(secs + strlen(secs), sizeof secs - strlen(secs), "%.3f ", sec[i]);
+            snprintf(vals + strlen(vals), sizeof vals - strlen(vals), "%.0f ", x[a][i]);
+            snprintf(secs + strlen(secs), sizeof secs - strlen(secs), "%.3f ", sec[a][i]);
         }
-        if (ok)
-            printf("%-4s %-22s %-26s %9.2f %6.2f %6.2f\n", keys[a], vals, secs, slope(x, sec, 3),
-                   slope(x, model, 3), slope(x, limit, 3));
+        if (ok[a][0] && ok[a][1] && ok[a][2])
+            printf("%-4s %-22s %-26s %9.2f %6.2f %6.2f\n", keys[a], vals, secs, slope(x[a], sec[a], 3),
+                   slope(x[a], model, 3), slope(x[a], limit, 3));
         else
             printf("%-4s %-22s not allowed or failed\n", keys[a], vals);
     }
@@ -367,25 +403,33 @@ int main(int argc, char **argv)
     const int nt = threads();
     printf("ttt-bench: d1=%zu d2=%zu n=%zu m=%zu k=%zu, %d threads\n\n", p.d1, p.d2, p.n, p.m, p.k, nt);
 
-    /* The limits before and after the runs, the better of each: the machine
-     * is shared, and a limit is the best it can do. */
-    limits lim, after;
-    measure_limits(&lim);
-    double on_s[TTT_PHASE_COUNT], off_s[TTT_PHASE_COUNT], run, run_off;
-    ttt_report *r_off = NULL;
-    if (time_runs(&p, REPS, on_s, &run, NULL) || time_runs(&off, REPS, off_s, &run_off, &r_off)) {
-        fprintf(stderr, "ttt-bench: a run failed\n");
+    /* The limits are sampled before each pair of runs (with p and with
+     * sparse=off), and each number is the best of its samples: the machine is
+     * shared, and a limit is the best it can do. */
+    probe pr;
+    limits lim;
+    if (probe_alloc(&pr, &lim)) {
+        fprintf(stderr, "ttt-bench: no memory for the limits' arrays\n");
         return 1;
     }
-    measure_limits(&after);
-    lim.gflops = fmax(lim.gflops, after.gflops);
-    lim.gflops_one = fmax(lim.gflops_one, after.gflops_one);
-    lim.bandwidth = fmax(lim.bandwidth, after.bandwidth);
-    lim.touch = fmax(lim.touch, after.touch);
-    printf("limits, the better of before and after the runs: dgemm %dx%dx%d %.1f GFLOP/s on %d threads (%.1f on "
+    double on_s[TTT_PHASE_COUNT], off_s[TTT_PHASE_COUNT], run, run_off;
+    ttt_report *r_off = NULL;
+    reset(on_s, &run);
+    reset(off_s, &run_off);
+    for (int rep = 0; rep < REPS; rep++) {
+        probe_sample(&pr, &lim);
+        ttt_report **keep = rep + 1 == REPS ? &r_off : NULL;
+        if (time_runs(&p, 1, on_s, &run, NULL) || time_runs(&off, 1, off_s, &run_off, keep)) {
+            fprintf(stderr, "ttt-bench: a run failed\n");
+            return 1;
+        }
+    }
+    probe_sample(&pr, &lim);
+    probe_free(&pr);
+    printf("limits, the best of %d samples between the runs: dgemm %dx%dx%d %.1f GFLOP/s on %d threads (%.1f on "
            "one); read bandwidth %.1f GB/s on %d threads (a sum over %.0f MB; filling it fresh, page faults "
-           "included: %.1f GB/s)\n\n", GEMM_N, GEMM_N, GEMM_N, lim.gflops, nt, lim.gflops_one, lim.bandwidth, nt,
-           BW_BYTES * 1e-6, lim.touch);
+           "included: %.1f GB/s)\n\n", REPS + 1, GEMM_N, GEMM_N, GEMM_N, lim.gflops, nt, lim.gflops_one,
+           lim.bandwidth, nt, BW_BYTES * 1e-6, lim.touch);
     phases(&p, &off, on_s, off_s, run, &lim);
     growth(&off, &lim);
     int status = out ? write_numpy_input(out, &off, r_off, off_s, run_off) : 0;
