@@ -52,7 +52,8 @@ def blas_threads(n):
     threadpool_limits would (not required here): for many small problems a
     threaded BLAS only adds synchronisation.  A no-op unless numpy's BLAS is
     OpenBLAS."""
-    libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line})
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "openblas" in line})
     lib = ctypes.CDLL(libs[0]) if libs else None
     if lib is None or not hasattr(lib, "openblas_set_num_threads"):
         yield
@@ -73,7 +74,8 @@ def minimum_norm_weights(lam, rcond, ridge):
 
 
 def global_head(X, y, rcond, ridge):
-    """v = X^+ y from the d2 x d2 Gram matrix (n >= d2 here)."""
+    """v = X^+ y from the d2 x d2 Gram matrix (ttt takes the n x n one when n < d2:
+    the same X^+)."""
     lam, V = np.linalg.eigh(X.T @ X)
     return V @ (minimum_norm_weights(lam, rcond, ridge) * (V.T @ (X.T @ y)))
 
