@@ -11,7 +11,7 @@
 #   make mpi        build/ttt-mpi against Open MPI (mpirun -np N build/ttt-mpi sweep ...)
 #   make check-mpi  an mpirun -np 3 sweep and a 3-shard merge, each compared with one process
 #   make bench-mpi  one sweep with 1 and 2 threads and 2 and 3 MPI ranks: jobs/s (not a test)
-#   make bench      phase timings and GFLOP/s (not a test)
+#   make bench      each phase against the machine's limits, growth exponents, NumPy beside it (not a test)
 #   make figures    the paper figures into paper-figures/out/ (FIG=name, FAST=1)
 #   make teach      the teaching pictures and a narrated walkthrough
 #   make deps       install missing Debian packages with apt-get (root)
@@ -224,8 +224,14 @@ $(BUILD)/inject.so: tests/fault/inject.c Makefile
 check-faults: $(BUILD)/ttt $(BUILD)/inject.so
 	TTT_BIN=$(BUILD)/ttt TTT_INJECT=$(BUILD)/inject.so TTT_FAULT_WORK=$(BUILD)/faults bash tests/fault/run.sh
 
+# Not a test: it fails only when NumPy's predictions disagree with ttt's
+# (tests/bench_numpy.py, run when /usr/bin/python3 has numpy).
 bench: $(BUILD)/ttt-bench
-	$(BUILD)/ttt-bench
+	$(BUILD)/ttt-bench --out $(BUILD)/bench
+	@if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then \
+	  echo "/usr/bin/python3 tests/bench_numpy.py $(BUILD)/bench"; \
+	  /usr/bin/python3 tests/bench_numpy.py $(BUILD)/bench; \
+	else echo "NumPy comparison skipped: /usr/bin/python3 has no numpy (Debian: python3-numpy)"; fi
 
 # Rewrites tests/golden/ from the current build: only after checking a diff by hand.
 golden: $(BUILD)/ttt

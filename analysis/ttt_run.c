@@ -21,7 +21,7 @@
 #include "ttt_sparse.h"
 
 static const char *const phase_names[TTT_PHASE_COUNT] = {"generate", "analytic", "global", "neighbours", "local",
-                                                                   "geometry"};
+                                                                   "report"};
 
 const char *ttt_phase_name(ttt_phase phase)
 {
@@ -336,16 +336,150 @@ static int regimes(ttt_report *r)
     return GSL_SUCCESS;
 }
 
-/* The rates behind ttt_run_cost (seconds per unit; see ttt_run.h). */
-#define COST_EIG 3.3e-10   /* per N^3 of a dense symmetric eigensolve (LAPACK dsyevd, one thread) */
-#define COST_EIG2 1e-7     /* and per N^2: what dominates below N = 300 */
-#define COST_FLOP 2e-11    /* per flop of BLAS-3 shaped work */
-#define COST_POINT 3e-9    /* per (point x nonzero x feature) drawn, and per point x 50 */
-#define COST_DECODE 1.3e-9 /* per (code x atom x concept) with the Gram matrix, x d2 without it */
-
-static double eig_cost(double n)
+/* Expected number of distinct values among `draws` uniform draws from n. */
+static double distinct(double n, double draws)
 {
-    return COST_EIG2 * n * n + COST_EIG * n * n * n;
+    return n * -expm1(draws * log1p(-1.0 / n));
+}
+
+/* A neighbour search of the m test points among the n training points
+ * (ttt_neighbours_find).  In feature space an m x n x d2 GEMM of inner
+ * products and the n squared norms, per pair a norm added and a comparison
+ * with the heap's top; read: both feature sets once.  In concept space the
+ * postings of an inverted index (below).  Written: the m k indices. */
+static void search_work(const ttt_params *p, int space, ttt_work_count *c)
+{
+    const double n = (double)p->n, m = (double)p->m, d2 = (double)p->d2, q = (double)(p->s + p->background);
+    if (space == TTT_SPACE_CONCEPT) {
+        /* The inverted index: a query meets the postings of its q concepts,
+         * each held by about n s / (T pool) points of its topic and n q / d1
+         * of all (a query whose postings reach n is scanned in full, n q). */
+        const double pool = (double)(p->pool ? p->pool : p->d1), T = (double)p->topics;
+        const double postings = fmin(n, q * (n * (double)p->s / (T * pool) + n * q / (double)p->d1));
+        c->flops += 2.0 * m * postings * (postings < n ? 1.0 : q) + 2.0 * n * q + 2.0 * m * (double)p->k;
+        c->bytes += 12.0 * (m * postings + 2.0 * n * q) + 8.0 * (n + m * (double)p->k);
+        return;
+    }
+    c->flops += 2.0 * m * n * d2 + 2.0 * n * d2 + 2.0 * m * n;
+    c->bytes += 8.0 * (n + m) * d2 + 8.0 * (n + m * (double)p->k);
+}
+
+static void add_eig(ttt_work_count *c, double count, double order)
+{
+    c->flops += count * TTT_EIG_FLOPS * order * order * order;
+    c->eig3 += count * order * order * order;
+    c->eig2 += count * order * order;
+}
+
+void ttt_run_work(const ttt_params *p, ttt_work *w)
+{
+    const double d1 = (double)p->d1, d2 = (double)p->d2, n = (double)p->n, m = (double)p->m, k = (double)p->k;
+    const double q = (double)(p->s + p->background), T = (double)p->topics;
+    const double pool = (double)(p->pool ? p->pool : p->d1);
+    const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
+    const double g = fmin(k, d2), gs = fmin(k, S); /* orders of the local feature and concept Gram matrices */
+    memset(w, 0, sizeof *w);
+    ttt_work_count *c = &w->phase[TTT_PHASE_GENERATE];
+    /* psi = A phi (q axpys of d2) and f = <phi, w*> for n + m points; A's
+     * columns normalised (a dot and a scale).  Written: A, and per point psi,
+     * its code (int32 index, double value), f, y and topic.  Not counted:
+     * the random draws, and the page faults of writing fresh memory, which
+     * take most of this phase's time (README, "Speed"). */
+    c->flops = 2.0 * (n + m) * q * (d2 + 1.0) + 3.0 * d1 * d2;
+    c->bytes = 8.0 * d1 * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 20.0);
+    c = &w->phase[TTT_PHASE_ANALYTIC];
+    /* The Gram matrices of B = diag(sqrt D) A^T (d1 x d2) and of the T
+     * topic sums U (each a sum of pool columns), B itself and three
+     * products A x; one d2 x d2 eigensolve and its solve.  A is read, B
+     * written and read. */
+    c->flops = (d1 + T) * d2 * (d2 + 1.0) + 2.0 * T * pool * d2 + 7.0 * d1 * d2 + 4.0 * d2 * d2;
+    c->bytes = 24.0 * d1 * d2;
+    add_eig(c, 1.0, d2);
+    c = &w->phase[TTT_PHASE_GLOBAL];
+    /* The smaller Gram matrix of the n x d2 training features (order
+     * min(n, d2): n d2 (order + 1) either way), X^T y, the eigensolve and its
+     * solve, the m test predictions.  The features are read once. */
+    const double gg = fmin(n, d2);
+    c->flops = n * d2 * (gg + 1.0) + 2.0 * n * d2 + 4.0 * gg * gg + 2.0 * m * d2;
+    c->bytes = 8.0 * (n * d2 + n + m * d2);
+    add_eig(c, 1.0, gg);
+    search_work(p, p->space, &w->phase[TTT_PHASE_NEIGHBOURS]);
+    c = &w->phase[TTT_PHASE_LOCAL];
+    /* Per test point: the Gram matrix of its k x d2 neighbour features
+     * (order g = min(k, d2)), its eigensolve, ttt's solve (two projections
+     * on the eigenvectors, X^T t) and its fit on the neighbours (X delta),
+     * ttt_global's residual and solve, gd_steps of ttt_gd (two GEMVs each);
+     * then the true codes on S (|S| = its expectation E|S|): their Gram
+     * matrix (order min(k, |S|)), eigensolve and oracle solve, and H2's
+     * Gram-Schmidt (each of the |S| columns against up to min(k, |S|) basis
+     * vectors, twice).  The first min(m, TTT_LOCALITY_HEADS) heads are also
+     * evaluated on all m test points.  Read: the neighbours' features. */
+    c->flops = m * (k * d2 * (g + 1.0) + 8.0 * g * g + 8.0 * k * d2 + 4.0 * (double)p->gd_steps * k * d2 +
+                    k * S * (gs + 1.0) + 8.0 * gs * gs + 2.0 * k * S + 4.0 * k * S * gs) +
+               2.0 * m * d2 * fmin(m, (double)TTT_LOCALITY_HEADS);
+    c->bytes = 8.0 * m * (k * d2 + d2);
+    add_eig(c, m, g);
+    add_eig(c, m, gs);
+    if (p->sparse == TTT_ON) {
+        c = &w->sparse;
+        /* Decoding: the test points and the training points that are someone's
+         * neighbour (their number as if the m k neighbours were drawn
+         * uniformly; topics make it smaller: 15000 of the expected 19700 at
+         * the defaults).  Each costs its correlations A psi (GEMM, 2 d1 d2)
+         * and q OMP steps, each an argmax over d1 (a scale and a compare)
+         * and the update from the t rows chosen so far (2 t d1 for t < q);
+         * the rows of the Gram matrix A A^T (d1 x d1, computed once when
+         * p->d1 <= TTT_DECODE_GRAM_MAX_D1, written and read) or else A a_j
+         * per chosen atom (2 d1 d2).  Then per test point two Lasso fits (true
+         * and decoded codes) and OMP on k x |S|: 200 k |S| flops, about 25
+         * coordinate-descent sweeps of 4 k |S| each (the number of sweeps
+         * depends on the data: an assumption). */
+        const double codes = distinct(n, m * k) + m, gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
+        c->flops = codes * (2.0 * d1 * d2 + 2.0 * q * d1 + q * (q - 1.0) * d1 + (gram ? 0.0 : 2.0 * q * d1 * d2)) +
+                   (gram ? d1 * (d1 + 1.0) * d2 : 0.0) + 2.0 * d1 * d2 + 200.0 * m * k * S;
+        c->bytes = 8.0 * (codes * d2 + d1 * d2) + (gram ? 16.0 * d1 * d1 : 0.0);
+        ttt_work_count *l = &w->phase[TTT_PHASE_LOCAL];
+        l->flops += c->flops;
+        l->bytes += c->bytes;
+    }
+    c = &w->phase[TTT_PHASE_REPORT];
+    /* H1's distortion over the m k test-neighbour pairs (a d2 difference,
+     * square and sum, and a merge of two codes), the O1 cosines (a merge),
+     * and the neighbour search in the other space.  Read: the neighbours'
+     * features. */
+    search_work(p, p->space == TTT_SPACE_FEATURE ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE, c);
+    c->flops += m * k * (3.0 * d2 + 12.0 * q);
+    c->bytes += 8.0 * m * k * d2;
+}
+
+/* One thread's rates behind ttt_run_cost, fitted to runs with threads=1
+ * (2026, the 2-core development machine, quiet): seconds per flop of each
+ * phase's work (eigensolves apart; a neighbour search by its space: a GEMM
+ * in feature space, gathers in concept space), per byte of memory traffic,
+ * and of LAPACK's dsyevd per N^3 and per N^2 (what dominates below N = 300).
+ * Whole runs then took 0.8 to 1.5 times the estimate at the defaults, with
+ * sparse=off, the presets paper-sae, theorem and isotropic, and with n, d1,
+ * d2, k or the space changed; but 97 times at k=2000 m=20, where the
+ * neighbourhoods span many topics and |S| is 1628, not the one-topic E|S| =
+ * 16 the work is counted with. */
+#define COST_GENERATE 2e-9 /* the random draws and page faults the flops stand for */
+#define COST_ANALYTIC 1e-10
+#define COST_GLOBAL 5e-11
+#define COST_SEARCH_FEATURE 3e-11
+#define COST_SEARCH_CONCEPT 3e-10
+#define COST_LOCAL 4e-11
+#define COST_SPARSE 8e-11
+#define COST_BYTE 1e-10
+#define COST_EIG 3.3e-10
+#define COST_EIG2 1e-7
+
+/* One thread's seconds for work c done at seconds-per-flop rate: its flops at
+ * that rate or its bytes at the bandwidth, whichever takes longer, plus its
+ * eigensolves. */
+static double price(const ttt_work_count *c, double rate)
+{
+    return fmax(rate * (c->flops - TTT_EIG_FLOPS * c->eig3), COST_BYTE * c->bytes) + COST_EIG * c->eig3 +
+           COST_EIG2 * c->eig2;
 }
 
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
@@ -353,7 +487,6 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double d1 = (double)p->d1, d2 = (double)p->d2, n = (double)p->n, m = (double)p->m, k = (double)p->k;
     const double q = (double)(p->s + p->background), pool = p->pool ? (double)p->pool : d1;
     const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
-    const double kd = fmin(k, d2);
     const int sparse = p->sparse;
     const int gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
     memset(c, 0, sizeof *c);
@@ -370,17 +503,21 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse && gram ? 8.0 * d1 * d1 : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
-    /* Time, one thread. */
-    c->generate = COST_POINT * (n + m) * (q * d2 + 50.0) + COST_FLOP * d1 * d2;
-    c->analytic = eig_cost(d2) + COST_FLOP * (2.0 * d1 * d2 * d2 + (double)p->topics * pool * d2);
-    c->global = eig_cost(fmin(n, d2)) + COST_FLOP * 2.0 * n * d2 * fmin(n, d2);
-    c->neighbours = COST_FLOP * 2.0 * m * n * d2 + 1e-9 * m * n;
-    c->local = m * (eig_cost(kd) + COST_FLOP * 2.0 * k * d2 * kd + (p->gd_steps ? COST_FLOP * 2.0 * k * d2 *
-                                                                                  (double)p->gd_steps : 0.0));
-    if (sparse)
-        c->sparse = m * (k * q * COST_DECODE * d1 * (gram ? 1.0 : d2) + eig_cost(fmin(S, k)) +
-                         COST_FLOP * 200.0 * k * S);
-    const double parallel = c->neighbours + c->local + c->sparse;
+    /* Time, one thread: the work of each phase at its rate. */
+    ttt_work w;
+    ttt_run_work(p, &w);
+    ttt_work_count dense = w.phase[TTT_PHASE_LOCAL];
+    dense.flops -= w.sparse.flops;
+    dense.bytes -= w.sparse.bytes;
+    const int concept = p->space == TTT_SPACE_CONCEPT; /* the report searches the other space */
+    c->generate = price(&w.phase[TTT_PHASE_GENERATE], COST_GENERATE);
+    c->analytic = price(&w.phase[TTT_PHASE_ANALYTIC], COST_ANALYTIC);
+    c->global = price(&w.phase[TTT_PHASE_GLOBAL], COST_GLOBAL);
+    c->neighbours = price(&w.phase[TTT_PHASE_NEIGHBOURS], concept ? COST_SEARCH_CONCEPT : COST_SEARCH_FEATURE);
+    c->local = price(&dense, COST_LOCAL);
+    c->sparse = sparse ? price(&w.sparse, COST_SPARSE) : 0.0;
+    c->report = price(&w.phase[TTT_PHASE_REPORT], concept ? COST_SEARCH_FEATURE : COST_SEARCH_CONCEPT);
+    const double parallel = c->neighbours + c->local + c->sparse + c->report;
     c->serial_seconds = c->generate + c->analytic + c->global + parallel;
     c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
 }
@@ -477,17 +614,17 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     r->seconds[TTT_PHASE_NEIGHBOURS] = t4 - t3;
     if (!status)
         status = ttt_estimate_local(r->in, r->nbr, r->res);
-    r->seconds[TTT_PHASE_LOCAL] = ttt_run_seconds() - t4;
+    double t5 = ttt_run_seconds();
+    r->seconds[TTT_PHASE_LOCAL] = t5 - t4;
     if (!status)
         status = summarise(r);
     if (!status) {
         distortion(r);
         status = regimes(r);
     }
-    double t5 = ttt_run_seconds();
     if (!status)
         status = geometry(r);
-    r->seconds[TTT_PHASE_GEOMETRY] = ttt_run_seconds() - t5;
+    r->seconds[TTT_PHASE_REPORT] = ttt_run_seconds() - t5;
     if (status) {
         ttt_report_free(r);
         GSL_ERROR("the run failed", status);

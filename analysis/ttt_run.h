@@ -14,7 +14,7 @@ typedef enum {
     TTT_PHASE_GLOBAL,
     TTT_PHASE_NEIGHBOURS,
     TTT_PHASE_LOCAL,
-    TTT_PHASE_GEOMETRY, /* O1: the neighbours in the other space, and the cosines */
+    TTT_PHASE_REPORT, /* the errors, the regimes and the O1 geometry (a second neighbour search) */
     TTT_PHASE_COUNT
 } ttt_phase;
 
@@ -116,17 +116,37 @@ const char *ttt_regime_name(ttt_regime_id g);
  * *out is NULL. */
 int ttt_run(const ttt_params *p, ttt_report **out);
 
+/* The work of a run, counted from its parameters alone (ttt_run.c says how
+ * each count is made): what ttt_run_cost prices and `make bench` holds
+ * against the machine's limits.  flops: floating-point operations of ttt's
+ * algorithms, a multiply-add counted as 2 and a dense symmetric eigensolve
+ * of order N as TTT_EIG_FLOPS N^3; bytes: the memory traffic no
+ * implementation can avoid, each array read or written once (a perfect
+ * cache); eig3, eig2: the sums of N^3 and N^2 over the phase's eigensolves.
+ * phase[TTT_PHASE_LOCAL] includes the sparse estimators, whose share is
+ * sparse (zero with sparse = off). */
+#define TTT_EIG_FLOPS (14.0 / 3.0) /* LAPACK dsyevd with vectors: 4/3 to tridiagonal, at most 4/3
+                                       in divide and conquer, 2 to transform the vectors back */
+typedef struct {
+    double flops, bytes, eig3, eig2;
+} ttt_work_count;
+typedef struct {
+    ttt_work_count phase[TTT_PHASE_COUNT];
+    ttt_work_count sparse;
+} ttt_work;
+void ttt_run_work(const ttt_params *p, ttt_work *w);
+
 /* What a run of p will cost, estimated before anything is allocated, from
- * the sizes of its arrays and operation counts with rates measured on a
- * 2-core machine (2026; dgemm about 90 GFLOP/s, LAPACK's dsyevd on one
- * thread about 1e-7 N^2 + 3.3e-10 N^3 s): good to a factor of about 3, enough to tell minutes
- * from days.  bytes: peak memory; seconds: wall time with `threads` threads
- * (0: all cores); serial_seconds: the same on one thread (what a sweep job
- * costs); the phases as in the run's time line. */
+ * the sizes of its arrays and its work (ttt_run_work) at rates measured on a
+ * 2-core machine (2026; dgemm about 95 GFLOP/s on two threads, 50 on one):
+ * good to a factor of about 3, enough to tell minutes from days.  bytes:
+ * peak memory; seconds: wall time with `threads` threads (0: all cores);
+ * serial_seconds: the same on one thread (what a sweep job costs); the
+ * phases as in the run's time line, one thread each, local without sparse. */
 typedef struct {
     double bytes;
     double seconds, serial_seconds;
-    double generate, analytic, global, neighbours, local, sparse; /* one thread */
+    double generate, analytic, global, neighbours, local, sparse, report; /* one thread */
 } ttt_cost;
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c);
 void ttt_report_free(ttt_report *r);
