@@ -340,11 +340,33 @@ static int regimes(ttt_report *r)
 #define COST_EIG2 1e-7     /* and per N^2: what dominates below N = 300 */
 #define COST_FLOP 2e-11    /* per flop of BLAS-3 shaped work */
 #define COST_POINT 3e-9    /* per (point x nonzero x feature) drawn, and per point x 50 */
-#define COST_DECODE 1.3e-9 /* per (code x atom x concept) with the Gram matrix, x d2 without it */
+#define COST_DECODE 2e-11  /* per atom coordinate (basis) or Gram row entry (direct) the decoder's screening reads */
 
 static double eig_cost(double n)
 {
     return COST_EIG2 * n * n + COST_EIG * n * n * n;
+}
+
+/* The decoder (sim/ttt_sparse.h), one thread, on the test points and their
+ * distinct neighbours, decoded group by group (the neighbourhoods of one
+ * topic, about g codes, at most a block).  Direct: per code one row of the
+ * correlations GEMM and the Gram rows of its group's S concepts shared by
+ * g codes, 2 d1 d2 (1 + S / g) flops, and q^2 / 2 screening passes over
+ * the d1 atoms.  Through a basis, when the S concepts of a neighbourhood
+ * span at most d2 / 4 directions: per group one GEMM for the atoms'
+ * coordinates, 2 S d2 d1 flops; per code q steps that score S coordinates
+ * of the atoms with large enough norms, about a share q S / (2 d2) of d1
+ * (at most all); and about 2% of the codes decoded directly. */
+static double decode_cost(const ttt_params *p, double S)
+{
+    const double d1 = (double)p->d1, d2 = (double)p->d2, m = (double)p->m, q = (double)(p->s + p->background);
+    const double codes = m + fmin((double)p->n, m * (double)p->k);
+    const double g = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, (double)p->topics));
+    const double direct = COST_FLOP * 2.0 * d1 * d2 * (1.0 + S / g) + COST_DECODE * q * q * d1 / 2.0;
+    if (S > d2 / 4.0)
+        return codes * direct;
+    return codes * (COST_FLOP * 2.0 * S * d2 * d1 / g + COST_DECODE * q * d1 * S * fmin(1.0, q * S / (2.0 * d2)) +
+                    0.02 * direct);
 }
 
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
@@ -354,20 +376,25 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
     const double kd = fmin(k, d2);
     const int sparse = p->sparse;
-    const int gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
     memset(c, 0, sizeof *c);
     /* Memory: the dictionary (and the analytic copy), the points, the
      * feature covariance and its eigenvectors, per-thread local workspaces,
-     * predictions, and the decoder's Gram matrix. */
+     * predictions, and the decoder: its single-precision atoms, the codes,
+     * and per thread the state of a block (at most TTT_DECODE_BLOCK_BYTES)
+     * and the atoms' coordinates on a basis. */
 #ifdef _OPENMP
     const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
 #else
     const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
 #endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
+    const double per_point = q * (8.0 * q + 4.0 * d1) + 4.0 * d1, codes = m + fmin(n, m * k);
+    const double block = fmin((double)TTT_DECODE_BLOCK, (double)TTT_DECODE_BLOCK_BYTES / per_point);
+    const double decoder = 4.0 * d1 * d2 + 12.0 * q * (n + m) + (24.0 + 12.0 * q) * codes +
+                           (double)nt * (block * per_point + 2.0 * d2 * d1);
     c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
-               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse && gram ? 8.0 * d1 * d1 : 0.0) +
+               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread. */
     c->generate = COST_POINT * (n + m) * (q * d2 + 50.0) + COST_FLOP * d1 * d2;
@@ -377,8 +404,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     c->local = m * (eig_cost(kd) + COST_FLOP * 2.0 * k * d2 * kd + (p->gd_steps ? COST_FLOP * 2.0 * k * d2 *
                                                                                   (double)p->gd_steps : 0.0));
     if (sparse)
-        c->sparse = m * (k * q * COST_DECODE * d1 * (gram ? 1.0 : d2) + eig_cost(fmin(S, k)) +
-                         COST_FLOP * 200.0 * k * S);
+        c->sparse = decode_cost(p, S) + m * (eig_cost(fmin(S, k)) + COST_FLOP * 200.0 * k * S);
     const double parallel = c->neighbours + c->local + c->sparse;
     c->serial_seconds = c->generate + c->analytic + c->global + parallel;
     c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
