@@ -422,22 +422,29 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
     add_eig(c, m, gs);
     if (p->sparse == TTT_ON) {
         c = &w->sparse;
-        /* Decoding: the test points and the training points that are someone's
-         * neighbour (their number as if the m k neighbours were drawn
-         * uniformly; topics make it smaller: 15000 of the expected 19700 at
-         * the defaults).  Each costs its correlations A psi (GEMM, 2 d1 d2)
-         * and q OMP steps, each an argmax over d1 (a scale and a compare)
-         * and the update from the t rows chosen so far (2 t d1 for t < q);
-         * the rows of the Gram matrix A A^T (d1 x d1, computed once when
-         * p->d1 <= TTT_DECODE_GRAM_MAX_D1, written and read) or else A a_j
-         * per chosen atom (2 d1 d2).  Then per test point two Lasso fits (true
-         * and decoded codes) and OMP on k x |S|: 200 k |S| flops, about 25
-         * coordinate-descent sweeps of 4 k |S| each (the number of sweeps
-         * depends on the data: an assumption). */
-        const double codes = distinct(n, m * k) + m, gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
-        c->flops = codes * (2.0 * d1 * d2 + 2.0 * q * d1 + q * (q - 1.0) * d1 + (gram ? 0.0 : 2.0 * q * d1 * d2)) +
-                   (gram ? d1 * (d1 + 1.0) * d2 : 0.0) + 2.0 * d1 * d2 + 200.0 * m * k * S;
-        c->bytes = 8.0 * (codes * d2 + d1 * d2) + (gram ? 16.0 * d1 * d1 : 0.0);
+        /* Decoding (sim/ttt_sparse.h): the test points and the training
+         * points that are someone's neighbour (their number as if the m k
+         * neighbours were drawn uniformly; topics make it smaller: 15000 of
+         * the expected 19700 at the defaults), group by group (one topic's
+         * neighbourhoods, about gsz codes, at most a block).  Direct: per
+         * code a row of the correlations GEMM and the Gram rows of the
+         * group's |S| concepts shared by gsz codes, 2 d1 d2 (1 + |S|/gsz),
+         * and q^2/2 screening passes over the d1 atoms.  Through a basis, when
+         * |S| <= d2/4: per group one GEMM of the atoms' coordinates (2 |S| d2
+         * d1); per code q steps scoring |S| coordinates of a share
+         * min(1, q |S| / (2 d2)) of the atoms; about 2% decoded directly.
+         * Then per test point two Lasso fits (true and decoded codes) and OMP
+         * on k x |S|: 200 k |S| flops, about 25 coordinate-descent sweeps of
+         * 4 k |S| each (the number of sweeps depends on the data: an
+         * assumption).  Read: A once, and the codes' features. */
+        const double codes = distinct(n, m * k) + m;
+        const double gsz = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, T));
+        const double direct = 2.0 * d1 * d2 * (1.0 + S / gsz) + q * q * d1 / 2.0;
+        const double per_code = S > d2 / 4.0 ? direct
+                                              : 2.0 * S * d2 * d1 / gsz + q * d1 * S * fmin(1.0, q * S / (2.0 * d2)) +
+                                                    0.02 * direct;
+        c->flops = codes * per_code + 200.0 * m * k * S;
+        c->bytes = 8.0 * (codes * d2 + d1 * d2);
         ttt_work_count *l = &w->phase[TTT_PHASE_LOCAL];
         l->flops += c->flops;
         l->bytes += c->bytes;
@@ -468,7 +475,7 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
 #define COST_SEARCH_FEATURE 3e-11
 #define COST_SEARCH_CONCEPT 3e-10
 #define COST_LOCAL 4e-11
-#define COST_SPARSE 8e-11
+#define COST_SPARSE 4e-11 /* refitted to the decoder of 0eb91ff: defaults and d1=65536 m=50 within 1.3x */
 #define COST_BYTE 1e-10
 #define COST_EIG 3.3e-10
 #define COST_EIG2 1e-7
@@ -488,20 +495,25 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double q = (double)(p->s + p->background), pool = p->pool ? (double)p->pool : d1;
     const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
     const int sparse = p->sparse;
-    const int gram = p->d1 <= TTT_DECODE_GRAM_MAX_D1;
     memset(c, 0, sizeof *c);
     /* Memory: the dictionary (and the analytic copy), the points, the
      * feature covariance and its eigenvectors, per-thread local workspaces,
-     * predictions, and the decoder's Gram matrix. */
+     * predictions, and the decoder: its single-precision atoms, the codes,
+     * and per thread the state of a block (at most TTT_DECODE_BLOCK_BYTES)
+     * and the atoms' coordinates on a basis. */
 #ifdef _OPENMP
     const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
 #else
     const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
 #endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
+    const double per_point = q * (8.0 * q + 4.0 * d1) + 4.0 * d1, codes = m + fmin(n, m * k);
+    const double block = fmin((double)TTT_DECODE_BLOCK, (double)TTT_DECODE_BLOCK_BYTES / per_point);
+    const double decoder = 4.0 * d1 * d2 + 12.0 * q * (n + m) + (24.0 + 12.0 * q) * codes +
+                           (double)nt * (block * per_point + 2.0 * d2 * d1);
     c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
-               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse && gram ? 8.0 * d1 * d1 : 0.0) +
+               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread: the work of each phase at its rate. */
     ttt_work w;

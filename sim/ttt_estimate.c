@@ -649,36 +649,120 @@ int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
     return status;
 }
 
+/* The root of test point i's group (the smallest index in it). */
+static size_t group_root(size_t *parent, size_t i)
+{
+    while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Groups of test points whose neighbourhoods overlap (in the defaults,
+ * the test points of one topic): test point i joins a group when more than
+ * k / 10 of its neighbours were first listed by that group's test points.
+ * owner (n) gets, for each training point some test point uses, the first
+ * such test point, and -1 for the others; parent (m) the groups as a
+ * union-find forest; scratch holds k entries. */
+static void group_tests(const size_t *nbr, size_t n, size_t m, size_t k, int32_t *owner, size_t *parent,
+                        size_t *scratch)
+{
+    for (size_t j = 0; j < n; j++)
+        owner[j] = -1;
+    for (size_t i = 0; i < m; i++) {
+        parent[i] = i;
+        size_t count = 0;
+        for (size_t a = 0; a < k; a++) {
+            size_t j = nbr[i * k + a];
+            if (owner[j] < 0)
+                owner[j] = (int32_t)i;
+            else if ((size_t)owner[j] != i)
+                scratch[count++] = group_root(parent, (size_t)owner[j]);
+        }
+        qsort(scratch, count, sizeof *scratch, cmp_size);
+        for (size_t a = 0, run = 1; a < count; a++, run++)
+            if (a + 1 == count || scratch[a + 1] != scratch[a]) {
+                size_t ri = group_root(parent, i), ro = group_root(parent, scratch[a]);
+                if (run > k / 10 && ri != ro)
+                    parent[ri > ro ? ri : ro] = ri < ro ? ri : ro;
+                run = 0;
+            }
+    }
+}
+
 /* Decodes the test points and every training point some test point has as
- * a neighbour (the others are never used). */
+ * a neighbour (the others are never used).  The points go to the decoder
+ * group by group (group_tests), test point by test point, each followed by
+ * those of its neighbours not yet listed: a block of the decoder then holds
+ * few neighbourhoods, which share most of their atoms and span few
+ * directions (the decoder is cheaper on such blocks).  The codes do not
+ * depend on this order. */
 static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes *dc)
 {
     const ttt_params *p = &in->p;
-    const size_t n = in->train.n, m = in->test.n, q = in->q;
+    const size_t n = in->train.n, m = in->test.n, q = in->q, k = p->k, d2 = p->d2;
     dc->train_idx = malloc(n * q * sizeof *dc->train_idx);
     dc->train_val = malloc(n * q * sizeof *dc->train_val);
     dc->test_idx = malloc(m * q * sizeof *dc->test_idx);
     dc->test_val = malloc(m * q * sizeof *dc->test_val);
-    size_t *rows = malloc((n > m ? n : m) * sizeof *rows);
-    unsigned char *used = calloc(n, 1);
-    ttt_decoder *dec = ttt_decoder_alloc(in->A, p->d1, p->d2);
+    const size_t most = m + (n < m * k ? n : m * k);
+    const double **pts = malloc(most * sizeof *pts);
+    size_t *who = malloc(most * sizeof *who); /* < m: test point; else training point who - m */
+    size_t *group = malloc(most * sizeof *group);
+    int32_t *idx = malloc(most * q * sizeof *idx);
+    double *val = malloc(most * q * sizeof *val);
+    int32_t *owner = malloc(n * sizeof *owner);
+    size_t *parent = malloc(m * sizeof *parent), *order = malloc(m * sizeof *order);
+    size_t *scratch = malloc(k * sizeof *scratch);
+    ttt_decoder *dec = ttt_decoder_alloc(in->A, p->d1, d2);
     int status = GSL_ENOMEM;
-    if (dc->train_idx && dc->train_val && dc->test_idx && dc->test_val && rows && used && dec) {
+    if (dc->train_idx && dc->train_val && dc->test_idx && dc->test_val && pts && who && group && idx && val && owner &&
+        parent && order && scratch && dec) {
+        group_tests(nbr, n, m, k, owner, parent, scratch);
+        /* Test points by group (groups by their smallest test point), then by index. */
+        for (size_t i = 0; i < m; i++)
+            order[i] = group_root(parent, i) * m + i;
+        qsort(order, m, sizeof *order, cmp_size);
         size_t count = 0;
-        for (size_t a = 0; a < m * p->k; a++)
-            used[nbr[a]] = 1;
-        for (size_t a = 0; a < n; a++)
-            if (used[a])
-                rows[count++] = a;
-        status = ttt_decoder_run(dec, in->train.psi, rows, count, q, p->decode_tol, dc->train_idx, dc->train_val);
-        for (size_t a = 0; a < m; a++)
-            rows[a] = a;
-        if (!status)
-            status = ttt_decoder_run(dec, in->test.psi, rows, m, q, p->decode_tol, dc->test_idx, dc->test_val);
+        for (size_t g = 0; g < m; g++) {
+            const size_t i = order[g] % m, root = order[g] / m;
+            pts[count] = in->test.psi + i * d2;
+            group[count] = root;
+            who[count++] = i;
+            for (size_t a = 0; a < k; a++) {
+                size_t j = nbr[i * k + a];
+                if (owner[j] >= 0) {
+                    owner[j] = -1;
+                    pts[count] = in->train.psi + j * d2;
+                    group[count] = root;
+                    who[count++] = m + j;
+                }
+            }
+        }
+        status = ttt_decoder_run(dec, pts, group, count, q, p->decode_tol, idx, val);
+        for (size_t c = 0; c < count && !status; c++) {
+            size_t o = who[c];
+            int32_t *ix = o < m ? dc->test_idx + o * q : dc->train_idx + (o - m) * q;
+            double *vx = o < m ? dc->test_val + o * q : dc->train_val + (o - m) * q;
+            memcpy(ix, idx + c * q, q * sizeof *ix);
+            memcpy(vx, val + c * q, q * sizeof *vx);
+        }
     }
     ttt_decoder_free(dec);
-    free(rows);
-    free(used);
+    free(pts);
+    free(who);
+    free(group);
+    free(idx);
+    free(val);
+    free(owner);
+    free(parent);
+    free(order);
+    free(scratch);
     return status;
 }
 

@@ -4,6 +4,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,8 +200,9 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
 struct ttt_decoder {
     const double *A; /* d1 x d2, borrowed */
     size_t d1, d2;
-    double *G;       /* d1 x d1 Gram matrix A A^T, or NULL above TTT_DECODE_GRAM_MAX_D1 */
+    double *norm2;   /* d1 squared atom norms */
     double *inorm;   /* d1 inverse atom norms (0 for a zero atom) */
+    float *U;        /* d1 x d2 the atoms scaled to unit norm (zero atoms stay 0), in single precision */
 };
 
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
@@ -211,26 +213,20 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
     dec->A = A;
     dec->d1 = d1;
     dec->d2 = d2;
+    dec->norm2 = malloc(d1 * sizeof *dec->norm2);
     dec->inorm = malloc(d1 * sizeof *dec->inorm);
-    if (!dec->inorm) {
+    dec->U = malloc(d1 * d2 * sizeof *dec->U);
+    if (!dec->norm2 || !dec->inorm || !dec->U) {
         ttt_decoder_free(dec);
         return NULL;
     }
     for (size_t j = 0; j < d1; j++) {
-        double norm = cblas_dnrm2((int)d2, A + j * d2, 1);
+        const double *a = A + j * d2;
+        double norm = cblas_dnrm2((int)d2, a, 1);
+        dec->norm2[j] = cblas_ddot((int)d2, a, 1, a, 1);
         dec->inorm[j] = norm > 0.0 ? 1.0 / norm : 0.0;
-    }
-    if (d1 <= TTT_DECODE_GRAM_MAX_D1) {
-        dec->G = malloc(d1 * d1 * sizeof *dec->G);
-        if (!dec->G) {
-            ttt_decoder_free(dec);
-            return NULL;
-        }
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)d1, (int)d2, 1.0, A, (int)d2, 0.0, dec->G,
-                    (int)d1);
-        for (size_t i = 0; i < d1; i++)
-            for (size_t j = 0; j < i; j++)
-                dec->G[i * d1 + j] = dec->G[j * d1 + i];
+        for (size_t k = 0; k < d2; k++)
+            dec->U[j * d2 + k] = (float)(a[k] * dec->inorm[j]);
     }
     return dec;
 }
@@ -239,211 +235,812 @@ void ttt_decoder_free(ttt_decoder *dec)
 {
     if (!dec)
         return;
-    free(dec->G);
+    free(dec->norm2);
     free(dec->inorm);
+    free(dec->U);
     free(dec);
 }
 
-/* In-place Cholesky of the t x t matrix M (row-major, stride ld); 0 on
- * success, -1 when a pivot is not positive (the atoms are dependent). */
-static int cholesky(double *M, size_t t, size_t ld)
+/* The decoder (the method is in ttt_sparse.h).  The scaled correlation of
+ * atom j with point psi's residual r is c_j = <u_j, r> / ||psi||, u_j =
+ * a_j / ||a_j||; with h_a = gamma_a ||a_{s_a}|| / ||psi|| the weights of
+ * the chosen atoms, r / ||psi|| = psi / ||psi|| - sum_a h_a u_{s_a}.
+ *
+ * Basis blocks: Y (rank x d2) orthonormal, W_j = Y u_j, a unit feature
+ * psi / ||psi|| = Y^T z_psi + (at most eps_psi off the span), an atom
+ * u_a = Y^T y_a + (at most eps_a off), so c_j = <W_j, z> + (at most
+ * off = eps_psi + sum_a |h_a| eps_a) with z = z_psi - sum_a h_a y_a, and
+ * |c_j| <= ||W_j|| ||z|| + off.
+ *
+ * Direct blocks: c_j = c0_j - sum_a h_a G_{s_a, j} with c0_j = <u_j, psi> /
+ * ||psi|| and G the Gram rows of the unit atoms. */
+
+/* Columns per chunk of the direct screening. */
+#define CHUNK 256
+/* A unit feature counts as in the span of a basis when it is within this
+ * distance of its projection (the distances enter the bounds). */
+#define SPAN_TOL 1e-7
+/* Buckets for sorting the atoms by ||W_j||, and atoms per group of the
+ * basis screening (scored together, one bound per group). */
+#define NBUCKET 256
+#define GROUP 8
+/* Groups scored at a time in the basis screening. */
+#define SCAN 8
+/* Blocks smaller than this take the next run of points too. */
+#define MERGE 16
+/* The screening loops also in an AVX2 version, picked at load time on CPUs
+ * that have it: faster, and the same choice of atoms (the screening only
+ * finds the candidates). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define SCREEN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SCREEN_CLONES
+#endif
+
+/* Points per block: TTT_DECODE_BLOCK, fewer when their state (a q x q
+ * factor each, and up to q Gram rows each) would pass TTT_DECODE_BLOCK_BYTES. */
+static size_t decode_block_size(size_t d1, size_t q)
 {
-    for (size_t j = 0; j < t; j++) {
-        double d = M[j * ld + j];
-        for (size_t k = 0; k < j; k++)
-            d -= M[j * ld + k] * M[j * ld + k];
-        if (!(d > 0.0))
+    size_t per_point = q * (8 * q + 4 * d1) + 4 * d1;
+    size_t B = TTT_DECODE_BLOCK_BYTES / per_point;
+    return B < 1 ? 1 : B > TTT_DECODE_BLOCK ? TTT_DECODE_BLOCK : B;
+}
+
+/* The largest basis worth having for a block of nb points: its
+ * coordinates cost rank d2 d1 where direct correlations cost nb d2 d1, and
+ * the bound ||W_j|| ||z|| only screens well when ||W_j||, about
+ * sqrt(rank / d2), is small: at most nb d2 / (nb + d2) and d2 / 4. */
+static size_t basis_max(size_t nb, size_t d2)
+{
+    size_t r = nb * d2 / (nb + d2);
+    return r < d2 / 4 ? r : d2 / 4;
+}
+
+/* Per-thread buffers of the decoder, for one block of at most B points. */
+typedef struct {
+    size_t q, B, rmax, groups;
+    double *P;       /* B x d2 the block's features */
+    double *psi2;    /* B ||psi||^2 */
+    size_t *t;       /* B atoms chosen */
+    unsigned char *live; /* B: still choosing */
+    unsigned char *defer; /* B: took an atom off the basis: left to a direct block */
+    size_t *sel;     /* B x q chosen atoms, in order */
+    double *gamma;   /* B x q coefficients */
+    double *b;       /* B x q <a_j, psi> of the chosen atoms */
+    double *L;       /* B x q x q Cholesky factors of the Gram matrices of the chosen atoms */
+    double *r;       /* d2 one point's residual */
+    double *hd;      /* q its atoms' weights h_a */
+    double *R;       /* B x d2 the unit features */
+    double *E;       /* B x d2 the same less their projections on the basis so far */
+    double *Y;       /* rmax x d2 orthonormal basis of the block's features */
+    float *Yf;       /* rmax x d2 the same in single precision */
+    double *y;       /* max(d2, rmax) coordinates of one vector */
+    /* The atoms chosen in the block, by slot: their Gram rows (direct) or
+     * coordinates (basis). */
+    int32_t *slot;   /* d1: the slot of atom j, -2 while it waits for a row, or -1 */
+    size_t *atom;    /* cap: the atom of each slot */
+    size_t cap, nslots;
+    float *rows;     /* cap x d1 Gram rows <u_j, u_k> */
+    double *coord;   /* cap x rmax coordinates of the unit atoms */
+    double *ceps;    /* cap: their distances from the span */
+    /* Direct blocks. */
+    float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
+    float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
+    float *top;      /* d1 / CHUNK: the largest scaled correlation of each chunk, one point */
+    size_t *fresh;   /* B: atoms that wait for a row */
+    const float **use; /* q: the Gram rows of one point's atoms */
+    float *h;        /* q: and their weights */
+    /* Basis blocks. */
+    double *zc;      /* B x rmax coordinates of the unit features */
+    double *zeps;    /* B: their distances from the span */
+    float *WT;       /* d1 x rmax W_j, atom by atom */
+    float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved */
+    float *gb;       /* groups: a bound on ||W_j|| for the atoms of this group and all later ones */
+    float *nrm;      /* d1 bounds on ||W_j|| */
+    int32_t *perm;   /* groups x GROUP: the atom at each place of the order (-1 past d1) */
+    size_t *bucket;  /* NBUCKET + 1 */
+    float *bmax;     /* NBUCKET the largest bound in each bucket */
+    float *score;    /* SCAN x GROUP scores of one scan */
+    size_t *cand;    /* groups x GROUP places of the candidates */
+    float *cscore;   /* groups x GROUP and their scores */
+    float *zf;       /* rmax one point's coordinates in single precision */
+} decode_ws;
+
+/* The buffers a thread allocates once (the slots grow as needed). */
+#define WS_BUFFERS(w)                                                                                          \
+    {(w)->P,     (w)->psi2, (w)->t,     (w)->live,  (w)->defer, (w)->sel,   (w)->gamma, (w)->b,    (w)->L,     \
+     (w)->r,     (w)->hd,   (w)->R,     (w)->E,     (w)->Y,     (w)->Yf,    (w)->y,     (w)->slot, (w)->X,     \
+     (w)->c0,    (w)->top,  (w)->fresh, (w)->use,   (w)->h,     (w)->zc,    (w)->zeps,  (w)->WT,   (w)->Wg,    \
+     (w)->gb,    (w)->nrm,  (w)->perm,  (w)->bucket, (w)->bmax, (w)->score, (w)->cand, (w)->cscore, (w)->zf}
+
+static void decode_ws_free(decode_ws *w)
+{
+    void *all[] = WS_BUFFERS(w);
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        free(all[k]);
+    free(w->atom);
+    free(w->rows);
+    free(w->coord);
+    free(w->ceps);
+}
+
+static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q)
+{
+    const size_t B = decode_block_size(d1, q);
+    memset(w, 0, sizeof *w);
+    w->q = q;
+    w->B = B;
+    w->rmax = basis_max(B, d2);
+    w->groups = (d1 + GROUP - 1) / GROUP;
+    const size_t rm = w->rmax ? w->rmax : 1, yw = d2 > rm ? d2 : rm, places = w->groups * GROUP;
+    w->P = malloc(B * d2 * sizeof *w->P);
+    w->psi2 = malloc(B * sizeof *w->psi2);
+    w->t = malloc(B * sizeof *w->t);
+    w->live = malloc(B);
+    w->defer = malloc(B);
+    w->sel = malloc(B * q * sizeof *w->sel);
+    w->gamma = malloc(B * q * sizeof *w->gamma);
+    w->b = malloc(B * q * sizeof *w->b);
+    w->L = malloc(B * q * q * sizeof *w->L);
+    w->r = malloc(d2 * sizeof *w->r);
+    w->hd = malloc(q * sizeof *w->hd);
+    w->R = malloc(B * d2 * sizeof *w->R);
+    w->E = malloc(B * d2 * sizeof *w->E);
+    w->Y = malloc(rm * d2 * sizeof *w->Y);
+    w->Yf = malloc(rm * d2 * sizeof *w->Yf);
+    w->y = malloc(yw * sizeof *w->y);
+    w->slot = malloc(d1 * sizeof *w->slot);
+    w->X = malloc(B * d2 * sizeof *w->X);
+    w->c0 = malloc(B * d1 * sizeof *w->c0);
+    w->top = malloc((d1 + CHUNK - 1) / CHUNK * sizeof *w->top);
+    w->fresh = malloc(B * sizeof *w->fresh);
+    w->use = malloc(q * sizeof *w->use);
+    w->h = malloc(q * sizeof *w->h);
+    w->zc = malloc(B * rm * sizeof *w->zc);
+    w->zeps = malloc(B * sizeof *w->zeps);
+    w->WT = malloc(d1 * rm * sizeof *w->WT);
+    w->Wg = malloc(places * rm * sizeof *w->Wg);
+    w->gb = malloc(w->groups * sizeof *w->gb);
+    w->nrm = malloc(d1 * sizeof *w->nrm);
+    w->perm = malloc(places * sizeof *w->perm);
+    w->bucket = malloc((NBUCKET + 1) * sizeof *w->bucket);
+    w->bmax = malloc(NBUCKET * sizeof *w->bmax);
+    w->score = malloc(SCAN * GROUP * sizeof *w->score);
+    w->cand = malloc(places * sizeof *w->cand);
+    w->cscore = malloc(places * sizeof *w->cscore);
+    w->zf = malloc(rm * sizeof *w->zf);
+    void *all[] = WS_BUFFERS(w);
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        if (!all[k])
             return -1;
-        d = sqrt(d);
-        M[j * ld + j] = d;
-        for (size_t i = j + 1; i < t; i++) {
-            double v = M[i * ld + j];
-            for (size_t k = 0; k < j; k++)
-                v -= M[i * ld + k] * M[j * ld + k];
-            M[i * ld + j] = v / d;
-        }
-    }
+    for (size_t j = 0; j < d1; j++)
+        w->slot[j] = -1;
     return 0;
 }
 
-/* The index of the largest |alpha_j| inorm_j (d1 if all are 0); ties go to
- * the smallest index.  The maximum is a vectorised reduction, then one scan
- * finds where it is. */
-static size_t argmax_scaled(const double *alpha, const double *inorm, size_t d1)
+/* Room for n more slots: Gram rows of len floats, or coordinates of len
+ * doubles (the other kind stays as it is); -1 when out of memory. */
+static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
 {
-    double top[4] = {0.0, 0.0, 0.0, 0.0};
-    size_t j = 0;
-    for (; j + 4 <= d1; j += 4) {
-        double c0 = fabs(alpha[j]) * inorm[j], c1 = fabs(alpha[j + 1]) * inorm[j + 1];
-        double c2 = fabs(alpha[j + 2]) * inorm[j + 2], c3 = fabs(alpha[j + 3]) * inorm[j + 3];
-        top[0] = c0 > top[0] ? c0 : top[0];
-        top[1] = c1 > top[1] ? c1 : top[1];
-        top[2] = c2 > top[2] ? c2 : top[2];
-        top[3] = c3 > top[3] ? c3 : top[3];
+    if (w->nslots + n <= w->cap && (gram ? w->rows != NULL : w->coord != NULL))
+        return 0;
+    size_t cap = w->cap ? w->cap : 32;
+    while (cap < w->nslots + n)
+        cap *= 2;
+    size_t *atom = realloc(w->atom, cap * sizeof *atom);
+    if (!atom)
+        return -1;
+    w->atom = atom;
+    if (gram) {
+        float *rows = realloc(w->rows, cap * len * sizeof *rows);
+        if (!rows)
+            return -1;
+        w->rows = rows;
+        free(w->coord);
+        free(w->ceps);
+        w->coord = NULL;
+        w->ceps = NULL;
+    } else {
+        double *coord = realloc(w->coord, cap * len * sizeof *coord);
+        if (coord)
+            w->coord = coord;
+        double *ceps = coord ? realloc(w->ceps, cap * sizeof *ceps) : NULL;
+        if (!ceps)
+            return -1;
+        w->ceps = ceps;
+        free(w->rows);
+        w->rows = NULL;
     }
-    for (; j < d1; j++) {
-        double c = fabs(alpha[j]) * inorm[j];
-        top[0] = c > top[0] ? c : top[0];
-    }
-    double best = top[0];
-    for (size_t u = 1; u < 4; u++)
-        best = top[u] > best ? top[u] : best;
-    if (best == 0.0)
-        return d1;
-    for (j = 0; j < d1; j++)
-        if (fabs(alpha[j]) * inorm[j] == best)
-            return j;
-    return d1;
+    w->cap = cap;
+    return 0;
 }
 
-/* alpha = a0 - sum_a gamma_a rows[a], four rows per pass over alpha (rows
- * past t are padded with weight 0). */
-static void update_alpha(const double *a0, const double *const *rows, const double *gamma, size_t t, size_t d1,
-                         double *alpha)
+/* Exact correlation of candidate j with the residual w->r: the best so far
+ * (*best, *bestc) is replaced when it is larger, or equal at a smaller j. */
+static void consider(const ttt_decoder *dec, const decode_ws *w, size_t j, size_t *best, double *bestc)
 {
-    for (size_t a = 0; a < t; a += 4) {
-        const double *src = a ? alpha : a0;
-        const double *r[4];
-        double g[4];
-        for (size_t u = 0; u < 4; u++) {
-            r[u] = a + u < t ? rows[a + u] : rows[a];
-            g[u] = a + u < t ? gamma[a + u] : 0.0;
-        }
-        const double *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+    double cj = fabs(cblas_ddot((int)dec->d2, dec->A + j * dec->d2, 1, w->r, 1)) * dec->inorm[j];
+    if (cj > *bestc || (cj == *bestc && cj > 0.0 && j < *best)) {
+        *bestc = cj;
+        *best = j;
+    }
+}
+
+/* The residual w->r = psi - A_S gamma of point i and the weights
+ * h_a = gamma_a ||a_{s_a}|| / ||psi|| of its atoms in w->h; returns
+ * sum_a |h_a|. */
+static double residual_of(const ttt_decoder *dec, decode_ws *w, size_t i)
+{
+    double *hd = w->hd;
+    const size_t d2 = dec->d2, q = w->q, t = w->t[i], *sel = w->sel + i * q;
+    const double *gamma = w->gamma + i * q, inpsi = 1.0 / sqrt(w->psi2[i]);
+    double sum = 0.0;
+    memcpy(w->r, w->P + i * d2, d2 * sizeof *w->r);
+    for (size_t a = 0; a < t; a++) {
+        hd[a] = gamma[a] * dec->norm2[sel[a]] * dec->inorm[sel[a]] * inpsi;
+        w->h[a] = (float)hd[a];
+        sum += fabs(hd[a]);
+        cblas_daxpy((int)d2, -gamma[a], dec->A + sel[a] * d2, 1, w->r, 1);
+    }
+    return sum;
+}
+
+/* Point i takes atom best (d1: none): extends the Cholesky factor and
+ * solves for the coefficients.  Returns 1 when the point goes on, 0 when
+ * it is done (q atoms, residual at tol, no atom, an atom chosen before or
+ * dependent on the others, which is then dropped). */
+static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best, double tol)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
+    const double *A = dec->A;
+    size_t *sel = w->sel + i * q, t = w->t[i];
+    double *gamma = w->gamma + i * q, *b = w->b + i * q, *L = w->L + i * q * q;
+    for (size_t a = 0; a < t && best < d1; a++)
+        if (sel[a] == best)
+            best = d1; /* already chosen: the residual is orthogonal to it up to rounding */
+    if (best == d1)
+        return 0;
+    /* The new row of the Cholesky factor of G_SS, G_jk = <a_j, a_k>. */
+    const double *ab = A + best * d2;
+    double *Lt = L + t * q, d = dec->norm2[best];
+    for (size_t k = 0; k < t; k++) {
+        double v = cblas_ddot((int)d2, ab, 1, A + sel[k] * d2, 1);
+        for (size_t m = 0; m < k; m++)
+            v -= Lt[m] * L[k * q + m];
+        Lt[k] = v / L[k * q + k];
+        d -= Lt[k] * Lt[k];
+    }
+    if (!(d > 0.0))
+        return 0; /* dependent on the atoms chosen: dropped */
+    Lt[t] = sqrt(d);
+    b[t] = cblas_ddot((int)d2, ab, 1, w->P + i * d2, 1);
+    sel[t++] = best;
+    w->t[i] = t;
+    /* gamma = G_SS^{-1} A_S psi by two triangular solves. */
+    for (size_t a = 0; a < t; a++) {
+        double v = b[a];
+        for (size_t k = 0; k < a; k++)
+            v -= L[a * q + k] * gamma[k];
+        gamma[a] = v / L[a * q + a];
+    }
+    for (size_t a = t; a-- > 0;) {
+        double v = gamma[a];
+        for (size_t k = a + 1; k < t; k++)
+            v -= L[k * q + a] * gamma[k];
+        gamma[a] = v / L[a * q + a];
+    }
+    double fit = 0.0;
+    for (size_t a = 0; a < t; a++)
+        fit += gamma[a] * b[a];
+    return !(t == q || w->psi2[i] - fit <= tol * tol * w->psi2[i]);
+}
+
+/* c_j = c0_j - sum_a h_a rows[a]_j in single precision for j in [j0, j0 + n),
+ * four rows per pass (past t, weight 0). */
+SCREEN_CLONES static void screen_chunk(const float *c0, const float *const *rows, const float *h, size_t t, size_t j0,
+                                       size_t n, float *c)
+{
+    const float *src = c0 + j0;
+    size_t a = 0;
+    do {
+        const float *r0 = t ? rows[a] + j0 : src, *r1 = a + 1 < t ? rows[a + 1] + j0 : r0,
+                    *r2 = a + 2 < t ? rows[a + 2] + j0 : r0, *r3 = a + 3 < t ? rows[a + 3] + j0 : r0;
+        const float h0 = t ? h[a] : 0.0f, h1 = a + 1 < t ? h[a + 1] : 0.0f, h2 = a + 2 < t ? h[a + 2] : 0.0f,
+                    h3 = a + 3 < t ? h[a + 3] : 0.0f;
 #pragma omp simd
-        for (size_t j = 0; j < d1; j++)
-            alpha[j] = src[j] - g[0] * r0[j] - g[1] * r1[j] - g[2] * r2[j] - g[3] * r3[j];
+        for (size_t k = 0; k < n; k++)
+            c[k] = src[k] - h0 * r0[k] - h1 * r1[k] - h2 * r2[k] - h3 * r3[k];
+        src = c;
+        a += 4;
+    } while (a < t);
+}
+
+/* The largest |c_j| of each chunk into top (d1 / CHUNK rounded up); returns
+ * the largest of all. */
+SCREEN_CLONES static float screen_all(const float *c0, const float *const *rows, const float *h, size_t t, size_t d1,
+                                      float *top)
+{
+    float c[CHUNK], all = 0.0f;
+    for (size_t j0 = 0; j0 < d1; j0 += CHUNK) {
+        size_t n = d1 - j0 < CHUNK ? d1 - j0 : CHUNK;
+        screen_chunk(c0, rows, h, t, j0, n, c);
+        float m[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        size_t k = 0;
+        for (; k + 8 <= n; k += 8)
+            for (size_t u = 0; u < 8; u++) {
+                float v = fabsf(c[k + u]);
+                m[u] = v > m[u] ? v : m[u];
+            }
+        for (; k < n; k++) {
+            float v = fabsf(c[k]);
+            m[0] = v > m[0] ? v : m[0];
+        }
+        for (size_t u = 1; u < 8; u++)
+            m[0] = m[u] > m[0] ? m[u] : m[0];
+        top[j0 / CHUNK] = m[0];
+        all = m[0] > all ? m[0] : all;
+    }
+    return all;
+}
+
+/* One step of point i of a direct block.  Each float correlation is a dot
+ * product of d2 terms of unit vectors (error at most (d2 + 4) u, u =
+ * FLT_EPSILON / 2) less 2t operations of the update: E = (d2 + 2t + 8)
+ * FLT_EPSILON (1 + sum_a |h_a|) bounds the error with a factor 2 to spare. */
+static int direct_step(const ttt_decoder *dec, decode_ws *w, size_t i, double tol)
+{
+    const size_t d1 = dec->d1, q = w->q, t = w->t[i];
+    const double H = 1.0 + residual_of(dec, w, i);
+    for (size_t a = 0; a < t; a++)
+        w->use[a] = w->rows + (size_t)w->slot[w->sel[i * q + a]] * d1;
+    const float *c0 = w->c0 + i * d1;
+    const float top = screen_all(c0, w->use, w->h, t, d1, w->top);
+    const double E = (double)(dec->d2 + 2 * t + 8) * FLT_EPSILON * H;
+    const float floor = (float)((double)top - 2.0 * E);
+    size_t best = d1;
+    double bestc = 0.0;
+    for (size_t j0 = 0; j0 < d1; j0 += CHUNK) {
+        if (w->top[j0 / CHUNK] < floor)
+            continue;
+        size_t n = d1 - j0 < CHUNK ? d1 - j0 : CHUNK;
+        float c[CHUNK];
+        screen_chunk(c0, w->use, w->h, t, j0, n, c);
+        for (size_t k = 0; k < n; k++)
+            if (fabsf(c[k]) >= floor)
+                consider(dec, w, j0 + k, &best, &bestc);
+    }
+    return take_atom(dec, w, i, best, tol);
+}
+
+/* Gram rows for the nf atoms in w->fresh (one GEMM). */
+static int fresh_rows(const ttt_decoder *dec, decode_ws *w, size_t nf)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2, first = w->nslots;
+    if (cache_reserve(w, nf, d1, 1) != 0)
+        return -1;
+    for (size_t f = 0; f < nf; f++) {
+        const size_t j = w->fresh[f];
+        memcpy(w->X + f * d2, dec->U + j * d2, d2 * sizeof *w->X);
+        w->atom[first + f] = j;
+        w->slot[j] = (int32_t)(first + f);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nf, (int)d1, (int)d2, 1.0f, w->X, (int)d2, dec->U,
+                (int)d2, 0.0f, w->rows + first * d1, (int)d1);
+    w->nslots += nf;
+    return 0;
+}
+
+/* A direct block: c0 for all points by one GEMM, then rounds in which each
+ * point takes steps while the Gram rows of its atoms are at hand, and the
+ * rows the points wait for come in one GEMM. */
+static int direct_block(const ttt_decoder *dec, decode_ws *w, size_t nb, double tol)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t k = 0; k < d2; k++)
+            w->X[i * d2 + k] = (float)w->R[i * d2 + k];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)d1, (int)d2, 1.0f, w->X, (int)d2, dec->U,
+                (int)d2, 0.0f, w->c0, (int)d1);
+    int status = 0;
+    for (size_t nf = 1; nf && !status;) {
+        nf = 0;
+        for (size_t i = 0; i < nb; i++)
+            while (w->live[i]) {
+                const size_t t = w->t[i], j = t ? w->sel[i * q + t - 1] : 0;
+                if (t && w->slot[j] < 0) {
+                    if (w->slot[j] == -1) {
+                        w->slot[j] = -2;
+                        w->fresh[nf++] = j;
+                    }
+                    break;
+                }
+                w->live[i] = (unsigned char)direct_step(dec, w, i, tol);
+            }
+        if (nf)
+            status = fresh_rows(dec, w, nf);
+    }
+    return status;
+}
+
+/* Coordinates y = Y v of a unit vector v on the basis (rank rows of Y), in
+ * w->y; returns the distance of v from Y^T y. */
+static double coordinates(decode_ws *w, const double *v, size_t rank, size_t d2)
+{
+    double *y = w->y, *e = w->r;
+    memcpy(e, v, d2 * sizeof *e);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rank, (int)d2, 1.0, w->Y, (int)d2, v, 1, 0.0, y, 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, y, 1, 1.0, e, 1);
+    return sqrt(cblas_ddot((int)d2, e, 1, e, 1));
+}
+
+/* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
+ * Gram-Schmidt (the point farthest from the span first, orthogonalised
+ * twice), until every point is within SPAN_TOL of the span.  Returns its
+ * size, or 0 when that would pass w->rmax (then the block is decoded
+ * directly); w->R is left as it was. */
+static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
+{
+    double *E = w->E;
+    memcpy(E, w->R, nb * d2 * sizeof *E);
+    size_t rank = 0;
+    for (;;) {
+        size_t far = nb;
+        double dist = SPAN_TOL;
+        for (size_t i = 0; i < nb; i++) {
+            double e = sqrt(cblas_ddot((int)d2, E + i * d2, 1, E + i * d2, 1));
+            if (e > dist) {
+                dist = e;
+                far = i;
+            }
+        }
+        if (far == nb)
+            return rank;
+        if (rank == basis_max(nb, d2))
+            return 0;
+        double *y = w->Y + rank * d2, *c = w->y;
+        memcpy(y, E + far * d2, d2 * sizeof *y);
+        for (int pass = 0; pass < 2 && rank; pass++) {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rank, (int)d2, 1.0, w->Y, (int)d2, y, 1, 0.0, c, 1);
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, c, 1, 1.0, y, 1);
+        }
+        cblas_dscal((int)d2, 1.0 / sqrt(cblas_ddot((int)d2, y, 1, y, 1)), y, 1);
+        /* E -= (E y) y^T */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)d2, 1.0, E, (int)d2, y, 1, 0.0, w->zeps, 1);
+        cblas_dger(CblasRowMajor, (int)nb, (int)d2, -1.0, w->zeps, 1, y, 1, E, (int)d2);
+        rank++;
     }
 }
 
-/* Per-thread buffers of the decoder. */
-typedef struct {
-    double *P;      /* TTT_DECODE_BLOCK x d2 features of the block */
-    double *alpha0; /* TTT_DECODE_BLOCK x d1 correlations A psi */
-    double *alpha;  /* d1 current correlations A r */
-    double *rowbuf; /* q x d1 Gram rows of the chosen atoms when the decoder holds no G */
-    const double **rows; /* q: the Gram row of each chosen atom */
-    double *L;      /* q x q Cholesky factor */
-    double *gamma;  /* q coefficients */
-    size_t *sel;    /* q chosen atoms */
-} decode_ws;
-
-/* OMP of one point from its correlations a0 = A psi (Gram form: the
- * correlations of the residual are a0 - G_S gamma, no pass over A per step).
- * Returns the atoms chosen; sel/gamma hold them. */
-static size_t decode_point(const ttt_decoder *dec, const double *a0, double psi2, size_t q, double tol,
-                           decode_ws *w)
+/* The coordinates W_j of all unit atoms (one GEMM), bounds on their norms,
+ * and the atoms sorted by decreasing bound (a bucket sort) into w->Wg, with
+ * a bound per group for it and all later ones. */
+static void basis_atoms(const ttt_decoder *dec, decode_ws *w, size_t rank)
 {
-    const size_t d1 = dec->d1;
-    const double *alpha = a0;
-    size_t t = 0;
-    while (t < q) {
-        size_t best = argmax_scaled(alpha, dec->inorm, d1);
-        for (size_t a = 0; a < t && best < d1; a++)
-            if (w->sel[a] == best)
-                best = d1; /* already chosen: the residual is orthogonal to it up to rounding */
-        if (best == d1)
-            break;
-        if (dec->G) {
-            w->rows[t] = dec->G + best * d1;
-        } else {
-            double *row = w->rowbuf + t * d1;
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)d1, (int)dec->d2, 1.0, dec->A, (int)dec->d2,
-                        dec->A + best * dec->d2, 1, 0.0, row, 1);
-            w->rows[t] = row;
-        }
-        w->sel[t++] = best;
-        for (size_t a = 0; a < t; a++)
-            for (size_t b = 0; b <= a; b++)
-                w->L[a * q + b] = w->rows[a][w->sel[b]];
-        if (cholesky(w->L, t, q) != 0) {
-            t--;
-            break;
-        }
-        /* gamma = G_SS^{-1} a0_S by two triangular solves. */
-        for (size_t a = 0; a < t; a++) {
-            double v = a0[w->sel[a]];
-            for (size_t b = 0; b < a; b++)
-                v -= w->L[a * q + b] * w->gamma[b];
-            w->gamma[a] = v / w->L[a * q + a];
-        }
-        for (size_t a = t; a-- > 0;) {
-            double v = w->gamma[a];
-            for (size_t b = a + 1; b < t; b++)
-                v -= w->L[b * q + a] * w->gamma[b];
-            w->gamma[a] = v / w->L[a * q + a];
-        }
-        double fit = 0.0;
-        for (size_t a = 0; a < t; a++)
-            fit += w->gamma[a] * a0[w->sel[a]];
-        if (t == q || psi2 - fit <= tol * tol * psi2)
-            break;
-        update_alpha(a0, w->rows, w->gamma, t, d1, w->alpha);
-        alpha = w->alpha;
+    const size_t d1 = dec->d1, d2 = dec->d2;
+    for (size_t k = 0; k < rank * d2; k++)
+        w->Yf[k] = (float)w->Y[k];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)rank, (int)d2, 1.0f, dec->U, (int)d2, w->Yf,
+                (int)d2, 0.0f, w->WT, (int)rank);
+    /* ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank) (d2 + 4) eps. */
+    const double grow = 1.0 + (double)(rank + 2) * FLT_EPSILON;
+    const double add = sqrt((double)rank) * (double)(d2 + 4) * FLT_EPSILON;
+    float most = 0.0f;
+    for (size_t j = 0; j < d1; j++) {
+        const float *v = w->WT + j * rank;
+        double s = 0.0;
+        for (size_t k = 0; k < rank; k++)
+            s += (double)v[k] * (double)v[k];
+        w->nrm[j] = (float)(sqrt(s) * grow + add) * (1.0f + FLT_EPSILON);
+        most = w->nrm[j] > most ? w->nrm[j] : most;
     }
-    return t;
+    /* Bucket b holds the bounds in [b, b + 1) most / NBUCKET, largest first. */
+    size_t *count = w->bucket;
+    memset(count, 0, (NBUCKET + 1) * sizeof *count);
+    const double scale = most > 0.0f ? (double)NBUCKET / (double)most : 0.0;
+    for (size_t b = 0; b < NBUCKET; b++)
+        w->bmax[b] = 0.0f;
+    for (size_t j = 0; j < d1; j++) {
+        size_t b = (size_t)((double)w->nrm[j] * scale);
+        b = NBUCKET - 1 - (b < NBUCKET ? b : NBUCKET - 1); /* 0: the largest */
+        count[b + 1]++;
+        w->bmax[b] = w->nrm[j] > w->bmax[b] ? w->nrm[j] : w->bmax[b];
+    }
+    for (size_t b = 0; b < NBUCKET; b++)
+        count[b + 1] += count[b];
+    for (size_t j = 0; j < d1; j++) {
+        size_t b = (size_t)((double)w->nrm[j] * scale);
+        b = NBUCKET - 1 - (b < NBUCKET ? b : NBUCKET - 1);
+        w->perm[count[b]++] = (int32_t)j;
+    }
+    for (size_t p = d1; p < w->groups * GROUP; p++)
+        w->perm[p] = -1;
+    /* count[b] is now the end of bucket b: the bound of a group is the
+     * largest bound of the bucket of its first atom, which holds for all
+     * later atoms too (buckets are monotone in the bound). */
+    for (size_t g = 0, b = 0; g < w->groups; g++) {
+        while (count[b] <= g * GROUP)
+            b++;
+        w->gb[g] = w->bmax[b];
+        float *dst = w->Wg + g * rank * GROUP;
+        for (size_t l = 0; l < GROUP; l++) {
+            const int32_t j = w->perm[g * GROUP + l];
+            for (size_t k = 0; k < rank; k++)
+                dst[k * GROUP + l] = j >= 0 ? w->WT[(size_t)j * rank + k] : 0.0f;
+        }
+    }
 }
 
-int ttt_decoder_run(const ttt_decoder *dec, const double *psi, const size_t *rows, size_t npts, size_t q,
-                    double tol, int32_t *idx, double *val)
+/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) into score; returns the
+ * largest. */
+SCREEN_CLONES static float basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
+                                        float *score)
 {
-    const size_t d1 = dec->d1, d2 = dec->d2, B = TTT_DECODE_BLOCK;
-    const size_t blocks = (npts + B - 1) / B;
+    float most[GROUP] = {0.0f};
+    for (size_t g = g0; g < g0 + ng; g++) {
+        const float *src = Wg + g * rank * GROUP;
+        float acc[GROUP] = {0.0f};
+        for (size_t k = 0; k < rank; k++) {
+            const float zk = z[k];
+#pragma omp simd
+            for (size_t l = 0; l < GROUP; l++)
+                acc[l] += zk * src[k * GROUP + l];
+        }
+        for (size_t l = 0; l < GROUP; l++) {
+            const float v = fabsf(acc[l]);
+            score[(g - g0) * GROUP + l] = v;
+            most[l] = v > most[l] ? v : most[l];
+        }
+    }
+    for (size_t l = 1; l < GROUP; l++)
+        most[0] = most[l] > most[0] ? most[l] : most[0];
+    return most[0];
+}
+
+/* Coordinates of unit atom j in a slot (computed once per block). */
+static int basis_slot(const ttt_decoder *dec, decode_ws *w, size_t j, size_t rank)
+{
+    const size_t d2 = dec->d2;
+    if (cache_reserve(w, 1, w->rmax, 0) != 0)
+        return -1;
+    const size_t s = w->nslots++;
+    for (size_t k = 0; k < d2; k++)
+        w->R[k] = dec->A[j * d2 + k] * dec->inorm[j]; /* scratch: R is not needed after the basis */
+    w->ceps[s] = coordinates(w, w->R, rank, d2);
+    memcpy(w->coord + s * w->rmax, w->y, rank * sizeof *w->coord);
+    w->atom[s] = j;
+    w->slot[j] = (int32_t)s;
+    return 0;
+}
+
+/* One step of point i of a basis block.  The residual's scaled
+ * coordinates are z = z_psi - sum_a h_a y_a (y_a those of the atoms), and
+ * what lies off the span is at most off = eps_psi + sum_a |h_a| eps_a.  The
+ * float score of atom j is within E = (d2 + rank + 8) FLT_EPSILON ||z||_1
+ * + off of |c_j| (W_j and the score are dot products of d2 and rank
+ * terms), with a factor 2 to spare; |c_j| <= ||W_j|| ||z|| + off.  The scan
+ * stops at the first group whose bound cannot give a candidate. */
+static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t rank, double tol)
+{
+    const size_t d1 = dec->d1, q = w->q, t = w->t[i], *sel = w->sel + i * q;
+    const double *hd = w->hd;
+    double *z = w->y;
+    residual_of(dec, w, i);
+    double off = w->zeps[i];
+    memcpy(z, w->zc + i * w->rmax, rank * sizeof *z);
+    for (size_t a = 0; a < t; a++) {
+        const size_t s = (size_t)w->slot[sel[a]];
+        cblas_daxpy((int)rank, -hd[a], w->coord + s * w->rmax, 1, z, 1);
+        off += fabs(hd[a]) * w->ceps[s];
+    }
+    double n1 = 0.0, n2 = 0.0;
+    for (size_t k = 0; k < rank; k++) {
+        n1 += fabs(z[k]);
+        n2 += z[k] * z[k];
+        w->zf[k] = (float)z[k];
+    }
+    n2 = sqrt(n2) * (1.0 + 1e-12);
+    off += 1e-12 * (1.0 + n1);
+    const double E = (double)(dec->d2 + rank + 8) * FLT_EPSILON * n1 + off;
+    double top = 0.0;
+    size_t ncand = 0;
+    for (size_t g0 = 0; g0 < w->groups; g0 += SCAN) {
+        const size_t ng = w->groups - g0 < SCAN ? w->groups - g0 : SCAN;
+        if ((double)w->gb[g0] * n2 + off + 3.0 * E < top)
+            break;
+        const double most = basis_scores(w->Wg, rank, w->zf, g0, ng, w->score);
+        top = most > top ? most : top;
+        if (most < top - 2.0 * E)
+            continue;
+        for (size_t p = 0; p < ng * GROUP; p++)
+            if ((double)w->score[p] >= top - 2.0 * E) {
+                w->cand[ncand] = g0 * GROUP + p;
+                w->cscore[ncand++] = w->score[p];
+            }
+    }
+    size_t best = d1;
+    double bestc = 0.0;
+    for (size_t c = 0; c < ncand; c++) {
+        const int32_t j = w->perm[w->cand[c]];
+        if (j >= 0 && (double)w->cscore[c] >= top - 2.0 * E)
+            consider(dec, w, (size_t)j, &best, &bestc);
+    }
+    if (!take_atom(dec, w, i, best, tol))
+        return 0;
+    /* Going on: the new atom's coordinates, once per block.  An atom off
+     * the span would let every atom through the bound: the point is left
+     * to a direct block. */
+    const size_t j = sel[w->t[i] - 1];
+    if (w->slot[j] < 0 && basis_slot(dec, w, j, rank) != 0)
+        return -1;
+    if (w->ceps[w->slot[j]] > SPAN_TOL) {
+        w->defer[i] = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* A basis block: the coordinates of the points, those of the atoms, then
+ * each point's steps one after the other. */
+static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, double tol)
+{
+    const size_t d2 = dec->d2;
+    basis_atoms(dec, w, rank);
+    for (size_t i = 0; i < nb; i++) {
+        w->zeps[i] = coordinates(w, w->R + i * d2, rank, d2);
+        memcpy(w->zc + i * w->rmax, w->y, rank * sizeof *w->zc);
+    }
+    for (size_t i = 0; i < nb; i++)
+        while (w->live[i]) {
+            int go = basis_step(dec, w, i, rank, tol);
+            if (go < 0)
+                return -1;
+            w->live[i] = (unsigned char)go;
+        }
+    return 0;
+}
+
+/* Decodes the nb points of a block: through a basis of their span when
+ * basis is set and the span is small, else directly. */
+static int decode_block(const ttt_decoder *dec, decode_ws *w, const double *const *pts, size_t nb, int basis,
+                        double tol)
+{
+    const size_t d2 = dec->d2;
+    for (size_t i = 0; i < nb; i++) {
+        double *p = w->P + i * d2;
+        memcpy(p, pts[i], d2 * sizeof *p);
+        w->psi2[i] = cblas_ddot((int)d2, p, 1, p, 1);
+        w->t[i] = 0;
+        w->live[i] = w->psi2[i] > 0.0;
+        w->defer[i] = 0;
+        const double s = w->live[i] ? 1.0 / sqrt(w->psi2[i]) : 0.0;
+        for (size_t k = 0; k < d2; k++)
+            w->R[i * d2 + k] = p[k] * s;
+    }
+    const size_t rank = basis ? block_basis(w, nb, d2) : 0;
+    int status = rank ? basis_block(dec, w, nb, rank, tol) : direct_block(dec, w, nb, tol);
+    for (size_t s = 0; s < w->nslots; s++)
+        w->slot[w->atom[s]] = -1;
+    w->nslots = 0;
+    return status;
+}
+
+/* The blocks: each run of one label (all the points without labels) cut
+ * into near-equal pieces of at most B points, except that a run joins the
+ * block before when that has fewer than B / 4 points and both fit in B.
+ * first gets the first point of each block and npts at the end; returns
+ * their number. */
+static size_t decode_blocks(const size_t *group, size_t npts, size_t B, size_t *first)
+{
+    size_t nb = 0;
+    for (size_t p = 0, end; p < npts; p = end) {
+        for (end = p + 1; end < npts && (!group || group[end] == group[p]); end++)
+            ;
+        const size_t len = end - p, last = nb ? p - first[nb - 1] : B;
+        if (last < MERGE && last + len <= B)
+            continue; /* a small run joins a small block */
+        const size_t pieces = (len + B - 1) / B;
+        for (size_t k = 0; k < pieces; k++)
+            first[nb++] = p + k * len / pieces;
+    }
+    first[nb] = npts;
+    return nb;
+}
+
+/* Point i's code into ix, vx: atoms in increasing order (insertion sort:
+ * t <= q is small), then unused slots. */
+static void write_code(const decode_ws *w, size_t i, int32_t *ix, double *vx)
+{
+    const size_t q = w->q, t = w->t[i], *sel = w->sel + i * q;
+    const double *gamma = w->gamma + i * q;
+    for (size_t a = 0; a < t; a++) {
+        size_t c = a;
+        while (c > 0 && (size_t)ix[c - 1] > sel[a]) {
+            ix[c] = ix[c - 1];
+            vx[c] = vx[c - 1];
+            c--;
+        }
+        ix[c] = (int32_t)sel[a];
+        vx[c] = gamma[a];
+    }
+    for (size_t a = t; a < q; a++) {
+        ix[a] = -1;
+        vx[a] = 0.0;
+    }
+}
+
+/* Decodes the blocks [first[b], first[b + 1]) of pts in parallel, codes
+ * to idx and val at the points' offsets.  With defer (npts), blocks may go
+ * through a basis, and the points left to a direct block are flagged there
+ * (their codes not written); without, all blocks are direct.  0, or -1
+ * when out of memory. */
+static int run_blocks(const ttt_decoder *dec, const double *const *pts, const size_t *first, size_t blocks, size_t q,
+                      double tol, unsigned char *defer, int32_t *idx, double *val)
+{
     int nomem = 0;
 #pragma omp parallel reduction(| : nomem)
     {
         decode_ws w;
-        w.P = malloc(B * d2 * sizeof *w.P);
-        w.alpha0 = malloc(B * d1 * sizeof *w.alpha0);
-        w.alpha = malloc(d1 * sizeof *w.alpha);
-        w.rowbuf = dec->G ? NULL : malloc(q * d1 * sizeof *w.rowbuf);
-        w.rows = malloc(q * sizeof *w.rows);
-        w.L = malloc(q * q * sizeof *w.L);
-        w.gamma = malloc(q * sizeof *w.gamma);
-        w.sel = malloc(q * sizeof *w.sel);
-        int ok = w.P && w.alpha0 && w.alpha && (dec->G || w.rowbuf) && w.rows && w.L && w.gamma && w.sel;
-        nomem = !ok;
+        int ok = decode_ws_alloc(&w, dec->d1, dec->d2, q) == 0;
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < blocks; b++) {
             if (!ok)
                 continue;
-            size_t first = b * B, nb = npts - first < B ? npts - first : B;
-            for (size_t i = 0; i < nb; i++)
-                memcpy(w.P + i * d2, psi + rows[first + i] * d2, d2 * sizeof *w.P);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)d1, (int)d2, 1.0, w.P, (int)d2,
-                        dec->A, (int)d2, 0.0, w.alpha0, (int)d1);
+            const size_t start = first[b], nb = first[b + 1] - start;
+            if (decode_block(dec, &w, pts + start, nb, defer != NULL, tol) != 0) {
+                ok = 0;
+                continue;
+            }
             for (size_t i = 0; i < nb; i++) {
-                double psi2 = cblas_ddot((int)d2, w.P + i * d2, 1, w.P + i * d2, 1);
-                size_t t = psi2 > 0.0 ? decode_point(dec, w.alpha0 + i * d1, psi2, q, tol, &w) : 0;
-                int32_t *ix = idx + rows[first + i] * q;
-                double *vx = val + rows[first + i] * q;
-                /* Atoms in increasing order (insertion sort: t <= q is small). */
-                for (size_t a = 0; a < t; a++) {
-                    size_t c = a;
-                    while (c > 0 && (size_t)ix[c - 1] > w.sel[a]) {
-                        ix[c] = ix[c - 1];
-                        vx[c] = vx[c - 1];
-                        c--;
-                    }
-                    ix[c] = (int32_t)w.sel[a];
-                    vx[c] = w.gamma[a];
-                }
-                for (size_t a = t; a < q; a++) {
-                    ix[a] = -1;
-                    vx[a] = 0.0;
-                }
+                if (defer)
+                    defer[start + i] = w.defer[i];
+                if (!w.defer[i])
+                    write_code(&w, i, idx + (start + i) * q, val + (start + i) * q);
             }
         }
-        free(w.P);
-        free(w.alpha0);
-        free(w.alpha);
-        free(w.rowbuf);
-        free(w.L);
-        free(w.gamma);
-        free(w.sel);
-        free(w.rows);
+        nomem = !ok;
+        decode_ws_free(&w);
     }
-    if (nomem)
+    return nomem ? -1 : 0;
+}
+
+int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size_t *group, size_t npts, size_t q,
+                    double tol, int32_t *idx, double *val)
+{
+    const size_t B = decode_block_size(dec->d1, q);
+    size_t *first = malloc((npts + 2) * sizeof *first);
+    unsigned char *defer = malloc(npts ? npts : 1);
+    int status = first && defer ? 0 : -1;
+    if (!status)
+        status = run_blocks(dec, pts, first, decode_blocks(group, npts, B, first), q, tol, defer, idx, val);
+    /* The deferred points, in blocks of their own, directly. */
+    size_t nd = 0;
+    for (size_t p = 0; p < npts && !status; p++)
+        nd += defer[p];
+    const double **dpts = nd ? malloc(nd * sizeof *dpts) : NULL;
+    size_t *where = nd ? malloc(nd * sizeof *where) : NULL;
+    int32_t *didx = nd ? malloc(nd * q * sizeof *didx) : NULL;
+    double *dval = nd ? malloc(nd * q * sizeof *dval) : NULL;
+    if (nd && !status) {
+        status = dpts && where && didx && dval ? 0 : -1;
+        for (size_t p = 0, d = 0; p < npts && !status; p++)
+            if (defer[p]) {
+                dpts[d] = pts[p];
+                where[d++] = p;
+            }
+        if (!status)
+            status = run_blocks(dec, dpts, first, decode_blocks(NULL, nd, B / 2, first), q, tol, NULL, didx, dval);
+        for (size_t d = 0; d < nd && !status; d++) {
+            memcpy(idx + where[d] * q, didx + d * q, q * sizeof *idx);
+            memcpy(val + where[d] * q, dval + d * q, q * sizeof *val);
+        }
+    }
+    free(first);
+    free(defer);
+    free(dpts);
+    free(where);
+    free(didx);
+    free(dval);
+    if (status)
         GSL_ERROR("no memory for the decoder", GSL_ENOMEM);
     return GSL_SUCCESS;
 }

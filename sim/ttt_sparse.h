@@ -5,22 +5,50 @@
  *                      (the scikit-learn / glmnet objective, unstandardised X)
  *   ttt_sparse_omp     orthogonal matching pursuit for regression (an l0 method)
  *   ttt_decoder        sparse coding of features against the dictionary A:
- *                      batch OMP with one GEMM of correlations per block of
- *                      points and the Gram matrix A A^T for the updates
+ *                      OMP on blocks of points, screened in single precision
+ *                      and decided in double (below)
  *
  * The local fits are small (k rows, |S| columns); the decoder is the only
- * heavy part and is parallel over blocks of points. */
+ * heavy part and is parallel over blocks of points.
+ *
+ * The decoder.  OMP's step picks argmax_j |<a_j, r>| / ||a_j||; for d1
+ * atoms that is d1 d2 work per step done plainly.  Here single-precision
+ * scores find the candidates, each score within a bound E of the exact
+ * value (rounding bounds of its dot products, with a factor 2 to spare),
+ * and only the atoms within 2E of the best are evaluated in double from
+ * the residual; the coefficients come from a Cholesky factor in double.
+ * So the atoms are OMP's in double, whatever the blocks, their order or the
+ * number of threads, and no d1 x d1 Gram matrix is formed.  A block (up to
+ * TTT_DECODE_BLOCK points, consecutive, a labelled group kept together) is
+ * decoded one of two ways:
+ *   - through a basis, when the block's features span few directions
+ *     (rank r at most d2 / 4 and B d2 / (B + d2), found by pivoted
+ *     Gram-Schmidt; points that share atoms, as neighbourhoods of one
+ *     topic do, span the directions of their atoms): the atoms'
+ *     coordinates W_j on the basis by one GEMM (d1 r d2), sorted by norm;
+ *     a step scores the atoms in that order and stops when ||W_j|| ||z||
+ *     (z the residual's coordinates) can no longer reach the best, so it
+ *     looks at a few hundred atoms, not d1.  A point that takes an atom
+ *     off the span is decoded again directly, with others like it;
+ *   - directly otherwise: the correlations of all points by one GEMM
+ *     (B d1 d2), updated through the Gram rows of the atoms chosen in the
+ *     block, which one GEMM per round computes for the atoms new to it.
+ * Memory per thread: about 4 B d1 (the direct correlations) + 8 d1 r
+ * (atom coordinates) + 8 B q^2 bytes, and the Gram rows of a direct block
+ * as they are needed (4 d1 bytes each, at most B q); the decoder holds
+ * 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */
 #ifndef TTT_SPARSE_H
 #define TTT_SPARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Points per block of the decoder: one GEMM of correlations per block. */
-#define TTT_DECODE_BLOCK 64
-/* Largest d1 for which the decoder keeps the d1 x d1 Gram matrix A A^T
- * (4096^2 doubles = 128 MiB); above it, Gram rows are computed per point. */
-#define TTT_DECODE_GRAM_MAX_D1 4096
+/* Points per block of the decoder: they share one basis, or one GEMM of
+ * correlations and the Gram rows of their atoms. */
+#define TTT_DECODE_BLOCK 128
+/* Bound on the per-thread state of a block, about B (q (8 q + 4 d1) + 4 d1)
+ * bytes: fewer points per block when q or d1 is large. */
+#define TTT_DECODE_BLOCK_BYTES ((size_t)256 << 20)
 
 typedef struct ttt_sparse_workspace ttt_sparse_workspace;
 
@@ -61,21 +89,24 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
  * j, as in ttt_instance) and is borrowed: it must outlive the decoder. */
 typedef struct ttt_decoder ttt_decoder;
 
-/* Prepares the decoder (the Gram matrix A A^T when d1 <= TTT_DECODE_GRAM_MAX_D1).
- * NULL when out of memory. */
+/* Prepares the decoder: the atom norms and a single-precision copy of the
+ * atoms scaled to unit norm (4 d1 d2 bytes).  NULL when out of memory. */
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2);
 void ttt_decoder_free(ttt_decoder *dec);
 
-/* Decodes the feature vectors psi[rows[i]] (psi is a set of d2-vectors,
- * row-major; rows lists npts of them) into codes of at most q atoms by OMP
- * against A: greedy atom choice by |<a_j, r>| / ||a_j||, least-squares
- * coefficients on the chosen atoms, stopping after q atoms or when
- * ||r|| <= tol ||psi||.  The code of psi[rows[i]] goes to idx and val at
- * offset rows[i] * q, atoms in increasing order, unused slots idx = -1 and
- * val = 0.  Runs in parallel over blocks of TTT_DECODE_BLOCK points; the
- * result does not depend on the number of threads.  Returns GSL_SUCCESS or
- * GSL_ENOMEM. */
-int ttt_decoder_run(const ttt_decoder *dec, const double *psi, const size_t *rows, size_t npts, size_t q,
+/* Decodes npts feature vectors (point i is the d2-vector pts[i]) into codes
+ * of at most q atoms by OMP against A: greedy atom choice by
+ * |<a_j, r>| / ||a_j|| (ties to the smaller j), least-squares coefficients
+ * on the chosen atoms, stopping after q atoms, when ||r|| <= tol ||psi||,
+ * when the best atom is one already chosen, or when it is dependent on them
+ * (then dropped).  The code of point i goes to idx and val at offset i q,
+ * atoms in increasing order, unused slots idx = -1 and val = 0.
+ * group (npts, or NULL) labels the points: runs of one label are kept in
+ * one block where they fit (see TTT_DECODE_BLOCK; points that share atoms
+ * are cheaper together).  Runs in parallel over the blocks; the result
+ * depends on neither the number of threads nor the order or grouping of
+ * the points.  Returns GSL_SUCCESS or GSL_ENOMEM. */
+int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size_t *group, size_t npts, size_t q,
                     double tol, int32_t *idx, double *val);
 
 #endif

@@ -3,6 +3,7 @@
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,13 +220,13 @@ START_TEST(test_decoder_recovers_codes)
     ttt_instance *in = test_instance(&p);
     ck_assert_ptr_nonnull(in);
     const size_t n = in->train.n, q = in->q;
-    size_t *rows = malloc(n * sizeof *rows);
+    const double **pts = malloc(n * sizeof *pts);
     int32_t *idx = malloc(n * q * sizeof *idx);
     double *val = malloc(n * q * sizeof *val);
     for (size_t i = 0; i < n; i++)
-        rows[i] = i;
+        pts[i] = in->train.psi + i * p.d2;
     ttt_decoder *dec = ttt_decoder_alloc(in->A, p.d1, p.d2);
-    ck_assert_int_eq(ttt_decoder_run(dec, in->train.psi, rows, n, q, 1e-10, idx, val), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_decoder_run(dec, pts, NULL, n, q, 1e-10, idx, val), GSL_SUCCESS);
     size_t exact = 0;
     for (size_t i = 0; i < n; i++) {
         int same = 1;
@@ -236,10 +237,125 @@ START_TEST(test_decoder_recovers_codes)
     }
     ck_assert_msg(exact == n, "%zu of %zu codes recovered", exact, n);
     ttt_decoder_free(dec);
-    free(rows);
+    free(pts);
     free(idx);
     free(val);
     ttt_instance_free(in);
+}
+END_TEST
+
+/* The decoder against the plain OMP of ttt_sparse_omp (every step computes
+ * |<a_j, r>| / ||a_j|| for all atoms from A; least squares by QR) on random
+ * problems that take each of the decoder's ways: groups of points in the
+ * span of a pool of atoms (decoded through a basis of their span), half of
+ * them q-sparse in the pool and half mixing the whole pool, with decoy
+ * atoms half in each span (so OMP also picks atoms outside the pool) and a
+ * few points of another pool among them (whose atoms lie off the span: left
+ * to a direct block); and dense random features (decoded directly, d1 in
+ * chunks of 256 and a rest).  The atoms must be the reference's and the
+ * coefficients agree to 1e-9; the codes are the same to the bit with 1 or 2
+ * threads and without the groups (all then decoded directly). */
+START_TEST(test_decoder_matches_reference_omp)
+{
+    const size_t d1 = 1000, d2 = 64, q = 6, per_group = 50, groups = 3, pool = 10, n = (groups + 1) * per_group;
+    const double tol = 1e-6;
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 17, TTT_STREAM_TOOLS, 0);
+    double *A = malloc(d1 * d2 * sizeof *A), *psi = malloc(n * d2 * sizeof *psi);
+    const double **pts = malloc(n * sizeof *pts);
+    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms);
+    for (size_t k = 0; k < d1 * d2; k++)
+        A[k] = gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < d1; j++)
+        atoms[j] = j;
+    gsl_ran_shuffle(rng, atoms, d1, sizeof *atoms);
+    /* Decoys: ten atoms per group half in its pool's span, which OMP
+     * sometimes prefers to the pool's own atoms. */
+    for (size_t g = 0; g < groups; g++)
+        for (size_t c = 0; c < 10; c++) {
+            double *a = A + atoms[(groups + 1 + g) * pool + c] * d2;
+            for (size_t k = 0; k < d2; k++)
+                a[k] *= 0.7;
+            for (size_t m = 0; m < pool; m++) {
+                double v = 0.7 * gsl_ran_gaussian(rng, 1.0) / sqrt((double)pool);
+                for (size_t k = 0; k < d2; k++)
+                    a[k] += v * A[atoms[g * pool + m] * d2 + k];
+            }
+        }
+    for (size_t i = 0; i < n; i++) {
+        const size_t g = i / per_group;
+        double *p = psi + i * d2;
+        pts[i] = p;
+        group[i] = g;
+        memset(p, 0, d2 * sizeof *p);
+        if (g == groups) { /* dense */
+            for (size_t k = 0; k < d2; k++)
+                p[k] = gsl_ran_gaussian(rng, 1.0);
+            continue;
+        }
+        /* From the group's pool (two points in fifty from the last pool's):
+         * q of its atoms, or all with Gaussian weights. */
+        const size_t *from = atoms + (i % 25 == 7 ? groups : g) * pool;
+        size_t pick[10];
+        const size_t used = i % 2 ? pool : q;
+        gsl_ran_choose(rng, pick, used, (void *)from, pool, sizeof *pick);
+        for (size_t a = 0; a < used; a++) {
+            double v = i % 2 ? gsl_ran_gaussian(rng, 1.0)
+                             : (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
+            for (size_t k = 0; k < d2; k++)
+                p[k] += v * A[pick[a] * d2 + k];
+        }
+    }
+    int32_t *idx[3];
+    double *val[3];
+    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
+    const int saved = omp_get_max_threads();
+    for (int run = 0; run < 3; run++) {
+        idx[run] = malloc(n * q * sizeof *idx[run]);
+        val[run] = malloc(n * q * sizeof *val[run]);
+        omp_set_num_threads(run == 1 ? 2 : 1);
+        ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
+                         GSL_SUCCESS);
+    }
+    omp_set_num_threads(saved);
+    /* The reference: OMP on the columns of A^T (d2 x d1), no threshold, q atoms. */
+    double *At = malloc(d2 * d1 * sizeof *At), *w = malloc(d1 * sizeof *w);
+    for (size_t j = 0; j < d1; j++)
+        for (size_t k = 0; k < d2; k++)
+            At[k * d1 + j] = A[j * d2 + k];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(d2, d1);
+    for (size_t i = 0; i < n; i++) {
+        size_t t;
+        ck_assert_int_eq(ttt_sparse_omp(ws, At, d2, d1, d1, psi + i * d2, 0.0, q, 1e-10, w, &t), GSL_SUCCESS);
+        for (size_t b = 0; b < q; b++) {
+            const int32_t j = idx[0][i * q + b];
+            if (b >= t) {
+                ck_assert_msg(j == -1, "point %zu: %zu atoms or more, the reference %zu", i, b + 1, t);
+                continue;
+            }
+            ck_assert_msg(j >= 0 && w[j] != 0.0, "point %zu: atom %d is not among the reference's", i, j);
+            ck_assert_msg(fabs(val[0][i * q + b] - w[j]) <= 1e-9 * fabs(w[j]),
+                          "point %zu atom %d: %.17g, the reference %.17g", i, j, val[0][i * q + b], w[j]);
+        }
+    }
+    ttt_sparse_free(ws);
+    free(At);
+    free(w);
+    for (int run = 1; run < 3; run++) {
+        ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
+        ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
+    }
+    ttt_decoder_free(dec);
+    for (int run = 0; run < 3; run++) {
+        free(idx[run]);
+        free(val[run]);
+    }
+    free(A);
+    free(psi);
+    free(pts);
+    free(group);
+    free(atoms);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -254,6 +370,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_skips_dependent_columns);
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_decoder_recovers_codes);
+    tcase_add_test(core, test_decoder_matches_reference_omp);
     suite_add_tcase(s, core);
     return s;
 }
