@@ -200,6 +200,7 @@ typedef struct {
     uint32_t *point;  /* n q: the base points holding concept c, ascending */
     double *val;      /* n q: and its value there */
     size_t *order0;   /* the first len0 base points by (key0, index) */
+    double *key0;     /* len0: their keys, the key of a point that shares no concept */
     size_t len0;
 } concept_index;
 
@@ -209,6 +210,16 @@ static void index_free(concept_index *x)
     free(x->point);
     free(x->val);
     free(x->order0);
+    free(x->key0);
+}
+
+/* How many postings the concepts of code qi (q slots) have together. */
+static size_t postings_of(const concept_index *x, const int32_t *qi, size_t q)
+{
+    size_t postings = 0;
+    for (size_t a = 0; a < q; a++)
+        postings += x->start[qi[a] + 1] - x->start[qi[a]];
+    return postings;
 }
 
 /* The postings of base's concepts, and the prefix of the (key0, index) order
@@ -229,11 +240,7 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
         x->start[c + 1] += x->start[c];
     size_t longest = 0;
     for (size_t i = 0; i < query->n; i++) {
-        size_t postings = 0;
-        for (size_t a = 0; a < q; a++) {
-            const int32_t c = query->phi_idx[i * q + a];
-            postings += x->start[c + 1] - x->start[c];
-        }
+        const size_t postings = postings_of(x, query->phi_idx + i * q, q);
         longest = postings < n && postings > longest ? postings : longest;
     }
     for (size_t j = 0; j < n; j++) /* counting sort: points ascending per concept */
@@ -247,13 +254,16 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
     x->start[0] = 0;
     x->len0 = k + longest < n ? k + longest : n;
     x->order0 = malloc(x->len0 * sizeof *x->order0);
+    x->key0 = malloc(x->len0 * sizeof *x->key0);
     double *key0 = malloc((n ? n : 1) * sizeof *key0);
     ttt_neighbour *heap = malloc(x->len0 * sizeof *heap);
-    int status = x->order0 && key0 && heap ? GSL_SUCCESS : GSL_ENOMEM;
+    int status = x->order0 && x->key0 && key0 && heap ? GSL_SUCCESS : GSL_ENOMEM;
     if (!status) {
         for (size_t j = 0; j < n; j++)
             key0[j] = metric == TTT_METRIC_COSINE ? 0.0 : norm[j];
         ttt_neighbours_select(key0, n, x->len0, heap, x->order0);
+        for (size_t t = 0; t < x->len0; t++)
+            x->key0[t] = key0[x->order0[t]];
     }
     free(key0);
     free(heap);
@@ -298,11 +308,10 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                 continue;
             const int32_t *qi = query->phi_idx + i * q;
             const double *qv = query->phi_val + i * q;
-            size_t postings = 0, nc = 0;
-            for (size_t a = 0; a < q; a++) {
+            const size_t postings = postings_of(&x, qi, q);
+            size_t nc = 0;
+            for (size_t a = 0; a < q; a++)
                 dense[qi[a]] = qv[a];
-                postings += x.start[qi[a] + 1] - x.start[qi[a]];
-            }
             if (postings >= n) {
                 for (size_t j = 0; j < n; j++)
                     topk_push(&tk, concept_key(base, j, dense, norm, metric), j);
@@ -343,7 +352,7 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                 }
                 for (size_t t = 0, taken = 0; t < x.len0 && taken < k; t++)
                     if (stamp[x.order0[t]] != mark) {
-                        topk_push_any(&tk, concept_key(base, x.order0[t], dense, norm, metric), x.order0[t]);
+                        topk_push_any(&tk, x.key0[t], x.order0[t]); /* the scan's key, dot = 0 */
                         taken++;
                     }
             }
