@@ -270,6 +270,13 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
     return status;
 }
 
+/* A base point's key from its dot product with the query and its norm (the
+ * squared norm for euclidean). */
+static double key_of(double dot, double norm, int metric)
+{
+    return metric == TTT_METRIC_COSINE ? (norm > 0.0 ? -dot / norm : 0.0) : norm - 2.0 * dot;
+}
+
 /* The key a full scan gives base point j for the query scattered in dense. */
 static double concept_key(const ttt_data *base, size_t j, const double *dense, const double *norm, int metric)
 {
@@ -279,7 +286,7 @@ static double concept_key(const ttt_data *base, size_t j, const double *dense, c
     double dot = 0.0;
     for (size_t a = 0; a < q; a++)
         dot += bv[a] * dense[bi[a]];
-    return metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot / norm[j] : 0.0) : norm[j] - 2.0 * dot;
+    return key_of(dot, norm[j], metric);
 }
 
 static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int metric,
@@ -344,12 +351,8 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                         dot[j] += x.val[t] * v;
                     }
                 }
-                for (size_t t = 0; t < nc; t++) {
-                    const size_t j = cand[t];
-                    topk_push_any(&tk, metric == TTT_METRIC_COSINE ? (norm[j] > 0.0 ? -dot[j] / norm[j] : 0.0)
-                                                                   : norm[j] - 2.0 * dot[j],
-                                  j);
-                }
+                for (size_t t = 0; t < nc; t++)
+                    topk_push_any(&tk, key_of(dot[cand[t]], norm[cand[t]], metric), cand[t]);
                 for (size_t t = 0, taken = 0; t < x.len0 && taken < k; t++)
                     if (stamp[x.order0[t]] != mark) {
                         topk_push_any(&tk, x.key0[t], x.order0[t]); /* the scan's key, dot = 0 */
