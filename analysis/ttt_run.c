@@ -378,22 +378,26 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
     const double pool = (double)(p->pool ? p->pool : p->d1);
     const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
     const double g = fmin(k, d2), gs = fmin(k, S); /* orders of the local feature and concept Gram matrices */
+    /* Concepts in use (all d1 with background, else at most topics x pool)
+     * and the columns of A the generator draws and keeps. */
+    const double used = p->background ? d1 : fmin(d1, T * pool), kept = ttt_params_stores_A(p) ? d1 : used;
     memset(w, 0, sizeof *w);
     ttt_work_count *c = &w->phase[TTT_PHASE_GENERATE];
-    /* psi = A phi (q axpys of d2) and f = <phi, w*> for n + m points; A's
-     * columns normalised (a dot and a scale).  Written: A, and per point psi,
-     * its code (int32 index, double value), f, y and topic.  Not counted:
-     * the random draws, and the page faults of writing fresh memory, which
-     * take most of this phase's time (README, "Speed"). */
-    c->flops = 2.0 * (n + m) * q * (d2 + 1.0) + 3.0 * d1 * d2;
-    c->bytes = 8.0 * d1 * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 20.0);
+    /* psi = A phi (q axpys of d2) and f = <phi, w*> for n + m points; the
+     * kept columns normalised (a dot and a scale).  Written: the kept
+     * columns, and per point psi, its code (int32 index, double value), f, y
+     * and topic.  Not counted: the random draws, and the page faults of
+     * writing fresh memory, which take most of this phase's time (README,
+     * "Speed"). */
+    c->flops = 2.0 * (n + m) * q * (d2 + 1.0) + 3.0 * kept * d2;
+    c->bytes = 8.0 * kept * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 20.0);
     c = &w->phase[TTT_PHASE_ANALYTIC];
-    /* The Gram matrices of B = diag(sqrt D) A^T (d1 x d2) and of the T
-     * topic sums U (each a sum of pool columns), B itself and three
-     * products A x; one d2 x d2 eigensolve and its solve.  A is read, B
-     * written and read. */
-    c->flops = (d1 + T) * d2 * (d2 + 1.0) + 2.0 * T * pool * d2 + 7.0 * d1 * d2 + 4.0 * d2 * d2;
-    c->bytes = 24.0 * d1 * d2;
+    /* Over the concepts in use, block by block: the Gram matrices of B =
+     * diag(sqrt D) A^T and of the T topic sums U (each a sum of pool
+     * columns), B itself and three products A x; one d2 x d2 eigensolve and
+     * its solve.  Columns are read (or drawn), B written and read. */
+    c->flops = (used + T) * d2 * (d2 + 1.0) + 2.0 * T * pool * d2 + 7.0 * used * d2 + 4.0 * d2 * d2;
+    c->bytes = 24.0 * used * d2;
     add_eig(c, 1.0, d2);
     c = &w->phase[TTT_PHASE_GLOBAL];
     /* The smaller Gram matrix of the n x d2 training features (order
@@ -496,8 +500,10 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double S = ttt_analytic_support(p->d1, p->s, p->pool ? p->pool : p->d1, p->background, p->k);
     const int sparse = p->sparse;
     memset(c, 0, sizeof *c);
-    /* Memory: the dictionary (and the analytic copy), the points, the
-     * feature covariance and its eigenvectors, per-thread local workspaces,
+    /* Memory: the dictionary and w* (whole, or the columns of the concepts
+     * in the pools), the analytic phase's blocks, a bit per concept for the
+     * generator (one set, and one per thread), the points, the feature
+     * covariance and its eigenvectors, per-thread local workspaces,
      * predictions, and the decoder: its single-precision atoms, the codes,
      * and per thread the state of a block (at most TTT_DECODE_BLOCK_BYTES)
      * and the atoms' coordinates on a basis. */
@@ -511,7 +517,9 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double block = fmin((double)TTT_DECODE_BLOCK, (double)TTT_DECODE_BLOCK_BYTES / per_point);
     const double decoder = 4.0 * d1 * d2 + 12.0 * q * (n + m) + (24.0 + 12.0 * q) * codes +
                            (double)nt * (block * per_point + 2.0 * d2 * d1);
-    c->bytes = 8.0 * (2.0 * d1 * d2 + 2.0 * d1) + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
+    const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
+    c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
+               (1.0 + (double)nt) * d1 / 8.0 + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */

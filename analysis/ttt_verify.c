@@ -46,8 +46,14 @@ static void sample_moments(const ttt_instance *in, job *b)
         sc += sum * sum - 1.0; /* (sum_a v_a)^2 = 1 + sum_{a != b} v_a v_b for a unit-norm code */
         sa += (double)a * ((double)a - 1.0);
     }
-    for (size_t c = 0; c < in->p.d1; c++)
-        sw2 += in->w_star[c] * in->w_star[c];
+    ttt_concept_ws *cw = ttt_concept_ws_alloc(in);
+    for (size_t c = 0; cw && c < in->p.d1; c++) { /* no memory leaves w2 NaN, and the check fails */
+        double w = ttt_instance_w(in, (int32_t)c, cw);
+        sw2 += w * w;
+    }
+    if (!cw)
+        sw2 = NAN;
+    ttt_concept_ws_free(cw);
     const double n = (double)t->n;
     b->train_f2 = sf2 / n;
     b->code_c = q > 1 ? sc / n / ((double)q * ((double)q - 1.0)) : 0.0;

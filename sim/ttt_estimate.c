@@ -96,6 +96,7 @@ typedef struct {
     double *proj;           /* H2_BLOCK x min(k, |S|): their coordinates on Q */
     double *energy;         /* |S|: local label energy of each concept */
     size_t *order;          /* |S|: concepts by decreasing energy */
+    ttt_concept_ws *cw;     /* reads w* where it is not stored */
 } local_ws;
 
 static void local_free(local_ws *w)
@@ -282,7 +283,7 @@ static size_t concepts_needed(const ttt_instance *in, const size_t *nb, size_t n
     const size_t k = p->k;
     for (size_t j = 0; j < ns; j++) {
         double c2 = cblas_ddot((int)k, w->Phi + j, (int)ns, w->Phi + j, (int)ns);
-        double wj = in->w_star[w->S[j]];
+        double wj = ttt_instance_w(in, w->S[j], w->cw);
         w->energy[j] = wj * wj * c2;
         /* insertion by decreasing energy, ties by column: deterministic */
         size_t a = j;
@@ -801,12 +802,14 @@ int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *r
     {
         local_ws w;
         int ok = local_alloc(&w, p->k, p->d1, p->d2, q, res->m) == 0;
+        ok = (w.cw = ttt_concept_ws_alloc(in)) && ok;
         nomem = !ok;
 #pragma omp for schedule(dynamic, 8)
         for (size_t i = 0; i < res->m; i++)
             if (ok && local_fit(in, &dc, nbr + i * p->k, i, &w, res) != GSL_SUCCESS)
                 failed = 1;
         local_free(&w);
+        ttt_concept_ws_free(w.cw);
     }
     decoded_free(&dc);
     if (nomem)

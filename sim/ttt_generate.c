@@ -10,17 +10,35 @@
 #include "ttt_mem.h"
 #include "ttt_rng.h"
 
+uint64_t *ttt_generate_marks(size_t d1)
+{
+    return calloc(d1 / 64 + 1, sizeof(uint64_t));
+}
+
+static int marked(const uint64_t *marks, int32_t c)
+{
+    return (int)(marks[c >> 6] >> (c & 63) & 1);
+}
+
+static void mark(uint64_t *marks, int32_t c, int on)
+{
+    if (on)
+        marks[c >> 6] |= 1ULL << (c & 63);
+    else
+        marks[c >> 6] &= ~(1ULL << (c & 63));
+}
+
 /* Floyd's algorithm: `count` distinct draws from items[0..len-1], uniformly
- * over subsets, in O(count) time using marks (zero on entry; the caller
+ * over subsets, in O(count) time using marks (empty on entry; the caller
  * clears the entries it set). */
 static void choose_distinct(gsl_rng *r, const int32_t *items, size_t len, size_t count,
-                            unsigned char *marks, int32_t *out)
+                            uint64_t *marks, int32_t *out)
 {
     for (size_t j = len - count, c = 0; j < len; j++, c++) {
         int32_t pick = items ? items[gsl_rng_uniform_int(r, j + 1)] : (int32_t)gsl_rng_uniform_int(r, j + 1);
-        if (marks[pick])
+        if (marked(marks, pick))
             pick = items ? items[j] : (int32_t)j;
-        marks[pick] = 1;
+        mark(marks, pick, 1);
         out[c] = pick;
     }
 }
@@ -64,7 +82,7 @@ void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, do
         val[a] *= scale;
 }
 
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, unsigned char *marks,
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, uint64_t *marks,
                           int32_t *idx, double *val)
 {
     const ttt_params *p = &in->p;
@@ -76,12 +94,12 @@ int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, unsigned c
         int32_t c;
         do
             c = (int32_t)gsl_rng_uniform_int(r, p->d1);
-        while (marks[c]);
-        marks[c] = 1;
+        while (marked(marks, c));
+        mark(marks, c, 1);
         idx[a] = c;
     }
     for (size_t a = 0; a < in->q; a++)
-        marks[idx[a]] = 0;
+        mark(marks, idx[a], 0);
     ttt_generate_magnitudes(r, p->magnitudes, in->q, val);
     sort_pairs(idx, val, in->q);
     return topic;
@@ -122,12 +140,14 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
 #pragma omp parallel reduction(| : failed)
     {
         gsl_rng *r = ttt_rng_alloc();
-        unsigned char *marks = calloc(p->d1, 1);
-        if (!r || !marks)
+        uint64_t *marks = ttt_generate_marks(p->d1);
+        ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
+        const int ok = r && marks && ws;
+        if (!ok)
             failed = 1;
 #pragma omp for schedule(static)
         for (size_t b = 0; b < nblocks; b++) {
-            if (!r || !marks)
+            if (!ok)
                 continue;
             ttt_rng_stream(r, p->seed, purpose, b);
             size_t end = (b + 1) * TTT_GENERATE_BLOCK < d->n ? (b + 1) * TTT_GENERATE_BLOCK : d->n;
@@ -140,10 +160,10 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
                 for (size_t j = 0; j < d2; j++)
                     psi[j] = 0.0;
                 for (size_t a = 0; a < q; a++) {
-                    const double *col = in->A + (size_t)idx[a] * d2;
+                    const double *col = ttt_instance_column(in, idx[a], ws);
                     for (size_t j = 0; j < d2; j++)
                         psi[j] += val[a] * col[j];
-                    f += val[a] * in->w_star[idx[a]];
+                    f += val[a] * ttt_instance_w(in, idx[a], ws);
                 }
                 if (p->feature_noise > 0.0)
                     for (size_t j = 0; j < d2; j++)
@@ -154,8 +174,15 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
         }
         gsl_rng_free(r);
         free(marks);
+        ttt_concept_ws_free(ws);
     }
     return failed ? -1 : 0;
+}
+
+static int cmp_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
 }
 
 static double dot(const double *a, const double *b, size_t n)
@@ -166,25 +193,56 @@ static double dot(const double *a, const double *b, size_t n)
     return s;
 }
 
-/* Columns of A, stored as the rows of in->A (d1 x d2).  Plain loops rather
- * than BLAS: the generator's output must not depend on which CPU kernel a
- * BLAS picks, so that golden files compare byte for byte on any machine. */
-static void draw_dictionary(ttt_instance *in, gsl_rng *r)
+/* Column entries from r: Gaussian, or +-1/sqrt(d2) (already unit norm). */
+static void draw_column(gsl_rng *r, ttt_dictionary kind, size_t d2, double *a)
 {
-    const size_t d1 = in->p.d1, d2 = in->p.d2;
-    double *A = in->A;
-    ttt_rng_stream(r, in->p.seed, TTT_STREAM_DICTIONARY, 0);
-    if (in->p.dictionary == TTT_DICT_RADEMACHER) {
+    if (kind == TTT_DICT_RADEMACHER) {
         const double v = 1.0 / sqrt((double)d2);
-        for (size_t i = 0; i < d1 * d2; i++)
-            A[i] = gsl_rng_uniform_int(r, 2) ? v : -v;
+        for (size_t i = 0; i < d2; i++)
+            a[i] = gsl_rng_uniform_int(r, 2) ? v : -v;
         return;
     }
-    for (size_t i = 0; i < d1 * d2; i++)
-        A[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    for (size_t i = 0; i < d2; i++)
+        a[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+}
+
+static void unit_norm(double *a, size_t d2)
+{
+    double scale = 1.0 / sqrt(dot(a, a, d2));
+    for (size_t l = 0; l < d2; l++)
+        a[l] *= scale;
+}
+
+/* Column j of a counter-generated dictionary, from stream (seed, j). */
+static void counter_column(const ttt_params *p, gsl_rng *r, int32_t j, double *a)
+{
+    ttt_rng_counter_stream(r, p->seed, TTT_STREAM_DICTIONARY, (uint64_t)j);
+    draw_column(r, p->dictionary, p->d2, a);
+    if (p->dictionary != TTT_DICT_RADEMACHER)
+        unit_norm(a, p->d2);
+}
+
+/* The whole of A, stored as the rows of in->A (d1 x d2): from one stream
+ * (generator = stream) or column by column from their own streams.  Plain
+ * loops rather than BLAS: the generator's output must not depend on which
+ * CPU kernel a BLAS picks, so that golden files compare byte for byte on any
+ * machine. */
+static void draw_dictionary(ttt_instance *in, gsl_rng *r, gsl_rng *rc)
+{
+    const ttt_params *p = &in->p;
+    const size_t d1 = p->d1, d2 = p->d2;
+    double *A = in->A;
+    ttt_rng_stream(r, p->seed, TTT_STREAM_DICTIONARY, 0);
+    for (size_t j = 0; j < d1; j++) {
+        if (p->generator == TTT_GEN_COUNTER)
+            ttt_rng_counter_stream(rc, p->seed, TTT_STREAM_DICTIONARY, j);
+        draw_column(p->generator == TTT_GEN_COUNTER ? rc : r, p->dictionary, d2, A + j * d2);
+    }
+    if (p->dictionary == TTT_DICT_RADEMACHER)
+        return;
     for (size_t j = 0; j < d1; j++) {
         double *a = A + j * d2;
-        if (in->p.dictionary == TTT_DICT_ORTHONORMAL) {
+        if (p->dictionary == TTT_DICT_ORTHONORMAL) {
             /* Modified Gram-Schmidt, twice ("twice is enough"): orthogonal to
              * working precision for d1 <= d2 Gaussian columns. */
             for (int pass = 0; pass < 2; pass++)
@@ -195,13 +253,11 @@ static void draw_dictionary(ttt_instance *in, gsl_rng *r)
                         a[l] -= h * b[l];
                 }
         }
-        double scale = 1.0 / sqrt(dot(a, a, d2));
-        for (size_t l = 0; l < d2; l++)
-            a[l] *= scale;
+        unit_norm(a, d2);
     }
 }
 
-static void draw_pools(ttt_instance *in, gsl_rng *r, unsigned char *marks)
+static void draw_pools(ttt_instance *in, gsl_rng *r, uint64_t *marks)
 {
     const ttt_params *p = &in->p;
     ttt_rng_stream(r, p->seed, TTT_STREAM_POOLS, 0);
@@ -209,48 +265,201 @@ static void draw_pools(ttt_instance *in, gsl_rng *r, unsigned char *marks)
         int32_t *pool = in->pools + t * p->pool;
         choose_distinct(r, NULL, p->d1, p->pool, marks, pool);
         for (size_t a = 0; a < p->pool; a++)
-            marks[pool[a]] = 0;
+            mark(marks, pool[a], 0);
         sort_pairs(pool, NULL, p->pool);
     }
 }
 
-/* w* from the law w_law, each law scaled to E w_j^2 = 1 (so Var f = 1 for
- * unit-norm codes under every law).  The Gaussian law draws exactly what it
- * always drew, so instances of earlier versions are unchanged. */
-static void draw_w_star(ttt_instance *in, gsl_rng *r)
+/* One entry of w* from r, for the laws drawn entry by entry, each scaled to
+ * E w_j^2 = 1 (so Var f = 1 for unit-norm codes under every law). */
+static double draw_w(gsl_rng *r, const ttt_params *p)
+{
+    switch (p->w_law) {
+    case TTT_W_SPARSE: { /* Bernoulli(rho) support, N(0, 1/rho) weights */
+        double g = gsl_ran_gaussian_ziggurat(r, 1.0);
+        return gsl_rng_uniform(r) < p->w_rho ? g / sqrt(p->w_rho) : 0.0;
+    }
+    case TTT_W_STUDENT: /* t with 3 degrees of freedom has variance 3 */
+        return gsl_ran_tdist(r, 3.0) / sqrt(3.0);
+    default:
+        return gsl_ran_gaussian_ziggurat(r, 1.0);
+    }
+}
+
+/* The power law's c = sqrt(d1 / sum_r r^(-2 alpha)), the sum over ranks
+ * 1..d1 taken in fixed blocks added in order, so it does not depend on the
+ * number of threads. */
+static double power_scale(size_t d1, double alpha)
+{
+    const size_t block = (size_t)1 << 20, nb = (d1 + block - 1) / block;
+    double *part = malloc(nb * sizeof *part);
+    if (!part)
+        return 0.0;
+#pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        double s = 0.0;
+        for (size_t j = b * block; j < d1 && j < (b + 1) * block; j++)
+            s += pow((double)(j + 1), -2.0 * alpha);
+        part[b] = s;
+    }
+    double norm2 = 0.0;
+    for (size_t b = 0; b < nb; b++)
+        norm2 += part[b];
+    free(part);
+    return sqrt((double)d1 / norm2);
+}
+
+/* w*_j of a counter-generated instance, from stream (seed, j); the power
+ * law's rank of j is a keyed random permutation of the concepts. */
+static double counter_w(const ttt_instance *in, gsl_rng *r, int32_t j)
+{
+    const ttt_params *p = &in->p;
+    ttt_rng_counter_stream(r, p->seed, TTT_STREAM_WSTAR, (uint64_t)j);
+    if (p->w_law != TTT_W_POWER)
+        return draw_w(r, p);
+    double rank = (double)ttt_rng_permute((uint64_t)j, p->d1, p->seed, TTT_STREAM_WSTAR) + 1.0;
+    double w = in->w_scale * pow(rank, -p->w_alpha);
+    return gsl_rng_uniform(r) < 0.5 ? -w : w;
+}
+
+/* The whole of w*: from one stream (generator = stream; the power law then
+ * shuffles its ranks), or entry by entry from their own streams. */
+static void draw_w_star(ttt_instance *in, gsl_rng *r, gsl_rng *rc)
 {
     const ttt_params *p = &in->p;
     const size_t d1 = p->d1;
     double *w = in->w_star;
+    if (p->generator == TTT_GEN_COUNTER) {
+        for (size_t j = 0; j < d1; j++)
+            w[j] = counter_w(in, rc, (int32_t)j);
+        return;
+    }
     ttt_rng_stream(r, p->seed, TTT_STREAM_WSTAR, 0);
-    switch (p->w_law) {
-    case TTT_W_SPARSE: /* Bernoulli(rho) support, N(0, 1/rho) weights */
-        for (size_t j = 0; j < d1; j++) {
-            double g = gsl_ran_gaussian_ziggurat(r, 1.0);
-            w[j] = gsl_rng_uniform(r) < p->w_rho ? g / sqrt(p->w_rho) : 0.0;
-        }
-        break;
-    case TTT_W_STUDENT: /* t with 3 degrees of freedom has variance 3 */
+    if (p->w_law != TTT_W_POWER) {
         for (size_t j = 0; j < d1; j++)
-            w[j] = gsl_ran_tdist(r, 3.0) / sqrt(3.0);
-        break;
-    case TTT_W_POWER: { /* |w_j| = c rank_j^-alpha over a random permutation of ranks, random signs */
-        double norm2 = 0.0;
-        for (size_t j = 0; j < d1; j++)
-            norm2 += pow((double)(j + 1), -2.0 * p->w_alpha);
-        const double c = sqrt((double)d1 / norm2);
-        for (size_t j = 0; j < d1; j++)
-            w[j] = c * pow((double)(j + 1), -p->w_alpha);
-        gsl_ran_shuffle(r, w, d1, sizeof *w);
-        for (size_t j = 0; j < d1; j++)
-            if (gsl_rng_uniform(r) < 0.5)
-                w[j] = -w[j];
-        break;
+            w[j] = draw_w(r, p);
+        return;
     }
-    default:
-        for (size_t j = 0; j < d1; j++)
-            w[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    /* |w_j| = c rank_j^-alpha over a random permutation of ranks, random signs */
+    for (size_t j = 0; j < d1; j++)
+        w[j] = in->w_scale * pow((double)(j + 1), -p->w_alpha);
+    gsl_ran_shuffle(r, w, d1, sizeof *w);
+    for (size_t j = 0; j < d1; j++)
+        if (gsl_rng_uniform(r) < 0.5)
+            w[j] = -w[j];
+}
+
+/* The union of the pools, increasing: the concepts whose columns the
+ * generator reads for every point (the background's are drawn when needed). */
+static int find_used(ttt_instance *in)
+{
+    const size_t len = in->p.topics * in->p.pool;
+    int32_t *u = malloc(len * sizeof *u);
+    if (!u)
+        return -1;
+    memcpy(u, in->pools, len * sizeof *u);
+    qsort(u, len, sizeof *u, cmp_int32);
+    size_t nu = 0;
+    for (size_t a = 0; a < len; a++)
+        if (nu == 0 || u[a] != u[nu - 1])
+            u[nu++] = u[a];
+    in->used = u;
+    in->nused = nu;
+    return 0;
+}
+
+long ttt_instance_used_slot(const ttt_instance *in, int32_t j)
+{
+    size_t lo = 0, hi = in->nused;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (in->used[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    return lo < in->nused && in->used[lo] == j ? (long)lo : -1;
+}
+
+struct ttt_concept_ws {
+    gsl_rng *r;  /* counter-based */
+    double *col; /* d2 */
+};
+
+ttt_concept_ws *ttt_concept_ws_alloc(const ttt_instance *in)
+{
+    ttt_concept_ws *ws = calloc(1, sizeof *ws);
+    if (ws) {
+        ws->r = ttt_rng_counter_alloc();
+        ws->col = malloc(in->p.d2 * sizeof *ws->col);
+    }
+    if (!ws || !ws->r || !ws->col) {
+        ttt_concept_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void ttt_concept_ws_free(ttt_concept_ws *ws)
+{
+    if (!ws)
+        return;
+    gsl_rng_free(ws->r);
+    free(ws->col);
+    free(ws);
+}
+
+const double *ttt_instance_column(const ttt_instance *in, int32_t j, ttt_concept_ws *ws)
+{
+    const size_t d2 = in->p.d2;
+    if (in->A)
+        return in->A + (size_t)j * d2;
+    long slot = ttt_instance_used_slot(in, j);
+    if (slot >= 0)
+        return in->used_A + (size_t)slot * d2;
+    counter_column(&in->p, ws->r, j, ws->col);
+    return ws->col;
+}
+
+double ttt_instance_w(const ttt_instance *in, int32_t j, ttt_concept_ws *ws)
+{
+    if (in->w_star)
+        return in->w_star[j];
+    long slot = ttt_instance_used_slot(in, j);
+    return slot >= 0 ? in->used_w[slot] : counter_w(in, ws->r, j);
+}
+
+/* A and w*: whole, or the used concepts' columns and weights. */
+static int draw_concepts(ttt_instance *in, gsl_rng *r)
+{
+    const ttt_params *p = &in->p;
+    int failed = 0;
+    if (in->A) {
+        gsl_rng *rc = ttt_rng_counter_alloc();
+        if (!rc)
+            return -1;
+        draw_dictionary(in, r, rc);
+        draw_w_star(in, r, rc);
+        gsl_rng_free(rc);
+        return 0;
+    }
+    in->used_A = ttt_mem_alloc(in->nused * p->d2, sizeof *in->used_A);
+    in->used_w = malloc((in->nused ? in->nused : 1) * sizeof *in->used_w);
+    if (!in->used_A || !in->used_w)
+        return -1;
+#pragma omp parallel reduction(| : failed)
+    {
+        gsl_rng *rc = ttt_rng_counter_alloc();
+        failed = !rc;
+#pragma omp for schedule(static)
+        for (size_t u = 0; u < in->nused; u++)
+            if (rc) {
+                counter_column(p, rc, in->used[u], in->used_A + u * p->d2);
+                in->used_w[u] = counter_w(in, rc, in->used[u]);
+            }
+        gsl_rng_free(rc);
+    }
+    return failed ? -1 : 0;
 }
 
 int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
@@ -261,18 +470,21 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
         GSL_ERROR("no memory for the instance", GSL_ENOMEM);
     in->p = *p;
     in->q = p->s + p->background;
-    in->A = ttt_mem_alloc(p->d1 * p->d2, sizeof *in->A);
+    if (ttt_params_stores_A(p)) {
+        in->A = ttt_mem_alloc(p->d1 * p->d2, sizeof *in->A);
+        in->w_star = malloc(p->d1 * sizeof *in->w_star);
+    }
     in->pools = malloc(p->topics * p->pool * sizeof *in->pools);
-    in->w_star = malloc(p->d1 * sizeof *in->w_star);
     gsl_rng *r = ttt_rng_alloc();
-    unsigned char *marks = calloc(p->d1, 1);
-    int ok = in->A && in->pools && in->w_star && r && marks &&
+    uint64_t *marks = ttt_generate_marks(p->d1);
+    int ok = (in->A || !ttt_params_stores_A(p)) && (in->w_star || !in->A) && in->pools && r && marks &&
              data_alloc(&in->train, p->n, in->q, p->d2) == 0 && data_alloc(&in->test, p->m, in->q, p->d2) == 0;
     if (ok) {
-        draw_dictionary(in, r);
+        if (p->w_law == TTT_W_POWER)
+            ok = (in->w_scale = power_scale(p->d1, p->w_alpha)) > 0.0;
         draw_pools(in, r, marks);
-        draw_w_star(in, r);
-        ok = draw_points(in, &in->train, TTT_STREAM_TRAIN) == 0 && draw_points(in, &in->test, TTT_STREAM_TEST) == 0;
+        ok = ok && find_used(in) == 0 && draw_concepts(in, r) == 0 &&
+             draw_points(in, &in->train, TTT_STREAM_TRAIN) == 0 && draw_points(in, &in->test, TTT_STREAM_TEST) == 0;
     }
     gsl_rng_free(r);
     free(marks);
@@ -289,8 +501,11 @@ void ttt_instance_free(ttt_instance *in)
     if (!in)
         return;
     free(in->A);
-    free(in->pools);
     free(in->w_star);
+    free(in->used);
+    free(in->used_A);
+    free(in->used_w);
+    free(in->pools);
     data_free(&in->train);
     data_free(&in->test);
     free(in);

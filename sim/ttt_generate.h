@@ -29,16 +29,43 @@ typedef struct {
     int32_t *topic;    /* n: the topic each point was drawn from */
 } ttt_data;
 
+/* The dictionary and w* are read through ttt_instance_column and
+ * ttt_instance_w, which serve them from whichever of A, used_A or a fresh
+ * draw holds them: with generator = counter, column j of A and w*_j are
+ * functions of (seed, j) alone, so all three give the same numbers. */
 typedef struct {
     ttt_params p;      /* checked copy of the parameters */
     size_t q;          /* s + background: nonzeros per code */
     double *A;         /* d1 x d2, row-major: row j is column j of the dictionary,
-                          concept j's direction in feature space (A is d2 x d1) */
+                          concept j's direction in feature space (A is d2 x d1);
+                          NULL unless ttt_params_stores_A */
+    double *w_star;    /* d1: ground-truth head in concept space; NULL when A is */
+    size_t nused;      /* concepts in the pools (their union) */
+    int32_t *used;     /* nused, increasing */
+    double *used_A;    /* nused x d2: their columns, when A is not stored (else NULL) */
+    double *used_w;    /* nused: their w*, when w* is not stored (else NULL) */
+    double w_scale;    /* w_law = power: c in |w*_j| = c rank_j^-w_alpha */
     int32_t *pools;    /* topics x pool, row-major: topic t's concepts, increasing */
-    double *w_star;    /* d1: ground-truth head in concept space */
     ttt_data train;    /* n points */
     ttt_data test;     /* m points */
 } ttt_instance;
+
+/* Scratch for reading concepts that are not stored: one per thread. */
+typedef struct ttt_concept_ws ttt_concept_ws;
+
+/* NULL when out of memory. */
+ttt_concept_ws *ttt_concept_ws_alloc(const ttt_instance *in);
+void ttt_concept_ws_free(ttt_concept_ws *ws);
+
+/* Column j of A (d2 entries): stored, or drawn into ws's scratch (valid
+ * until ws's next call). */
+const double *ttt_instance_column(const ttt_instance *in, int32_t j, ttt_concept_ws *ws);
+
+/* The slot of concept j in in->used, or -1 when j is in no pool. */
+long ttt_instance_used_slot(const ttt_instance *in, int32_t j);
+
+/* w*_j. */
+double ttt_instance_w(const ttt_instance *in, int32_t j, ttt_concept_ws *ws);
 
 /* Draws the instance that p and p->seed determine into *out, which the
  * caller owns and frees with ttt_instance_free.  p must have passed
@@ -53,10 +80,13 @@ void ttt_instance_free(ttt_instance *in);
  * them to unit Euclidean norm.  The building block of every code. */
 void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, double *val);
 
+/* A set of concepts: one bit per concept, d1 bits. */
+uint64_t *ttt_generate_marks(size_t d1);
+
 /* Draws one code of topic t (or of a uniform topic when t < 0) into idx and
  * val (q entries each, sorted by index); returns the topic.  marks is a
- * caller-owned array of d1 zero bytes, returned zeroed. */
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, unsigned char *marks,
+ * caller-owned empty set from ttt_generate_marks, returned empty. */
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, uint64_t *marks,
                           int32_t *idx, double *val);
 
 #endif

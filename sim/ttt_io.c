@@ -147,6 +147,11 @@ static int save_set(ttt_outdir *o, const char *set, const ttt_data *d, char *msg
 int ttt_io_save_instance(ttt_outdir *o, const ttt_instance *in, char *msg)
 {
     const size_t d1 = in->p.d1, d2 = in->p.d2;
+    if (!in->A) { /* the command line refuses this before any work */
+        ttt_msg(msg, TTT_MSG, "the dictionary is not stored (d1 * d2 = %g); allowed: --save-data with d1 * d2 <= %.0f",
+                (double)d1 * (double)d2, TTT_COUNTER_DENSE_CELLS);
+        return GSL_EINVAL;
+    }
     /* A is d2 x d1; the instance keeps its columns as rows, so transpose. */
     double *A = malloc(d1 * d2 * sizeof *A);
     if (!A) {

@@ -31,12 +31,13 @@ static const char *const space_names[] = {"feature", "concept", NULL};
 static const char *const metric_names[] = {"euclidean", "cosine", NULL};
 static const char *const switch_names[] = {"off", "on", NULL};
 static const char *const w_law_names[] = {"gaussian", "sparse", "student", "power", NULL};
+static const char *const generator_names[] = {"auto", "stream", "counter", NULL};
 
 #define OFF(f) offsetof(ttt_params, f)
 /* Upper bounds keep every product of sizes far from overflow and within the
  * memory of a workstation; they are limits of this program, not of the model. */
 static const key keys[] = {
-    {"d1", K_SIZE, OFF(d1), "4096", 1, 1e7, NULL, "1 <= d1 <= 10000000",
+    {"d1", K_SIZE, OFF(d1), "4096", 1, 1e9, NULL, "1 <= d1 <= 1000000000",
      "concepts: dictionary size, columns of A"},
     {"d2", K_SIZE, OFF(d2), "128", 1, 65536, NULL, "1 <= d2 <= 65536",
      "features: model width, rows of A"},
@@ -99,6 +100,10 @@ static const key keys[] = {
      "w_law = sparse: fraction of concepts that carry label weight"},
     {"w_alpha", K_DOUBLE, OFF(w_alpha), "1", 0, 10, NULL, "0 <= w_alpha <= 10",
      "w_law = power: exponent of the power law of |w*_j| over a random ranking of the concepts"},
+    {"generator", K_ENUM, OFF(generator), "auto", 0, 0, generator_names, "auto | stream | counter",
+     "how A and w* are drawn: stream (one sequential stream, A stored whole: the instances of earlier versions; "
+     "d1 <= 1e7, d1 d2 <= 1e9), counter (column j of A and w*_j from their own counter-based stream (seed, j), "
+     "generated where needed; d1 <= 1e9); auto: stream where it is allowed, else counter"},
     {"h2_factor", K_DOUBLE, OFF(h2_factor), "1.1", 1, 100, NULL, "1 <= h2_factor <= 100",
      "H2: the top concepts suffice once least squares on them has expected error <= h2_factor * the best over r"},
     {"threads", K_SIZE, OFF(threads), "0", 0, 1024, NULL, "0 <= threads <= 1024",
@@ -111,7 +116,7 @@ static const key keys[] = {
  * picks the case), never through an int pointer. */
 #define ENUM_FIELDS(X)                                                                                         \
     X(dictionary, ttt_dictionary) X(magnitudes, ttt_magnitudes) X(space, ttt_space) X(metric, ttt_metric)     \
-    X(sparse, ttt_switch) X(lasso_refit, ttt_switch) X(w_law, ttt_w_law)
+    X(sparse, ttt_switch) X(lasso_refit, ttt_switch) X(w_law, ttt_w_law) X(generator, ttt_generator)
 
 /* Sets the enum field at offset to value (an index into the key's names). */
 static void enum_set(ttt_params *p, size_t offset, int value)
@@ -457,8 +462,8 @@ int ttt_params_check(ttt_params *p, char *msg)
         return GSL_EINVAL;
     }
     /* Memory guards: the largest arrays are n x d2 features, n x (s+b) codes,
-     * d1 x d2 for A, d2 x d2 for the global fit and the analytic covariance,
-     * and topics x pool for the pools. */
+     * d1 x d2 for a stored A (above), d2 x d2 for the global fit and the
+     * analytic covariance, and topics x pool for the pools. */
     const double cells = 1e9;
     size_t q = p->s + p->background;
     if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
@@ -468,9 +473,20 @@ int ttt_params_check(ttt_params *p, char *msg)
                  "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
         return GSL_EINVAL;
     }
-    if ((double)p->d1 * (double)p->d2 > cells) {
-        ttt_msg(msg, TTT_MSG, "d1 * d2 = %g cells is too large; allowed: d1 * d2 <= 1e9",
-                 (double)p->d1 * (double)p->d2);
+    const double d1d2 = (double)p->d1 * (double)p->d2;
+    const int stream_fits = (double)p->d1 <= TTT_STREAM_MAX_D1 && d1d2 <= TTT_STREAM_MAX_CELLS;
+    if (p->generator == TTT_GEN_AUTO)
+        p->generator = stream_fits ? TTT_GEN_STREAM : TTT_GEN_COUNTER;
+    if (p->generator == TTT_GEN_STREAM && !stream_fits) {
+        ttt_msg(msg, TTT_MSG,
+                "generator = stream stores A whole, but d1 = %zu, d2 = %zu; allowed: d1 <= 1e7 and d1 * d2 <= 1e9 "
+                "(or generator = counter)", p->d1, p->d2);
+        return GSL_EINVAL;
+    }
+    if (p->sparse == TTT_ON && !ttt_params_stores_A(p)) {
+        ttt_msg(msg, TTT_MSG,
+                "sparse = on decodes against all d1 atoms, which needs A stored, but d1 * d2 = %g; allowed: "
+                "d1 * d2 <= %.0f with generator = counter, or sparse = off", d1d2, TTT_COUNTER_DENSE_CELLS);
         return GSL_EINVAL;
     }
     if ((double)p->d2 * (double)p->d2 > cells) {
@@ -489,6 +505,12 @@ int ttt_params_check(ttt_params *p, char *msg)
         return GSL_EINVAL;
     }
     return GSL_SUCCESS;
+}
+
+int ttt_params_stores_A(const ttt_params *p)
+{
+    return p->generator == TTT_GEN_STREAM || p->dictionary == TTT_DICT_ORTHONORMAL ||
+           (double)p->d1 * (double)p->d2 <= TTT_COUNTER_DENSE_CELLS;
 }
 
 void ttt_params_shortest(double x, char *buf, size_t len)

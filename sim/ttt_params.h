@@ -23,6 +23,17 @@ typedef enum { TTT_METRIC_EUCLIDEAN, TTT_METRIC_COSINE } ttt_metric;
 typedef enum { TTT_OFF, TTT_ON } ttt_switch;
 /* Laws of the ground truth w*: every law has E w_j^2 = 1, so E f^2 = 1 for unit-norm codes. */
 typedef enum { TTT_W_GAUSSIAN, TTT_W_SPARSE, TTT_W_STUDENT, TTT_W_POWER } ttt_w_law;
+/* How A and w* are drawn: auto (resolved by ttt_params_check), from one
+ * sequential stream and stored whole, or per concept from a counter-based
+ * stream and generated where needed. */
+typedef enum { TTT_GEN_AUTO, TTT_GEN_STREAM, TTT_GEN_COUNTER } ttt_generator;
+
+/* generator = stream stores A whole: the old limits hold for it. */
+#define TTT_STREAM_MAX_D1 10000000.0
+#define TTT_STREAM_MAX_CELLS 1e9
+/* generator = counter stores A and w* whole when A has at most this many
+ * cells (1 GiB), and otherwise only the columns of the concepts in the pools. */
+#define TTT_COUNTER_DENSE_CELLS 134217728.0
 
 typedef struct {
     size_t d1;            /* concepts (dictionary size) */
@@ -58,7 +69,12 @@ typedef struct {
     ttt_switch sparse;         /* run lasso, lasso_decoded and omp */
     ttt_switch lasso_refit;    /* refit least squares on the Lasso's support */
     ttt_w_law w_law;           /* the law of the ground truth w* */
+    ttt_generator generator;   /* how A and w* are drawn (never auto after ttt_params_check) */
 } ttt_params;
+
+/* Whether the instance of checked parameters p holds A whole (d1 x d2), as
+ * the sparse decoder, --save-data and the demo's pictures need. */
+int ttt_params_stores_A(const ttt_params *p);
 
 /* Fills p with the documented defaults; pool stays 0 ("pool_ratio s") until
  * ttt_params_check resolves it. */

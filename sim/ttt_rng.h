@@ -19,15 +19,31 @@ typedef enum {
     TTT_STREAM_TOOLS = 6 /* draws made by tests and helper tools, never by a run */
 } ttt_stream;
 
-/* The generator type every stream uses (MT19937). */
+/* The generator type every sequential stream uses (MT19937). */
 #define TTT_RNG_TYPE gsl_rng_mt19937
 
 /* Allocates a generator of TTT_RNG_TYPE; NULL when out of memory. */
 gsl_rng *ttt_rng_alloc(void);
 
+/* Allocates a counter-based generator (Philox4x32-10 from Random123): a GSL
+ * generator whose stream is the Philox bijection of (key, counter), so
+ * moving it to another stream costs no more than a draw.  Columns of the
+ * dictionary and entries of w* each take their own stream (seed, purpose,
+ * concept) from it.  NULL when out of memory. */
+gsl_rng *ttt_rng_counter_alloc(void);
+
+/* Moves a counter-based generator to the start of stream (seed, purpose,
+ * index): the key is SplitMix64 of (seed, purpose), the counter holds index. */
+void ttt_rng_counter_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
+
 /* Re-seeds r so that it produces stream (seed, purpose, index).  The key is
  * hashed with SplitMix64 so that neighbouring indices give unrelated seeds. */
 void ttt_rng_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
+
+/* A random permutation of [0, n) keyed by (seed, purpose), evaluated at x
+ * (a four-round Feistel network on the next even power of two, cycle-walked
+ * into [0, n)): a bijection computed in O(1) memory, for n up to 2^62. */
+uint64_t ttt_rng_permute(uint64_t x, uint64_t n, unsigned long seed, ttt_stream purpose);
 
 /* A 64-bit key from a seed, a text and an index (FNV-1a of the text, mixed
  * with SplitMix64): the seed of one sweep job, derived from the base seed,

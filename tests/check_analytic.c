@@ -88,6 +88,25 @@ START_TEST(test_global_error_with_background_and_feature_noise)
 }
 END_TEST
 
+/* The exact E_glob where A is not stored (generator = counter, d1 d2 above
+ * TTT_COUNTER_DENSE_CELLS): without background over the concepts in the
+ * pools, with background streamed over all d1 columns in blocks.  Against the
+ * global head's test error as above; 4 standard errors. */
+START_TEST(test_global_error_from_streamed_columns)
+{
+    const char *w[] = {"generator=counter", "d1=4200000", "d2=40", "s=4", "topics=60", "pool=8",
+                       _i ? "background=1" : "background=0", "sparse=off", "n=20000", "m=20000", "k=3", NULL};
+    ttt_params p = test_params(w);
+    ttt_report *r = NULL;
+    ck_assert_int_eq(ttt_run(&p, &r), GSL_SUCCESS);
+    ck_assert_ptr_null(r->in->A);
+    const ttt_summary *g = &r->est[TTT_EST_GLOBAL];
+    ck_assert_msg(fabs(g->mse - r->an.e_glob_n) < 4.0 * g->se, "global %g +- %g, predicted %g", g->mse, g->se,
+                  r->an.e_glob_n);
+    ttt_report_free(r);
+}
+END_TEST
+
 /* Isotropic codes (one topic whose pool is every concept, signed magnitudes)
  * and Gaussian dictionaries: the relative global error, averaged over R
  * dictionaries, against 1 - d2/d1.  Tolerance 4 standard errors across
@@ -209,6 +228,7 @@ Suite *make_analytic_suite(void)
     tcase_add_test(stats, test_positive_moments_match_monte_carlo);
     tcase_add_test(stats, test_label_moments_match_sample);
     tcase_add_test(stats, test_global_error_with_background_and_feature_noise);
+    tcase_add_loop_test(stats, test_global_error_from_streamed_columns, 0, 2);
     tcase_add_test(stats, test_isotropic_error_is_one_minus_d2_over_d1);
     tcase_add_test(stats, test_oracle_formula_holds_for_independent_design);
     suite_add_tcase(s, stats);

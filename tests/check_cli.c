@@ -129,6 +129,12 @@ static const struct {
     {"run dictionary=orthonormal", "dictionary = orthonormal needs d1 <= d2"},
     {"run d2=40000 n=100", "d2 = 40000 needs d2 x d2 matrices"},
     {"run d1=0", "d1 = 0 is out of range"},
+    {"run d1=2000000000", "d1 = 2000000000 is out of range; allowed: 1 <= d1 <= 1000000000"},
+    /* A is stored whole only where it fits */
+    {"run generator=stream d1=20000000 d2=8 sparse=off", "generator = stream stores A whole"},
+    {"run generator=stream d1=10000000 d2=128 sparse=off", "allowed: d1 <= 1e7 and d1 * d2 <= 1e9"},
+    {"run d1=20000000 d2=8", "sparse = on decodes against all d1 atoms, which needs A stored"},
+    {"run d1=20000000 d2=8 sparse=off --save-data", "--save-data writes A (d2 x d1), which is not stored"},
     {"run d2=0", "d2 = 0 is out of range"},
     {"run n=0", "n = 0 is out of range"},
     {"run /nonexistent/x.conf", "cannot read config file '/nonexistent/x.conf'"},

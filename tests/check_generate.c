@@ -42,26 +42,98 @@ START_TEST(test_codes_are_sparse_sorted_unit_norm_from_their_pool)
 }
 END_TEST
 
+/* With each generator, and with A stored and not (generator = counter at
+ * d1 d2 above TTT_COUNTER_DENSE_CELLS: columns in the pools kept, the
+ * background's drawn when read). */
+static const char *const generators[][2] = {
+    {"generator=stream", "d1=300"}, {"generator=counter", "d1=300"}, {"generator=counter", "d1=4200000"}};
+
 START_TEST(test_features_are_A_phi_and_labels_are_linear)
 {
-    const char *w[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool=15", "n=200", "m=10", "k=5", "sigma=0", NULL};
+    const char *w[] = {generators[_i][0], generators[_i][1], "d2=40", "s=5", "topics=12", "pool=15",
+                       "background=1", "n=200", "m=10", "k=5", "sigma=0", "sparse=off", NULL};
     ttt_params p = test_params(w);
     ttt_instance *in = test_instance(&p);
+    ck_assert_int_eq(in->A != NULL, _i < 2);
+    ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
     const ttt_data *d = &in->train;
     for (size_t i = 0; i < d->n; i++) {
+        const int32_t *idx = d->phi_idx + i * in->q;
+        const double *val = d->phi_val + i * in->q;
         double f = 0.0;
         for (size_t a = 0; a < in->q; a++)
-            f += d->phi_val[i * in->q + a] * in->w_star[d->phi_idx[i * in->q + a]];
+            f += val[a] * ttt_instance_w(in, idx[a], ws);
         ck_assert_double_eq_tol(d->f[i], f, 1e-14);
         ck_assert_double_eq(d->y[i], d->f[i]); /* sigma = 0 */
         for (size_t j = 0; j < p.d2; j++) {
             double x = 0.0;
             for (size_t a = 0; a < in->q; a++)
-                x += d->phi_val[i * in->q + a] * in->A[(size_t)d->phi_idx[i * in->q + a] * p.d2 + j];
+                x += val[a] * ttt_instance_column(in, idx[a], ws)[j];
             ck_assert_double_eq_tol(d->psi[i * p.d2 + j], x, 1e-14);
         }
     }
+    ttt_concept_ws_free(ws);
     ttt_instance_free(in);
+}
+END_TEST
+
+/* generator = counter: column j of A and w*_j are functions of (seed, j)
+ * alone, so they are bit for bit the same whether A is stored (d1 = 1000) or
+ * not (d1 = 4200000: kept for the pools' concepts, drawn for the others),
+ * and for another seed they differ. */
+START_TEST(test_counter_concepts_depend_on_seed_and_index_only)
+{
+    const char *dicts[] = {"dictionary=gaussian", "dictionary=rademacher"};
+    const char *laws[] = {"w_law=gaussian", "w_law=sparse", "w_law=student"};
+    for (size_t v = 0; v < 3; v++) {
+        const char *ws_small[] = {"generator=counter", "d1=1000", "d2=40", "s=3", "topics=5", "pool=30", "n=20",
+                                  "m=2", "k=3", "sparse=off", dicts[v % 2], laws[v], NULL};
+        const char *ws_large[] = {"generator=counter", "d1=4200000", "d2=40", "s=3", "topics=5", "pool=30",
+                                  "n=20", "m=2", "k=3", "sparse=off", dicts[v % 2], laws[v], NULL};
+        ttt_params ps = test_params(ws_small), pl = test_params(ws_large), po = ps;
+        po.seed = 7;
+        ttt_instance *small_in = test_instance(&ps), *large_in = test_instance(&pl), *other = test_instance(&po);
+        ck_assert_ptr_nonnull(small_in->A);
+        ck_assert_ptr_null(large_in->A);
+        ttt_concept_ws *a = ttt_concept_ws_alloc(small_in), *b = ttt_concept_ws_alloc(large_in);
+        size_t kept = 0, differ = 0;
+        for (int32_t j = 0; j < 1000; j++) {
+            kept += ttt_instance_used_slot(large_in, j) >= 0;
+            ck_assert(!memcmp(ttt_instance_column(small_in, j, a), ttt_instance_column(large_in, j, b),
+                              ps.d2 * sizeof(double)));
+            ck_assert(ttt_instance_w(small_in, j, a) == ttt_instance_w(large_in, j, b));
+            differ += memcmp(small_in->A + (size_t)j * ps.d2, other->A + (size_t)j * ps.d2, ps.d2 * sizeof(double)) != 0;
+        }
+        ck_assert_uint_eq(differ, 1000);
+        ck_assert_uint_lt(kept, 1000); /* both paths of the large instance were read */
+        ttt_concept_ws_free(a);
+        ttt_concept_ws_free(b);
+        ttt_instance_free(small_in);
+        ttt_instance_free(large_in);
+        ttt_instance_free(other);
+    }
+}
+END_TEST
+
+/* ttt_rng_permute is a bijection of [0, n), n not a power of 4 included. */
+START_TEST(test_permutation_is_a_bijection)
+{
+    const uint64_t sizes[] = {1, 2, 3, 5, 64, 1000, 4097};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        const uint64_t n = sizes[t];
+        unsigned char *hit = calloc(n, 1);
+        size_t fixed = 0;
+        for (uint64_t x = 0; x < n; x++) {
+            uint64_t y = ttt_rng_permute(x, n, 3, TTT_STREAM_WSTAR);
+            ck_assert_uint_lt(y, n);
+            ck_assert(!hit[y]);
+            hit[y] = 1;
+            fixed += y == x;
+        }
+        if (n >= 1000) /* a random permutation has one fixed point on average */
+            ck_assert_uint_lt(fixed, 10);
+        free(hit);
+    }
 }
 END_TEST
 
@@ -76,16 +148,17 @@ static double dot(const double *a, const double *b, size_t n)
 START_TEST(test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal)
 {
     const char *names[] = {"dictionary=gaussian", "dictionary=rademacher", "dictionary=orthonormal"};
-    for (int kind = 0; kind < 3; kind++) {
-        const char *w[] = {"d1=50", "d2=64", "s=3", "topics=4", "n=20", "m=2", "k=3", names[kind], NULL};
+    for (int kind = 0; kind < 6; kind++) {
+        const char *w[] = {"d1=50", "d2=64", "s=3", "topics=4", "n=20", "m=2", "k=3", names[kind % 3],
+                           kind < 3 ? "generator=stream" : "generator=counter", NULL};
         ttt_params p = test_params(w);
         ttt_instance *in = test_instance(&p);
         for (size_t j = 0; j < p.d1; j++) {
             ck_assert_double_eq_tol(dot(in->A + j * p.d2, in->A + j * p.d2, p.d2), 1.0, 1e-13);
-            if (kind == 1)
+            if (kind % 3 == 1)
                 for (size_t i = 0; i < p.d2; i++)
                     ck_assert_double_eq_tol(fabs(in->A[j * p.d2 + i]), 0.125, 1e-15);
-            if (kind == 2)
+            if (kind % 3 == 2)
                 for (size_t l = 0; l < j; l++)
                     ck_assert_double_eq_tol(dot(in->A + j * p.d2, in->A + l * p.d2, p.d2), 0.0, 1e-13);
         }
@@ -105,6 +178,7 @@ static int same_data(const ttt_data *a, const ttt_data *b)
 START_TEST(test_instance_is_the_same_for_any_thread_count)
 {
     ttt_params p = test_params(small);
+    p.generator = _i ? TTT_GEN_COUNTER : TTT_GEN_STREAM;
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     ttt_instance *one = test_instance(&p);
@@ -133,7 +207,8 @@ static void check_support(const char *const *w, size_t k, size_t R)
     ttt_instance *in = test_instance(&p);
     gsl_rng *r = ttt_rng_alloc();
     ttt_rng_stream(r, 99, TTT_STREAM_TOOLS, 0);
-    unsigned char *marks = calloc(p.d1, 1), *seen = calloc(p.d1, 1);
+    uint64_t *marks = ttt_generate_marks(p.d1);
+    unsigned char *seen = calloc(p.d1, 1);
     int32_t *idx = malloc(in->q * sizeof *idx);
     double *val = malloc(in->q * sizeof *val);
     sample support = {0};
@@ -179,7 +254,8 @@ START_TEST(test_w_star_laws_have_unit_second_moment)
 {
     const char *laws[] = {"w_law=gaussian", "w_law=sparse", "w_law=student", "w_law=power", NULL};
     for (size_t l = 0; laws[l]; l++) {
-        const char *w[] = {"d1=20000", "d2=4", "s=2", "topics=2", "n=2", "m=2", "k=1", "w_rho=0.2", laws[l], NULL};
+        const char *w[] = {"d1=20000", "d2=4", "s=2", "topics=2", "n=2", "m=2", "k=1", "w_rho=0.2", laws[l],
+                           _i ? "generator=counter" : "generator=stream", NULL};
         ttt_params p = test_params(w);
         ttt_instance *in = test_instance(&p);
         ck_assert_ptr_nonnull(in);
@@ -210,13 +286,15 @@ Suite *make_generate_suite(void)
     Suite *s = suite_create("generate");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_codes_are_sparse_sorted_unit_norm_from_their_pool);
-    tcase_add_test(core, test_features_are_A_phi_and_labels_are_linear);
+    tcase_add_loop_test(core, test_features_are_A_phi_and_labels_are_linear, 0, 3);
+    tcase_add_test(core, test_counter_concepts_depend_on_seed_and_index_only);
+    tcase_add_test(core, test_permutation_is_a_bijection);
     tcase_add_test(core, test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal);
-    tcase_add_test(core, test_instance_is_the_same_for_any_thread_count);
+    tcase_add_loop_test(core, test_instance_is_the_same_for_any_thread_count, 0, 2);
     suite_add_tcase(s, core);
     TCase *stats = tcase_create("stats");
     tcase_add_test(stats, test_support_size_matches_formula);
-    tcase_add_test(stats, test_w_star_laws_have_unit_second_moment);
+    tcase_add_loop_test(stats, test_w_star_laws_have_unit_second_moment, 0, 2);
     suite_add_tcase(s, stats);
     return s;
 }

@@ -73,11 +73,16 @@ int cli_run(int argc, char **argv, int generate_only)
         cli_die_input("generate needs --out DIR");
     if (!o.out)
         o.out = "ttt-out";
+    char msg[TTT_MSG];
+    if ((generate_only || o.save_data) && !ttt_params_stores_A(&o.p)) {
+        ttt_msg(msg, sizeof msg, "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f",
+                generate_only ? "generate" : "--save-data", (double)o.p.d1 * (double)o.p.d2, TTT_COUNTER_DENSE_CELLS);
+        cli_die_input(msg);
+    }
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
                  "this run", o.force, o.quiet);
-    char msg[TTT_MSG];
     ttt_outdir *dir = cli_open_outdir(o.out);
 
     int status;
