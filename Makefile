@@ -44,7 +44,7 @@ REV_STAMP := $(BUILD)/git-rev
 $(shell mkdir -p $(BUILD) && [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP))
 
 # Debian packages the project needs; 'make deps' installs the missing ones.
-DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev liblapacke-dev check pkg-config gnuplot-nox
+DEB_PACKAGES := libgsl-dev libopenblas-openmp-dev liblapacke-dev librandom123-dev check pkg-config gnuplot-nox
 # Only 'make fuzz' needs these (clang and its libFuzzer runtime, which
 # libclang-rt-14-dev provides); 'make deps' installs them when it is asked for
 # by name or with fuzz, never as the prerequisite of 'make check' or 'make demo'.
@@ -56,10 +56,10 @@ DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
 SETUP_GOALS := deps clean demo check check-asan fuzz fuzz-build mpi check-mpi bench-mpi
-DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/lapacke.h && echo yes)
+DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/lapacke.h && test -e /usr/include/Random123/philox.h && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
-$(error GSL, Check, OpenBLAS or LAPACKE not found: run 'make deps' as root (installs $(DEB_PACKAGES)))
+$(error GSL, Check, OpenBLAS, LAPACKE or Random123 not found: run 'make deps' as root (installs $(DEB_PACKAGES)))
 endif
 endif
 
