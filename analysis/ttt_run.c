@@ -28,6 +28,11 @@ const char *ttt_phase_name(ttt_phase phase)
     return phase >= 0 && phase < TTT_PHASE_COUNT ? phase_names[phase] : "?";
 }
 
+/* Training points per tile of a streamed pass: whole generator blocks and
+ * whole blocks of ttt_lsq's reductions, so the Gram matrix is summed as if
+ * the set were stored. */
+#define TRAIN_TILE 65536
+
 double ttt_run_seconds(void)
 {
     struct timespec ts;
@@ -42,6 +47,7 @@ void ttt_report_free(ttt_report *r)
         return;
     ttt_instance_free(r->in);
     free(r->nbr);
+    free(r->other);
     ttt_results_free(r->res);
     free(r);
 }
@@ -124,10 +130,11 @@ static int geometry(ttt_report *r)
     const ttt_instance *in = r->in;
     const size_t m = in->test.n, k = in->p.k, q = in->q;
     int other_space = in->p.space == TTT_SPACE_FEATURE ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE;
-    size_t *other = malloc(m * k * sizeof *other);
+    size_t *other = r->other ? r->other : malloc(m * k * sizeof *other);
     if (!other)
         return GSL_ENOMEM;
-    int status = ttt_neighbours_find(&in->train, &in->test, in->p.d1, k, other_space, in->p.metric, other);
+    int status = r->other ? GSL_SUCCESS
+                          : ttt_neighbours_find(&in->train, &in->test, in->p.d1, k, other_space, in->p.metric, other);
     if (status) {
         free(other);
         return status;
@@ -151,7 +158,8 @@ static int geometry(ttt_report *r)
     r->cos_feature = sum[0] / (double)(m * k);
     r->cos_concept = sum[1] / (double)(m * k);
     r->overlap = shared / (double)(m * k);
-    free(other);
+    if (other != r->other)
+        free(other);
     return GSL_SUCCESS;
 }
 
@@ -391,6 +399,11 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
      * "Speed"). */
     c->flops = 2.0 * (n + m) * q * (d2 + 1.0) + 3.0 * kept * d2;
     c->bytes = 8.0 * kept * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 20.0);
+    if (ttt_params_streams_train(p)) { /* and the blocks of the kept neighbours drawn again */
+        const double again = fmin(n, 2.0 * m * k * TTT_GENERATE_BLOCK);
+        c->flops += 2.0 * again * q * (d2 + 1.0);
+        c->bytes += again * (8.0 * d2 + 12.0 * q + 20.0);
+    }
     c = &w->phase[TTT_PHASE_ANALYTIC];
     /* Over the concepts in use, block by block: the Gram matrices of B =
      * diag(sqrt D) A^T and of the T topic sums U (each a sum of pool
@@ -501,8 +514,8 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const int sparse = p->sparse;
     memset(c, 0, sizeof *c);
     /* Memory: the dictionary and w* (whole, or the columns of the concepts
-     * in the pools), the analytic phase's blocks, a bit per concept for the
-     * generator (one set, and one per thread), the points, the feature
+     * in the pools), the analytic phase's blocks, the points (streamed: a
+     * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces,
      * predictions, and the decoder: its single-precision atoms, the codes,
      * and per thread the state of a block (at most TTT_DECODE_BLOCK_BYTES)
@@ -519,7 +532,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
                            (double)nt * (block * per_point + 2.0 * d2 * d1);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
-               (1.0 + (double)nt) * d1 / 8.0 + (n + m) * point + 8.0 * 6.0 * d2 * d2 +
+               (ttt_params_streams_train(p) ? TRAIN_TILE + 2.0 * m * k : n) * point + m * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
@@ -602,6 +615,103 @@ int ttt_run_memory_check(double bytes, const char *what, char *msg)
     return GSL_SUCCESS;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The position of j in keep (len, increasing), where it is. */
+static size_t slot_of(const size_t *keep, size_t len, size_t j)
+{
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (keep[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A streamed training set: one pass over tiles drawn again from their
+ * streams accumulates the global Gram matrix and X^T y and feeds both
+ * neighbour searches (the run's space and the report's other one); then the
+ * points some test point has as a neighbour are drawn once more and kept as
+ * in->train, and the neighbour lists are renumbered into them.  Phase times
+ * are summed over the tiles. */
+static int train_pass(ttt_report *r)
+{
+    ttt_instance *in = r->in;
+    const ttt_params *p = &in->p;
+    const size_t n = p->n, m = p->m, k = p->k, d2 = p->d2, mk = m * k;
+    const ttt_space other_space = p->space == TTT_SPACE_FEATURE ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE;
+    ttt_data tile = {0};
+    ttt_search *search[2] = {NULL, NULL};
+    double *G = malloc(d2 * d2 * sizeof *G), *xty = malloc(d2 * sizeof *xty);
+    size_t *keep = malloc(2 * mk * sizeof *keep);
+    r->other = malloc(mk * sizeof *r->other);
+    int status = G && xty && keep && r->other && ttt_data_alloc(&tile, n < TRAIN_TILE ? n : TRAIN_TILE, in->q, d2) == 0
+                     ? GSL_SUCCESS
+                     : GSL_ENOMEM;
+    if (!status)
+        status = ttt_search_alloc(&in->test, p->d1, k, p->space, p->metric, &search[0]);
+    if (!status)
+        status = ttt_search_alloc(&in->test, p->d1, k, other_space, p->metric, &search[1]);
+    for (size_t first = 0; !status && first < n; first += TRAIN_TILE) {
+        tile.n = n - first < TRAIN_TILE ? n - first : TRAIN_TILE;
+        double t0 = ttt_run_seconds();
+        status = ttt_generate_train_tile(in, first, &tile);
+        double t1 = ttt_run_seconds();
+        if (!status)
+            status = ttt_lsq_gram_add(tile.psi, tile.n, d2, d2, tile.y, G, xty, first == 0);
+        double t2 = ttt_run_seconds();
+        if (!status)
+            status = ttt_search_add(search[0], &tile, first);
+        double t3 = ttt_run_seconds();
+        if (!status)
+            status = ttt_search_add(search[1], &tile, first);
+        r->seconds[TTT_PHASE_GENERATE] += t1 - t0;
+        r->seconds[TTT_PHASE_GLOBAL] += t2 - t1;
+        r->seconds[TTT_PHASE_NEIGHBOURS] += t3 - t2;
+        r->seconds[TTT_PHASE_REPORT] += ttt_run_seconds() - t3;
+    }
+    ttt_data_free(&tile);
+    double t0 = ttt_run_seconds();
+    if (!status)
+        status = ttt_estimate_global_gram(in, G, xty, r->res);
+    double t1 = ttt_run_seconds();
+    r->seconds[TTT_PHASE_GLOBAL] += t1 - t0;
+    size_t len = 0;
+    if (!status) {
+        ttt_search_finish(search[0], r->nbr);
+        ttt_search_finish(search[1], r->other);
+        memcpy(keep, r->nbr, mk * sizeof *keep);
+        memcpy(keep + mk, r->other, mk * sizeof *keep);
+        qsort(keep, 2 * mk, sizeof *keep, cmp_size);
+        for (size_t a = 0; a < 2 * mk; a++)
+            if (len == 0 || keep[a] != keep[len - 1])
+                keep[len++] = keep[a];
+        ttt_data_free(&in->train);
+        status = ttt_data_alloc(&in->train, len, in->q, d2) ? GSL_ENOMEM : GSL_SUCCESS;
+    }
+    if (!status)
+        status = ttt_generate_train_points(in, keep, len, &in->train);
+    if (!status)
+        for (size_t a = 0; a < mk; a++) {
+            r->nbr[a] = slot_of(keep, len, r->nbr[a]);
+            r->other[a] = slot_of(keep, len, r->other[a]);
+        }
+    r->seconds[TTT_PHASE_GENERATE] += ttt_run_seconds() - t1;
+    ttt_search_free(search[0]);
+    ttt_search_free(search[1]);
+    free(G);
+    free(xty);
+    free(keep);
+    return status;
+}
+
 int ttt_run(const ttt_params *p, ttt_report **out)
 {
 #ifdef _OPENMP
@@ -624,14 +734,18 @@ int ttt_run(const ttt_params *p, ttt_report **out)
         status = ttt_analytic_global(r->in, &r->an);
     double t2 = ttt_run_seconds();
     r->seconds[TTT_PHASE_ANALYTIC] = t2 - t1;
-    if (!status)
-        status = ttt_estimate_global(r->in, r->res);
-    double t3 = ttt_run_seconds();
-    r->seconds[TTT_PHASE_GLOBAL] = t3 - t2;
-    if (!status)
-        status = ttt_neighbours_find(&r->in->train, &r->in->test, p->d1, p->k, p->space, p->metric, r->nbr);
+    if (!status && r->in->train_streamed) {
+        status = train_pass(r);
+    } else {
+        if (!status)
+            status = ttt_estimate_global(r->in, r->res);
+        double t3 = ttt_run_seconds();
+        r->seconds[TTT_PHASE_GLOBAL] = t3 - t2;
+        if (!status)
+            status = ttt_neighbours_find(&r->in->train, &r->in->test, p->d1, p->k, p->space, p->metric, r->nbr);
+        r->seconds[TTT_PHASE_NEIGHBOURS] = ttt_run_seconds() - t3;
+    }
     double t4 = ttt_run_seconds();
-    r->seconds[TTT_PHASE_NEIGHBOURS] = t4 - t3;
     if (!status)
         status = ttt_estimate_local(r->in, r->nbr, r->res);
     double t5 = ttt_run_seconds();
@@ -644,7 +758,7 @@ int ttt_run(const ttt_params *p, ttt_report **out)
     }
     if (!status)
         status = geometry(r);
-    r->seconds[TTT_PHASE_REPORT] = ttt_run_seconds() - t5;
+    r->seconds[TTT_PHASE_REPORT] += ttt_run_seconds() - t5;
     if (status) {
         ttt_report_free(r);
         GSL_ERROR("the run failed", status);

@@ -63,7 +63,10 @@ typedef struct {
 
 typedef struct {
     ttt_instance *in;
-    size_t *nbr;            /* m x k neighbour indices into the training set */
+    size_t *nbr;            /* m x k neighbour indices into the training set (train = streamed:
+                               into the kept points, in->train) */
+    size_t *other;          /* train = streamed: m x k neighbours in the other space, found in the
+                               same pass (else NULL: the report searches for them) */
     ttt_results *res;
     ttt_analytic an;
     ttt_summary est[TTT_EST_COUNT];

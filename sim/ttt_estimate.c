@@ -629,22 +629,44 @@ int ttt_estimate_head(const ttt_instance *in, const size_t *nb, size_t k, double
     return status;
 }
 
+/* The global head's rank and test predictions, once it is solved. */
+static void global_predict(const ttt_instance *in, ttt_lsq_workspace *w, ttt_results *res)
+{
+    const size_t d2 = in->p.d2;
+    const ttt_data *te = &in->test;
+    res->global_rank = ttt_lsq_rank(w);
+    double *pred = res->pred + TTT_EST_GLOBAL * res->m;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < te->n; i++)
+        pred[i] = cblas_ddot((int)d2, te->psi + i * d2, 1, res->v_global, 1);
+}
+
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
 {
     const ttt_params *p = &in->p;
-    const ttt_data *tr = &in->train, *te = &in->test;
+    const ttt_data *tr = &in->train;
     ttt_lsq_workspace *w = ttt_lsq_alloc(tr->n, p->d2);
     if (!w)
         GSL_ERROR("no memory for the global fit", GSL_ENOMEM);
     int status = ttt_lsq_factor(w, tr->psi, tr->n, p->d2, p->d2, p->ridge, p->rcond);
     if (!status)
         status = ttt_lsq_solve(w, tr->y, res->v_global);
+    if (!status)
+        global_predict(in, w, res);
+    ttt_lsq_free(w);
+    return status;
+}
+
+int ttt_estimate_global_gram(const ttt_instance *in, const double *G, const double *xty, ttt_results *res)
+{
+    const size_t d2 = in->p.d2;
+    ttt_lsq_workspace *w = ttt_lsq_alloc(d2, d2);
+    if (!w)
+        GSL_ERROR("no memory for the global fit", GSL_ENOMEM);
+    int status = ttt_lsq_factor_gram(w, G, d2, in->p.ridge, in->p.rcond);
     if (!status) {
-        res->global_rank = ttt_lsq_rank(w);
-        double *pred = res->pred + TTT_EST_GLOBAL * res->m;
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < te->n; i++)
-            pred[i] = cblas_ddot((int)p->d2, te->psi + i * p->d2, 1, res->v_global, 1);
+        ttt_lsq_solve_xtr(w, xty, res->v_global);
+        global_predict(in, w, res);
     }
     ttt_lsq_free(w);
     return status;

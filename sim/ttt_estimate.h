@@ -98,6 +98,10 @@ void ttt_results_free(ttt_results *r);
  * numbers do not depend on the thread that computed it.  Each returns
  * GSL_SUCCESS, GSL_ENOMEM, or a solver status. */
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res);
+
+/* The same from a streamed training set: G the upper triangle of X^T X and
+ * xty = X^T y, accumulated tile by tile (ttt_lsq_gram_add); n >= d2. */
+int ttt_estimate_global_gram(const ttt_instance *in, const double *G, const double *xty, ttt_results *res);
 int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res);
 
 /* The from-scratch TTT head (d2) fitted on the k training points nb[0..k-1]:

@@ -10,29 +10,61 @@
 #include "ttt_mem.h"
 #include "ttt_rng.h"
 
-uint64_t *ttt_generate_marks(size_t d1)
+/* A set of concepts by open addressing: at most `most` of them in a table
+ * of at least twice as many slots (-1: empty), so its size does not depend
+ * on d1.  Every user removes all it inserted before the next use, so removal
+ * just empties the slots (no probe chain is left broken). */
+struct ttt_concept_set {
+    int32_t *slot;
+    size_t mask;
+};
+
+ttt_concept_set *ttt_concept_set_alloc(size_t most)
 {
-    return calloc(d1 / 64 + 1, sizeof(uint64_t));
+    ttt_concept_set *s = malloc(sizeof *s);
+    size_t size = 16;
+    while (size < 2 * most + 2)
+        size *= 2;
+    if (s && (s->slot = malloc(size * sizeof *s->slot))) {
+        memset(s->slot, 0xff, size * sizeof *s->slot);
+        s->mask = size - 1;
+        return s;
+    }
+    free(s);
+    return NULL;
 }
 
-static int marked(const uint64_t *marks, int32_t c)
+void ttt_concept_set_free(ttt_concept_set *s)
 {
-    return (int)(marks[c >> 6] >> (c & 63) & 1);
+    if (s)
+        free(s->slot);
+    free(s);
 }
 
-static void mark(uint64_t *marks, int32_t c, int on)
+/* The slot holding c, or the empty slot where it would go. */
+static size_t set_find(const ttt_concept_set *s, int32_t c)
 {
-    if (on)
-        marks[c >> 6] |= 1ULL << (c & 63);
-    else
-        marks[c >> 6] &= ~(1ULL << (c & 63));
+    size_t h = ((uint64_t)(uint32_t)c * 0x9e3779b97f4a7c15ULL) >> 32 & s->mask;
+    while (s->slot[h] >= 0 && s->slot[h] != c)
+        h = (h + 1) & s->mask;
+    return h;
+}
+
+static int marked(const ttt_concept_set *s, int32_t c)
+{
+    return s->slot[set_find(s, c)] == c;
+}
+
+static void mark(ttt_concept_set *s, int32_t c, int on)
+{
+    s->slot[set_find(s, c)] = on ? c : -1;
 }
 
 /* Floyd's algorithm: `count` distinct draws from items[0..len-1], uniformly
  * over subsets, in O(count) time using marks (empty on entry; the caller
  * clears the entries it set). */
 static void choose_distinct(gsl_rng *r, const int32_t *items, size_t len, size_t count,
-                            uint64_t *marks, int32_t *out)
+                            ttt_concept_set *marks, int32_t *out)
 {
     for (size_t j = len - count, c = 0; j < len; j++, c++) {
         int32_t pick = items ? items[gsl_rng_uniform_int(r, j + 1)] : (int32_t)gsl_rng_uniform_int(r, j + 1);
@@ -82,7 +114,7 @@ void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, do
         val[a] *= scale;
 }
 
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, uint64_t *marks,
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_concept_set *marks,
                           int32_t *idx, double *val)
 {
     const ttt_params *p = &in->p;
@@ -105,11 +137,12 @@ int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, uint64_t *
     return topic;
 }
 
-static int data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
+int ttt_data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
 {
     d->n = n;
     d->q = q;
     d->d2 = d2;
+    n = n ? n : 1; /* an empty set (a streamed training set) is still freed as one */
     d->phi_idx = ttt_mem_alloc(n * q, sizeof *d->phi_idx);
     d->phi_val = ttt_mem_alloc(n * q, sizeof *d->phi_val);
     d->psi = ttt_mem_alloc(n * d2, sizeof *d->psi);
@@ -119,7 +152,7 @@ static int data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
     return d->phi_idx && d->phi_val && d->psi && d->f && d->y && d->topic ? 0 : -1;
 }
 
-static void data_free(ttt_data *d)
+void ttt_data_free(ttt_data *d)
 {
     free(d->phi_idx);
     free(d->phi_val);
@@ -129,18 +162,20 @@ static void data_free(ttt_data *d)
     free(d->topic);
 }
 
-/* Fills one set block by block; block b uses stream (purpose, b). */
-static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
+/* Draws points [first, first + d->n) of a set of `total` block by block
+ * into d (first a multiple of TTT_GENERATE_BLOCK); block b uses stream
+ * (purpose, b). */
+static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, size_t first)
 {
     const ttt_params *p = &in->p;
-    const size_t q = in->q, d2 = p->d2;
+    const size_t q = in->q, d2 = p->d2, b0 = first / TTT_GENERATE_BLOCK;
     const size_t nblocks = (d->n + TTT_GENERATE_BLOCK - 1) / TTT_GENERATE_BLOCK;
     int failed = 0;
 
 #pragma omp parallel reduction(| : failed)
     {
         gsl_rng *r = ttt_rng_alloc();
-        uint64_t *marks = ttt_generate_marks(p->d1);
+        ttt_concept_set *marks = ttt_concept_set_alloc(in->q);
         ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
         const int ok = r && marks && ws;
         if (!ok)
@@ -149,7 +184,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
         for (size_t b = 0; b < nblocks; b++) {
             if (!ok)
                 continue;
-            ttt_rng_stream(r, p->seed, purpose, b);
+            ttt_rng_stream(r, p->seed, purpose, b0 + b);
             size_t end = (b + 1) * TTT_GENERATE_BLOCK < d->n ? (b + 1) * TTT_GENERATE_BLOCK : d->n;
             for (size_t i = b * TTT_GENERATE_BLOCK; i < end; i++) {
                 int32_t *idx = d->phi_idx + i * q;
@@ -173,7 +208,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose)
             }
         }
         gsl_rng_free(r);
-        free(marks);
+        ttt_concept_set_free(marks);
         ttt_concept_ws_free(ws);
     }
     return failed ? -1 : 0;
@@ -257,7 +292,7 @@ static void draw_dictionary(ttt_instance *in, gsl_rng *r, gsl_rng *rc)
     }
 }
 
-static void draw_pools(ttt_instance *in, gsl_rng *r, uint64_t *marks)
+static void draw_pools(ttt_instance *in, gsl_rng *r, ttt_concept_set *marks)
 {
     const ttt_params *p = &in->p;
     ttt_rng_stream(r, p->seed, TTT_STREAM_POOLS, 0);
@@ -476,24 +511,66 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
     }
     in->pools = malloc(p->topics * p->pool * sizeof *in->pools);
     gsl_rng *r = ttt_rng_alloc();
-    uint64_t *marks = ttt_generate_marks(p->d1);
+    ttt_concept_set *marks = ttt_concept_set_alloc(p->pool);
+    in->train_streamed = ttt_params_streams_train(p);
     int ok = (in->A || !ttt_params_stores_A(p)) && (in->w_star || !in->A) && in->pools && r && marks &&
-             data_alloc(&in->train, p->n, in->q, p->d2) == 0 && data_alloc(&in->test, p->m, in->q, p->d2) == 0;
+             ttt_data_alloc(&in->train, in->train_streamed ? 0 : p->n, in->q, p->d2) == 0 &&
+             ttt_data_alloc(&in->test, p->m, in->q, p->d2) == 0;
     if (ok) {
         if (p->w_law == TTT_W_POWER)
             ok = (in->w_scale = power_scale(p->d1, p->w_alpha)) > 0.0;
         draw_pools(in, r, marks);
         ok = ok && find_used(in) == 0 && draw_concepts(in, r) == 0 &&
-             draw_points(in, &in->train, TTT_STREAM_TRAIN) == 0 && draw_points(in, &in->test, TTT_STREAM_TEST) == 0;
+             (in->train_streamed || draw_points(in, &in->train, TTT_STREAM_TRAIN, 0) == 0) &&
+             draw_points(in, &in->test, TTT_STREAM_TEST, 0) == 0;
     }
     gsl_rng_free(r);
-    free(marks);
+    ttt_concept_set_free(marks);
     if (!ok) {
         ttt_instance_free(in);
         GSL_ERROR("no memory for the instance", GSL_ENOMEM);
     }
     *out = in;
     return GSL_SUCCESS;
+}
+
+int ttt_generate_train_tile(const ttt_instance *in, size_t first, ttt_data *tile)
+{
+    return draw_points(in, tile, TTT_STREAM_TRAIN, first) ? GSL_ENOMEM : GSL_SUCCESS;
+}
+
+int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t count, ttt_data *out)
+{
+    const size_t q = in->q, d2 = in->p.d2, B = TTT_GENERATE_BLOCK;
+    int failed = 0;
+    /* Each thread regenerates whole blocks: the runs of idx that share one. */
+#pragma omp parallel reduction(| : failed)
+    {
+        ttt_data blk;
+        failed = ttt_data_alloc(&blk, B, q, d2) != 0;
+#pragma omp for schedule(dynamic, 16)
+        for (size_t a = 0; a < count; a++) {
+            if (failed || (a > 0 && idx[a - 1] / B == idx[a] / B))
+                continue; /* not the first of its block */
+            const size_t b = idx[a] / B;
+            blk.n = in->p.n - b * B < B ? in->p.n - b * B : B;
+            if (draw_points(in, &blk, TTT_STREAM_TRAIN, b * B)) {
+                failed = 1;
+                continue;
+            }
+            for (size_t e = a; e < count && idx[e] / B == b; e++) {
+                const size_t j = idx[e] - b * B;
+                memcpy(out->phi_idx + e * q, blk.phi_idx + j * q, q * sizeof *out->phi_idx);
+                memcpy(out->phi_val + e * q, blk.phi_val + j * q, q * sizeof *out->phi_val);
+                memcpy(out->psi + e * d2, blk.psi + j * d2, d2 * sizeof *out->psi);
+                out->f[e] = blk.f[j];
+                out->y[e] = blk.y[j];
+                out->topic[e] = blk.topic[j];
+            }
+        }
+        ttt_data_free(&blk);
+    }
+    return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
 void ttt_instance_free(ttt_instance *in)
@@ -506,7 +583,7 @@ void ttt_instance_free(ttt_instance *in)
     free(in->used_A);
     free(in->used_w);
     free(in->pools);
-    data_free(&in->train);
-    data_free(&in->test);
+    ttt_data_free(&in->train);
+    ttt_data_free(&in->test);
     free(in);
 }

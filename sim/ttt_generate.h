@@ -46,7 +46,10 @@ typedef struct {
     double *used_w;    /* nused: their w*, when w* is not stored (else NULL) */
     double w_scale;    /* w_law = power: c in |w*_j| = c rank_j^-w_alpha */
     int32_t *pools;    /* topics x pool, row-major: topic t's concepts, increasing */
-    ttt_data train;    /* n points */
+    int train_streamed;/* the n training points are not stored: train starts empty
+                          (ttt_params_streams_train); tiles and single points are
+                          drawn again from their streams when needed */
+    ttt_data train;    /* n points (or, streamed, those a run keeps) */
     ttt_data test;     /* m points */
 } ttt_instance;
 
@@ -73,6 +76,19 @@ double ttt_instance_w(const ttt_instance *in, int32_t j, ttt_concept_ws *ws);
  * with *out NULL. */
 int ttt_instance_alloc(const ttt_params *p, ttt_instance **out);
 
+/* A set of n points (ttt_data), allocated / freed; 0 or -1 (no memory). */
+int ttt_data_alloc(ttt_data *d, size_t n, size_t q, size_t d2);
+void ttt_data_free(ttt_data *d);
+
+/* Training points [first, first + tile->n) into tile (allocated for at least
+ * tile->n points); first a multiple of TTT_GENERATE_BLOCK.  The same numbers
+ * as the stored training set's rows.  GSL_SUCCESS or GSL_ENOMEM. */
+int ttt_generate_train_tile(const ttt_instance *in, size_t first, ttt_data *tile);
+
+/* Training points idx[0..count-1] (increasing) into out's rows 0..count-1,
+ * each block that holds one drawn again.  GSL_SUCCESS or GSL_ENOMEM. */
+int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t count, ttt_data *out);
+
 /* Frees an instance; NULL is a no-op. */
 void ttt_instance_free(ttt_instance *in);
 
@@ -80,13 +96,16 @@ void ttt_instance_free(ttt_instance *in);
  * them to unit Euclidean norm.  The building block of every code. */
 void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, double *val);
 
-/* A set of concepts: one bit per concept, d1 bits. */
-uint64_t *ttt_generate_marks(size_t d1);
+/* A set of at most `most` concepts (its size independent of d1); NULL when
+ * out of memory. */
+typedef struct ttt_concept_set ttt_concept_set;
+ttt_concept_set *ttt_concept_set_alloc(size_t most);
+void ttt_concept_set_free(ttt_concept_set *s);
 
 /* Draws one code of topic t (or of a uniform topic when t < 0) into idx and
  * val (q entries each, sorted by index); returns the topic.  marks is a
- * caller-owned empty set from ttt_generate_marks, returned empty. */
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, uint64_t *marks,
+ * caller-owned empty set for q concepts, returned empty. */
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_concept_set *marks,
                           int32_t *idx, double *val);
 
 #endif

@@ -13,7 +13,7 @@
 #include "ttt_mem.h"
 
 /* Rows per block of the blocked reductions over long matrices. */
-#define BLOCK_ROWS 1024
+#define BLOCK_ROWS TTT_LSQ_BLOCK_ROWS
 
 /* True inside an active parallel region, where the OpenMP build of OpenBLAS
  * runs every call on the calling thread alone. */
@@ -42,9 +42,10 @@ static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, 
  * number.  So reductions over rows are cut here into fixed blocks, each block
  * reduced by one thread with a single-threaded BLAS call, and the block
  * results added in block order.  Whatever the thread count, same bits. */
-static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
+static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out,
+                           int first)
 {
-    if (rows <= BLOCK_ROWS && in_parallel()) {
+    if (rows <= BLOCK_ROWS && in_parallel() && first) {
         reduce_block(X, rows, cols, ldx, r, out);
         return GSL_SUCCESS;
     }
@@ -57,12 +58,25 @@ static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, co
         size_t r0 = b * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
         reduce_block(X + r0 * ldx, nr, cols, ldx, r ? r + r0 : NULL, part + b * len);
     }
-    memcpy(out, part, len * sizeof *out);
-    for (size_t b = 1; b < nb; b++)
+    if (first)
+        memcpy(out, part, len * sizeof *out);
+    for (size_t b = first ? 1 : 0; b < nb; b++)
         for (size_t i = 0; i < len; i++)
             out[i] += part[b * len + i];
     free(part);
     return GSL_SUCCESS;
+}
+
+static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
+{
+    return reduce_rows_add(X, rows, cols, ldx, r, out, 1);
+}
+
+int ttt_lsq_gram_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
+                     double *xtr, int first)
+{
+    int status = reduce_rows_add(X, rows, cols, ldx, NULL, G, first);
+    return status ? status : reduce_rows_add(X, rows, cols, ldx, r, xtr, first);
 }
 
 int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
@@ -219,6 +233,20 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
     return eigen_factor(w, g, ridge, rcond);
 }
 
+int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, double ridge, double rcond)
+{
+    if (cols > w->max_g || cols == 0)
+        GSL_ERROR("system larger than the workspace or empty", GSL_EBADLEN);
+    w->X = NULL;
+    w->rows = w->cols = cols;
+    w->ldx = cols;
+    w->dual = 0;
+    for (size_t i = 0; i < cols; i++) /* G holds its upper triangle (ttt_lsq_gram_add) */
+        for (size_t j = 0; j <= i; j++)
+            w->G[i * cols + j] = w->G[j * cols + i] = G[j * cols + i];
+    return eigen_factor(w, cols, ridge, rcond);
+}
+
 /* c = E x (g entries): coordinates in the eigenbasis. */
 static void project(const ttt_lsq_workspace *w, const double *x, double *c)
 {
@@ -244,16 +272,22 @@ int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, w->t1, 1, 0.0,
                     delta, 1);
     } else {
-        /* delta = V diag(omega) V^T X^T r */
         int status = ttt_lsq_xtr(w->X, w->rows, w->cols, w->ldx, r, w->t1);
         if (status)
             return status;
-        project(w, w->t1, c);
-        for (int i = 0; i < g; i++)
-            c[i] *= w->omega[i];
-        unproject(w, c, delta);
+        ttt_lsq_solve_xtr(w, w->t1, delta);
     }
     return GSL_SUCCESS;
+}
+
+void ttt_lsq_solve_xtr(ttt_lsq_workspace *w, const double *xtr, double *delta)
+{
+    /* delta = V diag(omega) V^T X^T r */
+    double *c = w->t2;
+    project(w, xtr, c);
+    for (size_t i = 0; i < w->g; i++)
+        c[i] *= w->omega[i];
+    unproject(w, c, delta);
 }
 
 double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)

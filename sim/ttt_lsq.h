@@ -77,4 +77,21 @@ int ttt_lsq_psd_solve(ttt_lsq_workspace *w, const double *G, size_t g, const dou
 int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
 int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out);
 
+/* Streaming: adds the blocks of X (rows x cols) to G (the upper triangle of
+ * X^T X so far, cols x cols) and X^T r to xtr, first = 1 for the first rows.
+ * Called on consecutive tiles of a tall X whose lengths are multiples of
+ * TTT_LSQ_BLOCK_ROWS (the last excepted), it adds the same blocks in the
+ * same order as ttt_lsq_gram and ttt_lsq_xtr on the whole X: same bits. */
+#define TTT_LSQ_BLOCK_ROWS 1024
+int ttt_lsq_gram_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
+                     double *xtr, int first);
+
+/* Factors from G = X^T X (its upper triangle, as ttt_lsq_gram_add leaves
+ * it) instead of X: ttt_lsq_factor without the rows. */
+int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, double ridge, double rcond);
+
+/* The solve of ttt_lsq_solve given X^T r (cols) instead of r; for a factor
+ * with rows >= cols, or one from ttt_lsq_factor_gram. */
+void ttt_lsq_solve_xtr(ttt_lsq_workspace *w, const double *xtr, double *delta);
+
 #endif

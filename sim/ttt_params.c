@@ -32,6 +32,7 @@ static const char *const metric_names[] = {"euclidean", "cosine", NULL};
 static const char *const switch_names[] = {"off", "on", NULL};
 static const char *const w_law_names[] = {"gaussian", "sparse", "student", "power", NULL};
 static const char *const generator_names[] = {"auto", "stream", "counter", NULL};
+static const char *const train_names[] = {"auto", "stored", "streamed", NULL};
 
 #define OFF(f) offsetof(ttt_params, f)
 /* Upper bounds keep every product of sizes far from overflow and within the
@@ -104,6 +105,9 @@ static const key keys[] = {
      "how A and w* are drawn: stream (one sequential stream, A stored whole: the instances of earlier versions; "
      "d1 <= 1e7, d1 d2 <= 1e9), counter (column j of A and w*_j from their own counter-based stream (seed, j), "
      "generated where needed; d1 <= 1e9); auto: stream where it is allowed, else counter"},
+    {"train", K_ENUM, OFF(train), "auto", 0, 0, train_names, "auto | stored | streamed",
+     "how the training set is held: stored whole, or streamed (drawn again tile by tile from its streams for the "
+     "global fit and the neighbour searches; only the neighbours are kept); auto: streamed above 1 GiB"},
     {"h2_factor", K_DOUBLE, OFF(h2_factor), "1.1", 1, 100, NULL, "1 <= h2_factor <= 100",
      "H2: the top concepts suffice once least squares on them has expected error <= h2_factor * the best over r"},
     {"threads", K_SIZE, OFF(threads), "0", 0, 1024, NULL, "0 <= threads <= 1024",
@@ -116,7 +120,8 @@ static const key keys[] = {
  * picks the case), never through an int pointer. */
 #define ENUM_FIELDS(X)                                                                                         \
     X(dictionary, ttt_dictionary) X(magnitudes, ttt_magnitudes) X(space, ttt_space) X(metric, ttt_metric)     \
-    X(sparse, ttt_switch) X(lasso_refit, ttt_switch) X(w_law, ttt_w_law) X(generator, ttt_generator)
+    X(sparse, ttt_switch) X(lasso_refit, ttt_switch) X(w_law, ttt_w_law) X(generator, ttt_generator)     \
+    X(train, ttt_train)
 
 /* Sets the enum field at offset to value (an index into the key's names). */
 static void enum_set(ttt_params *p, size_t offset, int value)
@@ -483,6 +488,9 @@ int ttt_params_check(ttt_params *p, char *msg)
                 "(or generator = counter)", p->d1, p->d2);
         return GSL_EINVAL;
     }
+    if (p->train == TTT_TRAIN_AUTO)
+        p->train = (double)p->n * ttt_params_point_bytes(p) > TTT_TRAIN_STORED_BYTES ? TTT_TRAIN_STREAMED
+                                                                                       : TTT_TRAIN_STORED;
     if (p->sparse == TTT_ON && !ttt_params_stores_A(p)) {
         ttt_msg(msg, TTT_MSG,
                 "sparse = on decodes against all d1 atoms, which needs A stored, but d1 * d2 = %g; allowed: "
@@ -505,6 +513,16 @@ int ttt_params_check(ttt_params *p, char *msg)
         return GSL_EINVAL;
     }
     return GSL_SUCCESS;
+}
+
+int ttt_params_streams_train(const ttt_params *p)
+{
+    return p->train == TTT_TRAIN_STREAMED;
+}
+
+double ttt_params_point_bytes(const ttt_params *p)
+{
+    return 8.0 * (double)p->d2 + 12.0 * (double)(p->s + p->background) + 20.0;
 }
 
 int ttt_params_stores_A(const ttt_params *p)

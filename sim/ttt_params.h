@@ -28,6 +28,13 @@ typedef enum { TTT_W_GAUSSIAN, TTT_W_SPARSE, TTT_W_STUDENT, TTT_W_POWER } ttt_w_
  * stream and generated where needed. */
 typedef enum { TTT_GEN_AUTO, TTT_GEN_STREAM, TTT_GEN_COUNTER } ttt_generator;
 
+/* How the training set is held: auto (resolved by ttt_params_check), stored
+ * whole, or streamed: drawn tile by tile from its streams whenever it is
+ * read, and only the points a run keeps (the neighbours) stored. */
+typedef enum { TTT_TRAIN_AUTO, TTT_TRAIN_STORED, TTT_TRAIN_STREAMED } ttt_train;
+/* train = auto streams a training set that would take more than this (1 GiB). */
+#define TTT_TRAIN_STORED_BYTES 1073741824.0
+
 /* generator = stream stores A whole: the old limits hold for it. */
 #define TTT_STREAM_MAX_D1 10000000.0
 #define TTT_STREAM_MAX_CELLS 1e9
@@ -70,7 +77,14 @@ typedef struct {
     ttt_switch lasso_refit;    /* refit least squares on the Lasso's support */
     ttt_w_law w_law;           /* the law of the ground truth w* */
     ttt_generator generator;   /* how A and w* are drawn (never auto after ttt_params_check) */
+    ttt_train train;           /* how the training set is held (never auto after ttt_params_check) */
 } ttt_params;
+
+/* Whether the run of checked parameters p streams its training set. */
+int ttt_params_streams_train(const ttt_params *p);
+
+/* Bytes one stored point takes: features, code, f, y and topic. */
+double ttt_params_point_bytes(const ttt_params *p);
 
 /* Whether the instance of checked parameters p holds A whole (d1 x d2), as
  * the sparse decoder, --save-data and the demo's pictures need. */

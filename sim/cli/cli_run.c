@@ -79,6 +79,12 @@ int cli_run(int argc, char **argv, int generate_only)
                 generate_only ? "generate" : "--save-data", (double)o.p.d1 * (double)o.p.d2, TTT_COUNTER_DENSE_CELLS);
         cli_die_input(msg);
     }
+    if ((generate_only || o.save_data) && ttt_params_streams_train(&o.p)) {
+        ttt_msg(msg, sizeof msg, "%s writes the training set, which is streamed (n = %zu, train = streamed); allowed: "
+                "train = stored (at most about %.3g GB)", generate_only ? "generate" : "--save-data", o.p.n,
+                (double)o.p.n * ttt_params_point_bytes(&o.p) / 1e9);
+        cli_die_input(msg);
+    }
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
@@ -151,6 +157,9 @@ int cli_demo(int argc, char **argv)
         cli_die_input("demo draws the feature plane: d2 must be 2; allowed: any other key=value");
     if (!o.out)
         o.out = "teach-out";
+    if (ttt_params_streams_train(&o.p))
+        cli_die_input("demo draws every training point: train must be stored; allowed: train = stored or auto "
+                      "with a smaller n");
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
