@@ -17,6 +17,7 @@
 #endif
 
 #include "ttt_fit.h"
+#include "ttt_idmap.h"
 #include "ttt_neighbours.h"
 #include "ttt_sparse.h"
 
@@ -294,19 +295,19 @@ static int regimes(ttt_report *r)
     } else {
         return GSL_ENOMEM;
     }
-    /* Concepts in use: the union of the pools, or all d1 with background. */
+    /* Concepts in use: the union of the pools (counted in a map of the
+     * pools' concepts, not a mark per concept: d1 may be 1e9), or all d1
+     * with background. */
     size_t used = p->d1;
-    unsigned char *mark = p->background ? NULL : calloc(p->d1, 1);
-    if (!p->background && !mark)
-        return GSL_ENOMEM;
-    if (mark) {
-        used = 0;
-        for (size_t a = 0; a < p->topics * p->pool; a++)
-            if (!mark[in->pools[a]]) {
-                mark[in->pools[a]] = 1;
-                used++;
-            }
-        free(mark);
+    if (!p->background) {
+        const size_t entries = p->topics * p->pool;
+        ttt_idmap *seen = ttt_idmap_alloc(entries < p->d1 ? entries : p->d1);
+        if (!seen)
+            return GSL_ENOMEM;
+        for (size_t a = 0; a < entries; a++)
+            ttt_idmap_add(seen, in->pools[a]);
+        used = seen->size;
+        ttt_idmap_free(seen);
     }
     r->in_use = used;
     const double q = (double)in->q;

@@ -10,6 +10,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "ttt_idmap.h"
 #include "ttt_lsq.h"
 #include "ttt_sparse.h"
 
@@ -88,8 +89,8 @@ typedef struct {
     double *xs;             /* |S| test code on S */
     double *ws;             /* |S| sparse coefficients */
     double *far;            /* m predictions of one head on the test set */
-    int32_t *col;           /* d1: column of concept j in S, or -1 */
-    int32_t *S;             /* k q: the support */
+    ttt_idmap *col;         /* concept -> its column in S (O(k q), not O(d1): d1 may be 1e9) */
+    const int32_t *S;       /* |S| <= k q: the support, in order of first appearance (col's keys) */
     double *Q;              /* k x min(k, |S|): orthonormal basis of the H2 columns so far */
     double *fr;             /* k: the neighbours' f minus its projection on Q */
     double *c;              /* H2_BLOCK x k: the columns being orthogonalised, one per row */
@@ -113,8 +114,7 @@ static void local_free(local_ws *w)
     free(w->xs);
     free(w->ws);
     free(w->far);
-    free(w->col);
-    free(w->S);
+    ttt_idmap_free(w->col);
     free(w->Q);
     free(w->fr);
     free(w->c);
@@ -140,8 +140,8 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
     w->xs = malloc(smax * sizeof *w->xs);
     w->ws = malloc(smax * sizeof *w->ws);
     w->far = malloc(m * sizeof *w->far);
-    w->col = malloc(d1 * sizeof *w->col);
-    w->S = malloc(smax * sizeof *w->S);
+    w->col = ttt_idmap_alloc(smax);
+    w->S = w->col ? w->col->key : NULL;
     w->Q = malloc(k * (k < smax ? k : smax) * sizeof *w->Q);
     w->fr = malloc(k * sizeof *w->fr);
     w->c = malloc(H2_BLOCK * k * sizeof *w->c);
@@ -149,34 +149,28 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
     w->energy = malloc(smax * sizeof *w->energy);
     w->order = malloc(smax * sizeof *w->order);
     if (!w->Q || !w->fr || !w->c || !w->proj || !w->energy || !w->order || !w->lsq || !w->sp || !w->X || !w->yN || !w->r || !w->v || !w->delta || !w->Phi || !w->Pc || !w->xs ||
-        !w->ws || !w->far || !w->col || !w->S)
+        !w->ws || !w->far || !w->col)
         return -1;
-    for (size_t j = 0; j < d1; j++)
-        w->col[j] = -1;
     return 0;
 }
 
 /* Builds S, the union of the concepts active in the k codes rows nb[0..k-1]
- * of (idx, val) (q slots each, idx < 0 unused), and Phi = those codes as a
- * dense k x |S| matrix.  Returns |S|; w->col maps concepts to columns until
- * release() clears it. */
+ * of (idx, val) (q slots each, idx < 0 unused), in order of first
+ * appearance, and Phi = those codes as a dense k x |S| matrix.  Returns |S|;
+ * w->col maps concepts to columns until ttt_idmap_clear empties it. */
 static size_t gather(const int32_t *idx, const double *val, size_t q, const size_t *nb, size_t k, local_ws *w)
 {
-    size_t ns = 0;
     for (size_t a = 0; a < k; a++)
-        for (size_t b = 0; b < q; b++) {
-            int32_t c = idx[nb[a] * q + b];
-            if (c >= 0 && w->col[c] < 0) {
-                w->col[c] = (int32_t)ns;
-                w->S[ns++] = c;
-            }
-        }
+        for (size_t b = 0; b < q; b++)
+            if (idx[nb[a] * q + b] >= 0)
+                ttt_idmap_add(w->col, idx[nb[a] * q + b]);
+    const size_t ns = w->col->size;
     memset(w->Phi, 0, k * ns * sizeof *w->Phi);
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < q; b++) {
             int32_t c = idx[nb[a] * q + b];
             if (c >= 0)
-                w->Phi[a * ns + (size_t)w->col[c]] = val[nb[a] * q + b];
+                w->Phi[a * ns + (size_t)ttt_idmap_find(w->col, c)] = val[nb[a] * q + b];
         }
     return ns;
 }
@@ -190,18 +184,13 @@ static int restrict_code(const int32_t *idx, const double *val, size_t q, size_t
     for (size_t b = 0; b < q; b++) {
         if (idx[b] < 0)
             continue;
-        if (w->col[idx[b]] >= 0)
-            w->xs[w->col[idx[b]]] = val[b];
+        const int32_t j = ttt_idmap_find(w->col, idx[b]);
+        if (j >= 0)
+            w->xs[j] = val[b];
         else
             covered = 0;
     }
     return covered;
-}
-
-static void release(local_ws *w, size_t ns)
-{
-    for (size_t a = 0; a < ns; a++)
-        w->col[w->S[a]] = -1;
 }
 
 /* Lasso on (Phi, yN) over |S| = ns columns, optionally refitted by least
@@ -597,12 +586,12 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
         res->cond[i] = ttt_lsq_min_eigen_ratio(w->lsq);
         status = run_stage(&pt, STAGE_CONCEPTS);
     }
-    release(w, pt.ns);
+    ttt_idmap_clear(w->col);
     if (!status && any_enabled(res, STAGE_DECODED)) {
         pt.ns = gather(dc->train_idx, dc->train_val, q, nb, k, w);
         restrict_code(dc->test_idx + i * q, dc->test_val + i * q, q, pt.ns, w);
         status = run_stage(&pt, STAGE_DECODED);
-        release(w, pt.ns);
+        ttt_idmap_clear(w->col);
     }
 #pragma omp atomic
     res->lasso_unconverged += (size_t)pt.unconverged;

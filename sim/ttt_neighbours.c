@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "ttt_idmap.h"
 #include "ttt_mem.h"
 
 /* Tiling of the distance GEMM: queries per block (at most BLOCK_ROWS, and
@@ -194,18 +195,31 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
  * (key0, index) order.  Those candidates are scored exactly as a full scan
  * scores them and kept by (key, index), ties to the smaller index, as the
  * scan keeps them, so the result is the scan's, bit for bit.  A query whose postings are longer
- * than n (a concept in most points) is scanned in full. */
+ * than n (a concept in most points) is scanned in full.
+ *
+ * The concepts the base holds, u <= min(n q, d1) of them, are relabelled
+ * once to compact ids 0..u-1, so that the postings' starts and each
+ * thread's scattered query take O(u) memory, not O(d1) (d1 may be 1e9).  A
+ * query concept no base point holds has no postings and meets no base
+ * concept in a dot product: it gets id -1 and is skipped, which adds no term
+ * to any sum, so every sum is the one the scan over concept indices makes. */
 typedef struct {
-    size_t *start;    /* d1 + 1: the postings of concept c are [start[c], start[c+1]) */
-    uint32_t *point;  /* n q: the base points holding concept c, ascending */
-    double *val;      /* n q: and its value there */
-    size_t *order0;   /* the first len0 base points by (key0, index) */
-    double *key0;     /* len0: their keys, the key of a point that shares no concept */
+    ttt_idmap *ids;    /* the base's concepts to their compact ids */
+    int32_t *base_id;  /* n q: the base codes' concepts as compact ids */
+    int32_t *query_id; /* query->n q: the queries' concepts as compact ids, -1 if not in the base */
+    size_t *start;     /* u + 1: the postings of compact id c are [start[c], start[c+1]) */
+    uint32_t *point;   /* n q: the base points holding compact id c, ascending */
+    double *val;       /* n q: and its value there */
+    size_t *order0;    /* the first len0 base points by (key0, index) */
+    double *key0;      /* len0: their keys, the key of a point that shares no concept */
     size_t len0;
 } concept_index;
 
 static void index_free(concept_index *x)
 {
+    ttt_idmap_free(x->ids);
+    free(x->base_id);
+    free(x->query_id);
     free(x->start);
     free(x->point);
     free(x->val);
@@ -213,43 +227,55 @@ static void index_free(concept_index *x)
     free(x->key0);
 }
 
-/* How many postings the concepts of code qi (q slots) have together. */
-static size_t postings_of(const concept_index *x, const int32_t *qi, size_t q)
+/* How many postings the concepts of a code (q compact ids at qc) have together. */
+static size_t postings_of(const concept_index *x, const int32_t *qc, size_t q)
 {
     size_t postings = 0;
     for (size_t a = 0; a < q; a++)
-        postings += x->start[qi[a] + 1] - x->start[qi[a]];
+        if (qc[a] >= 0)
+            postings += x->start[qc[a] + 1] - x->start[qc[a]];
     return postings;
 }
 
-/* The postings of base's concepts, and the prefix of the (key0, index) order
- * that any query of `query` can need: k plus its longest postings (a query
- * whose postings reach n is scanned in full and needs none). */
+/* The compact ids, the postings of base's concepts, and the prefix of the
+ * (key0, index) order that any query of `query` can need: k plus its longest
+ * postings (a query whose postings reach n is scanned in full and needs
+ * none). */
 static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, const double *norm,
                        int metric, concept_index *x)
 {
     const size_t n = base->n, q = base->q;
-    x->start = calloc(d1 + 1, sizeof *x->start);
+    x->ids = ttt_idmap_alloc(n * q < d1 ? n * q : d1);
+    x->base_id = ttt_mem_alloc(n * q, sizeof *x->base_id);
+    x->query_id = ttt_mem_alloc(query->n * q, sizeof *x->query_id);
     x->point = ttt_mem_alloc(n * q, sizeof *x->point);
     x->val = ttt_mem_alloc(n * q, sizeof *x->val);
-    if (!x->start || !x->point || !x->val)
+    if (!x->ids || !x->base_id || !x->query_id || !x->point || !x->val)
         return GSL_ENOMEM;
     for (size_t a = 0; a < n * q; a++)
-        x->start[base->phi_idx[a] + 1]++;
-    for (size_t c = 0; c < d1; c++)
+        x->base_id[a] = ttt_idmap_add(x->ids, base->phi_idx[a]);
+    for (size_t a = 0; a < query->n * q; a++)
+        x->query_id[a] = ttt_idmap_find(x->ids, query->phi_idx[a]);
+    const size_t u = x->ids->size;
+    x->start = calloc(u + 1, sizeof *x->start);
+    if (!x->start)
+        return GSL_ENOMEM;
+    for (size_t a = 0; a < n * q; a++)
+        x->start[x->base_id[a] + 1]++;
+    for (size_t c = 0; c < u; c++)
         x->start[c + 1] += x->start[c];
     size_t longest = 0;
     for (size_t i = 0; i < query->n; i++) {
-        const size_t postings = postings_of(x, query->phi_idx + i * q, q);
+        const size_t postings = postings_of(x, x->query_id + i * q, q);
         longest = postings < n && postings > longest ? postings : longest;
     }
     for (size_t j = 0; j < n; j++) /* counting sort: points ascending per concept */
         for (size_t a = 0; a < q; a++) {
-            size_t t = x->start[base->phi_idx[j * q + a]]++;
+            size_t t = x->start[x->base_id[j * q + a]]++;
             x->point[t] = (uint32_t)j;
             x->val[t] = base->phi_val[j * q + a];
         }
-    for (size_t c = d1; c > 0; c--) /* the fill advanced each start to the next one's */
+    for (size_t c = u; c > 0; c--) /* the fill advanced each start to the next one's */
         x->start[c] = x->start[c - 1];
     x->start[0] = 0;
     x->len0 = k + longest < n ? k + longest : n;
@@ -277,11 +303,13 @@ static double key_of(double dot, double norm, int metric)
     return metric == TTT_METRIC_COSINE ? (norm > 0.0 ? -dot / norm : 0.0) : norm - 2.0 * dot;
 }
 
-/* The key a full scan gives base point j for the query scattered in dense. */
-static double concept_key(const ttt_data *base, size_t j, const double *dense, const double *norm, int metric)
+/* The key a full scan gives base point j for the query scattered in dense
+ * (by compact id). */
+static double concept_key(const ttt_data *base, const concept_index *x, size_t j, const double *dense,
+                          const double *norm, int metric)
 {
     const size_t q = base->q;
-    const int32_t *bi = base->phi_idx + j * q;
+    const int32_t *bi = x->base_id + j * q;
     const double *bv = base->phi_val + j * q;
     double dot = 0.0;
     for (size_t a = 0; a < q; a++)
@@ -298,9 +326,10 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
     /* read inside the region, where `failed` is each thread's own copy */
     const int built = norm && index_build(base, query, d1, k, norm, metric, &x) == GSL_SUCCESS;
     int failed = !built;
+    const size_t u = built ? x.ids->size : 0;
 #pragma omp parallel reduction(| : failed)
     {
-        double *dense = calloc(d1, sizeof *dense);
+        double *dense = calloc(u ? u : 1, sizeof *dense); /* the query, by compact id */
         ttt_neighbour *heap = malloc(k * sizeof *heap);
         uint32_t *stamp = calloc(n, sizeof *stamp); /* i + 1: touched by query i (m < 2^32) */
         double *dot = malloc((n ? n : 1) * sizeof *dot); /* valid where stamped */
@@ -313,15 +342,16 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
         for (size_t i = 0; i < query->n; i++) {
             if (!ok)
                 continue;
-            const int32_t *qi = query->phi_idx + i * q;
+            const int32_t *qc = x.query_id + i * q;
             const double *qv = query->phi_val + i * q;
-            const size_t postings = postings_of(&x, qi, q);
+            const size_t postings = postings_of(&x, qc, q);
             size_t nc = 0;
             for (size_t a = 0; a < q; a++)
-                dense[qi[a]] = qv[a];
+                if (qc[a] >= 0)
+                    dense[qc[a]] = qv[a];
             if (postings >= n) {
                 for (size_t j = 0; j < n; j++)
-                    topk_push(&tk, concept_key(base, j, dense, norm, metric), j);
+                    topk_push(&tk, concept_key(base, &x, j, dense, norm, metric), j);
             } else {
                 if (postings + k > cap) {
                     size_t *grown = realloc(cand, (postings + k) * sizeof *cand);
@@ -338,10 +368,10 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                  * meets them (its other terms are zeros): the same bits. */
                 const uint32_t mark = (uint32_t)(i + 1);
                 for (size_t a = 0; a < q; a++) {
-                    if (a > 0 && qi[a] == qi[a - 1])
+                    if (qc[a] < 0 || (a > 0 && qc[a] == qc[a - 1]))
                         continue;
-                    const double v = dense[qi[a]];
-                    for (size_t t = x.start[qi[a]]; t < x.start[qi[a] + 1]; t++) {
+                    const double v = dense[qc[a]];
+                    for (size_t t = x.start[qc[a]]; t < x.start[qc[a] + 1]; t++) {
                         const uint32_t j = x.point[t];
                         if (stamp[j] != mark) {
                             stamp[j] = mark;
@@ -360,7 +390,8 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                     }
             }
             for (size_t a = 0; a < q; a++)
-                dense[qi[a]] = 0.0;
+                if (qc[a] >= 0)
+                    dense[qc[a]] = 0.0;
             topk_finish(&tk, idx + i * k);
         }
         free(dense);

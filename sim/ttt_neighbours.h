@@ -21,9 +21,11 @@
  * product 0, so only the first k of them by that key can be among the
  * nearest.  Work per query: its postings, not n q; the lists are those of a
  * full scan, bit for bit, for codes whose concepts are distinct and
- * ascending (as ttt_generate makes them).  d1 is needed only for concept
- * space.  Returns GSL_SUCCESS, GSL_EINVAL for k = 0 or
- * k > base->n, or GSL_ENOMEM. */
+ * ascending (as ttt_generate makes them) and lie in [0, d1).  d1 is needed
+ * only for concept space, where it bounds the distinct concepts of base: the
+ * index relabels them to compact ids, so its memory is O((n + query->n) q)
+ * plus O(min(n q, d1)) per thread, never O(d1) for large d1.  Returns
+ * GSL_SUCCESS, GSL_EINVAL for k = 0 or k > base->n, or GSL_ENOMEM. */
 int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
                         ttt_metric metric, size_t *idx);
 

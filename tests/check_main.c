@@ -112,6 +112,7 @@ int main(void)
     srunner_add_suite(sr, make_generate_suite());
     srunner_add_suite(sr, make_lsq_suite());
     srunner_add_suite(sr, make_sparse_suite());
+    srunner_add_suite(sr, make_idmap_suite());
     srunner_add_suite(sr, make_neighbours_suite());
     srunner_add_suite(sr, make_estimate_suite());
     srunner_add_suite(sr, make_analytic_suite());

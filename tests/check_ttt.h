@@ -13,6 +13,7 @@ Suite *make_params_suite(void);
 Suite *make_generate_suite(void);
 Suite *make_lsq_suite(void);
 Suite *make_sparse_suite(void);
+Suite *make_idmap_suite(void);
 Suite *make_neighbours_suite(void);
 Suite *make_estimate_suite(void);
 Suite *make_analytic_suite(void);
