@@ -18,6 +18,7 @@
 
 #include "ttt_fit.h"
 #include "ttt_idmap.h"
+#include "ttt_lsq.h"
 #include "ttt_neighbours.h"
 #include "ttt_sparse.h"
 

@@ -7,70 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ttt_idmap.h"
 #include "ttt_mem.h"
 #include "ttt_rng.h"
-
-/* A set of concepts by open addressing: at most `most` of them in a table
- * of at least twice as many slots (-1: empty), so its size does not depend
- * on d1.  Every user removes all it inserted before the next use, so removal
- * just empties the slots (no probe chain is left broken). */
-struct ttt_concept_set {
-    int32_t *slot;
-    size_t mask;
-};
-
-ttt_concept_set *ttt_concept_set_alloc(size_t most)
-{
-    ttt_concept_set *s = malloc(sizeof *s);
-    size_t size = 16;
-    while (size < 2 * most + 2)
-        size *= 2;
-    if (s && (s->slot = malloc(size * sizeof *s->slot))) {
-        memset(s->slot, 0xff, size * sizeof *s->slot);
-        s->mask = size - 1;
-        return s;
-    }
-    free(s);
-    return NULL;
-}
-
-void ttt_concept_set_free(ttt_concept_set *s)
-{
-    if (s)
-        free(s->slot);
-    free(s);
-}
-
-/* The slot holding c, or the empty slot where it would go. */
-static size_t set_find(const ttt_concept_set *s, int32_t c)
-{
-    size_t h = ((uint64_t)(uint32_t)c * 0x9e3779b97f4a7c15ULL) >> 32 & s->mask;
-    while (s->slot[h] >= 0 && s->slot[h] != c)
-        h = (h + 1) & s->mask;
-    return h;
-}
-
-static int marked(const ttt_concept_set *s, int32_t c)
-{
-    return s->slot[set_find(s, c)] == c;
-}
-
-static void mark(ttt_concept_set *s, int32_t c, int on)
-{
-    s->slot[set_find(s, c)] = on ? c : -1;
-}
 
 /* Floyd's algorithm: `count` distinct draws from items[0..len-1], uniformly
  * over subsets, in O(count) time using marks (empty on entry; the caller
  * clears the entries it set). */
 static void choose_distinct(gsl_rng *r, const int32_t *items, size_t len, size_t count,
-                            ttt_concept_set *marks, int32_t *out)
+                            ttt_idmap *marks, int32_t *out)
 {
     for (size_t j = len - count, c = 0; j < len; j++, c++) {
         int32_t pick = items ? items[gsl_rng_uniform_int(r, j + 1)] : (int32_t)gsl_rng_uniform_int(r, j + 1);
-        if (marked(marks, pick))
+        if (ttt_idmap_find(marks, pick) >= 0)
             pick = items ? items[j] : (int32_t)j;
-        mark(marks, pick, 1);
+        ttt_idmap_add(marks, pick);
         out[c] = pick;
     }
 }
@@ -114,7 +65,7 @@ void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, do
         val[a] *= scale;
 }
 
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_concept_set *marks,
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_idmap *marks,
                           int32_t *idx, double *val)
 {
     const ttt_params *p = &in->p;
@@ -126,12 +77,11 @@ int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_concep
         int32_t c;
         do
             c = (int32_t)gsl_rng_uniform_int(r, p->d1);
-        while (marked(marks, c));
-        mark(marks, c, 1);
+        while (ttt_idmap_find(marks, c) >= 0);
+        ttt_idmap_add(marks, c);
         idx[a] = c;
     }
-    for (size_t a = 0; a < in->q; a++)
-        mark(marks, idx[a], 0);
+    ttt_idmap_clear(marks);
     ttt_generate_magnitudes(r, p->magnitudes, in->q, val);
     sort_pairs(idx, val, in->q);
     return topic;
@@ -175,7 +125,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, 
 #pragma omp parallel reduction(| : failed)
     {
         gsl_rng *r = ttt_rng_alloc();
-        ttt_concept_set *marks = ttt_concept_set_alloc(in->q);
+        ttt_idmap *marks = ttt_idmap_alloc(in->q);
         ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
         const int ok = r && marks && ws;
         if (!ok)
@@ -208,7 +158,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, 
             }
         }
         gsl_rng_free(r);
-        ttt_concept_set_free(marks);
+        ttt_idmap_free(marks);
         ttt_concept_ws_free(ws);
     }
     return failed ? -1 : 0;
@@ -292,15 +242,14 @@ static void draw_dictionary(ttt_instance *in, gsl_rng *r, gsl_rng *rc)
     }
 }
 
-static void draw_pools(ttt_instance *in, gsl_rng *r, ttt_concept_set *marks)
+static void draw_pools(ttt_instance *in, gsl_rng *r, ttt_idmap *marks)
 {
     const ttt_params *p = &in->p;
     ttt_rng_stream(r, p->seed, TTT_STREAM_POOLS, 0);
     for (size_t t = 0; t < p->topics; t++) {
         int32_t *pool = in->pools + t * p->pool;
         choose_distinct(r, NULL, p->d1, p->pool, marks, pool);
-        for (size_t a = 0; a < p->pool; a++)
-            mark(marks, pool[a], 0);
+        ttt_idmap_clear(marks);
         sort_pairs(pool, NULL, p->pool);
     }
 }
@@ -511,7 +460,7 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
     }
     in->pools = malloc(p->topics * p->pool * sizeof *in->pools);
     gsl_rng *r = ttt_rng_alloc();
-    ttt_concept_set *marks = ttt_concept_set_alloc(p->pool);
+    ttt_idmap *marks = ttt_idmap_alloc(p->pool);
     in->train_streamed = ttt_params_streams_train(p);
     int ok = (in->A || !ttt_params_stores_A(p)) && (in->w_star || !in->A) && in->pools && r && marks &&
              ttt_data_alloc(&in->train, in->train_streamed ? 0 : p->n, in->q, p->d2) == 0 &&
@@ -525,7 +474,7 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
              draw_points(in, &in->test, TTT_STREAM_TEST, 0) == 0;
     }
     gsl_rng_free(r);
-    ttt_concept_set_free(marks);
+    ttt_idmap_free(marks);
     if (!ok) {
         ttt_instance_free(in);
         GSL_ERROR("no memory for the instance", GSL_ENOMEM);

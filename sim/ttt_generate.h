@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ttt_idmap.h"
 #include "ttt_params.h"
 
 /* Points per random stream: block b of a set draws from stream (set, b), so a
@@ -96,16 +97,11 @@ void ttt_instance_free(ttt_instance *in);
  * them to unit Euclidean norm.  The building block of every code. */
 void ttt_generate_magnitudes(gsl_rng *r, ttt_magnitudes magnitudes, size_t q, double *val);
 
-/* A set of at most `most` concepts (its size independent of d1); NULL when
- * out of memory. */
-typedef struct ttt_concept_set ttt_concept_set;
-ttt_concept_set *ttt_concept_set_alloc(size_t most);
-void ttt_concept_set_free(ttt_concept_set *s);
 
 /* Draws one code of topic t (or of a uniform topic when t < 0) into idx and
  * val (q entries each, sorted by index); returns the topic.  marks is a
- * caller-owned empty set for q concepts, returned empty. */
-int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_concept_set *marks,
+ * caller-owned empty ttt_idmap for q concepts, returned empty. */
+int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_idmap *marks,
                           int32_t *idx, double *val);
 
 #endif

@@ -106,6 +106,17 @@ static void topk_finish(topk *t, size_t *out)
     t->len = 0;
 }
 
+/* A search in progress: each query's running top k over the base points
+ * added so far, tile by tile, in increasing index order. */
+struct ttt_search {
+    const ttt_data *query;
+    size_t d1, k;
+    ttt_space space;
+    ttt_metric metric;
+    ttt_neighbour *heap; /* query->n x k */
+    topk *tk;            /* query->n */
+};
+
 void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour *heap, size_t *out)
 {
     topk t = {heap, 0, k, 0.0};
@@ -130,9 +141,12 @@ static double *row_norms(const double *v, size_t n, size_t width, int metric)
     return norm;
 }
 
-static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, int metric, size_t *idx)
+/* Feature space: base's points (indices first + j) into the running heaps. */
+static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
 {
+    const ttt_data *query = s->query;
     const size_t n = base->n, d2 = base->d2;
+    const int metric = s->metric;
     size_t block = (query->n + BLOCKS_PER_THREAD * threads() - 1) / (BLOCKS_PER_THREAD * threads());
     block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
     const size_t nblocks = (query->n + block - 1) / block;
@@ -147,10 +161,8 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
      * result. */
 #pragma omp parallel reduction(| : failed)
     {
-        double *C = malloc(block * chunk * sizeof *C);
-        ttt_neighbour *heaps = malloc(block * k * sizeof *heaps);
-        topk *tk = malloc(block * sizeof *tk);
-        int ok = C && heaps && tk && norm;
+        double *C = malloc(block * (chunk ? chunk : 1) * sizeof *C);
+        int ok = C && norm;
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -158,8 +170,6 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
             if (!ok)
                 continue;
             size_t b0 = b * block, rows = query->n - b0 < block ? query->n - b0 : block;
-            for (size_t i = 0; i < rows; i++)
-                tk[i] = (topk){heaps + i * k, 0, k, 0.0};
             for (size_t c0 = 0; c0 < n; c0 += chunk) {
                 size_t cols = n - c0 < chunk ? n - c0 : chunk;
                 /* C = -2 Q B^T on this tile */
@@ -167,20 +177,17 @@ static int find_feature(const ttt_data *base, const ttt_data *query, size_t k, i
                             query->psi + b0 * d2, (int)d2, base->psi + c0 * d2, (int)d2, 0.0, C, (int)cols);
                 for (size_t i = 0; i < rows; i++) {
                     const double *c = C + i * cols, *nr = norm + c0;
+                    topk *tk = &s->tk[b0 + i];
                     if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
                         for (size_t j = 0; j < cols; j++)
-                            topk_push(&tk[i], nr[j] > 0.0 ? 0.5 * c[j] / nr[j] : 0.0, c0 + j);
+                            topk_push(tk, nr[j] > 0.0 ? 0.5 * c[j] / nr[j] : 0.0, first + c0 + j);
                     else /* ||x||^2 - 2 <x*, x> */
                         for (size_t j = 0; j < cols; j++)
-                            topk_push(&tk[i], c[j] + nr[j], c0 + j);
+                            topk_push(tk, c[j] + nr[j], first + c0 + j);
                 }
             }
-            for (size_t i = 0; i < rows; i++)
-                topk_finish(&tk[i], idx + (b0 + i) * k);
         }
         free(C);
-        free(heaps);
-        free(tk);
     }
     free(norm);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
@@ -317,10 +324,14 @@ static double concept_key(const ttt_data *base, const concept_index *x, size_t j
     return key_of(dot, norm[j], metric);
 }
 
-static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, int metric,
-                        size_t *idx)
+/* Concept space: base's points (indices first + j) into the running heaps;
+ * the candidates of this base are pushed, and the heaps keep the best over
+ * all bases by (key, index). */
+static int concept_add(ttt_search *s, const ttt_data *base, size_t first)
 {
-    const size_t n = base->n, q = base->q;
+    const ttt_data *query = s->query;
+    const size_t n = base->n, q = base->q, k = s->k, d1 = s->d1;
+    const int metric = s->metric;
     double *norm = row_norms(base->phi_val, n, q, metric);
     concept_index x = {0};
     /* read inside the region, where `failed` is each thread's own copy */
@@ -330,12 +341,10 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
 #pragma omp parallel reduction(| : failed)
     {
         double *dense = calloc(u ? u : 1, sizeof *dense); /* the query, by compact id */
-        ttt_neighbour *heap = malloc(k * sizeof *heap);
         uint32_t *stamp = calloc(n, sizeof *stamp); /* i + 1: touched by query i (m < 2^32) */
         double *dot = malloc((n ? n : 1) * sizeof *dot); /* valid where stamped */
         size_t *cand = NULL, cap = 0;
-        int ok = built && dense && heap && stamp && dot;
-        topk tk = {heap, 0, k, 0.0};
+        int ok = built && dense && stamp && dot;
         if (!ok)
             failed = 1;
 #pragma omp for schedule(static)
@@ -345,13 +354,14 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
             const int32_t *qc = x.query_id + i * q;
             const double *qv = query->phi_val + i * q;
             const size_t postings = postings_of(&x, qc, q);
+            topk *tk = &s->tk[i];
             size_t nc = 0;
             for (size_t a = 0; a < q; a++)
                 if (qc[a] >= 0)
                     dense[qc[a]] = qv[a];
             if (postings >= n) {
                 for (size_t j = 0; j < n; j++)
-                    topk_push(&tk, concept_key(base, &x, j, dense, norm, metric), j);
+                    topk_push(tk, concept_key(base, &x, j, dense, norm, metric), first + j);
             } else {
                 if (postings + k > cap) {
                     size_t *grown = realloc(cand, (postings + k) * sizeof *cand);
@@ -382,20 +392,18 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
                     }
                 }
                 for (size_t t = 0; t < nc; t++)
-                    topk_push_any(&tk, key_of(dot[cand[t]], norm[cand[t]], metric), cand[t]);
+                    topk_push_any(tk, key_of(dot[cand[t]], norm[cand[t]], metric), first + cand[t]);
                 for (size_t t = 0, taken = 0; t < x.len0 && taken < k; t++)
                     if (stamp[x.order0[t]] != mark) {
-                        topk_push_any(&tk, x.key0[t], x.order0[t]); /* the scan's key, dot = 0 */
+                        topk_push_any(tk, x.key0[t], first + x.order0[t]); /* the scan's key, dot = 0 */
                         taken++;
                     }
             }
             for (size_t a = 0; a < q; a++)
                 if (qc[a] >= 0)
                     dense[qc[a]] = 0.0;
-            topk_finish(&tk, idx + i * k);
         }
         free(dense);
-        free(heap);
         free(stamp);
         free(dot);
         free(cand);
@@ -405,14 +413,64 @@ static int find_concept(const ttt_data *base, const ttt_data *query, size_t d1, 
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
+int ttt_search_alloc(const ttt_data *query, size_t d1, size_t k, ttt_space space, ttt_metric metric,
+                     ttt_search **out)
+{
+    *out = NULL;
+    if (k == 0)
+        GSL_ERROR("k must be at least 1", GSL_EINVAL);
+    ttt_search *s = calloc(1, sizeof *s);
+    if (s) {
+        s->heap = malloc((query->n ? query->n : 1) * k * sizeof *s->heap);
+        s->tk = malloc((query->n ? query->n : 1) * sizeof *s->tk);
+    }
+    if (!s || !s->heap || !s->tk) {
+        ttt_search_free(s);
+        GSL_ERROR("no memory for the neighbour search", GSL_ENOMEM);
+    }
+    *s = (ttt_search){query, d1, k, space, metric, s->heap, s->tk};
+    for (size_t i = 0; i < query->n; i++)
+        s->tk[i] = (topk){s->heap + i * k, 0, k, 0.0};
+    *out = s;
+    return GSL_SUCCESS;
+}
+
+int ttt_search_add(ttt_search *s, const ttt_data *base, size_t first)
+{
+    if (base->n == 0)
+        return GSL_SUCCESS;
+    int status = s->space == TTT_SPACE_CONCEPT ? concept_add(s, base, first) : feature_add(s, base, first);
+    if (status)
+        GSL_ERROR("no memory for the neighbour search", status);
+    return GSL_SUCCESS;
+}
+
+void ttt_search_finish(ttt_search *s, size_t *idx)
+{
+    for (size_t i = 0; i < s->query->n; i++)
+        topk_finish(&s->tk[i], idx + i * s->k);
+}
+
+void ttt_search_free(ttt_search *s)
+{
+    if (!s)
+        return;
+    free(s->heap);
+    free(s->tk);
+    free(s);
+}
+
 int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
                         ttt_metric metric, size_t *idx)
 {
     if (k == 0 || k > base->n)
         GSL_ERROR("k must satisfy 1 <= k <= number of base points", GSL_EINVAL);
-    int status = space == TTT_SPACE_CONCEPT ? find_concept(base, query, d1, k, metric, idx)
-                                            : find_feature(base, query, k, metric, idx);
-    if (status)
-        GSL_ERROR("no memory for the neighbour search", status);
-    return GSL_SUCCESS;
+    ttt_search *s;
+    int status = ttt_search_alloc(query, d1, k, space, metric, &s);
+    if (!status)
+        status = ttt_search_add(s, base, 0);
+    if (!status)
+        ttt_search_finish(s, idx);
+    ttt_search_free(s);
+    return status;
 }

@@ -29,6 +29,20 @@
 int ttt_neighbours_find(const ttt_data *base, const ttt_data *query, size_t d1, size_t k, ttt_space space,
                         ttt_metric metric, size_t *idx);
 
+/* The same search over a base that comes in tiles (a streamed training
+ * set): ttt_search_add(s, tile, first) adds the tile's points as indices
+ * first, first + 1, ... (tiles in increasing order, each starting where the
+ * last ended); ttt_search_finish writes the lists of all the points added,
+ * the same as ttt_neighbours_find on the whole base (at least k points must
+ * have been added).  query must outlive the search.  GSL status returns as
+ * above. */
+typedef struct ttt_search ttt_search;
+int ttt_search_alloc(const ttt_data *query, size_t d1, size_t k, ttt_space space, ttt_metric metric,
+                     ttt_search **out);
+int ttt_search_add(ttt_search *s, const ttt_data *base, size_t first);
+void ttt_search_finish(ttt_search *s, size_t *idx);
+void ttt_search_free(ttt_search *s);
+
 /* The k smallest of key[0..n-1] by (key, index), ascending, into out (k).
  * heap is scratch of k entries.  Exposed for the tests. */
 typedef struct {

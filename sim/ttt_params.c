@@ -471,11 +471,11 @@ int ttt_params_check(ttt_params *p, char *msg)
      * analytic covariance, and topics x pool for the pools. */
     const double cells = 1e9;
     size_t q = p->s + p->background;
-    if ((double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells ||
+    if ((p->train == TTT_TRAIN_STORED && (double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells) ||
         (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
         ttt_msg(msg, TTT_MSG,
                  "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
-                 "allowed: (n or m) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
+                 "allowed: (m, or n with train = stored) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
         return GSL_EINVAL;
     }
     const double d1d2 = (double)p->d1 * (double)p->d2;

@@ -231,6 +231,30 @@ START_TEST(test_results_are_the_same_for_any_thread_count)
 }
 END_TEST
 
+/* A streamed training set (three tiles of a pass, the neighbours drawn
+ * again) gives the stored set's run bit for bit: neighbours in both spaces,
+ * every estimator's predictions (the sparse ones too: the decoder sees the
+ * kept points) and the report's measurements. */
+START_TEST(test_streamed_training_set_gives_the_stored_run)
+{
+    const char *ws[] = {"d1=600", "d2=24", "s=4", "topics=30", "n=140000", "m=60", "k=20", "train=stored",
+                        _i ? "space=concept" : "space=feature", NULL};
+    const char *wt[] = {"d1=600", "d2=24", "s=4", "topics=30", "n=140000", "m=60", "k=20", "train=streamed",
+                        _i ? "space=concept" : "space=feature", NULL};
+    ttt_report *a = run(ws), *b = run(wt);
+    ck_assert(!a->in->train_streamed && b->in->train_streamed);
+    ck_assert_uint_lt(b->in->train.n, 2 * 60 * 20 + 1); /* only the kept points */
+    for (size_t x = 0; x < 60 * 20; x++) /* the same points, renumbered */
+        ck_assert(!memcmp(a->in->train.psi + a->nbr[x] * 24, b->in->train.psi + b->nbr[x] * 24, 24 * sizeof(double)));
+    ck_assert_mem_eq(a->res->pred, b->res->pred, TTT_EST_COUNT * 60 * sizeof *a->res->pred);
+    ck_assert_mem_eq(a->res->v_global, b->res->v_global, 24 * sizeof *a->res->v_global);
+    ck_assert(a->overlap == b->overlap && a->cos_feature == b->cos_feature && a->cos_concept == b->cos_concept);
+    ck_assert(a->distortion == b->distortion && a->support_mean == b->support_mean);
+    ttt_report_free(a);
+    ttt_report_free(b);
+}
+END_TEST
+
 /* The global head's test error against the exact population error plus the
  * finite-n correction.  With the head fixed, test errors are independent, so
  * the standard error of their mean is honest; the tolerance is 4 of them.
@@ -292,6 +316,7 @@ Suite *make_estimate_suite(void)
     tcase_add_test(core, test_geometry_coincides_without_superposition);
     tcase_add_test(core, test_gradient_steps_converge_to_fine_tuned_fit);
     tcase_add_test(core, test_results_are_the_same_for_any_thread_count);
+    tcase_add_loop_test(core, test_streamed_training_set_gives_the_stored_run, 0, 2);
     suite_add_tcase(s, core);
     TCase *stats = tcase_create("stats");
     tcase_set_timeout(stats, 120);

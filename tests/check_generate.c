@@ -207,7 +207,7 @@ static void check_support(const char *const *w, size_t k, size_t R)
     ttt_instance *in = test_instance(&p);
     gsl_rng *r = ttt_rng_alloc();
     ttt_rng_stream(r, 99, TTT_STREAM_TOOLS, 0);
-    ttt_concept_set *marks = ttt_concept_set_alloc(in->q);
+    ttt_idmap *marks = ttt_idmap_alloc(in->q);
     unsigned char *seen = calloc(p.d1, 1);
     int32_t *idx = malloc(in->q * sizeof *idx);
     double *val = malloc(in->q * sizeof *val);
@@ -229,7 +229,7 @@ static void check_support(const char *const *w, size_t k, size_t R)
     double se, mean = sample_mean(&support, &se);
     double expect = ttt_analytic_support(p.d1, p.s, p.pool, p.background, k);
     ck_assert_msg(fabs(mean - expect) < 4.0 * se + 1e-12, "E|S| measured %g +- %g, formula %g", mean, se, expect);
-    ttt_concept_set_free(marks);
+    ttt_idmap_free(marks);
     free(seen);
     free(idx);
     free(val);

@@ -136,6 +136,41 @@ START_TEST(test_concept_neighbours_equal_a_full_scan)
 }
 END_TEST
 
+/* A base that comes in tiles (a streamed training set) gives the lists of
+ * the whole base, bit for bit: tiles of uneven sizes, some smaller than k
+ * and some larger, in both spaces and metrics, with exact ties (constant
+ * magnitudes) that cross tile boundaries. */
+START_TEST(test_search_over_tiles_equals_the_whole_search)
+{
+    const char *w[] = {"d1=300", "d2=8", "s=3", "topics=15", "pool=6", "n=700", "m=40", "k=30",
+                       "magnitudes=constant", NULL};
+    const ttt_space space = _i / 2 ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE;
+    const ttt_metric metric = _i % 2 ? TTT_METRIC_COSINE : TTT_METRIC_EUCLIDEAN;
+    ttt_params p = test_params(w);
+    ttt_instance *in = test_instance(&p);
+    const ttt_data *tr = &in->train;
+    size_t *whole = malloc(p.m * p.k * sizeof *whole), *tiled = malloc(p.m * p.k * sizeof *tiled);
+    ck_assert_int_eq(ttt_neighbours_find(tr, &in->test, p.d1, p.k, space, metric, whole), GSL_SUCCESS);
+    ttt_search *s;
+    ck_assert_int_eq(ttt_search_alloc(&in->test, p.d1, p.k, space, metric, &s), GSL_SUCCESS);
+    const size_t sizes[] = {7, 250, 1, 29, 300, 113}; /* sum 700 */
+    for (size_t t = 0, first = 0; t < sizeof sizes / sizeof sizes[0]; first += sizes[t++]) {
+        ttt_data tile = *tr; /* a view of rows first .. first + size */
+        tile.n = sizes[t];
+        tile.phi_idx += first * tr->q;
+        tile.phi_val += first * tr->q;
+        tile.psi += first * tr->d2;
+        ck_assert_int_eq(ttt_search_add(s, &tile, first), GSL_SUCCESS);
+    }
+    ttt_search_finish(s, tiled);
+    ck_assert_mem_eq(whole, tiled, p.m * p.k * sizeof *whole);
+    ttt_search_free(s);
+    free(whole);
+    free(tiled);
+    ttt_instance_free(in);
+}
+END_TEST
+
 START_TEST(test_selection_orders_ties_by_index)
 {
     const double key[] = {3.0, 1.0, 2.0, 1.0, 0.5, 2.0, 1.0};
@@ -170,6 +205,7 @@ Suite *make_neighbours_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
     tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 8);
+    tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
     tcase_add_test(core, test_selection_orders_ties_by_index);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
