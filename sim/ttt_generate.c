@@ -145,9 +145,13 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, 
                 for (size_t j = 0; j < d2; j++)
                     psi[j] = 0.0;
                 for (size_t a = 0; a < q; a++) {
+                    /* psi and the column never overlap: the loop runs in
+                     * SIMD lanes, the same product and sum per element */
                     const double *col = ttt_instance_column(in, idx[a], ws);
+                    const double v = val[a];
+#pragma omp simd
                     for (size_t j = 0; j < d2; j++)
-                        psi[j] += val[a] * col[j];
+                        psi[j] += v * col[j];
                     f += val[a] * ttt_instance_w(in, idx[a], ws);
                 }
                 if (p->feature_noise > 0.0)
