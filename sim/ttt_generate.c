@@ -112,58 +112,82 @@ void ttt_data_free(ttt_data *d)
     free(d->topic);
 }
 
-/* Draws points [first, first + d->n) of a set of `total` block by block
- * into d (first a multiple of TTT_GENERATE_BLOCK); block b uses stream
- * (purpose, b). */
-static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, size_t first)
+/* One thread's scratch for drawing points. */
+typedef struct {
+    gsl_rng *r;
+    ttt_idmap *marks;
+    ttt_concept_ws *ws;
+} draw_ws;
+
+static void draw_ws_free(draw_ws *w)
+{
+    gsl_rng_free(w->r);
+    ttt_idmap_free(w->marks);
+    ttt_concept_ws_free(w->ws);
+}
+
+static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
+{
+    w->r = ttt_rng_alloc();
+    w->marks = ttt_idmap_alloc(in->q);
+    w->ws = ttt_concept_ws_alloc(in);
+    if (w->r && w->marks && w->ws)
+        return 0;
+    draw_ws_free(w);
+    return -1;
+}
+
+/* Block b of a set (stream (purpose, b)): its first `count` points into
+ * rows row0, row0 + 1, ... of d. */
+static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, size_t b, size_t count, ttt_data *d,
+                       size_t row0)
 {
     const ttt_params *p = &in->p;
-    const size_t q = in->q, d2 = p->d2, b0 = first / TTT_GENERATE_BLOCK;
-    const size_t nblocks = (d->n + TTT_GENERATE_BLOCK - 1) / TTT_GENERATE_BLOCK;
-    int failed = 0;
+    const size_t q = in->q, d2 = p->d2;
+    gsl_rng *r = w->r;
+    ttt_rng_stream(r, p->seed, purpose, b);
+    for (size_t i = row0; i < row0 + count; i++) {
+        int32_t *idx = d->phi_idx + i * q;
+        double *val = d->phi_val + i * q;
+        double *psi = d->psi + i * d2;
+        d->topic[i] = ttt_generate_code(in, r, -1, w->marks, idx, val);
+        double f = 0.0;
+        for (size_t j = 0; j < d2; j++)
+            psi[j] = 0.0;
+        for (size_t a = 0; a < q; a++) {
+            /* psi and the column never overlap: the loop runs in SIMD
+             * lanes, the same product and sum per element */
+            const double *col = ttt_instance_column(in, idx[a], w->ws);
+            const double v = val[a];
+#pragma omp simd
+            for (size_t j = 0; j < d2; j++)
+                psi[j] += v * col[j];
+            f += val[a] * ttt_instance_w(in, idx[a], w->ws);
+        }
+        if (p->feature_noise > 0.0)
+            for (size_t j = 0; j < d2; j++)
+                psi[j] += gsl_ran_gaussian_ziggurat(r, p->feature_noise);
+        d->f[i] = f;
+        d->y[i] = f + (p->sigma > 0.0 ? gsl_ran_gaussian_ziggurat(r, p->sigma) : 0.0);
+    }
+}
 
+/* Draws points [first, first + d->n) of a set block by block into d
+ * (first a multiple of TTT_GENERATE_BLOCK), in parallel over blocks. */
+static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, size_t first)
+{
+    const size_t B = TTT_GENERATE_BLOCK, nblocks = (d->n + B - 1) / B;
+    int failed = 0;
 #pragma omp parallel reduction(| : failed)
     {
-        gsl_rng *r = ttt_rng_alloc();
-        ttt_idmap *marks = ttt_idmap_alloc(in->q);
-        ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
-        const int ok = r && marks && ws;
-        if (!ok)
-            failed = 1;
+        draw_ws w;
+        failed = draw_ws_alloc(in, &w) != 0;
 #pragma omp for schedule(static)
-        for (size_t b = 0; b < nblocks; b++) {
-            if (!ok)
-                continue;
-            ttt_rng_stream(r, p->seed, purpose, b0 + b);
-            size_t end = (b + 1) * TTT_GENERATE_BLOCK < d->n ? (b + 1) * TTT_GENERATE_BLOCK : d->n;
-            for (size_t i = b * TTT_GENERATE_BLOCK; i < end; i++) {
-                int32_t *idx = d->phi_idx + i * q;
-                double *val = d->phi_val + i * q;
-                double *psi = d->psi + i * d2;
-                d->topic[i] = ttt_generate_code(in, r, -1, marks, idx, val);
-                double f = 0.0;
-                for (size_t j = 0; j < d2; j++)
-                    psi[j] = 0.0;
-                for (size_t a = 0; a < q; a++) {
-                    /* psi and the column never overlap: the loop runs in
-                     * SIMD lanes, the same product and sum per element */
-                    const double *col = ttt_instance_column(in, idx[a], ws);
-                    const double v = val[a];
-#pragma omp simd
-                    for (size_t j = 0; j < d2; j++)
-                        psi[j] += v * col[j];
-                    f += val[a] * ttt_instance_w(in, idx[a], ws);
-                }
-                if (p->feature_noise > 0.0)
-                    for (size_t j = 0; j < d2; j++)
-                        psi[j] += gsl_ran_gaussian_ziggurat(r, p->feature_noise);
-                d->f[i] = f;
-                d->y[i] = f + (p->sigma > 0.0 ? gsl_ran_gaussian_ziggurat(r, p->sigma) : 0.0);
-            }
-        }
-        gsl_rng_free(r);
-        ttt_idmap_free(marks);
-        ttt_concept_ws_free(ws);
+        for (size_t b = 0; b < nblocks; b++)
+            if (!failed)
+                draw_block(in, &w, purpose, first / B + b, d->n - b * B < B ? d->n - b * B : B, d, b * B);
+        if (!failed)
+            draw_ws_free(&w);
     }
     return failed ? -1 : 0;
 }
@@ -496,21 +520,20 @@ int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t 
 {
     const size_t q = in->q, d2 = in->p.d2, B = TTT_GENERATE_BLOCK;
     int failed = 0;
-    /* Each thread regenerates whole blocks: the runs of idx that share one. */
+    /* Each thread draws whole blocks again, one for each run of idx that
+     * shares a block, and copies the points wanted. */
 #pragma omp parallel reduction(| : failed)
     {
         ttt_data blk;
-        failed = ttt_data_alloc(&blk, B, q, d2) != 0;
+        draw_ws w;
+        const int had_blk = ttt_data_alloc(&blk, B, q, d2) == 0, had_w = draw_ws_alloc(in, &w) == 0;
+        failed = !had_blk || !had_w;
 #pragma omp for schedule(dynamic, 16)
         for (size_t a = 0; a < count; a++) {
             if (failed || (a > 0 && idx[a - 1] / B == idx[a] / B))
                 continue; /* not the first of its block */
             const size_t b = idx[a] / B;
-            blk.n = in->p.n - b * B < B ? in->p.n - b * B : B;
-            if (draw_points(in, &blk, TTT_STREAM_TRAIN, b * B)) {
-                failed = 1;
-                continue;
-            }
+            draw_block(in, &w, TTT_STREAM_TRAIN, b, in->p.n - b * B < B ? in->p.n - b * B : B, &blk, 0);
             for (size_t e = a; e < count && idx[e] / B == b; e++) {
                 const size_t j = idx[e] - b * B;
                 memcpy(out->phi_idx + e * q, blk.phi_idx + j * q, q * sizeof *out->phi_idx);
@@ -521,7 +544,9 @@ int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t 
                 out->topic[e] = blk.topic[j];
             }
         }
-        ttt_data_free(&blk);
+        ttt_data_free(&blk); /* safe after a failed allocation: it set every pointer */
+        if (had_w)
+            draw_ws_free(&w);
     }
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }

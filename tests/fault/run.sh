@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fault-injection tier (make check-faults).
 #
-# For each scenario (a small `ttt run --save-data --out DIR`, a small
-# `ttt sweep --out DIR`, `ttt table --out FILE`) it first counts, with the
+# For each scenario (a small `ttt run --save-data --out DIR`, a small run
+# with a streamed training set and a dictionary not stored, a small `ttt
+# sweep --out DIR`, `ttt table --out FILE`) it first counts, with the
 # shim build/inject.so (tests/fault/inject.c) in TTT_FAULT=count mode, how
 # many allocations and how many writes to regular files one clean run makes,
 # then runs the scenario once for every N from 1 to that count with
@@ -32,7 +33,7 @@
 #     and the libgomp line on stderr; ttt's exit handler then adds its own
 #     `ttt:` line and removes the temporary directory, and those are checked.
 #
-# Usage: tests/fault/run.sh [SCENARIO ...]   (run, sweep, table; default all)
+# Usage: tests/fault/run.sh [SCENARIO ...]   (run, stream, sweep, table; default all)
 # Environment: TTT_BIN (build/ttt), TTT_INJECT (build/inject.so),
 #   TTT_FAULT_WORK (build/faults), TTT_FAULT_JOBS (2 runs at a time).
 set -u
@@ -49,6 +50,13 @@ unset TTT_FAULT TTT_FAULT_LOG
 # makes the previous result, and (sweeps) of the command that continues.
 RUN_ARGS="run d1=64 d2=16 s=2 topics=4 n=200 m=10 k=10 threads=1 --save-data --quiet --out"
 RUN_PREV="run d1=64 d2=16 s=2 topics=4 n=200 m=10 k=10 threads=1 seed=2 --save-data --quiet --out"
+# A streamed training set (two tiles) with a dictionary too large to store
+# (generator=counter, d1 d2 > 2^27): the pass, the kept points, the columns
+# drawn on demand.
+STREAM_ARGS="run d1=9000000 d2=16 s=2 topics=4 n=70000 m=10 k=10 sparse=off train=streamed generator=counter threads=1 --quiet --out"
+STREAM_PREV="run d1=9000000 d2=16 s=2 topics=4 n=70000 m=10 k=10 sparse=off train=streamed generator=counter threads=1 seed=2 --quiet --out"
+run_args() { if [ "$1" = stream ]; then echo "$STREAM_ARGS"; else echo "$RUN_ARGS"; fi; }
+run_prev() { if [ "$1" = stream ]; then echo "$STREAM_PREV"; else echo "$RUN_PREV"; fi; }
 SWEEP_ARGS="sweep d1=64 d2=8 s=2 topics=4 n=100 m=4 k=5,7 sparse=off reps=1 threads=1 --quiet --out"
 TABLE_SPECS="ttt,global,global/ttt"
 
@@ -68,10 +76,10 @@ one() {
     local target log="$slot/log" err="$slot/err" rc outcome="" problem=""
     : >"$log"
     case $sc in
-    run)
+    run|stream)
         target="$slot/D"
         cp -a "$base/prev" "$target"
-        TTT_FAULT=$kind:$n TTT_FAULT_LOG=$log LD_PRELOAD=$SHIM "$BIN" $RUN_ARGS "$target" >/dev/null 2>"$err"
+        TTT_FAULT=$kind:$n TTT_FAULT_LOG=$log LD_PRELOAD=$SHIM "$BIN" $(run_args "$sc") "$target" >/dev/null 2>"$err"
         rc=$? ;;
     sweep)
         target="$slot/S"
@@ -105,7 +113,7 @@ one() {
             elif ! cmp -s "$target/sweep.tsv" "$base/clean/sweep.tsv"; then
                 problem="sweep.tsv after --resume differs from a clean sweep"
             fi
-        elif [ "$sc" = run ]; then
+        elif [ "$sc" = run ] || [ "$sc" = stream ]; then
             diff -r "$base/prev" "$target" >/dev/null 2>&1 || problem="the previous result changed"
         else
             cmp -s "$base/prev.tsv" "$target" || problem="the previous result changed"
@@ -124,7 +132,7 @@ one() {
         outcome=exit0-identical
         case $sc in
         sweep) cmp -s "$target/sweep.tsv" "$base/clean/sweep.tsv" ;;
-        run) diff -r -I '^# utc: ' -I '^# command: ' "$base/clean" "$target" >/dev/null 2>&1 ;;
+        run|stream) diff -r -I '^# utc: ' -I '^# command: ' "$base/clean" "$target" >/dev/null 2>&1 ;;
         table) diff -I '^# utc: ' -I '^# command: ' "$base/clean.tsv" "$target" >/dev/null 2>&1 ;;
         esac || problem="exit 0 but the result differs from a clean run"
         [ "$injected" = 1 ] || outcome=not-reached
@@ -158,10 +166,11 @@ prepare() {
     local sc=$1 base="$WORK/$1"
     rm -rf "$base" && mkdir -p "$base"
     case $sc in
-    run)
-        "$BIN" $RUN_PREV "$base/prev" >/dev/null || return 1
+    run|stream)
+        "$BIN" $(run_prev "$sc") "$base/prev" >/dev/null || return 1
         cp -a "$base/prev" "$base/clean"
-        TTT_FAULT=count TTT_FAULT_LOG=$base/count LD_PRELOAD=$SHIM "$BIN" $RUN_ARGS "$base/clean" >/dev/null || return 1
+        TTT_FAULT=count TTT_FAULT_LOG=$base/count LD_PRELOAD=$SHIM "$BIN" $(run_args "$sc") "$base/clean" >/dev/null ||
+            return 1
         ;;
     sweep)
         TTT_FAULT=count TTT_FAULT_LOG=$base/count LD_PRELOAD=$SHIM "$BIN" $SWEEP_ARGS "$base/clean" >/dev/null || return 1 ;;
@@ -175,7 +184,7 @@ prepare() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(run sweep table)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(run stream sweep table)
 [[ " ${scenarios[*]} " == *" table "* && " ${scenarios[*]} " != *" sweep "* ]] && scenarios=(sweep "${scenarios[@]}")
 mkdir -p "$WORK" && rm -rf "$WORK/failed"
 start=$(date +%s)
