@@ -324,7 +324,11 @@ int ttt_outdir_mkdirs(const char *path, char *msg)
 
 /* rm -r of name in the directory parent, allocating nothing: it runs after
  * the swap, when the previous result must go however little memory is left
- * (nftw allocated, and when it failed the temporary stayed behind). */
+ * (nftw allocated, and when it failed the temporary stayed behind).  The
+ * top directory's marker goes last: a writer that opened this directory as
+ * DIR just before the swap and reads it now sees a result of ttt's (the
+ * marker and what is left) or an empty directory, never files without the
+ * marker, which it would refuse to replace. */
 static void remove_at(int parent, const char *name, int depth)
 {
     if (unlinkat(parent, name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth > 32)
@@ -338,9 +342,12 @@ static void remove_at(int parent, const char *name, int depth)
             for (ssize_t at = 0; at < n;) {
                 struct dirent64 *e = (struct dirent64 *)(buf + at);
                 at += e->d_reclen;
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                    (depth > 0 || strcmp(e->d_name, TTT_OUTDIR_MARKER)))
                     remove_at(fd, e->d_name, depth + 1);
             }
+        if (depth == 0)
+            unlinkat(fd, TTT_OUTDIR_MARKER, 0);
     }
     if (fd >= 0)
         close(fd);
