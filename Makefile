@@ -239,9 +239,9 @@ golden: $(BUILD)/ttt
 	cp $(BUILD)/golden/data/*.npy tests/golden/
 
 # Every figure of the gallery from scratch into paper-figures/out/:
-#   make figures              all (about 11 min on 2 cores)
+#   make figures              all (about 17 min on 2 cores, 11 for concepts-in-use)
 #   make figures FIG=k-scaling one (names: the folders of paper-figures/)
-#   make figures FAST=1       2 replicates per point: a preview
+#   make figures FAST=1       at most 2 replicates per point: a preview
 figures: $(BUILD)/ttt
 	TTT=$(BUILD)/ttt paper-figures/make-figures $(if $(FAST),--fast) $(FIG)
 
