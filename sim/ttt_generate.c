@@ -377,20 +377,19 @@ static int find_used(ttt_instance *in)
             u[nu++] = u[a];
     in->used = u;
     in->nused = nu;
+    /* Their slots by hashing (added in increasing order: id = slot), read
+     * for every atom of every point: a binary search over a million used
+     * concepts took a sixth of the generator's time. */
+    if (!(in->used_ids = ttt_idmap_alloc(nu)))
+        return -1;
+    for (size_t a = 0; a < nu; a++)
+        ttt_idmap_add(in->used_ids, u[a]);
     return 0;
 }
 
 long ttt_instance_used_slot(const ttt_instance *in, int32_t j)
 {
-    size_t lo = 0, hi = in->nused;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (in->used[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < in->nused && in->used[lo] == j ? (long)lo : -1;
+    return in->used_ids ? ttt_idmap_find(in->used_ids, j) : -1;
 }
 
 struct ttt_concept_ws {
@@ -558,6 +557,7 @@ void ttt_instance_free(ttt_instance *in)
     free(in->A);
     free(in->w_star);
     free(in->used);
+    ttt_idmap_free(in->used_ids);
     free(in->used_A);
     free(in->used_w);
     free(in->pools);

@@ -43,6 +43,7 @@ typedef struct {
     double *w_star;    /* d1: ground-truth head in concept space; NULL when A is */
     size_t nused;      /* concepts in the pools (their union) */
     int32_t *used;     /* nused, increasing */
+    ttt_idmap *used_ids; /* used[i] -> i */
     double *used_A;    /* nused x d2: their columns, when A is not stored (else NULL) */
     double *used_w;    /* nused: their w*, when w* is not stored (else NULL) */
     double w_scale;    /* w_law = power: c in |w*_j| = c rank_j^-w_alpha */
