@@ -246,7 +246,10 @@ static int point_params(const ttt_sweep *sw, size_t point, ttt_params *p, char *
     return ttt_params_check(p, msg);
 }
 
-/* The point's parameters as text, seed and threads left out. */
+/* The point's parameters as text, seed and threads left out; and, so that
+ * a job's seed is the one earlier versions gave it, the lines of two keys
+ * they did not have: train (which never changes a result) and generator
+ * when it is stream (the only generator they had). */
 static char *params_text(const ttt_params *p)
 {
     char *text = NULL;
@@ -262,6 +265,18 @@ static char *params_text(const ttt_params *p)
         free(text);
         return NULL;
     }
+    char *to = text;
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        end = end ? end + 1 : line + strlen(line);
+        const int skip = !strncmp(line, "train ", 6) || (!strncmp(line, "generator ", 10) && q.generator == TTT_GEN_STREAM);
+        if (!skip) {
+            memmove(to, line, (size_t)(end - line));
+            to += end - line;
+        }
+        line = end;
+    }
+    *to = '\0';
     return text;
 }
 

@@ -62,6 +62,33 @@ START_TEST(test_sweep_seed_independent_of_grid)
 }
 END_TEST
 
+/* A job's seed is the one earlier versions gave it (the value below was
+ * printed by b33bb02, before the keys generator and train), whatever train
+ * is; generator = counter, a different instance law, gets its own. */
+START_TEST(test_sweep_seeds_are_those_of_earlier_versions)
+{
+    const char *trains[] = {"train=auto", "train=stored", "train=streamed"};
+    char msg[TTT_MSG];
+    for (int t = 0; t < 4; t++) {
+        ttt_params base;
+        ttt_params_default(&base);
+        ttt_sweep sw;
+        ttt_sweep_init(&sw, &base);
+        ck_assert_int_eq(ttt_sweep_word(&sw, "k=10,20", msg), GSL_SUCCESS);
+        ck_assert_int_eq(ttt_sweep_word(&sw, "sparse=off", msg), GSL_SUCCESS);
+        ck_assert_int_eq(ttt_sweep_word(&sw, "n=3000", msg), GSL_SUCCESS);
+        ck_assert_int_eq(ttt_sweep_word(&sw, "m=20", msg), GSL_SUCCESS);
+        ck_assert_int_eq(ttt_sweep_word(&sw, t < 3 ? trains[t] : "generator=counter", msg), GSL_SUCCESS);
+        ttt_params p;
+        ck_assert_int_eq(ttt_sweep_job_params(&sw, 0, &p, msg), GSL_SUCCESS);
+        if (t < 3)
+            ck_assert_uint_eq(p.seed, 10436462358710642026UL);
+        else
+            ck_assert_uint_ne(p.seed, 10436462358710642026UL);
+    }
+}
+END_TEST
+
 START_TEST(test_sweep_rejects_bad_axes)
 {
     ttt_params p = test_params(small);
@@ -391,6 +418,7 @@ Suite *make_sweep_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_sweep_grid_and_ranges);
     tcase_add_test(core, test_sweep_seed_independent_of_grid);
+    tcase_add_test(core, test_sweep_seeds_are_those_of_earlier_versions);
     tcase_add_test(core, test_sweep_file_independent_of_threads_and_resume);
     tcase_add_test(core, test_resume_validates_rows_and_refuses_a_second_writer);
     tcase_add_test(core, test_shards_merge_to_the_one_process_sweep);
