@@ -31,16 +31,14 @@ static void sort_pairs(int32_t *idx, double *val, size_t q)
 {
     for (size_t i = 1; i < q; i++) {
         int32_t ki = idx[i];
-        double vi = val ? val[i] : 0.0;
+        double vi = val[i];
         size_t j = i;
         for (; j > 0 && idx[j - 1] > ki; j--) {
             idx[j] = idx[j - 1];
-            if (val)
-                val[j] = val[j - 1];
+            val[j] = val[j - 1];
         }
         idx[j] = ki;
-        if (val)
-            val[j] = vi;
+        val[j] = vi;
     }
 }
 
@@ -278,7 +276,7 @@ static void draw_pools(ttt_instance *in, gsl_rng *r, ttt_idmap *marks)
         int32_t *pool = in->pools + t * p->pool;
         choose_distinct(r, NULL, p->d1, p->pool, marks, pool);
         ttt_idmap_clear(marks);
-        sort_pairs(pool, NULL, p->pool);
+        qsort(pool, p->pool, sizeof *pool, cmp_int32); /* distinct: the order is the insertion sort's */
     }
 }
 

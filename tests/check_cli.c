@@ -145,6 +145,7 @@ static const struct {
     {"transmogrify", "unknown command 'transmogrify'"},
     {"demo d2=3", "d2 must be 2"},
     {"demo k=0", "k = 0 is out of range"},
+    {"demo d1=1000000000", "demo draws every concept's direction, which needs A stored"},
     {"table", "table needs FILE --y"},
     {"table x.tsv --y ttt --format xml", "--format 'xml' is not allowed"},
     {"table /nonexistent/sweep.tsv --y ttt", "/nonexistent/sweep.tsv"},

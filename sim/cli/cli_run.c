@@ -160,6 +160,13 @@ int cli_demo(int argc, char **argv)
     if (ttt_params_streams_train(&o.p))
         cli_die_input("demo draws every training point: train must be stored; allowed: train = stored or auto "
                       "with a smaller n");
+    if (!ttt_params_stores_A(&o.p)) {
+        char why[TTT_MSG];
+        ttt_msg(why, sizeof why, "demo draws every concept's direction, which needs A stored, but d1 = %zu; allowed: "
+                "d1 <= %.0f (d1 * d2 <= %.0f with d2 = 2)", o.p.d1, TTT_COUNTER_DENSE_CELLS / 2.0,
+                TTT_COUNTER_DENSE_CELLS);
+        cli_die_input(why);
+    }
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
     cli_check_limits(cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
