@@ -95,7 +95,7 @@ $(BUILD)/tests/%.o: tests/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/sim/ttt_io.o $(BUILD)/analysis/ttt_sweep.o $(CLI_OBJ): $(REV_STAMP)
+$(BUILD)/sim/ttt_io.o $(BUILD)/analysis/ttt_sweep.o $(BUILD)/analysis/ttt_sweep_dir.o $(CLI_OBJ): $(REV_STAMP)
 
 $(BUILD)/libttt.a: $(LIB_OBJ)
 	ar rcs $@ $^

@@ -554,9 +554,11 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double decoder = 4.0 * d1 * d2 + 12.0 * q * (n + m) + (24.0 + 12.0 * q) * codes +
                            (double)nt * (block * per_point + 2.0 * d2 * d1);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
+    /* the order of a local least-squares workspace: min(k, its widest system) */
+    const double g = fmin(k, fmax(d2, fmin(k * q, d1)));
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
                (ttt_params_streams_train(p) ? TRAIN_TILE + 2.0 * m * k : n) * point + m * point + 8.0 * 6.0 * d2 * d2 +
-               (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * k * k + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
+               (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread: the work of each phase at its rate. */
@@ -820,7 +822,7 @@ static const ttt_quantity_info quantities[TTT_Q_COUNT] = {
     [TTT_Q_PURITY] = {"purity", "neighbours from own topic", "measured mean share", 0, 0, 0},
     [TTT_Q_COND] = {"cond", "lmin/mean l of Phi_S'Phi_S", "measured mean over points (0 if k < |S|)", 0, 0, 0},
     [TTT_Q_NEEDED] = {"needed", "concepts that suffice (H2)", "measured (mean, se); h2_factor of the best", 1, 0, 0},
-    [TTT_Q_IN_USE] = {"in_use", "concepts in use", "exact: union of the pools", 0, 0, 0},
+    [TTT_Q_IN_USE] = {"in_use", "concepts in use", "exact: union of the pools (d1 with background)", 0, 0, 0},
     [TTT_Q_AGREE_LASSO] = {"agree_lasso", "|ttt - lasso| < sigma", "measured fraction of test points", 0, 1, 0},
     [TTT_Q_LAMBDA] = {"lambda", "Lasso penalty", "mean over test points", 0, 1, 0},
     [TTT_Q_LASSO_SUPPORT] = {"lasso_support", "concepts the Lasso uses", "measured (mean, se)", 1, 1, 1},

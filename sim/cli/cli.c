@@ -166,7 +166,7 @@ void cli_check_limits(double bytes, double seconds, const char *phase, const cha
 /* The phase that dominates an estimate. */
 const char *cli_main_phase(const ttt_cost *c, int generate_only)
 {
-    const char *names[7] = {"generating the points", "the analytic predictions (d2 x d2 eigensolves)",
+    const char *names[7] = {"generating the points", "the analytic predictions",
                             "the global fit", "the neighbour search", "the local fits", "the sparse estimators",
                             "the report (a second neighbour search, in the other space)"};
     const double v[7] = {c->generate, generate_only ? 0 : c->analytic, generate_only ? 0 : c->global,
