@@ -261,7 +261,8 @@ static char *params_text(const ttt_params *p)
     q.seed = 0;
     q.threads = 0;
     ttt_params_write(&q, fp, "", 0);
-    if (fclose(fp) != 0) {
+    const int failed = ferror(fp); /* a stream that could not grow: the text would be cut short */
+    if (fclose(fp) != 0 || failed || !text) {
         free(text);
         return NULL;
     }
