@@ -614,7 +614,40 @@ double ttt_run_memory_limit(double *address_space, const char **source)
     return limit;
 }
 
-int ttt_run_memory_check(double bytes, const char *what, char *msg)
+/* Cheaper ways to hold the same run, for a refusal's "allowed:" part:
+ * "generator = counter (about X GB), " in place of a stored A, "train =
+ * streamed (...), " in place of a stored training set, where p allows them
+ * and they at least halve the estimate; empty when none does. */
+static void memory_hint(const ttt_params *p, char *hint, size_t len)
+{
+    char msg[TTT_MSG];
+    ttt_cost c;
+    ttt_run_cost(p, 0, &c);
+    /* each way alone is named when it at least halves the estimate now;
+     * both together when they at least halve the smallest named before */
+    const double now = c.bytes;
+    double least = now;
+    hint[0] = '\0';
+    for (int way = 0; way < 3; way++) {
+        ttt_params q = *p;
+        if (way != 1 && q.generator == TTT_GEN_STREAM)
+            q.generator = TTT_GEN_COUNTER;
+        if (way != 0 && q.train == TTT_TRAIN_STORED)
+            q.train = TTT_TRAIN_STREAMED;
+        const int counter = q.generator != p->generator, streamed = q.train != p->train;
+        if ((way == 2 && !(counter && streamed)) || (way < 2 && !(counter || streamed)) || ttt_params_check(&q, msg))
+            continue;
+        ttt_run_cost(&q, 0, &c);
+        if (!(c.bytes <= 0.5 * (way < 2 ? now : least)))
+            continue;
+        least = fmin(least, c.bytes);
+        size_t used = strlen(hint);
+        snprintf(hint + used, len - used, "%s%s%s (about %.3g GB), ", counter ? "generator = counter" : "",
+                 counter && streamed ? " with " : "", streamed ? "train = streamed" : "", c.bytes / 1e9);
+    }
+}
+
+int ttt_run_memory_check(double bytes, const char *what, const ttt_params *p, char *msg)
 {
 #ifdef _OPENMP
     const double threads = (double)omp_get_max_threads();
@@ -624,19 +657,22 @@ int ttt_run_memory_check(double bytes, const char *what, char *msg)
     double as;
     const char *from;
     const double limit = ttt_run_memory_limit(&as, &from);
-    if (isfinite(limit) && bytes > TTT_MEMORY_SHARE * limit) {
-        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: smaller n, m, d1 or d2 (or "
-                 "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9);
-        return GSL_ENOMEM;
-    }
     const double vm = bytes + AS_BASE + threads * AS_PER_THREAD;
-    if (isfinite(as) && vm > as) {
+    const int over_memory = isfinite(limit) && bytes > TTT_MEMORY_SHARE * limit;
+    if (!over_memory && !(isfinite(as) && vm > as))
+        return GSL_SUCCESS;
+    char hint[TTT_MSG / 2] = "";
+    if (p)
+        memory_hint(p, hint, sizeof hint);
+    if (over_memory)
+        snprintf(msg, TTT_MSG, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: %ssmaller n, m, d1 or d2 (or "
+                 "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9, hint);
+    else
         snprintf(msg, TTT_MSG, "%s needs about %.3g GB of address space (%.3g GB of arrays, and an estimated %.3g GB "
                  "for the libraries and %.0f threads' OpenBLAS buffers); the limit is %.3g GB (ulimit -v); "
-                 "allowed: smaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
-                 "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9);
-        return GSL_ENOMEM;
-    }
+                 "allowed: %ssmaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
+                 "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9, hint);
+    return GSL_ENOMEM;
     return GSL_SUCCESS;
 }
 

@@ -169,10 +169,12 @@ double ttt_run_memory_limit(double *address_space, const char **source);
  * bytes plus an estimate of what the libraries and every thread take (about
  * 130 MB and 150 MB per thread: OpenBLAS's buffer, a stack, an arena) over
  * RLIMIT_AS, gives GSL_ENOMEM and one line in msg (TTT_MSG bytes) with the
- * estimate, the limit and "--force"; else GSL_SUCCESS.  (Over RLIMIT_AS,
- * OpenBLAS threads retry a failed buffer allocation forever: the run would
- * hang.) */
-int ttt_run_memory_check(double bytes, const char *what, char *msg);
+ * estimate, the limit and "--force"; else GSL_SUCCESS.  With p (NULL for a
+ * sweep), the refusal also names the keys that would hold the same run in
+ * less memory: generator = counter, train = streamed, with their estimates.
+ * (Over RLIMIT_AS, OpenBLAS threads retry a failed buffer allocation
+ * forever: the run would hang.) */
+int ttt_run_memory_check(double bytes, const char *what, const ttt_params *p, char *msg);
 
 /* Seconds on a monotonic clock: differences time phases, runs and sweeps. */
 double ttt_run_seconds(void);

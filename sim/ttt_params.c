@@ -471,11 +471,15 @@ int ttt_params_check(ttt_params *p, char *msg)
      * analytic covariance, and topics x pool for the pools. */
     const double cells = 1e9;
     size_t q = p->s + p->background;
-    if ((p->train == TTT_TRAIN_STORED && (double)p->n * (double)(p->d2 > q ? p->d2 : q) > cells) ||
-        (double)p->m * (double)(p->d2 > q ? p->d2 : q) > cells) {
-        ttt_msg(msg, TTT_MSG,
-                 "n = %zu, m = %zu with d2 = %zu and s + background = %zu need more than 1e9 cells; "
-                 "allowed: (m, or n with train = stored) * max(d2, s + background) <= 1e9", p->n, p->m, p->d2, q);
+    const double width = (double)(p->d2 > q ? p->d2 : q);
+    if ((double)p->m * width > cells) {
+        ttt_msg(msg, TTT_MSG, "m = %zu with d2 = %zu and s + background = %zu needs more than 1e9 cells; allowed: "
+                "m * max(d2, s + background) <= 1e9", p->m, p->d2, q);
+        return GSL_EINVAL;
+    }
+    if (p->train == TTT_TRAIN_STORED && (double)p->n * width > cells) {
+        ttt_msg(msg, TTT_MSG, "n = %zu with train = stored, d2 = %zu and s + background = %zu needs more than 1e9 "
+                "cells; allowed: n * max(d2, s + background) <= 1e9, or train = streamed (or auto)", p->n, p->d2, q);
         return GSL_EINVAL;
     }
     const double d1d2 = (double)p->d1 * (double)p->d2;

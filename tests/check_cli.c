@@ -135,6 +135,9 @@ static const struct {
     {"run generator=stream d1=10000000 d2=128 sparse=off", "allowed: d1 <= 1e7 and d1 * d2 <= 1e9"},
     {"run d1=20000000 d2=8", "sparse = on decodes against all d1 atoms, which needs A stored"},
     {"run d1=20000000 d2=8 sparse=off --save-data", "--save-data writes A (d2 x d1), which is not stored"},
+    /* ... named before sparse = on's own need of A (it was refused for sparse, then for this) */
+    {"run d1=20000000 d2=8 --save-data", "--save-data writes A (d2 x d1), which is not stored"},
+    {"generate d1=20000000 d2=8", "generate writes A (d2 x d1), which is not stored"},
     {"run d2=0", "d2 = 0 is out of range"},
     {"run n=0", "n = 0 is out of range"},
     {"run /nonexistent/x.conf", "cannot read config file '/nonexistent/x.conf'"},

@@ -130,8 +130,8 @@ static const struct {
     {"k=100", "n=50", "k = 100 is out of range; allowed: 1 <= k <= n (n = 50)"},
     {"background=4090", "s=8", "background = 4090 is out of range"},
     {"dictionary=orthonormal", "d2=128", "orthonormal needs d1 <= d2"},
-    {"n=100000000", "train=stored", "need more than 1e9 cells"},
-    {"m=10000000", "d2=128", "need more than 1e9 cells"},
+    {"n=100000000", "train=stored", "or train = streamed"},
+    {"m=10000000", "d2=128", "needs more than 1e9 cells"},
     {"generator=stream", "d1=20000000", "generator = stream stores A whole"},
 };
 

@@ -387,6 +387,41 @@ START_TEST(test_memory_limit_counts_rlimit_as)
 }
 END_TEST
 
+/* A memory refusal names the keys that would hold the same run in less
+ * memory, with their estimates: at d1 = 5e6 d2 = 128 (auto picks the stored
+ * stream generator, A = 5.1 GB) generator = counter, at n = 4e6 with train =
+ * stored train = streamed, and for both at once the two together. */
+START_TEST(test_memory_refusal_names_the_cheaper_keys)
+{
+    if (!ulimit_v_works())
+        return; /* the sanitizer tier */
+    static const struct {
+        const char *args, *hint;
+    } cases[] = {
+        {"d1=5000000", "allowed: generator = counter (about "},
+        {"n=4000000 train=stored", "allowed: train = streamed (about "},
+        {"d1=5000000 n=4000000 train=stored", "generator = counter with train = streamed (about "},
+        {"d1=5000000 generator=counter", NULL}, /* already the cheaper way: runs */
+    };
+    char *tmp = make_temp_dir(), cmd[2048], errpath[600];
+    snprintf(errpath, sizeof errpath, "%s/err", tmp);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "ulimit -v 4000000; timeout 120 %s run sparse=off m=5 %s --quiet --out %s/o 2>%s",
+                 getenv("TTT_BIN"), cases[i].args, tmp, errpath);
+        int st = sh_status(cmd);
+        char *e = slurp(errpath);
+        if (cases[i].hint)
+            ck_assert_msg(st == 1 && one_line(e) && strstr(e, cases[i].hint), "%s: exit %d: %s", cases[i].args, st, e);
+        else
+            ck_assert_msg(st == 0, "%s: exit %d: %s", cases[i].args, st, e);
+        free(e);
+        snprintf(cmd, sizeof cmd, "rm -rf %s/o", tmp);
+        sh(cmd);
+    }
+    rm_tree(tmp);
+}
+END_TEST
+
 /* Gap 10: --out in a directory that does not exist is bad input (exit 2,
  * naming it); a control byte in --out FILE is about the output file name. */
 START_TEST(test_table_out_bad_paths_are_bad_input)
@@ -416,6 +451,7 @@ Suite *make_trust_suite(void)
     tcase_add_test(gaps, test_out_of_memory_says_so);
     tcase_add_test(gaps, test_run_refuses_a_sweep_directory);
     tcase_add_test(gaps, test_memory_limit_counts_rlimit_as);
+    tcase_add_test(gaps, test_memory_refusal_names_the_cheaper_keys);
     tcase_add_test(gaps, test_table_out_bad_paths_are_bad_input);
     suite_add_tcase(s, gaps);
     return s;

@@ -52,7 +52,8 @@ void cli_once(const void *already, const char *option);
  * it is missing ("--out needs WHAT") or the option was given already. */
 const char *cli_value(int argc, char **argv, int *i, const char *already, const char *what);
 /* An estimate checked against the machine before any work (exit 1 over a limit unless force). */
-void cli_check_limits(double bytes, double seconds, const char *phase, const char *what, int force, int quiet);
+void cli_check_limits(const ttt_params *p, double bytes, double seconds, const char *phase, const char *what,
+                      int force, int quiet);
 /* The phase that dominates an estimate. */
 const char *cli_main_phase(const ttt_cost *c, int generate_only);
 

@@ -10,7 +10,30 @@ typedef struct {
 } options;
 
 /* What parse accepts besides key=value words and --out DIR. */
-enum { ALLOW_FILE = 1, ALLOW_SAVE_DATA = 2, ALLOW_QUIET = 4 };
+enum { ALLOW_FILE = 1, ALLOW_SAVE_DATA = 2, ALLOW_QUIET = 4, WRITES_DATA = 8 };
+
+/* generate and --save-data write A and the training set: refused, before
+ * any other complaint about the keys, when the checked parameters p would
+ * store neither whole (a huge d1 with sparse = on would otherwise be refused
+ * first for sparse, then, after sparse = off, for this). */
+static void check_writes_data(const ttt_params *p, const char *what)
+{
+    char msg[TTT_MSG];
+    ttt_params c = *p;
+    c.sparse = TTT_OFF; /* what A's storage depends on, sparse aside */
+    if (ttt_params_check(&c, msg))
+        return; /* the keys' own message comes next */
+    if (!ttt_params_stores_A(&c)) {
+        ttt_msg(msg, sizeof msg, "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f",
+                what, (double)c.d1 * (double)c.d2, TTT_COUNTER_DENSE_CELLS);
+        cli_die_input(msg);
+    }
+    if (ttt_params_streams_train(&c)) {
+        ttt_msg(msg, sizeof msg, "%s writes the training set, which is streamed (n = %zu, train = streamed); allowed: "
+                "train = stored (at most about %.3g GB)", what, c.n, (double)c.n * ttt_params_point_bytes(&c) / 1e9);
+        cli_die_input(msg);
+    }
+}
 
 /* Parses [FILE] [key=value ...] [--out DIR] [--save-data] [--quiet], each
  * optional part only when `allow` has it. */
@@ -60,6 +83,8 @@ static void parse(int argc, char **argv, options *o, int allow)
         } else if (strchr(argv[i], '=') && (status = ttt_params_set_word(&o->p, argv[i], msg)))
             cli_die_status(status, msg);
     }
+    if ((allow & WRITES_DATA) || o->save_data)
+        check_writes_data(&o->p, allow & WRITES_DATA ? "generate" : "--save-data");
     if ((status = ttt_params_check(&o->p, msg)))
         cli_die_status(status, msg);
 }
@@ -68,26 +93,15 @@ static void parse(int argc, char **argv, options *o, int allow)
 int cli_run(int argc, char **argv, int generate_only)
 {
     options o = {0};
-    parse(argc, argv, &o, generate_only ? ALLOW_FILE : ALLOW_FILE | ALLOW_SAVE_DATA | ALLOW_QUIET);
+    parse(argc, argv, &o, generate_only ? ALLOW_FILE | WRITES_DATA : ALLOW_FILE | ALLOW_SAVE_DATA | ALLOW_QUIET);
     if (generate_only && !o.out)
         cli_die_input("generate needs --out DIR");
     if (!o.out)
         o.out = "ttt-out";
     char msg[TTT_MSG];
-    if ((generate_only || o.save_data) && !ttt_params_stores_A(&o.p)) {
-        ttt_msg(msg, sizeof msg, "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f",
-                generate_only ? "generate" : "--save-data", (double)o.p.d1 * (double)o.p.d2, TTT_COUNTER_DENSE_CELLS);
-        cli_die_input(msg);
-    }
-    if ((generate_only || o.save_data) && ttt_params_streams_train(&o.p)) {
-        ttt_msg(msg, sizeof msg, "%s writes the training set, which is streamed (n = %zu, train = streamed); allowed: "
-                "train = stored (at most about %.3g GB)", generate_only ? "generate" : "--save-data", o.p.n,
-                (double)o.p.n * ttt_params_point_bytes(&o.p) / 1e9);
-        cli_die_input(msg);
-    }
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
-    cli_check_limits(cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
+    cli_check_limits(&o.p, cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
                  "this run", o.force, o.quiet);
     ttt_outdir *dir = cli_open_outdir(o.out);
 
@@ -169,7 +183,7 @@ int cli_demo(int argc, char **argv)
     }
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
-    cli_check_limits(cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
+    cli_check_limits(NULL, cost.bytes, cost.seconds, cli_main_phase(&cost, 0), "this demo", o.force, o.quiet);
     char msg[TTT_MSG];
     ttt_demo *d;
     int status = ttt_demo_run(&o.p, &d);
