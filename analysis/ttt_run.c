@@ -580,12 +580,14 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
 }
 
-/* Address space a run takes besides its arrays (measured 2026 with ulimit -v
- * on a tiny run: it needed 300-350 MB on one thread, 450-500 MB on two):
- * the libraries, and per thread OpenBLAS's buffer (about 128 MB), a stack
- * and a malloc arena.  An estimate. */
-#define AS_BASE 130e6
-#define AS_PER_THREAD 150e6
+/* Address space a run takes besides its arrays: the libraries, and per
+ * thread OpenBLAS's buffer, a stack and a malloc arena.  Measured
+ * 2026-11-26 with ulimit -v on a tiny run (d1=256 d2=32 n=2000 m=50, 0.068
+ * GB of arrays): it ran at 0.358 GB on one thread and at 0.676 GB on two,
+ * and hung below (OpenBLAS retrying its buffer), so about 0.3 GB a thread
+ * and little else; these leave 10-15% to spare. */
+#define AS_BASE 50e6
+#define AS_PER_THREAD 330e6
 
 double ttt_run_memory_limit(double *address_space, const char **source)
 {

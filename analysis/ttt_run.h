@@ -166,8 +166,8 @@ double ttt_run_memory_limit(double *address_space, const char **source);
 
 /* Checks an estimate of the bytes a run (or a sweep's busy threads) needs
  * against ttt_run_memory_limit: over TTT_MEMORY_SHARE of the memory, or the
- * bytes plus an estimate of what the libraries and every thread take (about
- * 130 MB and 150 MB per thread: OpenBLAS's buffer, a stack, an arena) over
+ * bytes plus an estimate of what the libraries and every thread take (50 MB
+ * and 330 MB per thread: OpenBLAS's buffer, a stack, an arena) over
  * RLIMIT_AS, gives GSL_ENOMEM and one line in msg (TTT_MSG bytes) with the
  * estimate, the limit and "--force"; else GSL_SUCCESS.  With p (NULL for a
  * sweep), the refusal also names the keys that would hold the same run in
