@@ -565,6 +565,50 @@ static int check_oracle_exact(int quick, size_t threads, ttt_verify_row *row)
     return GSL_SUCCESS;
 }
 
+/* O1 where it is exact, run by run.  With an orthonormal dictionary (d2 =
+ * d1: no superposition) psi = A phi is an isometry, so the k nearest in
+ * feature space are the k nearest in concept space: overlap 1 in every run.
+ * With superposition, the concept-space neighbours are the k codes nearest
+ * the query, and unit-norm codes have |x - q|^2 = 2 - 2 cos, so their mean
+ * cosine to the query is at least that of any other k points, the
+ * feature-space neighbours' among them.  No statistics: the tolerance is
+ * rounding (1e-12). */
+static const char *const w_o1_iso[] = {"d1=64", "d2=64", "dictionary=orthonormal", "s=4", "topics=8", "n=2000",
+                                       "m=50", "k=20", "sparse=off", NULL};
+static const char *const w_o1_super[] = {"d1=2000", "d2=16", "s=4", "topics=8", "n=2000", "m=50", "k=20",
+                                         "sparse=off", NULL};
+
+static int check_o1(int quick, size_t threads, ttt_verify_row *row)
+{
+    job *iso, *sup;
+    size_t ni, ns;
+    const size_t reps = quick ? 4 : 8;
+    int status = grid(w_o1_iso, reps, threads, &iso, &ni);
+    if (status)
+        return status;
+    if ((status = grid(w_o1_super, reps, threads, &sup, &ns))) {
+        free(iso);
+        return status;
+    }
+    double overlap = 1.0, gap = INFINITY, over_sup = 0.0;
+    for (size_t i = 0; i < ni; i++)
+        overlap = fmin(overlap, iso[i].q[TTT_Q_OVERLAP]);
+    for (size_t i = 0; i < ns; i++) {
+        gap = fmin(gap, sup[i].q[TTT_Q_COS_CONCEPT] - sup[i].q[TTT_Q_COS_FEATURE]);
+        over_sup += sup[i].q[TTT_Q_OVERLAP] / (double)ns;
+    }
+    row->pass = overlap >= 1.0 - 1e-12 && gap >= -1e-12; /* NaN fails */
+    snprintf(row->predicted, sizeof row->predicted, "overlap 1; cos gap >= 0");
+    snprintf(row->measured, sizeof row->measured, "min %.4g; min %+.3g", overlap, gap);
+    snprintf(row->tolerance, sizeof row->tolerance, "every run: overlap >= 1 - 1e-12, cos_phi - cos_psi >= -1e-12");
+    snprintf(row->detail, sizeof row->detail,
+             "orthonormal A, d1 = d2 = 64 (overlap of psi- and phi-neighbours), and d1=2000 d2=16 (mean cosine to "
+             "the query of phi- minus psi-neighbours; overlap there %.2f); %zu runs", over_sup, ni + ns);
+    free(iso);
+    free(sup);
+    return GSL_SUCCESS;
+}
+
 #define SPEC(i)                                                                                                    \
     static int spec_##i(int quick, size_t threads, ttt_verify_row *row) { return run_spec(&specs[i], quick, threads, row); }
 SPEC(0)
@@ -624,6 +668,8 @@ static const check checks[] = {
      "pools or background drawn out of step with the formula", spec_3},
     {"jl", "H1: distortion ~ sqrt(log N / d2)", "a dictionary without unit-norm columns; wrong distances",
      check_jl},
+    {"o1_geometry", "O1: psi-neighbours = phi-neighbours without superp.",
+     "a concept-space search that is not nearest-first (a sign, an index or a relabelling off)", check_o1},
     {"o3_sparse", "O3: feature-space TTT agrees with the Lasso (paper)",
      "the Lasso or TTT off target where both should recover f", spec_4},
     {"locality_near", "locality: a TTT head fits its neighbourhood",
