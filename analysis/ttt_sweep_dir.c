@@ -66,7 +66,7 @@ typedef struct {
     FILE *out;
     char **slot;
     size_t next, count, first;
-    int progress, write_error;
+    int progress, write_error; /* write_error: the errno of the first failed write, 0 while none failed */
     double start;
 } writer;
 
@@ -89,8 +89,8 @@ static int writer_put(writer *w, size_t t, char *rows)
     while (w->next < w->count && w->slot[w->next]) {
         char *text = w->slot[w->next];
         size_t n = strlen(text);
-        if (fwrite(text, 1, n, w->out) != n || fflush(w->out) != 0)
-            w->write_error = 1;
+        if ((fwrite(text, 1, n, w->out) != n || fflush(w->out) != 0) && !w->write_error)
+            w->write_error = errno ? errno : EIO;
         free(text);
         w->slot[w->next++] = NULL;
         if (w->progress)
@@ -421,7 +421,7 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
     for (size_t t = 0; t < count; t++)
         free(w.slot[t]);
     free(w.slot);
-    int closed = fclose(fp);
+    int closed = fclose(fp), close_errno = errno;
     write_log(logpath, o, first, w.next, count, status, ttt_run_seconds() - wall0, busy);
     free(logpath);
     if (status == TTT_SWEEP_STOPPED && stop && *stop)
@@ -430,8 +430,11 @@ int ttt_sweep_dir_run(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, volatile
     else if (status || w.write_error || closed != 0) {
         /* why: a write error, else a rank's own message, else the status */
         char why[TTT_MSG];
-        snprintf(why, sizeof why, "%s", w.write_error || closed ? "cannot write sweep.tsv" : *msg ? msg
-                                                                                            : gsl_strerror(status));
+        if (w.write_error || closed)
+            snprintf(why, sizeof why, "cannot write sweep.tsv: %s",
+                     ttt_msg_errno(w.write_error ? w.write_error : close_errno ? close_errno : EIO));
+        else
+            snprintf(why, sizeof why, "%s", *msg ? msg : gsl_strerror(status));
         ttt_msg(msg, TTT_MSG, "sweep failed after %zu of %zu jobs: %s", w.next, count, why);
         status = status && status != TTT_SWEEP_STOPPED ? status : GSL_EFAILED;
     } else if (!o->quiet)

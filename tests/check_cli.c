@@ -160,6 +160,7 @@ static const struct {
     {"sweep k=5,10 reps=' 2'", "reps = ' 2' is not allowed"},
     /* the same point twice */
     {"sweep k=10,1e1", "k lists 10 twice"},
+    {"sweep k=10,20 k=30", "k is swept ('k=10,20') and then set to one value ('k=30'); allowed: the value before"},
     /* arguments a command does not use */
     {"defaults --bogus", "defaults takes no arguments"},
     {"defaults k=5", "defaults takes no arguments"},
@@ -413,6 +414,26 @@ START_TEST(test_failed_write_says_why)
 }
 END_TEST
 
+/* ... a sweep's too (it said only "cannot write sweep.tsv"). */
+START_TEST(test_failed_sweep_write_says_why)
+{
+    char *dir = make_temp_dir(), cmd[2048], path[600];
+    snprintf(cmd, sizeof cmd, "ulimit -f 4; trap '' XFSZ; %s sweep " SMALL " sparse=off sigma=0.01:0.16:lin:16 --quiet "
+             "--out %s/s 2>%s/err", getenv("TTT_BIN"), dir, dir);
+    int status = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    snprintf(path, sizeof path, "%s/err", dir);
+    FILE *fp = fopen(path, "r");
+    size_t n = fread(err, 1, sizeof err - 1, fp);
+    err[n] = '\0';
+    fclose(fp);
+    ck_assert_msg(strstr(err, "cannot write sweep.tsv: File too large") && strchr(err, '\n') == err + n - 1,
+                  "said: %s", err);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_unwritable_output_directory_exits_2)
 {
     char *dir = make_temp_dir(), args[1024], file[600];
@@ -541,6 +562,7 @@ Suite *make_cli_suite(void)
     tcase_add_test(limits, test_config_rules_on_the_command_line);
     tcase_add_test(limits, test_messages_escape_and_keep_allowed);
     tcase_add_test(limits, test_failed_write_says_why);
+    tcase_add_test(limits, test_failed_sweep_write_says_why);
     suite_add_tcase(s, limits);
     return s;
 }
