@@ -160,6 +160,9 @@ static const struct {
     {"sweep k=5,10 reps=' 2'", "reps = ' 2' is not allowed"},
     /* the same point twice */
     {"sweep k=10,1e1", "k lists 10 twice"},
+    /* options fit --bound would ignore */
+    {"fit x.tsv --y ttt --bound --scale linear", "--scale does not apply to --bound"},
+    {"fit x.tsv --y ttt --bound --x k", "--x with --bound only names the key --range selects rows by"},
     {"sweep k=10,20 k=30", "k is swept ('k=10,20') and then set to one value ('k=30'); allowed: the value before"},
     /* arguments a command does not use */
     {"defaults --bogus", "defaults takes no arguments"},
@@ -189,7 +192,8 @@ START_TEST(test_bad_input_exits_2_with_one_line_and_no_files)
     char *dir = make_temp_dir(), args[1024], outdir[600];
     snprintf(outdir, sizeof outdir, "%s/o", dir);
     snprintf(args, sizeof args, "%s --out %s", bad_runs[_i].args, outdir);
-    if (strcmp(bad_runs[_i].args, "run --out") == 0 || strncmp(bad_runs[_i].args, "generate", 8) == 0)
+    if (strcmp(bad_runs[_i].args, "run --out") == 0 || strncmp(bad_runs[_i].args, "generate", 8) == 0 ||
+        strncmp(bad_runs[_i].args, "fit ", 4) == 0) /* fit takes no --out */
         snprintf(args, sizeof args, "%s", bad_runs[_i].args);
     ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 2);
     ck_assert_msg(strstr(err, bad_runs[_i].expect) != NULL, "'%s' said: %s", args, err);

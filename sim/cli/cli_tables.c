@@ -38,6 +38,14 @@ int cli_fit(int argc, char **argv)
     }
     if (!file || !q.y || (!q.x && !q.bound))
         cli_die_input("fit needs FILE --x KEY --y NAME (or FILE --y NAME --bound)");
+    /* --bound fits log C = mean of log(mse / rate): no scale, and --x only
+     * names the key --range selects rows by */
+    if (q.bound && scale_given)
+        cli_die_input("--scale does not apply to --bound (C is fitted on log mse); allowed: --bound without "
+                      "--scale");
+    if (q.bound && q.x && q.lo == -GSL_DBL_MAX && q.hi == GSL_DBL_MAX)
+        cli_die_input("--x with --bound only names the key --range selects rows by; allowed: --bound --x KEY "
+                      "--range lo:hi, or --bound without --x");
     int status = ttt_fit_scale_parse(scale, &q.scale, msg);
     if (status)
         cli_die_status(status, msg);
