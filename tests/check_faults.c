@@ -74,6 +74,11 @@ START_TEST(test_write_errors_exit_1)
     ck_assert_msg(one_line(err) && strstr(err, "No space left"), "%s", err);
     snprintf(args, sizeof args, "fit %s/s/sweep.tsv --x k --y ttt", dir);
     ck_assert_int_eq(run_to_full(args, err, sizeof err), 1);
+    ck_assert_msg(one_line(err) && strstr(err, "standard output"), "fit: %s", err);
+    /* one line (table said so, and then main again) */
+    snprintf(args, sizeof args, "table %s/s/sweep.tsv --y ttt", dir);
+    ck_assert_int_eq(run_to_full(args, err, sizeof err), 1);
+    ck_assert_msg(one_line(err) && strstr(err, "cannot write to standard output"), "table: %s", err);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     sh(cmd);
     free(dir);

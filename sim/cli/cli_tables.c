@@ -141,8 +141,7 @@ int cli_table(int argc, char **argv)
             return 1;
         }
     } else if (fflush(stdout) != 0 || bad) {
-        fprintf(stderr, "ttt: cannot write the table to standard output: %s\n", ttt_msg_errno(errno));
-        return 1;
+        return 1; /* main says "cannot write to standard output", once */
     }
     return 0;
 }
