@@ -104,8 +104,9 @@ int ttt_sweep_add_axis(ttt_sweep *sw, const char *word, char *msg)
         return ttt_params_set(&probe, ax.key, "0", msg); /* refused, naming the known keys */
     }
     if (!strcmp(ax.key, "seed") || !strcmp(ax.key, "threads")) {
-        ttt_msg(msg, TTT_MSG, "%s cannot be swept: every job derives its own seed, and results do not "
-                 "depend on threads; use reps=R for replicates", ax.key);
+        ttt_msg(msg, TTT_MSG, "%s cannot be swept: %s; allowed: reps=R for replicates, or a single %s=VALUE",
+                ax.key, strcmp(ax.key, "seed") ? "results do not depend on the thread count"
+                                               : "every job derives its own seed from it", ax.key);
         return GSL_EINVAL;
     }
     for (size_t i = 0; i < sw->naxes; i++)
@@ -602,12 +603,23 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     for (size_t c = 0; c < want_len; c++)
         lineno += want[c] == '\n';
     int same = 1;
+    ssize_t n = 0;
+    size_t lines = 0;
     while (same && at < want_len) {
-        ssize_t n = getline(&line, &cap, in);
+        n = getline(&line, &cap, in);
         same = n > 0 && (size_t)n <= want_len - at && memcmp(line, want + at, (size_t)n) == 0;
         at += n > 0 ? (size_t)n : 0;
+        lines += same;
     }
     free(want);
+    if (!same && n <= 0 && !ferror(in)) { /* the file ends inside the header, which matches so far */
+        free(line);
+        *done = 0;
+        *end = 0;
+        ttt_msg(msg, TTT_MSG, "the existing sweep.tsv stops within its header (%zu of its %zu lines); starting "
+                "from job 0", lines, lineno);
+        return GSL_SUCCESS;
+    }
     if (!same) {
         free(line);
         ttt_msg(msg, TTT_MSG, "the existing sweep.tsv was written by a different sweep (grid, reps, "
@@ -623,7 +635,7 @@ int ttt_sweep_scan(const ttt_sweep *sw, FILE *in, size_t *done, long *end, char 
     size_t t = 0, job = 0;
     msg[0] = '\0';
     char keys[4096], prefix[4096 + 128];
-    ssize_t n = 0;
+    n = 0;
     int damaged = 0;
     while (t < jobs && !damaged) {
         job = ttt_sweep_shard_job(sw, t);

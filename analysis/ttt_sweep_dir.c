@@ -261,25 +261,26 @@ static int open_table(const ttt_sweep *sw, const ttt_sweep_dir_opts *o, const ch
     if (fp && fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
         fclose(fp);
         fp = NULL;
-        if (!o->quiet)
-            fprintf(stderr, "resuming: %s is empty (stopped before its header); starting from job 0\n", path);
+        fprintf(stderr, "ttt: %s is empty (stopped before its header); starting from job 0\n", path);
     }
     if (fp) {
         long end;
         char note[TTT_MSG];
         int bad = ttt_sweep_scan(sw, fp, first, &end, note);
         fclose(fp);
+        fp = NULL;
         if (bad) {
             ttt_msg(msg, TTT_MSG, "%s", note);
             return bad;
         }
         if (*note)
             fprintf(stderr, "ttt: %s\n", note);
-        if (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a"))) {
+        if (end > 0 && (truncate(path, (off_t)end) != 0 || !(fp = fopen(path, "a")))) {
             ttt_msg(msg, TTT_MSG, "cannot continue %s: %s", path, ttt_msg_errno(errno));
             return GSL_EFAILED;
         }
-    } else {
+    }
+    if (!fp) { /* new, or (resume) empty or cut within its header: written whole */
         fp = fopen(path, "w");
         if (!fp || ttt_sweep_write_header(sw, fp) != 0 || fflush(fp) != 0) {
             ttt_msg(msg, TTT_MSG, "cannot write %s: %s", path, ttt_msg_errno(errno));

@@ -54,7 +54,7 @@ static int dispatch(int argc, char **argv)
     }
     if (!strcmp(cmd, "presets")) {
         if (argc > 2)
-            cli_die_input("presets takes no arguments");
+            cli_die_input("presets takes no arguments; allowed: ttt presets");
         for (size_t i = 0; i < ttt_params_preset_count(); i++)
             printf("%-10s %s\n%-10s   keys: %s\n", ttt_params_preset_name(i), ttt_params_preset_about(i), "",
                    *ttt_params_preset_words(i) ? ttt_params_preset_words(i) : "(none)");

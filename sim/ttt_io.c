@@ -297,7 +297,8 @@ int ttt_table_read(const char *path, ttt_table **out, char *msg)
         size_t n = split(line, row, t->cols);
         if (n != t->cols) {
             free(row);
-            ttt_msg(msg, TTT_MSG, "%s:%zu: %zu cells, but the header has %zu", path, lineno, n, t->cols);
+            ttt_msg(msg, TTT_MSG, "%s:%zu: %zu cells, but the header has %zu; allowed: one cell per column, "
+                    "tab-separated", path, lineno, n, t->cols);
             ttt_table_free(t);
             return GSL_EINVAL;
         }
@@ -305,7 +306,8 @@ int ttt_table_read(const char *path, ttt_table **out, char *msg)
         t->cell[t->rows++] = row;
     }
     if (!t->names) {
-        ttt_msg(msg, TTT_MSG, "%s has no header row", path);
+        ttt_msg(msg, TTT_MSG, "%s has no header row; allowed: a TSV table whose first line that is not a "
+                "'#' comment names its columns", path);
         ttt_table_free(t);
         return GSL_EINVAL;
     }

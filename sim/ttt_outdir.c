@@ -105,7 +105,7 @@ struct ttt_outdir {
     size_t nsub;
     entry *files;
     size_t nfiles, cap;
-    int existed;   /* DIR was there when it was opened: "the previous result is intact" */
+    int existed;   /* DIR held a result when it was opened: "the previous result is intact" */
 };
 
 /* What a failure leaves: the previous result, or nothing when there was none. */
@@ -536,8 +536,13 @@ int ttt_outdir_open(const char *dir, ttt_outdir **out, char *msg)
     status = make_dirs(parent, &o->made, &o->nmade, msg);
     if (!status)
         status = replaceable(dir, -1, msg);
+    /* a previous result: DIR with its marker (an empty DIR holds none) */
+    char *marked = NULL;
     struct stat st;
-    o->existed = !status && lstat(dir, &st) == 0;
+    if (!status && asprintf(&marked, "%s/%s", dir, TTT_OUTDIR_MARKER) < 0)
+        marked = NULL; /* then "nothing written" */
+    o->existed = marked && lstat(marked, &st) == 0;
+    free(marked);
     if (!status) {
         sweep_stale(parent, base);
         remove_tree(o->tmp); /* a leftover of a process with our pid */

@@ -334,13 +334,14 @@ int ttt_params_set_word(ttt_params *p, const char *word, char *msg)
 {
     const char *eq = strchr(word, '=');
     if (!eq || eq == word) {
-        ttt_msg(msg, TTT_MSG, "'%s' is not of the form key=value", word);
+        ttt_msg(msg, TTT_MSG, "'%s' is not of the form key=value; allowed: key=value (ttt defaults lists the keys)",
+                word);
         return GSL_EINVAL;
     }
     char name[64];
     size_t len = (size_t)(eq - word);
     if (len >= sizeof name) {
-        ttt_msg(msg, TTT_MSG, "unknown key '%.*s...'; known keys: %s", 20, word, known_keys());
+        ttt_msg(msg, TTT_MSG, "unknown key '%.*s...'; known keys: preset %s", 20, word, known_keys());
         return GSL_EINVAL;
     }
     memcpy(name, word, len);

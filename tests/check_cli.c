@@ -413,6 +413,16 @@ START_TEST(test_failed_write_says_why)
     err[n] = '\0';
     fclose(fp);
     ck_assert_msg(strstr(err, ".npy") && strstr(err, "File too large"), "said: %s", err);
+    /* into an empty DIR: no previous result to call intact (it said so) */
+    snprintf(cmd, sizeof cmd, "mkdir %s/e && ulimit -f 200; trap '' XFSZ; %s run " SMALL " --save-data --quiet "
+             "--out %s/e 2>%s/err", dir, getenv("TTT_BIN"), dir, dir);
+    status = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    fp = fopen(path, "r");
+    n = fread(err, 1, sizeof err - 1, fp);
+    err[n] = '\0';
+    fclose(fp);
+    ck_assert_msg(strstr(err, "File too large") && !strstr(err, "previous result"), "said: %s", err);
     rm_rf(dir);
     free(dir);
 }

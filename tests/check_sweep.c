@@ -214,7 +214,7 @@ END_TEST
  * edited value, an edited key column, a duplicated row or a row_check not
  * written as ttt writes it is found (a note names the line) and its job and
  * the rest are recomputed, so the file ends identical to an uninterrupted
- * sweep.  An empty file restarts.  A second
+ * sweep.  An empty file, or one cut within its header, restarts.  A second
  * writer is refused while the first holds the directory's lock. */
 START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
 {
@@ -247,6 +247,15 @@ START_TEST(test_resume_validates_rows_and_refuses_a_second_writer)
     snprintf(cmd, sizeof cmd, ": > %s/c/sweep.tsv", dir);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "is empty (stopped before its header); starting from job 0"), "no note: %s", err);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    /* cut within its header (its first two comment lines): restarted with a
+     * note (it was called "written by a different sweep" and refused) */
+    snprintf(cmd, sizeof cmd, "head -n 2 %s/a/sweep.tsv > %s/c/sweep.tsv", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(run_ttt(args, out, sizeof out, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "stops within its header (2 of its"), "no note: %s", err);
     snprintf(cmd, sizeof cmd, "cmp -s %s/a/sweep.tsv %s/c/sweep.tsv", dir, dir);
     ck_assert_int_eq(system(cmd), 0);
     /* A writer holds the lock (flock(1), as a sweep does): the second is refused, the file untouched. */

@@ -202,7 +202,7 @@ int cli_estimators(int argc, char **argv)
     const int gnuplot = argc == 3 && !strcmp(argv[2], "--gnuplot");
     if (argc > 3 || (argc == 3 && !gnuplot)) {
         char msg[TTT_MSG];
-        cli_die_input(ttt_msg(msg, sizeof msg, "estimators takes '%s'; allowed: ttt estimators [--gnuplot]",
+        cli_die_input(ttt_msg(msg, sizeof msg, "estimators does not take '%s'; allowed: ttt estimators [--gnuplot]",
                               argv[2]));
     }
     for (int e = 0; e < TTT_EST_COUNT; e++) {
