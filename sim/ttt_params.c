@@ -271,7 +271,7 @@ static int parse_number(const char *text, double *out, int integral)
     if (integral)
         return ttt_params_whole(text, out);
     char *end;
-    if (*text == '\0' || isspace((unsigned char)*text))
+    if (*text == '\0' || isspace((unsigned char)*text) || strpbrk(text, "xX")) /* no hex (0x1p-3) */
         return GSL_EINVAL;
     errno = 0;
     double v = strtod(text, &end);

@@ -77,6 +77,7 @@ static const struct {
     {"d2=12x", "d2 = '12x' is not a whole number"},
     {"d2=1.5", "not a whole number"},
     {"sigma=abc", "sigma = 'abc' is not a finite number"},
+    {"sigma=0x1p-3", "sigma = '0x1p-3' is not a finite number"},
     {"sigma=-0.1", "sigma = -0.1 is out of range"},
     {"sigma=nan", "not a finite number"},
     {"sigma=inf", "not a finite number"},
