@@ -12,7 +12,8 @@
  *
  * Oracles beyond the sanitizers:
  *  - the scan is refused (GSL_EINVAL, with a message) exactly when the text
- *    does not begin with the header;
+ *    does not begin with the header and is not a prefix of it; a prefix (a
+ *    file cut within its header) restarts: done = 0, end = 0, a note;
  *  - otherwise 0 <= done <= jobs, the kept text [header, end) is done jobs of
  *    whole lines, each beginning with its job, point, rep and seed and ending
  *    with row_check as ttt writes it: 16 lowercase hex digits, the FNV-1a of
@@ -131,11 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long end = -2;
     int status = scan(text, len, &done, &end, msg);
     const int begins_with_header = len >= header_len && memcmp(text, header, header_len) == 0;
-    if (status != (begins_with_header ? GSL_SUCCESS : GSL_EINVAL))
+    const int cut_header = len < header_len && memcmp(text, header, len) == 0;
+    if (status != (begins_with_header || cut_header ? GSL_SUCCESS : GSL_EINVAL))
         abort(); /* refused exactly when the header differs */
-    if (status != 0) {
-        if (!msg[0])
-            abort();
+    if (status != 0 || cut_header) {
+        if (!msg[0] || (cut_header && (done != 0 || end != 0)))
+            abort(); /* a cut header: restarted from job 0, with a note */
         free(text);
         return 0;
     }
