@@ -619,15 +619,13 @@ double ttt_run_memory_limit(double *address_space, const char **source)
 /* Cheaper ways to hold the same run, for a refusal's "allowed:" part:
  * "generator = counter (about X GB), " in place of a stored A, "train =
  * streamed (...), " in place of a stored training set, where p allows them
- * and they at least halve the estimate; empty when none does. */
-static void memory_hint(const ttt_params *p, char *hint, size_t len)
+ * and they at least halve the estimate now (bytes); empty when none does. */
+static void memory_hint(const ttt_params *p, double now, char *hint, size_t len)
 {
     char msg[TTT_MSG];
     ttt_cost c;
-    ttt_run_cost(p, 0, &c);
     /* each way alone is named when it at least halves the estimate now;
      * both together when they at least halve the smallest named before */
-    const double now = c.bytes;
     double least = now;
     hint[0] = '\0';
     for (int way = 0; way < 3; way++) {
@@ -639,7 +637,7 @@ static void memory_hint(const ttt_params *p, char *hint, size_t len)
         const int counter = q.generator != p->generator, streamed = q.train != p->train;
         if ((way == 2 && !(counter && streamed)) || (way < 2 && !(counter || streamed)) || ttt_params_check(&q, msg))
             continue;
-        ttt_run_cost(&q, 0, &c);
+        ttt_run_cost(&q, q.threads, &c);
         if (!(c.bytes <= 0.5 * (way < 2 ? now : least)))
             continue;
         least = fmin(least, c.bytes);
@@ -665,7 +663,7 @@ int ttt_run_memory_check(double bytes, const char *what, const ttt_params *p, ch
         return GSL_SUCCESS;
     char hint[TTT_MSG / 2] = "";
     if (p)
-        memory_hint(p, hint, sizeof hint);
+        memory_hint(p, bytes, hint, sizeof hint);
     if (over_memory)
         snprintf(msg, TTT_MSG, "%s needs about %.3g GB of memory; %s %.3g GB; allowed: %ssmaller n, m, d1 or d2 (or "
                  "--force to try anyway)", what, bytes / 1e9, from, limit / 1e9, hint);
@@ -675,7 +673,6 @@ int ttt_run_memory_check(double bytes, const char *what, const ttt_params *p, ch
                  "allowed: %ssmaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
                  "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9, hint);
     return GSL_ENOMEM;
-    return GSL_SUCCESS;
 }
 
 static int cmp_size(const void *a, const void *b)
