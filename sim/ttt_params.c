@@ -316,7 +316,8 @@ int ttt_params_set(ttt_params *p, const char *name, const char *value, char *msg
     double v;
     if (parse_number(value, &v, kp->type == K_SIZE) != GSL_SUCCESS) {
         ttt_msg(msg, TTT_MSG, "%s = '%s' is not a %s; allowed: %s", name, value,
-                kp->type == K_SIZE ? "whole number" : "finite number in double precision (1e-308 to 1e308 in size, or 0)",
+                kp->type == K_SIZE ? "whole number"
+                                   : "finite number in double precision (1e-308 to 1e308 in size, or 0)",
                 kp->range);
         return GSL_EINVAL;
     }

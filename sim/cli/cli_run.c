@@ -24,8 +24,8 @@ static void check_writes_data(const ttt_params *p, const char *what)
     if (ttt_params_check(&c, msg))
         return; /* the keys' own message comes next */
     if (!ttt_params_stores_A(&c)) {
-        ttt_msg(msg, sizeof msg, "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f",
-                what, (double)c.d1 * (double)c.d2, TTT_COUNTER_DENSE_CELLS);
+        ttt_msg(msg, sizeof msg,
+                "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f", what, (double)c.d1 * (double)c.d2, TTT_COUNTER_DENSE_CELLS);
         cli_die_input(msg);
     }
     if (ttt_params_streams_train(&c)) {
@@ -101,8 +101,8 @@ int cli_run(int argc, char **argv, int generate_only)
     char msg[TTT_MSG];
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
-    cli_check_limits(&o.p, cost.bytes, generate_only ? cost.generate : cost.seconds, cli_main_phase(&cost, generate_only),
-                 "this run", o.force, o.quiet);
+    cli_check_limits(&o.p, cost.bytes, generate_only ? cost.generate : cost.seconds,
+                     cli_main_phase(&cost, generate_only), "this run", o.force, o.quiet);
     ttt_outdir *dir = cli_open_outdir(o.out);
 
     int status;
