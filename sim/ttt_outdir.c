@@ -839,6 +839,11 @@ int ttt_outfile_open(const char *path, ttt_outfile **out, FILE **fp, char *msg)
     if (!o->fp) {
         err = errno;
         char *dir = err == ENOENT ? dir_of(path) : NULL;
+        struct stat ds;
+        if (dir && stat(dir, &ds) == 0) { /* it exists: ENOENT from elsewhere (/proc refuses new files so) */
+            free(dir);
+            dir = NULL;
+        }
         if (dir)
             status = fail(msg, GSL_EINVAL, "cannot write '%s': directory '%s' does not exist; allowed: a file in "
                           "an existing directory", path, dir);
