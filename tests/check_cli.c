@@ -399,29 +399,33 @@ START_TEST(test_messages_escape_and_keep_allowed)
 }
 END_TEST
 
+/* Runs cmd in a shell with ttt's stderr going to DIR/err; the exit status,
+ * and that stderr in err. */
+static int shell_err(const char *cmd, const char *dir)
+{
+    char path[600];
+    int status = system(cmd);
+    snprintf(path, sizeof path, "%s/err", dir);
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(err, 1, sizeof err - 1, fp) : 0;
+    err[n] = '\0';
+    if (fp)
+        fclose(fp);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 /* A write that fails says why (here: the file size limit). */
 START_TEST(test_failed_write_says_why)
 {
-    char *dir = make_temp_dir(), cmd[2048], path[600];
+    char *dir = make_temp_dir(), cmd[2048];
     snprintf(cmd, sizeof cmd, "ulimit -f 200; trap '' XFSZ; %s run " SMALL " --save-data --quiet --out %s/o 2>%s/err",
              getenv("TTT_BIN"), dir, dir);
-    int status = system(cmd);
-    ck_assert_int_eq(WEXITSTATUS(status), 1);
-    snprintf(path, sizeof path, "%s/err", dir);
-    FILE *fp = fopen(path, "r");
-    size_t n = fread(err, 1, sizeof err - 1, fp);
-    err[n] = '\0';
-    fclose(fp);
+    ck_assert_int_eq(shell_err(cmd, dir), 1);
     ck_assert_msg(strstr(err, ".npy") && strstr(err, "File too large"), "said: %s", err);
     /* into an empty DIR: no previous result to call intact (it said so) */
     snprintf(cmd, sizeof cmd, "mkdir %s/e && ulimit -f 200; trap '' XFSZ; %s run " SMALL " --save-data --quiet "
              "--out %s/e 2>%s/err", dir, getenv("TTT_BIN"), dir, dir);
-    status = system(cmd);
-    ck_assert_int_eq(WEXITSTATUS(status), 1);
-    fp = fopen(path, "r");
-    n = fread(err, 1, sizeof err - 1, fp);
-    err[n] = '\0';
-    fclose(fp);
+    ck_assert_int_eq(shell_err(cmd, dir), 1);
     ck_assert_msg(strstr(err, "File too large") && !strstr(err, "previous result"), "said: %s", err);
     rm_rf(dir);
     free(dir);
@@ -431,17 +435,11 @@ END_TEST
 /* ... a sweep's too (it said only "cannot write sweep.tsv"). */
 START_TEST(test_failed_sweep_write_says_why)
 {
-    char *dir = make_temp_dir(), cmd[2048], path[600];
+    char *dir = make_temp_dir(), cmd[2048];
     snprintf(cmd, sizeof cmd, "ulimit -f 4; trap '' XFSZ; %s sweep " SMALL " sparse=off sigma=0.01:0.16:lin:16 --quiet "
              "--out %s/s 2>%s/err", getenv("TTT_BIN"), dir, dir);
-    int status = system(cmd);
-    ck_assert_int_eq(WEXITSTATUS(status), 1);
-    snprintf(path, sizeof path, "%s/err", dir);
-    FILE *fp = fopen(path, "r");
-    size_t n = fread(err, 1, sizeof err - 1, fp);
-    err[n] = '\0';
-    fclose(fp);
-    ck_assert_msg(strstr(err, "cannot write sweep.tsv: File too large") && strchr(err, '\n') == err + n - 1,
+    ck_assert_int_eq(shell_err(cmd, dir), 1);
+    ck_assert_msg(strstr(err, "cannot write sweep.tsv: File too large") && strchr(err, '\n') == err + strlen(err) - 1,
                   "said: %s", err);
     rm_rf(dir);
     free(dir);
