@@ -144,8 +144,9 @@ static const char *duration(double s, char *buf, size_t len)
 
 /* Checks an estimate (ttt_run_cost) against the machine before any work:
  * exits 1 with the estimate when it is over a limit (unless force), prints
- * it when the run is long.  what names the job ("this run", "this sweep"); p, if not NULL,
- * the parameters whose cheaper variants a memory refusal names. */
+ * it when the run is long.  what names the job ("this run", "this sweep");
+ * p, if not NULL, the parameters whose cheaper variants a memory refusal
+ * names. */
 void cli_check_limits(const ttt_params *p, double bytes, double seconds, const char *phase, const char *what,
                       int force, int quiet)
 {

@@ -25,7 +25,8 @@ static void check_writes_data(const ttt_params *p, const char *what)
         return; /* the keys' own message comes next */
     if (!ttt_params_stores_A(&c)) {
         ttt_msg(msg, sizeof msg,
-                "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f", what, (double)c.d1 * (double)c.d2, TTT_COUNTER_DENSE_CELLS);
+                "%s writes A (d2 x d1), which is not stored when d1 * d2 = %g; allowed: d1 * d2 <= %.0f", what,
+                (double)c.d1 * (double)c.d2, TTT_COUNTER_DENSE_CELLS);
         cli_die_input(msg);
     }
     if (ttt_params_streams_train(&c)) {

@@ -36,8 +36,8 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
         all.serial_seconds += w * c.serial_seconds;
     }
     const size_t jobs = ttt_sweep_shard_jobs(sw), busy = threads < jobs ? threads : jobs;
-    cli_check_limits(NULL, all.bytes * (double)busy, all.serial_seconds / (double)busy, cli_main_phase(&all, 0), "this sweep",
-                 force, quiet);
+    cli_check_limits(NULL, all.bytes * (double)busy, all.serial_seconds / (double)busy, cli_main_phase(&all, 0),
+                     "this sweep", force, quiet);
 }
 
 int cli_sweep(int argc, char **argv)
