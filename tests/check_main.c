@@ -28,7 +28,7 @@ ttt_instance *test_instance(const ttt_params *p)
     return in;
 }
 
-static void slurp(const char *path, char *buf, size_t len)
+void read_text(const char *path, char *buf, size_t len)
 {
     buf[0] = '\0';
     FILE *fp = fopen(path, "r");
@@ -50,11 +50,11 @@ int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_l
     char path[512];
     snprintf(path, sizeof path, "%s/out", dir);
     if (out)
-        slurp(path, out, out_len);
+        read_text(path, out, out_len);
     unlink(path);
     snprintf(path, sizeof path, "%s/err", dir);
     if (err)
-        slurp(path, err, err_len);
+        read_text(path, err, err_len);
     unlink(path);
     rmdir(dir);
     free(dir);

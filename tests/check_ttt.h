@@ -35,6 +35,8 @@ ttt_instance *test_instance(const ttt_params *p);
 /* Runs "$TTT_BIN ARGS" through the shell with stdout and stderr captured into
  * out/err (NUL-terminated, truncated to their sizes); returns the exit status. */
 int run_ttt(const char *args, char *out, size_t out_len, char *err, size_t err_len);
+/* The file's text (at most len - 1 bytes) into buf; "" if it cannot be read. */
+void read_text(const char *path, char *buf, size_t len);
 
 /* A fresh empty directory under /tmp; the caller frees the string. */
 char *make_temp_dir(void);

@@ -40,6 +40,24 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
                      "this sweep", force, quiet);
 }
 
+/* A single value before an axis of its key is the base the axis overrides
+ * (a later word overrides an earlier one); after it (argv[i] the axis), it
+ * would have to override the axis, which the two passes over the words
+ * cannot do: refused rather than dropped. */
+static void refuse_value_after_axis(int argc, char **argv, int i)
+{
+    const char *w = argv[i], *eq = strchr(w, '=');
+    for (int j = i + 1; j < argc; j++) {
+        const char *v = argv[j], *veq = strchr(v, '=');
+        if (v[0] == '-' || !veq || veq - v != eq - w || strncmp(v, w, (size_t)(eq - w)) || strpbrk(veq + 1, ",:"))
+            continue;
+        char msg[TTT_MSG];
+        ttt_msg(msg, sizeof msg, "%.*s is swept ('%s') and then set to one value ('%s'); allowed: the value before "
+                "the axis (its base) or no value", (int)(eq - w), w, w, v);
+        cli_die_input(msg);
+    }
+}
+
 int cli_sweep(int argc, char **argv)
 {
     char msg[TTT_MSG];
@@ -87,19 +105,8 @@ int cli_sweep(int argc, char **argv)
                 continue;
             if ((status = ttt_sweep_word(&sw, w, msg)))
                 cli_die_status(status, msg);
-            /* A single value before an axis of its key is the base the axis
-             * overrides (a later word overrides an earlier one); after it,
-             * it would have to override the axis, which the two passes
-             * cannot do: refused rather than dropped. */
-            for (int j = i + 1; pass == 1 && j < argc; j++) {
-                const char *v = argv[j], *veq = strchr(v, '=');
-                if (v[0] != '-' && veq && veq - v == eq - w && !strncmp(v, w, (size_t)(eq - w)) &&
-                    !strpbrk(veq + 1, ",:")) {
-                    ttt_msg(msg, sizeof msg, "%.*s is swept ('%s') and then set to one value ('%s'); allowed: the "
-                            "value before the axis (its base) or no value", (int)(eq - w), w, w, v);
-                    cli_die_input(msg);
-                }
-            }
+            if (pass == 1)
+                refuse_value_after_axis(argc, argv, i);
         }
     if (shard && (status = ttt_sweep_set_shard(&sw, shard, msg)))
         cli_die_status(status, msg);
