@@ -4,6 +4,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <lapacke.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -99,14 +100,15 @@ struct ttt_lsq_workspace {
     size_t max_rows, max_cols, max_g;
     double *G;      /* g x g Gram matrix, overwritten by the eigensolver */
     double *E;      /* g x g eigenvectors, one per row (E[i*g..]: the i-th) */
-    double *lambda; /* g eigenvalues, ascending */
-    double *omega;  /* g weights 1 / (lambda + ridge) of kept directions, else 0 */
+    double *lambda; /* ne eigenvalues, ascending */
+    double *omega;  /* ne weights 1 / (lambda + ridge) of kept directions, else 0 */
     double *t1, *t2;/* scratch, max(max_rows, max_cols) each */
     double *work;   /* dsyevd's workspace for order max_g: 1 + 6g + 2g^2 */
-    lapack_int *iwork; /* and 3 + 5g integers */
+    lapack_int *iwork; /* 3 + 5g integers for dsyevd, then g pivots of dpstrf */
     /* the current factor */
     const double *X;
     size_t rows, cols, ldx, g, rank;
+    size_t ne;      /* eigenvectors in E: g, or the rank for a dual factor */
     int dual;       /* 1: G = X X^T (rows < cols); 0: G = X^T X */
 };
 
@@ -133,7 +135,7 @@ ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols)
     w->t1 = malloc((v + 1) * sizeof *w->t1);
     w->t2 = malloc((v + 1) * sizeof *w->t2);
     w->work = ttt_mem_alloc(ttt_lsq_eigen_work(g), sizeof *w->work);
-    w->iwork = malloc((3 + 5 * g) * sizeof *w->iwork);
+    w->iwork = malloc((3 + 6 * g) * sizeof *w->iwork);
     if (!w->G || !w->E || !w->lambda || !w->omega || !w->t1 || !w->t2 || !w->work || !w->iwork) {
         ttt_lsq_free(w);
         return NULL;
@@ -161,42 +163,42 @@ size_t ttt_lsq_eigen_work(size_t g)
     return 1 + 6 * g + 2 * g * g;
 }
 
-/* Eigendecomposition of the symmetric w->G (g x g) by LAPACK's dsyevd
- * (divide and conquer; on OpenBLAS 40-80x faster than GSL's QR-based
- * solver from g = 256 up, and no slower below); sets lambda, E, omega and
- * rank.  Directions with lambda <= rcond^2 * lambda_max get weight 0. */
-static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
+/* LAPACK on the caller's thread: dsyevd and dpstrf reduce with BLAS-2 and
+ * BLAS-3 calls, which OpenBLAS would split among threads outside a parallel
+ * region, summing in an order that depends on their number. */
+static int lapack_threads_begin(void)
 {
-    /* dsyevd reduces to tridiagonal form with BLAS-2 and BLAS-3 calls, which
-     * OpenBLAS would split among threads outside a parallel region, summing
-     * in an order that depends on their number: keep it on this thread. */
 #ifdef _OPENMP
-    const int saved = omp_get_max_threads(), outside = !omp_in_parallel();
-    if (outside)
+    if (!omp_in_parallel()) {
+        const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
+        return saved;
+    }
 #endif
-    /* G is symmetric, so its row-major array is also its column-major one;
-     * the eigenvectors come back as columns of a column-major array, that
-     * is as rows of the row-major one: E. */
-    lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)g, w->G, (lapack_int)g,
-                                          w->lambda, w->work, (lapack_int)ttt_lsq_eigen_work(g), w->iwork,
-                                          (lapack_int)(3 + 5 * g));
+    return 0;
+}
+
+static void lapack_threads_end(int saved)
+{
 #ifdef _OPENMP
-    if (outside)
+    if (saved)
         omp_set_num_threads(saved);
+#else
+    (void)saved;
 #endif
-    if (info != 0)
-        GSL_ERROR("the symmetric eigensolver (LAPACK dsyevd) did not converge", GSL_EMAXITER);
-    double *eigenvectors = w->G; /* G's buffer now holds E: swap, no copy */
-    w->G = w->E;
-    w->E = eigenvectors;
+}
+
+/* The eigenvalues of directions kept: omega and rank from lambda (ne
+ * entries), directions with lambda <= rcond^2 * lambda_max given weight 0. */
+static void keep_directions(ttt_lsq_workspace *w, double ridge, double rcond)
+{
     double lmax = 0.0;
-    for (size_t i = 0; i < g; i++)
+    for (size_t i = 0; i < w->ne; i++)
         if (w->lambda[i] > lmax)
             lmax = w->lambda[i];
     const double cut = rcond * rcond * lmax;
     w->rank = 0;
-    for (size_t i = 0; i < g; i++) {
+    for (size_t i = 0; i < w->ne; i++) {
         if (lmax > 0.0 && w->lambda[i] > cut) {
             w->omega[i] = 1.0 / (w->lambda[i] + ridge);
             w->rank++;
@@ -204,7 +206,91 @@ static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rco
             w->omega[i] = 0.0;
         }
     }
+}
+
+/* dsyevd on the symmetric a (order g, row-major = column-major), eigenvectors
+ * over a as rows, eigenvalues ascending in lambda. */
+static int syevd(ttt_lsq_workspace *w, double *a, size_t g, double *lambda)
+{
+    const int saved = lapack_threads_begin();
+    lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)g, a, (lapack_int)g, lambda,
+                                          w->work, (lapack_int)ttt_lsq_eigen_work(g), w->iwork,
+                                          (lapack_int)(3 + 5 * g));
+    lapack_threads_end(saved);
+    if (info != 0)
+        GSL_ERROR("the symmetric eigensolver (LAPACK dsyevd) did not converge", GSL_EMAXITER);
+    return GSL_SUCCESS;
+}
+
+/* Eigendecomposition of the symmetric w->G (g x g) by LAPACK's dsyevd
+ * (divide and conquer; on OpenBLAS 40-80x faster than GSL's QR-based
+ * solver from g = 256 up, and no slower below); sets lambda, E, omega and
+ * rank.  Directions with lambda <= rcond^2 * lambda_max get weight 0. */
+static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
+{
+    /* G is symmetric, so its row-major array is also its column-major one;
+     * the eigenvectors come back as columns of a column-major array, that
+     * is as rows of the row-major one: E. */
+    int status = syevd(w, w->G, g, w->lambda);
+    if (status)
+        return status;
+    double *eigenvectors = w->G; /* G's buffer now holds E: swap, no copy */
+    w->G = w->E;
+    w->E = eigenvectors;
+    w->g = w->ne = g;
+    keep_directions(w, ridge, rcond);
+    return GSL_SUCCESS;
+}
+
+/* The same for a dual Gram matrix G = X X^T of a neighbourhood, whose rank
+ * is about |S|, well below its order k: LAPACK's pivoted Cholesky (dpstrf)
+ * gives P^T G P = L L^T with L of r columns, r the rank at dpstrf's own
+ * tolerance (k eps max G_ii, far below the cut rcond^2 lambda_max); the
+ * nonzero eigenvalues of G are those of the r x r matrix M = L^T L = V
+ * Lambda V^T, and its eigenvectors the columns of P L V Lambda^(-1/2).  So
+ * the eigensolve is of order r, not k.  What dpstrf leaves out, a trailing
+ * block of trace at most (k - r) k eps max G_ii, changes no direction kept:
+ * its eigenvalues are rounded zeros, which the cut would drop.  E holds the
+ * r eigenvectors (ne = r), the dropped directions being exact zeros of
+ * X^T u. */
+static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
+{
+    lapack_int *piv = w->iwork + 3 + 5 * g, rank = 0;
+    const int saved = lapack_threads_begin();
+    /* Column-major lower factor: column j of L is row j of the row-major
+     * array, from its diagonal entry on. */
+    lapack_int info = LAPACKE_dpstrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)g, w->G, (lapack_int)g, piv, &rank,
+                                          -1.0, w->work);
+    lapack_threads_end(saved);
+    if (info < 0)
+        GSL_ERROR("the pivoted Cholesky factorisation (LAPACK dpstrf) refused its arguments", GSL_EINVAL);
+    const size_t r = (size_t)rank;
+    double *L = w->G, *M = w->E, *T = w->work;
+    for (size_t j = 0; j < r; j++)
+        memset(L + j * g, 0, j * sizeof *L); /* above the diagonal: G's old entries */
+    if (r > 0) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)r, (int)g, 1.0, L, (int)g, 0.0, M, (int)r);
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < i; j++)
+                M[i * r + j] = M[j * r + i];
+        int status = syevd(w, M, r, w->lambda);
+        if (status)
+            return status;
+        /* row e of T = V_e^T L^T, the e-th eigenvector of P^T G P unscaled */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)r, (int)g, (int)r, 1.0, M, (int)r, L, (int)g,
+                    0.0, T, (int)g);
+    }
+    double *E = w->G; /* L is spent: E's rows go into its buffer */
+    for (size_t e = 0; e < r; e++) {
+        const double scale = w->lambda[e] > 0.0 ? 1.0 / sqrt(w->lambda[e]) : 0.0;
+        for (size_t i = 0; i < g; i++)
+            E[e * g + (size_t)piv[i] - 1] = scale * T[e * g + i];
+    }
+    w->G = w->E;
+    w->E = E;
     w->g = g;
+    w->ne = r;
+    keep_directions(w, ridge, rcond);
     return GSL_SUCCESS;
 }
 
@@ -230,7 +316,7 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
         if (status)
             return status;
     }
-    return eigen_factor(w, g, ridge, rcond);
+    return w->dual ? dual_factor(w, g, ridge, rcond) : eigen_factor(w, g, ridge, rcond);
 }
 
 int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, double ridge, double rcond)
@@ -247,26 +333,29 @@ int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, doub
     return eigen_factor(w, cols, ridge, rcond);
 }
 
-/* c = E x (g entries): coordinates in the eigenbasis. */
+/* c = E x (ne entries from g): coordinates in the eigenbasis. */
 static void project(const ttt_lsq_workspace *w, const double *x, double *c)
 {
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->g, (int)w->g, 1.0, w->E, (int)w->g, x, 1, 0.0, c, 1);
+    if (w->ne > 0)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->ne, (int)w->g, 1.0, w->E, (int)w->g, x, 1, 0.0, c, 1);
 }
 
-/* out = E^T c: back from the eigenbasis. */
+/* out = E^T c (g entries from ne): back from the eigenbasis. */
 static void unproject(const ttt_lsq_workspace *w, const double *c, double *out)
 {
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->g, (int)w->g, 1.0, w->E, (int)w->g, c, 1, 0.0, out, 1);
+    if (w->ne > 0)
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->ne, (int)w->g, 1.0, w->E, (int)w->g, c, 1, 0.0, out, 1);
+    else
+        memset(out, 0, w->g * sizeof *out);
 }
 
 int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
 {
-    const int g = (int)w->g;
     double *c = w->t2;
     if (w->dual) {
         /* delta = X^T U diag(omega) U^T r */
         project(w, r, c);
-        for (int i = 0; i < g; i++)
+        for (size_t i = 0; i < w->ne; i++)
             c[i] *= w->omega[i];
         unproject(w, c, w->t1);
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, w->t1, 1, 0.0,
@@ -285,7 +374,7 @@ void ttt_lsq_solve_xtr(ttt_lsq_workspace *w, const double *xtr, double *delta)
     /* delta = V diag(omega) V^T X^T r */
     double *c = w->t2;
     project(w, xtr, c);
-    for (size_t i = 0; i < w->g; i++)
+    for (size_t i = 0; i < w->ne; i++)
         c[i] *= w->omega[i];
     unproject(w, c, delta);
 }
@@ -298,13 +387,13 @@ double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, x, 1,
                     0.0, w->t1, 1);
         project(w, w->t1, c);
-        for (size_t i = 0; i < w->g; i++)
+        for (size_t i = 0; i < w->ne; i++)
             sum += w->omega[i] * w->omega[i] * c[i] * c[i];
     } else {
         /* (X^+)^T x = X V diag(omega) V^T x, whose squared norm is
          * sum_i lambda_i omega_i^2 (V^T x)_i^2 */
         project(w, x, c);
-        for (size_t i = 0; i < w->g; i++)
+        for (size_t i = 0; i < w->ne; i++)
             sum += w->lambda[i] * w->omega[i] * w->omega[i] * c[i] * c[i];
     }
     return sum;

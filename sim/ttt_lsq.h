@@ -9,9 +9,11 @@
  *
  * Method: the eigendecomposition of the smaller Gram matrix, X^T X (cols x
  * cols) when rows >= cols (the global fit: n >> d2) or X X^T (rows x rows)
- * when rows < cols (a TTT neighbourhood: k < d2), so each local fit costs one
- * k x k eigenproblem, solved by LAPACK's dsyevd (through LAPACKE, on
- * OpenBLAS).  It gives the same X^+ as an SVD of X.  Its price is
+ * when rows < cols (a TTT neighbourhood: k < d2), solved by LAPACK's dsyevd
+ * (through LAPACKE, on OpenBLAS).  A neighbourhood's X X^T has rank about
+ * |S|, well below k: it is first reduced by a pivoted Cholesky factor
+ * (dpstrf) to an eigenproblem of the order of its rank (ttt_lsq.c,
+ * dual_factor).  Either way it gives the same X^+ as an SVD of X.  Its price is
  * that singular values below about sqrt(eps) * sigma_max cannot be told from
  * zero; that is why rcond (on singular values, compared after squaring) must
  * stay well above 1e-8.  The default 1e-6 separates the exact zeros of a
@@ -33,7 +35,7 @@ typedef struct ttt_lsq_workspace ttt_lsq_workspace;
  * memory or min(max_rows, max_cols) > TTT_LSQ_MAX_ORDER.  Allocate once,
  * factor many times.  It holds about 4 g^2 + 8 g + 3 max(max_rows, max_cols)
  * doubles, g = min(max_rows, max_cols) (the Gram matrix, its eigenvectors
- * and dsyevd's workspace). */
+ * and dsyevd's workspace), and 3 + 6 g integers. */
 ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols);
 void ttt_lsq_free(ttt_lsq_workspace *w);
 

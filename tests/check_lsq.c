@@ -202,6 +202,8 @@ START_TEST(test_rank_threshold_is_on_singular_values)
     ck_assert_uint_eq(ttt_lsq_rank(w), 2);
     ck_assert_int_eq(ttt_lsq_factor(w, drop, 3, 2, 3, 0.0, 1e-6), 0);
     ck_assert_uint_eq(ttt_lsq_rank(w), 1);
+    ck_assert_int_eq(ttt_lsq_factor(w, drop, 2, 3, 3, 0.0, 1e-6), 0);
+    ck_assert_uint_eq(ttt_lsq_rank(w), 1);
     ttt_lsq_free(w);
 }
 END_TEST
