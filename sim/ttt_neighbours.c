@@ -151,18 +151,85 @@ static double *row_norms(const double *v, size_t n, size_t width, int metric)
     return norm;
 }
 
+/* A base point's key from its dot product with the query and its norm (the
+ * squared norm for euclidean). */
+static double key_of(double dot, double norm, int metric)
+{
+    return metric == TTT_METRIC_COSINE ? (norm > 0.0 ? -dot / norm : 0.0) : norm - 2.0 * dot;
+}
+
+/* Feature space, the euclidean metric: the keys are screened in single
+ * precision, at twice the GEMM rate of double, and a candidate that may
+ * enter the heap is scored again exactly, in double.  The GEMM's rows are
+ * the queries with a 1 appended, [x*, 1], and its columns the base points
+ * with -||x||^2 / 2 appended, [x, -||x||^2 / 2], so that it gives
+ * c = <x*, x> - ||x||^2 / 2, minus half the key ||x||^2 - 2 <x*, x>.  A
+ * dot product of length d2 + 1 computed in single precision from rounded
+ * inputs, in any order, is within (d2 + 3) u sum_l |a_l b_l| of the exact
+ * one (u = 2^-24; Higham, Accuracy and Stability of Numerical Algorithms,
+ * section 3.1), and here sum_l |a_l b_l| <= ||x*|| ||x|| + ||x||^2 / 2.  A
+ * chunk of base points takes the bound at its largest ||x||, twice over to
+ * spare, plus an absolute 12 (d2 + 1) 2^-100 for the underflow of values
+ * below 2^-126 (inputs are at most SCREEN_MAX in size, so each term's
+ * underflow is below 3 2^-100).  A candidate enters the heap only if its
+ * key is below the worst kept, that is c > -worst / 2, so only if its
+ * screened c exceeds -worst / 2 minus the bound; those are pushed with
+ * their exact keys, so the lists are those of an exact scan. */
+#define SCREEN_MAX 0x1p50
+
+/* 1 if every value of v (len) is finite and at most SCREEN_MAX in size. */
+static int screenable(const double *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!(fabs(v[i]) <= SCREEN_MAX))
+            return 0;
+    return 1;
+}
+
+/* <a, b> in double, four partial sums in a fixed order: the same bits
+ * wherever it is called. */
+static double dot4(const double *a, const double *b, size_t len)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t l = 0;
+    for (; l + 4 <= len; l += 4) {
+        s0 += a[l] * b[l];
+        s1 += a[l + 1] * b[l + 1];
+        s2 += a[l + 2] * b[l + 2];
+        s3 += a[l + 3] * b[l + 3];
+    }
+    for (; l < len; l++)
+        s0 += a[l] * b[l];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static void to_float(const double *v, size_t len, float *out)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = (float)v[i];
+}
+
 /* Feature space: base's points (indices first + j) into the running heaps. */
 static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
 {
     const ttt_data *query = s->query;
-    const size_t n = base->n, d2 = base->d2;
+    const size_t n = base->n, d2 = base->d2, w = d2 + 1; /* w: a screened row, [x, -||x||^2 / 2] */
     const int metric = s->metric;
     size_t block = (query->n + BLOCKS_PER_THREAD * threads() - 1) / (BLOCKS_PER_THREAD * threads());
     block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
     const size_t nblocks = (query->n + block - 1) / block;
-    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS;
+    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS, nchunks = chunk ? (n + chunk - 1) / chunk : 0;
+    const int screen = metric == TTT_METRIC_EUCLIDEAN && screenable(query->psi, query->n * d2) &&
+                       screenable(base->psi, n * d2);
+    const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
     double *norm = row_norms(base->psi, n, d2, metric);
-    int failed = !norm;
+    double *chunk_max = screen ? malloc((nchunks ? nchunks : 1) * sizeof *chunk_max) : NULL; /* largest ||x||^2 */
+    int failed = !norm || (screen && !chunk_max);
+    for (size_t c = 0; !failed && screen && c < nchunks; c++) {
+        chunk_max[c] = 0.0;
+        for (size_t j = c * chunk; j < n && j < (c + 1) * chunk; j++)
+            chunk_max[c] = fmax(chunk_max[c], norm[j]);
+    }
     /* Each thread takes whole blocks of queries and walks the base points in
      * chunks: one GEMM per (block, chunk) tile, small enough to stay in
      * cache, whose rows are fed at once into the rows' running top-k heaps.
@@ -171,8 +238,12 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
      * result. */
 #pragma omp parallel reduction(| : failed)
     {
-        double *C = malloc(block * (chunk ? chunk : 1) * sizeof *C);
-        int ok = C && norm;
+        const size_t tile = block * (chunk ? chunk : 1);
+        double *C = screen ? NULL : malloc(tile * sizeof *C);
+        float *Cf = screen ? malloc(tile * sizeof *Cf) : NULL;
+        float *Qf = screen ? malloc(block * w * sizeof *Qf) : NULL;
+        float *Bf = screen ? malloc((chunk ? chunk : 1) * w * sizeof *Bf) : NULL;
+        int ok = norm && !failed && (screen ? Cf && Qf && Bf : C != NULL);
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -180,13 +251,42 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
             if (!ok)
                 continue;
             size_t b0 = b * block, rows = query->n - b0 < block ? query->n - b0 : block;
+            const double *Q = query->psi + b0 * d2;
+            for (size_t i = 0; screen && i < rows; i++) {
+                to_float(Q + i * d2, d2, Qf + i * w);
+                Qf[i * w + d2] = 1.0f;
+            }
             for (size_t c0 = 0; c0 < n; c0 += chunk) {
                 size_t cols = n - c0 < chunk ? n - c0 : chunk;
+                const double *nr = norm + c0, *B = base->psi + c0 * d2;
+                if (screen) {
+                    for (size_t j = 0; j < cols; j++) {
+                        to_float(B + j * d2, d2, Bf + j * w);
+                        Bf[j * w + d2] = (float)(-0.5 * nr[j]);
+                    }
+                    /* Cf = [Q, 1] [B, -||x||^2 / 2]^T on this tile, in single precision */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)w, 1.0f, Qf,
+                                (int)w, Bf, (int)w, 0.0f, Cf, (int)cols);
+                    const double xmax2 = chunk_max[c0 / chunk];
+                    for (size_t i = 0; i < rows; i++) {
+                        const float *c = Cf + i * cols;
+                        const double *q = Q + i * d2;
+                        const double bound = rel * (sqrt(dot4(q, q, d2) * xmax2) + 0.5 * xmax2) + abs;
+                        topk *tk = &s->tk[b0 + i];
+                        double lo = tk->len < tk->k ? -INFINITY : -0.5 * tk->worst - bound;
+                        for (size_t j = 0; j < cols; j++)
+                            if ((double)c[j] > lo) {
+                                topk_push(tk, key_of(dot4(q, B + j * d2, d2), nr[j], metric), first + c0 + j);
+                                lo = tk->len < tk->k ? -INFINITY : -0.5 * tk->worst - bound;
+                            }
+                    }
+                    continue;
+                }
                 /* C = -2 Q B^T on this tile */
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)d2, -2.0,
-                            query->psi + b0 * d2, (int)d2, base->psi + c0 * d2, (int)d2, 0.0, C, (int)cols);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)d2, -2.0, Q,
+                            (int)d2, B, (int)d2, 0.0, C, (int)cols);
                 for (size_t i = 0; i < rows; i++) {
-                    const double *c = C + i * cols, *nr = norm + c0;
+                    const double *c = C + i * cols;
                     topk *tk = &s->tk[b0 + i];
                     if (metric == TTT_METRIC_COSINE) /* -cos * ||x*||: same order as -cos */
                         for (size_t j = 0; j < cols; j++)
@@ -198,8 +298,12 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
             }
         }
         free(C);
+        free(Cf);
+        free(Qf);
+        free(Bf);
     }
     free(norm);
+    free(chunk_max);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
@@ -311,13 +415,6 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
     free(key0);
     free(heap);
     return status;
-}
-
-/* A base point's key from its dot product with the query and its norm (the
- * squared norm for euclidean). */
-static double key_of(double dot, double norm, int metric)
-{
-    return metric == TTT_METRIC_COSINE ? (norm > 0.0 ? -dot / norm : 0.0) : norm - 2.0 * dot;
 }
 
 /* The key a full scan gives base point j for the query scattered in dense

@@ -15,7 +15,10 @@
  *
  * Feature space: squared distances ||x||^2 - 2 <x*, x> (the constant ||x*||^2
  * dropped) come from one GEMM per block of queries, then a bounded max-heap
- * selects the k smallest in O(n log k).  Concept space: an inverted index
+ * selects the k smallest in O(n log k).  For the euclidean metric the GEMM
+ * is in single precision and only screens: a point that may enter the heap
+ * (by a rounding bound, ttt_neighbours.c) is scored again in double, so the
+ * lists are those of a scan in double.  Concept space: an inverted index
  * (for each concept, the base points that hold it) gives each query the dot
  * products with the points that share a concept; every other point has dot
  * product 0, so only the first k of them by that key can be among the

@@ -171,6 +171,50 @@ START_TEST(test_search_over_tiles_equals_the_whole_search)
 }
 END_TEST
 
+/* The feature-space search screens its candidates in single precision
+ * (relative error about 1e-7) and decides in double.  Here the base points
+ * are one point moved by at most 3e-7 along one direction, so that their
+ * keys spread over a few single-precision steps, 1e-10 apart on average:
+ * single precision cannot tell most of them apart, double resolves each
+ * gap 1e5 times over, and the lists must be brute force's exactly.  A
+ * screen without its rounding bound rejects points of the list whose
+ * single-precision key rounds to the wrong side of the worst kept key, and
+ * this test fails; so does one that ranks by the single-precision keys. */
+START_TEST(test_screening_decides_in_double)
+{
+    const size_t d2 = 16, n = 3000, m = 16, k = 40; /* n > 2048: two chunks */
+    ttt_data base = {0}, query = {0};
+    ck_assert_int_eq(ttt_data_alloc(&base, n, 1, d2), 0);
+    ck_assert_int_eq(ttt_data_alloc(&query, m, 1, d2), 0);
+    for (size_t l = 0; l < d2; l++) {
+        for (size_t i = 0; i < m; i++)
+            query.psi[i * d2 + l] = 0.3 + 0.1 * sin((double)(l + 3 * i));
+        for (size_t j = 0; j < n; j++) /* moved along (1, -1, 1, ...) by up to 3e-7 */
+            base.psi[j * d2 + l] = 0.3 * cos((double)l) + (l % 2 ? -3e-7 : 3e-7) * (double)((j * 7919) % n) / n;
+    }
+    size_t *idx = malloc(m * k * sizeof *idx);
+    ck_assert_int_eq(ttt_neighbours_find(&base, &query, 1, k, TTT_SPACE_FEATURE, TTT_METRIC_EUCLIDEAN, idx),
+                     GSL_SUCCESS);
+    pair *all = malloc(n * sizeof *all);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double d = 0.0;
+            for (size_t l = 0; l < d2; l++)
+                d += (query.psi[i * d2 + l] - base.psi[j * d2 + l]) * (query.psi[i * d2 + l] - base.psi[j * d2 + l]);
+            all[j] = (pair){d, j};
+        }
+        qsort(all, n, sizeof *all, by_distance);
+        for (size_t a = 0; a < k; a++)
+            ck_assert_msg(idx[i * k + a] == all[a].i, "query %zu rank %zu: got %zu, brute force %zu", i, a,
+                          idx[i * k + a], all[a].i);
+    }
+    free(all);
+    free(idx);
+    ttt_data_free(&base);
+    ttt_data_free(&query);
+}
+END_TEST
+
 START_TEST(test_selection_orders_ties_by_index)
 {
     const double key[] = {3.0, 1.0, 2.0, 1.0, 0.5, 2.0, 1.0};
@@ -206,6 +250,7 @@ Suite *make_neighbours_suite(void)
     tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
     tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 8);
     tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
+    tcase_add_test(core, test_screening_decides_in_double);
     tcase_add_test(core, test_selection_orders_ties_by_index);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
