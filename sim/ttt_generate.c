@@ -94,9 +94,9 @@ int ttt_data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
     d->phi_idx = ttt_mem_alloc(n * q, sizeof *d->phi_idx);
     d->phi_val = ttt_mem_alloc(n * q, sizeof *d->phi_val);
     d->psi = ttt_mem_alloc(n * d2, sizeof *d->psi);
-    d->f = malloc(n * sizeof *d->f);
-    d->y = malloc(n * sizeof *d->y);
-    d->topic = malloc(n * sizeof *d->topic);
+    d->f = ttt_mem_alloc(n, sizeof *d->f);
+    d->y = ttt_mem_alloc(n, sizeof *d->y);
+    d->topic = ttt_mem_alloc(n, sizeof *d->topic);
     return d->phi_idx && d->phi_val && d->psi && d->f && d->y && d->topic ? 0 : -1;
 }
 

@@ -42,7 +42,9 @@ static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, 
  * matrix, say) among its threads sums in an order that depends on their
  * number.  So reductions over rows are cut here into fixed blocks, each block
  * reduced by one thread with a single-threaded BLAS call, and the block
- * results added in block order.  Whatever the thread count, same bits. */
+ * results added in block order.  Whatever the thread count, same bits.  The
+ * blocks go in groups of four per thread, so the scratch holds a group, not
+ * every block (n = 1e7 rows of 128 would need 1.3 GB). */
 static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out,
                            int first)
 {
@@ -51,19 +53,30 @@ static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx
         return GSL_SUCCESS;
     }
     const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, len = r ? cols : cols * cols;
-    double *part = malloc(nb * len * sizeof *part);
+#ifdef _OPENMP
+    const size_t nt = in_parallel() ? 1 : (size_t)omp_get_max_threads();
+#else
+    const size_t nt = 1;
+#endif
+    const size_t group = nb < 4 * nt ? nb : 4 * nt;
+    double *part = ttt_mem_alloc(group * len, sizeof *part);
     if (!part)
         GSL_ERROR("no memory for a blocked reduction", GSL_ENOMEM);
+    for (size_t g0 = 0; g0 < nb; g0 += group) {
+        const size_t gn = nb - g0 < group ? nb - g0 : group;
 #pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0 = b * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-        reduce_block(X + r0 * ldx, nr, cols, ldx, r ? r + r0 : NULL, part + b * len);
+        for (size_t b = 0; b < gn; b++) {
+            size_t r0 = (g0 + b) * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
+            reduce_block(X + r0 * ldx, nr, cols, ldx, r ? r + r0 : NULL, part + b * len);
+        }
+        for (size_t b = 0; b < gn; b++) {
+            if (first && g0 == 0 && b == 0)
+                memcpy(out, part, len * sizeof *out);
+            else
+                for (size_t i = 0; i < len; i++)
+                    out[i] += part[b * len + i];
+        }
     }
-    if (first)
-        memcpy(out, part, len * sizeof *out);
-    for (size_t b = first ? 1 : 0; b < nb; b++)
-        for (size_t i = 0; i < len; i++)
-            out[i] += part[b * len + i];
     free(part);
     return GSL_SUCCESS;
 }
@@ -132,8 +145,8 @@ ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols)
     w->E = ttt_mem_alloc(g * g, sizeof *w->E);
     w->lambda = malloc(g * sizeof *w->lambda);
     w->omega = malloc(g * sizeof *w->omega);
-    w->t1 = malloc((v + 1) * sizeof *w->t1);
-    w->t2 = malloc((v + 1) * sizeof *w->t2);
+    w->t1 = ttt_mem_alloc(v + 1, sizeof *w->t1);
+    w->t2 = ttt_mem_alloc(v + 1, sizeof *w->t2);
     w->work = ttt_mem_alloc(ttt_lsq_eigen_work(g), sizeof *w->work);
     w->iwork = malloc((3 + 6 * g) * sizeof *w->iwork);
     if (!w->G || !w->E || !w->lambda || !w->omega || !w->t1 || !w->t2 || !w->work || !w->iwork) {

@@ -7,14 +7,18 @@
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_FROM ((size_t)256 << 10)
 
 void *ttt_mem_alloc(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = n * size;
-    if (bytes < HUGE_PAGE)
+    if (bytes < HUGE_FROM)
         return malloc(bytes ? bytes : 1);
+    if (bytes > SIZE_MAX - HUGE_PAGE)
+        return NULL;
+    bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; /* whole huge pages, none shared */
     void *p = NULL;
     if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
         return NULL;

@@ -140,7 +140,7 @@ void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour 
  * loop, not a BLAS dot product, which might thread and reorder the sum. */
 static double *row_norms(const double *v, size_t n, size_t width, int metric)
 {
-    double *norm = malloc((n ? n : 1) * sizeof *norm);
+    double *norm = ttt_mem_alloc(n ? n : 1, sizeof *norm);
     if (norm)
         for (size_t j = 0; j < n; j++) {
             double s2 = 0.0;
@@ -239,10 +239,10 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
 #pragma omp parallel reduction(| : failed)
     {
         const size_t tile = block * (chunk ? chunk : 1);
-        double *C = screen ? NULL : malloc(tile * sizeof *C);
-        float *Cf = screen ? malloc(tile * sizeof *Cf) : NULL;
-        float *Qf = screen ? malloc(block * w * sizeof *Qf) : NULL;
-        float *Bf = screen ? malloc((chunk ? chunk : 1) * w * sizeof *Bf) : NULL;
+        double *C = screen ? NULL : ttt_mem_alloc(tile, sizeof *C);
+        float *Cf = screen ? ttt_mem_alloc(tile, sizeof *Cf) : NULL;
+        float *Qf = screen ? ttt_mem_alloc(block * w, sizeof *Qf) : NULL;
+        float *Bf = screen ? ttt_mem_alloc((chunk ? chunk : 1) * w, sizeof *Bf) : NULL;
         int ok = norm && !failed && (screen ? Cf && Qf && Bf : C != NULL);
         if (!ok)
             failed = 1;
@@ -402,7 +402,7 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
     x->len0 = k + longest < n ? k + longest : n;
     x->order0 = malloc(x->len0 * sizeof *x->order0);
     x->key0 = malloc(x->len0 * sizeof *x->key0);
-    double *key0 = malloc((n ? n : 1) * sizeof *key0);
+    double *key0 = ttt_mem_alloc(n ? n : 1, sizeof *key0);
     ttt_neighbour *heap = malloc(x->len0 * sizeof *heap);
     int status = x->order0 && x->key0 && key0 && heap ? GSL_SUCCESS : GSL_ENOMEM;
     if (!status) {
@@ -528,7 +528,7 @@ int ttt_search_alloc(const ttt_data *query, size_t d1, size_t k, ttt_space space
         GSL_ERROR("k must be at least 1", GSL_EINVAL);
     ttt_search *s = calloc(1, sizeof *s);
     if (s) {
-        s->heap = malloc((query->n ? query->n : 1) * k * sizeof *s->heap);
+        s->heap = ttt_mem_alloc((query->n ? query->n : 1) * k, sizeof *s->heap);
         s->tk = malloc((query->n ? query->n : 1) * sizeof *s->tk);
     }
     if (!s || !s->heap || !s->tk) {
