@@ -75,31 +75,64 @@ static double code_distance(const int32_t *ia, const double *va, const int32_t *
     return sqrt(d);
 }
 
+/* The report's loops over (test point, neighbour) pairs take the test
+ * points in chunks of about PAIR_CHUNK pairs: the threads compute a chunk's
+ * per-pair values into a buffer, and one thread adds them up in the serial
+ * loop's order, so every sum has the same bits whatever the thread count.
+ * Without the buffer the values are computed in that loop, in series. */
+#define PAIR_CHUNK 65536
+
+static size_t chunk_points(size_t m, size_t k)
+{
+    const size_t per = k < PAIR_CHUNK ? PAIR_CHUNK / k : 1;
+    return per < m ? per : m;
+}
+
+/* | |dpsi| / |dphi| - 1 | for test point i and training point j, or -1 for
+ * a pair at concept distance 0, which H1 skips. */
+static double pair_distortion(const ttt_instance *in, size_t i, size_t j)
+{
+    const size_t q = in->q, d2 = in->p.d2;
+    double dphi = code_distance(in->test.phi_idx + i * q, in->test.phi_val + i * q, in->train.phi_idx + j * q,
+                                in->train.phi_val + j * q, q);
+    if (dphi == 0.0)
+        return -1.0;
+    double dpsi = 0.0;
+    for (size_t c = 0; c < d2; c++) {
+        double t = in->test.psi[i * d2 + c] - in->train.psi[j * d2 + c];
+        dpsi += t * t;
+    }
+    return fabs(sqrt(dpsi) / dphi - 1.0);
+}
+
 /* H1: how far the dictionary distorts the distances from each test point to
  * its neighbours (pairs at concept distance 0 are skipped). */
 static void distortion(ttt_report *r)
 {
     const ttt_instance *in = r->in;
-    const size_t m = in->test.n, k = in->p.k, q = in->q, d2 = in->p.d2;
+    const size_t m = in->test.n, k = in->p.k, d2 = in->p.d2, per = chunk_points(m, k);
     double worst = 0.0, sum2 = 0.0;
     size_t count = 0;
-    for (size_t i = 0; i < m; i++)
-        for (size_t a = 0; a < k; a++) {
-            size_t j = r->nbr[i * k + a];
-            double dphi = code_distance(in->test.phi_idx + i * q, in->test.phi_val + i * q,
-                                        in->train.phi_idx + j * q, in->train.phi_val + j * q, q);
-            if (dphi == 0.0)
-                continue;
-            double dpsi = 0.0;
-            for (size_t c = 0; c < d2; c++) {
-                double t = in->test.psi[i * d2 + c] - in->train.psi[j * d2 + c];
-                dpsi += t * t;
-            }
-            double e = fabs(sqrt(dpsi) / dphi - 1.0);
-            worst = e > worst ? e : worst;
-            sum2 += e * e;
-            count++;
+    double *e = malloc(per * k * sizeof *e);
+    for (size_t i0 = 0; i0 < m; i0 += per) {
+        const size_t i1 = m - i0 < per ? m : i0 + per;
+        if (e) {
+#pragma omp parallel for schedule(dynamic, 8)
+            for (size_t i = i0; i < i1; i++)
+                for (size_t a = 0; a < k; a++)
+                    e[(i - i0) * k + a] = pair_distortion(in, i, r->nbr[i * k + a]);
         }
+        for (size_t i = i0; i < i1; i++)
+            for (size_t a = 0; a < k; a++) {
+                double x = e ? e[(i - i0) * k + a] : pair_distortion(in, i, r->nbr[i * k + a]);
+                if (x < 0.0)
+                    continue;
+                worst = x > worst ? x : worst;
+                sum2 += x * x;
+                count++;
+            }
+    }
+    free(e);
     r->distortion = count ? worst : GSL_NAN;
     r->distortion_rms = count ? sqrt(sum2 / (double)count) : GSL_NAN;
     r->jl_scale = sqrt(log((double)(m * k)) / (double)d2);
@@ -124,13 +157,21 @@ static double code_cosine(const int32_t *ia, const double *va, const int32_t *ib
     return na > 0.0 && nb > 0.0 ? dot / sqrt(na * nb) : 0.0;
 }
 
+/* code_cosine of test point i and training point j. */
+static double pair_cosine(const ttt_instance *in, size_t i, size_t j)
+{
+    const size_t q = in->q;
+    return code_cosine(in->test.phi_idx + i * q, in->test.phi_val + i * q, in->train.phi_idx + j * q,
+                       in->train.phi_val + j * q, q);
+}
+
 /* O1: concept-space cosines of each test point to neighbours chosen in
  * feature space and in concept space.  The run's own neighbourhoods are one
  * of the two; the other is searched here with the same metric. */
 static int geometry(ttt_report *r)
 {
     const ttt_instance *in = r->in;
-    const size_t m = in->test.n, k = in->p.k, q = in->q;
+    const size_t m = in->test.n, k = in->p.k;
     int other_space = in->p.space == TTT_SPACE_FEATURE ? TTT_SPACE_CONCEPT : TTT_SPACE_FEATURE;
     size_t *other = r->other ? r->other : malloc(m * k * sizeof *other);
     if (!other)
@@ -143,23 +184,33 @@ static int geometry(ttt_report *r)
     }
     const size_t *chosen[2] = {in->p.space == TTT_SPACE_FEATURE ? r->nbr : other,
                                in->p.space == TTT_SPACE_FEATURE ? other : r->nbr};
-    double sum[2] = {0.0, 0.0}, shared = 0.0;
-    for (int g = 0; g < 2; g++)
-        for (size_t i = 0; i < m; i++)
+    const size_t per = chunk_points(m, k);
+    double sum[2] = {0.0, 0.0};
+    size_t shared = 0; /* counted in an integer, as the double it replaces counted: exactly */
+    double *cs = malloc(2 * per * k * sizeof *cs); /* a chunk's cosines: feature, then concept */
+    for (size_t i0 = 0; i0 < m; i0 += per) {
+        const size_t i1 = m - i0 < per ? m : i0 + per, len = (i1 - i0) * k;
+#pragma omp parallel for schedule(dynamic, 8) reduction(+ : shared)
+        for (size_t i = i0; i < i1; i++)
             for (size_t a = 0; a < k; a++) {
-                size_t j = chosen[g][i * k + a];
-                double c = code_cosine(in->test.phi_idx + i * q, in->test.phi_val + i * q,
-                                       in->train.phi_idx + j * q, in->train.phi_val + j * q, q);
-                long bin = (long)floor((c + 1.0) / 2.0 * TTT_COS_BINS);
-                r->cos_hist[g][bin < 0 ? 0 : bin >= TTT_COS_BINS ? TTT_COS_BINS - 1 : bin]++;
-                sum[g] += c;
-                if (g == 0)
-                    for (size_t b = 0; b < k; b++)
-                        shared += chosen[1][i * k + b] == j;
+                for (size_t b = 0; b < k; b++)
+                    shared += chosen[1][i * k + b] == chosen[0][i * k + a];
+                for (int g = 0; cs && g < 2; g++)
+                    cs[g * len + (i - i0) * k + a] = pair_cosine(in, i, chosen[g][i * k + a]);
             }
+        for (int g = 0; g < 2; g++)
+            for (size_t i = i0; i < i1; i++)
+                for (size_t a = 0; a < k; a++) {
+                    double c = cs ? cs[g * len + (i - i0) * k + a] : pair_cosine(in, i, chosen[g][i * k + a]);
+                    long bin = (long)floor((c + 1.0) / 2.0 * TTT_COS_BINS);
+                    r->cos_hist[g][bin < 0 ? 0 : bin >= TTT_COS_BINS ? TTT_COS_BINS - 1 : bin]++;
+                    sum[g] += c;
+                }
+    }
+    free(cs);
     r->cos_feature = sum[0] / (double)(m * k);
     r->cos_concept = sum[1] / (double)(m * k);
-    r->overlap = shared / (double)(m * k);
+    r->overlap = (double)shared / (double)(m * k);
     if (other != r->other)
         free(other);
     return GSL_SUCCESS;
