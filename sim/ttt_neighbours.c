@@ -402,19 +402,23 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
     x->len0 = k + longest < n ? k + longest : n;
     x->order0 = malloc(x->len0 * sizeof *x->order0);
     x->key0 = malloc(x->len0 * sizeof *x->key0);
-    double *key0 = ttt_mem_alloc(n ? n : 1, sizeof *key0);
-    ttt_neighbour *heap = malloc(x->len0 * sizeof *heap);
-    int status = x->order0 && x->key0 && key0 && heap ? GSL_SUCCESS : GSL_ENOMEM;
-    if (!status) {
-        for (size_t j = 0; j < n; j++)
-            key0[j] = metric == TTT_METRIC_COSINE ? 0.0 : norm[j];
-        ttt_neighbours_select(key0, n, x->len0, heap, x->order0);
-        for (size_t t = 0; t < x->len0; t++)
-            x->key0[t] = key0[x->order0[t]];
+    if (!x->order0 || !x->key0)
+        return GSL_ENOMEM;
+    if (metric == TTT_METRIC_COSINE) { /* key0 is 0 for every point: the order is the index order */
+        for (size_t t = 0; t < x->len0; t++) {
+            x->order0[t] = t;
+            x->key0[t] = 0.0;
+        }
+        return GSL_SUCCESS;
     }
-    free(key0);
+    ttt_neighbour *heap = malloc(x->len0 * sizeof *heap); /* euclidean: key0 is the squared norm */
+    if (!heap)
+        return GSL_ENOMEM;
+    ttt_neighbours_select(norm, n, x->len0, heap, x->order0);
+    for (size_t t = 0; t < x->len0; t++)
+        x->key0[t] = norm[x->order0[t]];
     free(heap);
-    return status;
+    return GSL_SUCCESS;
 }
 
 /* The key a full scan gives base point j for the query scattered in dense
