@@ -591,9 +591,10 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * in the pools), the analytic phase's blocks, the points (streamed: a
      * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces,
-     * predictions, and the decoder: its single-precision atoms, the codes,
-     * and per thread the state of a block (at most TTT_DECODE_BLOCK_BYTES)
-     * and the atoms' coordinates on a basis. */
+     * predictions, and the decoder: its single-precision atoms, the codes
+     * and where each point's is, and per thread the state of a block (at
+     * most TTT_DECODE_BLOCK_BYTES) and the atoms' coordinates on a basis
+     * and on those of a batch of blocks (at most TTT_DECODE_BATCH_BYTES). */
 #ifdef _OPENMP
     const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
 #else
@@ -602,8 +603,8 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
     const double per_point = q * (8.0 * q + 4.0 * d1) + 4.0 * d1, codes = m + fmin(n, m * k);
     const double block = fmin((double)TTT_DECODE_BLOCK, (double)TTT_DECODE_BLOCK_BYTES / per_point);
-    const double decoder = 4.0 * d1 * d2 + 12.0 * q * (n + m) + (24.0 + 12.0 * q) * codes +
-                           (double)nt * (block * per_point + 2.0 * d2 * d1);
+    const double decoder = 4.0 * d1 * d2 + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
+                           (double)nt * (block * per_point + 2.0 * d2 * d1 + (double)TTT_DECODE_BATCH_BYTES);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
     /* the order of a local least-squares workspace: min(k, its widest system) */
     const double g = fmin(k, fmax(d2, fmin(k * q, d1)));

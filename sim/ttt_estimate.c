@@ -12,6 +12,7 @@
 
 #include "ttt_idmap.h"
 #include "ttt_lsq.h"
+#include "ttt_mem.h"
 #include "ttt_sparse.h"
 
 ttt_results *ttt_results_alloc(size_t m, size_t d2)
@@ -65,10 +66,16 @@ void ttt_results_free(ttt_results *r)
 }
 
 /* Codes decoded from the features (lasso_decoded): q slots per point, as the
- * true codes, unused slots idx = -1.  Only the rows some test point uses are filled. */
+ * true codes, unused slots idx = -1, in rows in the decoder's order (a test
+ * point's neighbours mostly follow it).  Only the points some test point
+ * uses are decoded: train_row is set for those alone.  All in one piece
+ * (ttt_mem_alloc: in huge pages, a few page faults rather than one per
+ * 4 KiB, which cost more than the copies into them). */
 typedef struct {
-    int32_t *train_idx, *test_idx;
-    double *train_val, *test_val;
+    char *mem;
+    int32_t *idx;
+    double *val;
+    size_t *test_row, *train_row;
 } decoded_codes;
 
 /* Columns orthogonalised together by concepts_needed: one GEMM against the
@@ -154,24 +161,30 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
     return 0;
 }
 
-/* Builds S, the union of the concepts active in the k codes rows nb[0..k-1]
- * of (idx, val) (q slots each, idx < 0 unused), in order of first
+/* Builds S, the union of the concepts active in the codes of the k
+ * training points nb[0..k-1] (q slots each, idx < 0 unused; point j's in
+ * row row[j] of (idx, val), or row j when row is NULL), in order of first
  * appearance, and Phi = those codes as a dense k x |S| matrix.  Returns |S|;
  * w->col maps concepts to columns until ttt_idmap_clear empties it. */
-static size_t gather(const int32_t *idx, const double *val, size_t q, const size_t *nb, size_t k, local_ws *w)
+static size_t gather(const int32_t *idx, const double *val, const size_t *row, size_t q, const size_t *nb, size_t k,
+                     local_ws *w)
 {
-    for (size_t a = 0; a < k; a++)
+    for (size_t a = 0; a < k; a++) {
+        const size_t r = row ? row[nb[a]] : nb[a];
         for (size_t b = 0; b < q; b++)
-            if (idx[nb[a] * q + b] >= 0)
-                ttt_idmap_add(w->col, idx[nb[a] * q + b]);
+            if (idx[r * q + b] >= 0)
+                ttt_idmap_add(w->col, idx[r * q + b]);
+    }
     const size_t ns = w->col->size;
     memset(w->Phi, 0, k * ns * sizeof *w->Phi);
-    for (size_t a = 0; a < k; a++)
+    for (size_t a = 0; a < k; a++) {
+        const size_t r = row ? row[nb[a]] : nb[a];
         for (size_t b = 0; b < q; b++) {
-            int32_t c = idx[nb[a] * q + b];
+            int32_t c = idx[r * q + b];
             if (c >= 0)
-                w->Phi[a * ns + (size_t)ttt_idmap_find(w->col, c)] = val[nb[a] * q + b];
+                w->Phi[a * ns + (size_t)ttt_idmap_find(w->col, c)] = val[r * q + b];
         }
+    }
     return ns;
 }
 
@@ -577,7 +590,7 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
         return status;
 
     const ttt_data *tr = &in->train, *te = &in->test;
-    pt.ns = gather(tr->phi_idx, tr->phi_val, q, nb, k, w);
+    pt.ns = gather(tr->phi_idx, tr->phi_val, NULL, q, nb, k, w);
     res->support[i] = pt.ns;
     res->covered[i] = restrict_code(te->phi_idx + i * q, te->phi_val + i * q, q, pt.ns, w);
     res->needed[i] = concepts_needed(in, nb, pt.ns, w);
@@ -588,8 +601,9 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     }
     ttt_idmap_clear(w->col);
     if (!status && any_enabled(res, STAGE_DECODED)) {
-        pt.ns = gather(dc->train_idx, dc->train_val, q, nb, k, w);
-        restrict_code(dc->test_idx + i * q, dc->test_val + i * q, q, pt.ns, w);
+        pt.ns = gather(dc->idx, dc->val, dc->train_row, q, nb, k, w);
+        const size_t r = dc->test_row[i];
+        restrict_code(dc->idx + r * q, dc->val + r * q, q, pt.ns, w);
         status = run_stage(&pt, STAGE_DECODED);
         ttt_idmap_clear(w->col);
     }
@@ -718,23 +732,24 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
 {
     const ttt_params *p = &in->p;
     const size_t n = in->train.n, m = in->test.n, q = in->q, k = p->k, d2 = p->d2;
-    dc->train_idx = malloc(n * q * sizeof *dc->train_idx);
-    dc->train_val = malloc(n * q * sizeof *dc->train_val);
-    dc->test_idx = malloc(m * q * sizeof *dc->test_idx);
-    dc->test_val = malloc(m * q * sizeof *dc->test_val);
     const size_t most = m + (n < m * k ? n : m * k);
+    const size_t vat = (most * q * sizeof *dc->idx + 63) / 64 * 64, tat = vat + most * q * sizeof *dc->val;
+    const size_t rat = tat + m * sizeof *dc->test_row;
+    dc->mem = ttt_mem_alloc(rat + n * sizeof *dc->train_row, 1);
+    if (dc->mem) {
+        dc->idx = (int32_t *)dc->mem;
+        dc->val = (double *)(dc->mem + vat);
+        dc->test_row = (size_t *)(dc->mem + tat);
+        dc->train_row = (size_t *)(dc->mem + rat);
+    }
     const double **pts = malloc(most * sizeof *pts);
-    size_t *who = malloc(most * sizeof *who); /* < m: test point; else training point who - m */
     size_t *group = malloc(most * sizeof *group);
-    int32_t *idx = malloc(most * q * sizeof *idx);
-    double *val = malloc(most * q * sizeof *val);
     int32_t *owner = malloc(n * sizeof *owner);
     size_t *parent = malloc(m * sizeof *parent), *order = malloc(m * sizeof *order);
     size_t *scratch = malloc(k * sizeof *scratch);
     ttt_decoder *dec = ttt_decoder_alloc(in->A, p->d1, d2);
     int status = GSL_ENOMEM;
-    if (dc->train_idx && dc->train_val && dc->test_idx && dc->test_val && pts && who && group && idx && val && owner &&
-        parent && order && scratch && dec) {
+    if (dc->mem && pts && group && owner && parent && order && scratch && dec) {
         group_tests(nbr, n, m, k, owner, parent, scratch);
         /* Test points by group (groups by their smallest test point), then by index. */
         for (size_t i = 0; i < m; i++)
@@ -745,32 +760,22 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
             const size_t i = order[g] % m, root = order[g] / m;
             pts[count] = in->test.psi + i * d2;
             group[count] = root;
-            who[count++] = i;
+            dc->test_row[i] = count++;
             for (size_t a = 0; a < k; a++) {
                 size_t j = nbr[i * k + a];
                 if (owner[j] >= 0) {
                     owner[j] = -1;
                     pts[count] = in->train.psi + j * d2;
                     group[count] = root;
-                    who[count++] = m + j;
+                    dc->train_row[j] = count++;
                 }
             }
         }
-        status = ttt_decoder_run(dec, pts, group, count, q, p->decode_tol, idx, val);
-        for (size_t c = 0; c < count && !status; c++) {
-            size_t o = who[c];
-            int32_t *ix = o < m ? dc->test_idx + o * q : dc->train_idx + (o - m) * q;
-            double *vx = o < m ? dc->test_val + o * q : dc->train_val + (o - m) * q;
-            memcpy(ix, idx + c * q, q * sizeof *ix);
-            memcpy(vx, val + c * q, q * sizeof *vx);
-        }
+        status = ttt_decoder_run(dec, pts, group, count, q, p->decode_tol, dc->idx, dc->val);
     }
     ttt_decoder_free(dec);
     free(pts);
-    free(who);
     free(group);
-    free(idx);
-    free(val);
     free(owner);
     free(parent);
     free(order);
@@ -780,10 +785,7 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
 
 static void decoded_free(decoded_codes *dc)
 {
-    free(dc->train_idx);
-    free(dc->train_val);
-    free(dc->test_idx);
-    free(dc->test_val);
+    free(dc->mem);
 }
 
 int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *res)
@@ -804,7 +806,7 @@ int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *r
         for (size_t i = 0; i < res->m; i++) {
             int same = 1;
             for (size_t b = 0; b < q; b++)
-                same &= dc.test_idx[i * q + b] == in->test.phi_idx[i * q + b];
+                same &= dc.idx[dc.test_row[i] * q + b] == in->test.phi_idx[i * q + b];
             res->decoded_exact[i] = same;
         }
     }

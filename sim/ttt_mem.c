@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_FROM ((size_t)256 << 10)
 
 void *ttt_mem_alloc(size_t n, size_t size)
@@ -16,11 +15,11 @@ void *ttt_mem_alloc(size_t n, size_t size)
     size_t bytes = n * size;
     if (bytes < HUGE_FROM)
         return malloc(bytes ? bytes : 1);
-    if (bytes > SIZE_MAX - HUGE_PAGE)
+    if (bytes > SIZE_MAX - TTT_MEM_HUGE_PAGE)
         return NULL;
-    bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; /* whole huge pages, none shared */
+    bytes = (bytes + TTT_MEM_HUGE_PAGE - 1) / TTT_MEM_HUGE_PAGE * TTT_MEM_HUGE_PAGE; /* whole pages, none shared */
     void *p = NULL;
-    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+    if (posix_memalign(&p, TTT_MEM_HUGE_PAGE, bytes) != 0)
         return NULL;
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE); /* advice: where refused, 4 KiB pages as before */

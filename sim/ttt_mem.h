@@ -14,6 +14,9 @@
 
 #include <stddef.h>
 
+/* A transparent huge page: the unit in which large arrays are placed. */
+#define TTT_MEM_HUGE_PAGE ((size_t)2 << 20)
+
 /* n elements of size bytes each, uninitialised; NULL when out of memory
  * or when n * size overflows.  n = 0 gives a valid pointer. */
 void *ttt_mem_alloc(size_t n, size_t size);

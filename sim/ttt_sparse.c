@@ -1,6 +1,8 @@
 /* ttt_sparse — see ttt_sparse.h. */
 #include "ttt_sparse.h"
 
+#include "ttt_mem.h"
+
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
@@ -8,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 struct ttt_sparse_workspace {
     size_t max_rows, max_cols;
@@ -215,11 +220,13 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
     dec->d2 = d2;
     dec->norm2 = malloc(d1 * sizeof *dec->norm2);
     dec->inorm = malloc(d1 * sizeof *dec->inorm);
-    dec->U = malloc(d1 * d2 * sizeof *dec->U);
+    dec->U = ttt_mem_alloc(d1 * d2, sizeof *dec->U);
     if (!dec->norm2 || !dec->inorm || !dec->U) {
         ttt_decoder_free(dec);
         return NULL;
     }
+    /* Atom by atom, so in parallel: the caller's threads wait for it. */
+#pragma omp parallel for schedule(static)
     for (size_t j = 0; j < d1; j++) {
         const double *a = A + j * d2;
         double norm = cblas_dnrm2((int)d2, a, 1);
@@ -255,6 +262,8 @@ void ttt_decoder_free(ttt_decoder *dec)
  * Direct blocks: c_j = c0_j - sum_a h_a G_{s_a, j} with c0_j = <u_j, psi> /
  * ||psi|| and G the Gram rows of the unit atoms. */
 
+/* Atoms of a block whose inner products with each other are kept. */
+#define GRAM_IDS 64
 /* Columns per chunk of the direct screening. */
 #define CHUNK 256
 /* A unit feature counts as in the span of a basis when it is within this
@@ -265,9 +274,15 @@ void ttt_decoder_free(ttt_decoder *dec)
 #define NBUCKET 256
 #define GROUP 8
 /* Groups scored at a time in the basis screening. */
-#define SCAN 8
+#define SCAN 4
 /* Blocks smaller than this take the next run of points too. */
 #define MERGE 16
+/* Blocks of a batch: their bases share one GEMM against the atoms, which
+ * then packs the atoms once for all of them; at most BATCH, about
+ * BATCH_COLS basis vectors in all (past that the GEMM's rate hardly grows),
+ * their atoms' coordinates within TTT_DECODE_BATCH_BYTES. */
+#define BATCH 4
+#define BATCH_COLS 128
 /* The screening loops also in an AVX2 version, picked at load time on CPUs
  * that have it: faster, and the same choice of atoms (the screening only
  * finds the candidates). */
@@ -296,9 +311,26 @@ static size_t basis_max(size_t nb, size_t d2)
     return r < d2 / 4 ? r : d2 / 4;
 }
 
-/* Per-thread buffers of the decoder, for one block of at most B points. */
+/* Blocks per batch for bases of at most rmax vectors (4 d1 bytes each of
+ * coordinates). */
+static size_t decode_batch(size_t d1, size_t rmax)
+{
+    size_t k = rmax ? BATCH_COLS / rmax : BATCH;
+    if (rmax && k * rmax * 4 * d1 > TTT_DECODE_BATCH_BYTES)
+        k = TTT_DECODE_BATCH_BYTES / (rmax * 4 * d1);
+    return k < 1 ? 1 : k > BATCH ? BATCH : k;
+}
+
+/* Per-thread buffers of the decoder, for a batch of blocks of at most B
+ * points: what a block keeps from its basis to its decoding, for each
+ * block of the batch (P, psi2, Y, zc, zeps point into those of the block
+ * at hand), and the rest for one block at a time. */
 typedef struct {
-    size_t q, B, rmax, groups;
+    size_t q, B, rmax, groups, ready, ldw;
+    void *arena;     /* all the buffers below but the slots' */
+    double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
+    float *WTb;      /* d1 x (batch rmax) the W_j on the bases of the batch, row stride ldw */
+    float *nrmb;     /* batch x d1 */
     double *P;       /* B x d2 the block's features */
     double *psi2;    /* B ||psi||^2 */
     size_t *t;       /* B atoms chosen */
@@ -308,12 +340,13 @@ typedef struct {
     double *gamma;   /* B x q coefficients */
     double *b;       /* B x q <a_j, psi> of the chosen atoms */
     double *L;       /* B x q x q Cholesky factors of the Gram matrices of the chosen atoms */
+    double *f;       /* B x q L^{-1} b (L and b only grow: one more entry a step) */
     double *r;       /* d2 one point's residual */
     double *hd;      /* q its atoms' weights h_a */
     double *R;       /* B x d2 the unit features */
     double *E;       /* B x d2 the same less their projections on the basis so far */
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
-    float *Yf;       /* rmax x d2 the same in single precision */
+    float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
     double *y;       /* max(d2, rmax) coordinates of one vector */
     /* The atoms chosen in the block, by slot: their Gram rows (direct) or
      * coordinates (basis). */
@@ -323,6 +356,13 @@ typedef struct {
     float *rows;     /* cap x d1 Gram rows <u_j, u_k> */
     double *coord;   /* cap x rmax coordinates of the unit atoms */
     double *ceps;    /* cap: their distances from the span */
+    /* The inner products <a_j, a_k> of the first GRAM_IDS atoms chosen in
+     * the block, which every point that chooses both needs (points of a
+     * block share most of their atoms). */
+    int32_t *gid;    /* d1: the id of atom j, or -1 */
+    size_t *gatom;   /* GRAM_IDS: the atom of each id */
+    size_t nids;
+    double *gram;    /* GRAM_IDS x GRAM_IDS, NaN until computed */
     /* Direct blocks. */
     float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
     float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
@@ -333,89 +373,117 @@ typedef struct {
     /* Basis blocks. */
     double *zc;      /* B x rmax coordinates of the unit features */
     double *zeps;    /* B: their distances from the span */
-    float *WT;       /* d1 x rmax W_j, atom by atom */
-    float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved */
+    float *WT;       /* d1 x rank W_j, atom by atom: the block's columns of WTb */
+    float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved;
+                      * the first `ready` groups are filled (as the scans reach them) */
     float *gb;       /* groups: a bound on ||W_j|| for the atoms of this group and all later ones */
-    float *nrm;      /* d1 bounds on ||W_j|| */
+    float *nrm;      /* d1 bounds on ||W_j||, the block's row of nrmb */
     int32_t *perm;   /* groups x GROUP: the atom at each place of the order (-1 past d1) */
     size_t *bucket;  /* NBUCKET + 1 */
     float *bmax;     /* NBUCKET the largest bound in each bucket */
     float *score;    /* SCAN x GROUP scores of one scan */
-    size_t *cand;    /* groups x GROUP places of the candidates */
+    size_t *cand;    /* groups x GROUP places of the candidates (then their atoms) */
     float *cscore;   /* groups x GROUP and their scores */
     float *zf;       /* rmax one point's coordinates in single precision */
 } decode_ws;
 
-/* The buffers a thread allocates once (the slots grow as needed). */
-#define WS_BUFFERS(w)                                                                                          \
-    {(w)->P,     (w)->psi2, (w)->t,     (w)->live,  (w)->defer, (w)->sel,   (w)->gamma, (w)->b,    (w)->L,     \
-     (w)->r,     (w)->hd,   (w)->R,     (w)->E,     (w)->Y,     (w)->Yf,    (w)->y,     (w)->slot, (w)->X,     \
-     (w)->c0,    (w)->top,  (w)->fresh, (w)->use,   (w)->h,     (w)->zc,    (w)->zeps,  (w)->WT,   (w)->Wg,    \
-     (w)->gb,    (w)->nrm,  (w)->perm,  (w)->bucket, (w)->bmax, (w)->score, (w)->cand, (w)->cscore, (w)->zf}
+/* Places the buffers a thread allocates once in one piece from base (when
+ * not NULL), each on a cache line; returns its size.  One piece from
+ * ttt_mem_alloc, because a fresh page costs a fault (about 13 us a 4 KiB
+ * page on the virtual machines this runs on: a block's few MB cost more
+ * than its decoding) and in huge pages there are a few. */
+static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, size_t batch)
+{
+    const size_t B = w->B, q = w->q, rm = w->rmax ? w->rmax : 1, yw = d2 > rm ? d2 : rm;
+    const size_t places = w->groups * GROUP;
+    size_t off = 0;
+#define PLACE(ptr, n)                                                                                          \
+    do {                                                                                                       \
+        if (base)                                                                                              \
+            (ptr) = (void *)(base + off);                                                                      \
+        off += ((n) * sizeof *(ptr) + 63) / 64 * 64;                                                           \
+    } while (0)
+    PLACE(w->Pb, batch * B * d2);
+    PLACE(w->psi2b, batch * B);
+    PLACE(w->t, B);
+    PLACE(w->live, B);
+    PLACE(w->defer, B);
+    PLACE(w->sel, B * q);
+    PLACE(w->gamma, B * q);
+    PLACE(w->b, B * q);
+    PLACE(w->L, B * q * q);
+    PLACE(w->f, B * q);
+    PLACE(w->r, d2);
+    PLACE(w->hd, q);
+    PLACE(w->R, B * d2);
+    PLACE(w->E, B * d2);
+    PLACE(w->Yb, batch * rm * d2);
+    PLACE(w->Yf, batch * rm * d2);
+    PLACE(w->y, yw);
+    PLACE(w->slot, d1);
+    PLACE(w->X, B * d2);
+    PLACE(w->c0, B * d1);
+    PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
+    PLACE(w->fresh, B);
+    PLACE(w->use, q);
+    PLACE(w->h, q);
+    PLACE(w->zcb, batch * B * rm);
+    PLACE(w->zepsb, batch * B);
+    PLACE(w->WTb, d1 * batch * rm);
+    PLACE(w->Wg, places * rm);
+    PLACE(w->gb, w->groups);
+    PLACE(w->nrmb, batch * d1);
+    PLACE(w->perm, places);
+    PLACE(w->bucket, NBUCKET + 1);
+    PLACE(w->bmax, NBUCKET);
+    PLACE(w->score, SCAN * GROUP);
+    PLACE(w->cand, places);
+    PLACE(w->cscore, places);
+    PLACE(w->zf, rm);
+    PLACE(w->gid, d1);
+    PLACE(w->gatom, GRAM_IDS);
+    PLACE(w->gram, GRAM_IDS * GRAM_IDS);
+#undef PLACE
+    return off;
+}
 
 static void decode_ws_free(decode_ws *w)
 {
-    void *all[] = WS_BUFFERS(w);
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        free(all[k]);
+    free(w->arena);
     free(w->atom);
     free(w->rows);
     free(w->coord);
     free(w->ceps);
 }
 
-static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q)
+/* For batches of `batch` blocks. */
+static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q, size_t batch)
 {
-    const size_t B = decode_block_size(d1, q);
     memset(w, 0, sizeof *w);
     w->q = q;
-    w->B = B;
-    w->rmax = basis_max(B, d2);
+    w->B = decode_block_size(d1, q);
+    w->rmax = basis_max(w->B, d2);
     w->groups = (d1 + GROUP - 1) / GROUP;
-    const size_t rm = w->rmax ? w->rmax : 1, yw = d2 > rm ? d2 : rm, places = w->groups * GROUP;
-    w->P = malloc(B * d2 * sizeof *w->P);
-    w->psi2 = malloc(B * sizeof *w->psi2);
-    w->t = malloc(B * sizeof *w->t);
-    w->live = malloc(B);
-    w->defer = malloc(B);
-    w->sel = malloc(B * q * sizeof *w->sel);
-    w->gamma = malloc(B * q * sizeof *w->gamma);
-    w->b = malloc(B * q * sizeof *w->b);
-    w->L = malloc(B * q * q * sizeof *w->L);
-    w->r = malloc(d2 * sizeof *w->r);
-    w->hd = malloc(q * sizeof *w->hd);
-    w->R = malloc(B * d2 * sizeof *w->R);
-    w->E = malloc(B * d2 * sizeof *w->E);
-    w->Y = malloc(rm * d2 * sizeof *w->Y);
-    w->Yf = malloc(rm * d2 * sizeof *w->Yf);
-    w->y = malloc(yw * sizeof *w->y);
-    w->slot = malloc(d1 * sizeof *w->slot);
-    w->X = malloc(B * d2 * sizeof *w->X);
-    w->c0 = malloc(B * d1 * sizeof *w->c0);
-    w->top = malloc((d1 + CHUNK - 1) / CHUNK * sizeof *w->top);
-    w->fresh = malloc(B * sizeof *w->fresh);
-    w->use = malloc(q * sizeof *w->use);
-    w->h = malloc(q * sizeof *w->h);
-    w->zc = malloc(B * rm * sizeof *w->zc);
-    w->zeps = malloc(B * sizeof *w->zeps);
-    w->WT = malloc(d1 * rm * sizeof *w->WT);
-    w->Wg = malloc(places * rm * sizeof *w->Wg);
-    w->gb = malloc(w->groups * sizeof *w->gb);
-    w->nrm = malloc(d1 * sizeof *w->nrm);
-    w->perm = malloc(places * sizeof *w->perm);
-    w->bucket = malloc((NBUCKET + 1) * sizeof *w->bucket);
-    w->bmax = malloc(NBUCKET * sizeof *w->bmax);
-    w->score = malloc(SCAN * GROUP * sizeof *w->score);
-    w->cand = malloc(places * sizeof *w->cand);
-    w->cscore = malloc(places * sizeof *w->cscore);
-    w->zf = malloc(rm * sizeof *w->zf);
-    void *all[] = WS_BUFFERS(w);
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        if (!all[k])
-            return -1;
+    w->arena = ttt_mem_alloc(decode_ws_place(w, NULL, d1, d2, batch), 1);
+    if (!w->arena)
+        return -1;
+    decode_ws_place(w, w->arena, d1, d2, batch);
     for (size_t j = 0; j < d1; j++)
-        w->slot[j] = -1;
+        w->slot[j] = w->gid[j] = -1;
+    for (size_t k = 0; k < GRAM_IDS * GRAM_IDS; k++)
+        w->gram[k] = GSL_NAN;
     return 0;
+}
+
+/* Points P, psi2, Y, zc and zeps at block m of the batch. */
+static void batch_view(decode_ws *w, size_t m, size_t d2)
+{
+    const size_t B = w->B, rm = w->rmax ? w->rmax : 1;
+    w->P = w->Pb + m * B * d2;
+    w->psi2 = w->psi2b + m * B;
+    w->Y = w->Yb + m * rm * d2;
+    w->zc = w->zcb + m * B * rm;
+    w->zeps = w->zepsb + m * B;
 }
 
 /* Room for n more slots: Gram rows of len floats, or coordinates of len
@@ -425,16 +493,22 @@ static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
     if (w->nslots + n <= w->cap && (gram ? w->rows != NULL : w->coord != NULL))
         return 0;
     size_t cap = w->cap ? w->cap : 32;
-    while (cap < w->nslots + n)
+    /* Gram rows in a fresh piece of a huge page at least (see
+     * decode_ws_place; short of the B q rows a block may need), the rows
+     * so far copied. */
+    while (cap < w->nslots + n || (gram && cap < w->B * w->q && cap * len * sizeof *w->rows < TTT_MEM_HUGE_PAGE))
         cap *= 2;
     size_t *atom = realloc(w->atom, cap * sizeof *atom);
     if (!atom)
         return -1;
     w->atom = atom;
     if (gram) {
-        float *rows = realloc(w->rows, cap * len * sizeof *rows);
+        float *rows = ttt_mem_alloc(cap * len, sizeof *rows);
         if (!rows)
             return -1;
+        if (w->rows)
+            memcpy(rows, w->rows, w->nslots * len * sizeof *rows);
+        free(w->rows);
         w->rows = rows;
         free(w->coord);
         free(w->ceps);
@@ -466,23 +540,45 @@ static void consider(const ttt_decoder *dec, const decode_ws *w, size_t j, size_
     }
 }
 
-/* The residual w->r = psi - A_S gamma of point i and the weights
- * h_a = gamma_a ||a_{s_a}|| / ||psi|| of its atoms in w->h; returns
- * sum_a |h_a|. */
-static double residual_of(const ttt_decoder *dec, decode_ws *w, size_t i)
+/* The weights h_a = gamma_a ||a_{s_a}|| / ||psi|| of point i's atoms in
+ * w->hd (and in single precision in w->h); returns sum_a |h_a|. */
+static double weights_of(const ttt_decoder *dec, decode_ws *w, size_t i)
 {
     double *hd = w->hd;
-    const size_t d2 = dec->d2, q = w->q, t = w->t[i], *sel = w->sel + i * q;
+    const size_t q = w->q, t = w->t[i], *sel = w->sel + i * q;
     const double *gamma = w->gamma + i * q, inpsi = 1.0 / sqrt(w->psi2[i]);
     double sum = 0.0;
-    memcpy(w->r, w->P + i * d2, d2 * sizeof *w->r);
     for (size_t a = 0; a < t; a++) {
         hd[a] = gamma[a] * dec->norm2[sel[a]] * dec->inorm[sel[a]] * inpsi;
         w->h[a] = (float)hd[a];
         sum += fabs(hd[a]);
-        cblas_daxpy((int)d2, -gamma[a], dec->A + sel[a] * d2, 1, w->r, 1);
     }
     return sum;
+}
+
+/* The residual w->r = psi - A_S gamma of point i, for consider. */
+static void residual_of(const ttt_decoder *dec, decode_ws *w, size_t i)
+{
+    const size_t d2 = dec->d2, q = w->q, t = w->t[i], *sel = w->sel + i * q;
+    const double *gamma = w->gamma + i * q;
+    memcpy(w->r, w->P + i * d2, d2 * sizeof *w->r);
+    for (size_t a = 0; a < t; a++)
+        cblas_daxpy((int)d2, -gamma[a], dec->A + sel[a] * d2, 1, w->r, 1);
+}
+
+/* <a_j, a_k> for atom j, whose id is ij (-1: none), and a chosen atom k:
+ * kept for atoms with ids (the same call gives the same value, and the
+ * product is symmetric to the bit). */
+static double atom_dot(const ttt_decoder *dec, decode_ws *w, size_t j, int32_t ij, size_t k)
+{
+    const size_t d2 = dec->d2;
+    const int32_t ik = w->gid[k];
+    if (ij < 0 || ik < 0)
+        return cblas_ddot((int)d2, dec->A + j * d2, 1, dec->A + k * d2, 1);
+    double *g = w->gram + (size_t)ij * GRAM_IDS + (size_t)ik;
+    if (isnan(*g))
+        *g = w->gram[(size_t)ik * GRAM_IDS + (size_t)ij] = cblas_ddot((int)d2, dec->A + j * d2, 1, dec->A + k * d2, 1);
+    return *g;
 }
 
 /* Point i takes atom best (d1: none): extends the Cholesky factor and
@@ -494,17 +590,21 @@ static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best
     const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
     const double *A = dec->A;
     size_t *sel = w->sel + i * q, t = w->t[i];
-    double *gamma = w->gamma + i * q, *b = w->b + i * q, *L = w->L + i * q * q;
+    double *gamma = w->gamma + i * q, *b = w->b + i * q, *L = w->L + i * q * q, *f = w->f + i * q;
     for (size_t a = 0; a < t && best < d1; a++)
         if (sel[a] == best)
             best = d1; /* already chosen: the residual is orthogonal to it up to rounding */
     if (best == d1)
         return 0;
     /* The new row of the Cholesky factor of G_SS, G_jk = <a_j, a_k>. */
+    if (w->gid[best] < 0 && w->nids < GRAM_IDS) {
+        w->gatom[w->nids] = best;
+        w->gid[best] = (int32_t)w->nids++;
+    }
     const double *ab = A + best * d2;
     double *Lt = L + t * q, d = dec->norm2[best];
     for (size_t k = 0; k < t; k++) {
-        double v = cblas_ddot((int)d2, ab, 1, A + sel[k] * d2, 1);
+        double v = atom_dot(dec, w, best, w->gid[best], sel[k]);
         for (size_t m = 0; m < k; m++)
             v -= Lt[m] * L[k * q + m];
         Lt[k] = v / L[k * q + k];
@@ -514,17 +614,16 @@ static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best
         return 0; /* dependent on the atoms chosen: dropped */
     Lt[t] = sqrt(d);
     b[t] = cblas_ddot((int)d2, ab, 1, w->P + i * d2, 1);
+    /* gamma = G_SS^{-1} A_S psi by two triangular solves; the forward one
+     * only gains its last entry. */
+    double ft = b[t];
+    for (size_t k = 0; k < t; k++)
+        ft -= Lt[k] * f[k];
+    f[t] = ft / Lt[t];
     sel[t++] = best;
     w->t[i] = t;
-    /* gamma = G_SS^{-1} A_S psi by two triangular solves. */
-    for (size_t a = 0; a < t; a++) {
-        double v = b[a];
-        for (size_t k = 0; k < a; k++)
-            v -= L[a * q + k] * gamma[k];
-        gamma[a] = v / L[a * q + a];
-    }
     for (size_t a = t; a-- > 0;) {
-        double v = gamma[a];
+        double v = f[a];
         for (size_t k = a + 1; k < t; k++)
             v -= L[k * q + a] * gamma[k];
         gamma[a] = v / L[a * q + a];
@@ -590,7 +689,8 @@ SCREEN_CLONES static float screen_all(const float *c0, const float *const *rows,
 static int direct_step(const ttt_decoder *dec, decode_ws *w, size_t i, double tol)
 {
     const size_t d1 = dec->d1, q = w->q, t = w->t[i];
-    const double H = 1.0 + residual_of(dec, w, i);
+    const double H = 1.0 + weights_of(dec, w, i);
+    residual_of(dec, w, i);
     for (size_t a = 0; a < t; a++)
         w->use[a] = w->rows + (size_t)w->slot[w->sel[i * q + a]] * d1;
     const float *c0 = w->c0 + i * d1;
@@ -673,66 +773,122 @@ static double coordinates(decode_ws *w, const double *v, size_t rank, size_t d2)
     return sqrt(cblas_ddot((int)d2, e, 1, e, 1));
 }
 
-/* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
- * Gram-Schmidt (the point farthest from the span first, orthogonalised
- * twice), until every point is within SPAN_TOL of the span.  Returns its
- * size, or 0 when that would pass w->rmax (then the block is decoded
- * directly); w->R is left as it was. */
-static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
+/* A unit feature's parts off the span count as zero below this distance
+ * (SPAN_TOL, squared), and their squared distances, updated as the basis
+ * grows, are computed again below this one (the updates lose the small
+ * ones to cancellation). */
+#define SPAN_TOL2 (SPAN_TOL * SPAN_TOL)
+#define FRESH2 1e-6
+
+/* Row rank of Y, a vector off the span of the rows before it, becomes the
+ * next basis vector: orthogonalised against them twice ("twice is
+ * enough") and normalised.  The nb points' parts off the span (w->E) lose
+ * their components along it, which become their coordinates rank (column
+ * rank of w->zc). */
+static void basis_grow(decode_ws *w, size_t nb, size_t rank, size_t d2)
 {
-    double *E = w->E;
-    memcpy(E, w->R, nb * d2 * sizeof *E);
-    size_t rank = 0;
+    double *y = w->Y + rank * d2, *c = w->y, *E = w->E;
+    for (int pass = 0; pass < 2 && rank; pass++) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rank, (int)d2, 1.0, w->Y, (int)d2, y, 1, 0.0, c, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, c, 1, 1.0, y, 1);
+    }
+    cblas_dscal((int)d2, 1.0 / sqrt(cblas_ddot((int)d2, y, 1, y, 1)), y, 1);
+    /* E -= (E y) y^T */
+    double *zk = w->zc + rank;
+    const int ld = (int)w->rmax;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)d2, 1.0, E, (int)d2, y, 1, 0.0, zk, ld);
+    cblas_dger(CblasRowMajor, (int)nb, (int)d2, -1.0, zk, ld, y, 1, E, (int)d2);
+}
+
+/* The point of the block farthest from the span by the squared distances
+ * e2 (nb: none beyond SPAN_TOL), computed again from w->E when the largest
+ * is below FRESH2 and they were updated (*fresh 0). */
+static size_t farthest(decode_ws *w, size_t nb, size_t d2, double *e2, int *fresh)
+{
     for (;;) {
         size_t far = nb;
-        double dist = SPAN_TOL;
-        for (size_t i = 0; i < nb; i++) {
-            double e = sqrt(cblas_ddot((int)d2, E + i * d2, 1, E + i * d2, 1));
-            if (e > dist) {
-                dist = e;
+        double most = SPAN_TOL2;
+        for (size_t i = 0; i < nb; i++)
+            if (e2[i] > most) {
+                most = e2[i];
                 far = i;
             }
-        }
-        if (far == nb)
-            return rank;
-        if (rank == basis_max(nb, d2))
-            return 0;
-        double *y = w->Y + rank * d2, *c = w->y;
-        memcpy(y, E + far * d2, d2 * sizeof *y);
-        for (int pass = 0; pass < 2 && rank; pass++) {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rank, (int)d2, 1.0, w->Y, (int)d2, y, 1, 0.0, c, 1);
-            cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, c, 1, 1.0, y, 1);
-        }
-        cblas_dscal((int)d2, 1.0 / sqrt(cblas_ddot((int)d2, y, 1, y, 1)), y, 1);
-        /* E -= (E y) y^T */
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)d2, 1.0, E, (int)d2, y, 1, 0.0, w->zeps, 1);
-        cblas_dger(CblasRowMajor, (int)nb, (int)d2, -1.0, w->zeps, 1, y, 1, E, (int)d2);
-        rank++;
+        if (*fresh || most >= FRESH2)
+            return far;
+        for (size_t i = 0; i < nb; i++)
+            e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
+        *fresh = 1;
     }
 }
 
-/* The coordinates W_j of all unit atoms (one GEMM), bounds on their norms,
- * and the atoms sorted by decreasing bound (a bucket sort) into w->Wg, with
- * a bound per group for it and all later ones. */
-static void basis_atoms(const ttt_decoder *dec, decode_ws *w, size_t rank)
+/* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
+ * Gram-Schmidt (the point farthest from the span first), until every point
+ * is within SPAN_TOL of the span; the points' coordinates on it and their
+ * distances from it come with it (w->zc, w->zeps: a unit feature is
+ * Y^T z + its row of w->E, to rounding).  Returns its size, or 0 when that
+ * would pass basis_max (then the block is decoded directly). */
+static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
 {
-    const size_t d1 = dec->d1, d2 = dec->d2;
-    for (size_t k = 0; k < rank * d2; k++)
-        w->Yf[k] = (float)w->Y[k];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)rank, (int)d2, 1.0f, dec->U, (int)d2, w->Yf,
-                (int)d2, 0.0f, w->WT, (int)rank);
-    /* ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank) (d2 + 4) eps. */
-    const double grow = 1.0 + (double)(rank + 2) * FLT_EPSILON;
-    const double add = sqrt((double)rank) * (double)(d2 + 4) * FLT_EPSILON;
-    float most = 0.0f;
-    for (size_t j = 0; j < d1; j++) {
-        const float *v = w->WT + j * rank;
-        double s = 0.0;
-        for (size_t k = 0; k < rank; k++)
-            s += (double)v[k] * (double)v[k];
-        w->nrm[j] = (float)(sqrt(s) * grow + add) * (1.0f + FLT_EPSILON);
-        most = w->nrm[j] > most ? w->nrm[j] : most;
+    double *e2 = w->zeps; /* squared until the end */
+    memcpy(w->E, w->R, nb * d2 * sizeof *w->E);
+    for (size_t i = 0; i < nb; i++)
+        e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
+    int fresh = 1;
+    for (size_t rank = 0;; rank++) {
+        const size_t far = farthest(w, nb, d2, e2, &fresh);
+        if (far == nb) {
+            for (size_t i = 0; i < nb; i++)
+                w->zeps[i] = sqrt(e2[i]);
+            return rank;
+        }
+        if (rank == basis_max(nb, d2))
+            return 0;
+        memcpy(w->Y + rank * d2, w->E + far * d2, d2 * sizeof *w->Y);
+        basis_grow(w, nb, rank, d2);
+        for (size_t i = 0; i < nb; i++)
+            e2[i] -= w->zc[i * w->rmax + rank] * w->zc[i * w->rmax + rank];
+        fresh = 0;
     }
+}
+
+/* Bounds on ||W_j|| for the nbk blocks of a batch (block m: columns col[m]
+ * to col[m] + rank[m] of WT, row stride ld) into row m of nrm (d1 each),
+ * the largest into most[m]: one pass over WT.  A W_jk is a
+ * single-precision dot product of d2 terms of two rounded unit vectors, so
+ * ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank) (d2 + 4) eps
+ * (the sum of squares in double, in any order). */
+SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *col, const size_t *rank, size_t nbk,
+                                      size_t d1, size_t d2, float *nrm, float *most)
+{
+    double grow[BATCH], add[BATCH];
+    for (size_t m = 0; m < nbk; m++) {
+        grow[m] = 1.0 + (double)(rank[m] + 2) * FLT_EPSILON;
+        add[m] = sqrt((double)rank[m]) * (double)(d2 + 4) * FLT_EPSILON;
+        most[m] = 0.0f;
+    }
+    for (size_t j = 0; j < d1; j++)
+        for (size_t m = 0; m < nbk; m++) {
+            const float *v = WT + j * ld + col[m];
+            double s4[4] = {0.0, 0.0, 0.0, 0.0}; /* four sums side by side, not one chain */
+            size_t k = 0;
+            for (; k + 4 <= rank[m]; k += 4)
+                for (size_t l = 0; l < 4; l++)
+                    s4[l] += (double)v[k + l] * (double)v[k + l];
+            for (; k < rank[m]; k++)
+                s4[0] += (double)v[k] * (double)v[k];
+            const float b = (float)(sqrt((s4[0] + s4[1]) + (s4[2] + s4[3])) * grow[m] + add[m]) * (1.0f + FLT_EPSILON);
+            nrm[m * d1 + j] = b;
+            most[m] = b > most[m] ? b : most[m];
+        }
+}
+
+/* The atoms sorted by decreasing bound on ||W_j|| (w->nrm, the largest
+ * most; a bucket sort) into w->perm, with a bound per group of w->Wg for it
+ * and all later ones; the groups are filled as the scans reach them
+ * (basis_fill). */
+static void basis_order(const ttt_decoder *dec, decode_ws *w, float most)
+{
+    const size_t d1 = dec->d1;
     /* Bucket b holds the bounds in [b, b + 1) most / NBUCKET, largest first. */
     size_t *count = w->bucket;
     memset(count, 0, (NBUCKET + 1) * sizeof *count);
@@ -761,21 +917,30 @@ static void basis_atoms(const ttt_decoder *dec, decode_ws *w, size_t rank)
         while (count[b] <= g * GROUP)
             b++;
         w->gb[g] = w->bmax[b];
+    }
+    w->ready = 0;
+}
+
+/* The groups of w->Wg up to `upto` filled from w->WT (a step rarely looks
+ * past the first few hundred atoms of the order). */
+static void basis_fill(decode_ws *w, size_t rank, size_t upto)
+{
+    for (size_t g = w->ready; g < upto; g++) {
         float *dst = w->Wg + g * rank * GROUP;
         for (size_t l = 0; l < GROUP; l++) {
             const int32_t j = w->perm[g * GROUP + l];
             for (size_t k = 0; k < rank; k++)
-                dst[k * GROUP + l] = j >= 0 ? w->WT[(size_t)j * rank + k] : 0.0f;
+                dst[k * GROUP + l] = j >= 0 ? w->WT[(size_t)j * w->ldw + k] : 0.0f;
         }
     }
+    w->ready = upto > w->ready ? upto : w->ready;
 }
 
-/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) into score; returns the
- * largest. */
-SCREEN_CLONES static float basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
-                                        float *score)
+/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) into score, and the
+ * largest of each group into gmost. */
+SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
+                                       float *score, float *gmost)
 {
-    float most[GROUP] = {0.0f};
     for (size_t g = g0; g < g0 + ng; g++) {
         const float *src = Wg + g * rank * GROUP;
         float acc[GROUP] = {0.0f};
@@ -785,15 +950,14 @@ SCREEN_CLONES static float basis_scores(const float *Wg, size_t rank, const floa
             for (size_t l = 0; l < GROUP; l++)
                 acc[l] += zk * src[k * GROUP + l];
         }
+        float most = 0.0f;
         for (size_t l = 0; l < GROUP; l++) {
             const float v = fabsf(acc[l]);
             score[(g - g0) * GROUP + l] = v;
-            most[l] = v > most[l] ? v : most[l];
+            most = v > most ? v : most;
         }
+        gmost[g - g0] = most;
     }
-    for (size_t l = 1; l < GROUP; l++)
-        most[0] = most[l] > most[0] ? most[l] : most[0];
-    return most[0];
 }
 
 /* Coordinates of unit atom j in a slot (computed once per block). */
@@ -823,13 +987,15 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
 {
     const size_t d1 = dec->d1, q = w->q, t = w->t[i], *sel = w->sel + i * q;
     const double *hd = w->hd;
-    double *z = w->y;
-    residual_of(dec, w, i);
+    double *restrict z = w->y;
+    const double H = weights_of(dec, w, i);
     double off = w->zeps[i];
     memcpy(z, w->zc + i * w->rmax, rank * sizeof *z);
     for (size_t a = 0; a < t; a++) {
         const size_t s = (size_t)w->slot[sel[a]];
-        cblas_daxpy((int)rank, -hd[a], w->coord + s * w->rmax, 1, z, 1);
+        const double *restrict ya = w->coord + s * w->rmax;
+        for (size_t k = 0; k < rank; k++)
+            z[k] -= hd[a] * ya[k];
         off += fabs(hd[a]) * w->ceps[s];
     }
     double n1 = 0.0, n2 = 0.0;
@@ -847,22 +1013,49 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
         const size_t ng = w->groups - g0 < SCAN ? w->groups - g0 : SCAN;
         if ((double)w->gb[g0] * n2 + off + 3.0 * E < top)
             break;
-        const double most = basis_scores(w->Wg, rank, w->zf, g0, ng, w->score);
-        top = most > top ? most : top;
-        if (most < top - 2.0 * E)
-            continue;
-        for (size_t p = 0; p < ng * GROUP; p++)
-            if ((double)w->score[p] >= top - 2.0 * E) {
-                w->cand[ncand] = g0 * GROUP + p;
-                w->cscore[ncand++] = w->score[p];
-            }
+        if (g0 + ng > w->ready)
+            basis_fill(w, rank, g0 + ng);
+        float gmost[SCAN];
+        basis_scores(w->Wg, rank, w->zf, g0, ng, w->score, gmost);
+        for (size_t g = 0; g < ng; g++)
+            top = gmost[g] > top ? gmost[g] : top;
+        const double floor = top - 2.0 * E;
+        for (size_t g = 0; g < ng; g++) {
+            if (gmost[g] < floor)
+                continue;
+            for (size_t p = g * GROUP; p < (g + 1) * GROUP; p++)
+                if ((double)w->score[p] >= floor) {
+                    w->cand[ncand] = g0 * GROUP + p;
+                    w->cscore[ncand++] = w->score[p];
+                }
+        }
     }
-    size_t best = d1;
-    double bestc = 0.0;
+    /* The candidates, as atoms.  A lone one is the atom consider would
+     * choose unless its correlation came out 0, which it cannot when its
+     * score passes E + (d2 + 2t + 8) DBL_EPSILON (1 + sum_a |h_a|): its exact
+     * |c_j| is at least score - E, and the computed one is off by the
+     * rounding of the residual (t operations on each entry, each within
+     * DBL_EPSILON of |psi_k| + sum_a |gamma_a a_ak|) and of the dot product
+     * (d2 terms), at most (t + d2 / 2 + 1) DBL_EPSILON (1 + sum_a |h_a|)
+     * scaled as c_j: a factor 2 to spare.  Then the residual is not
+     * needed. */
+    const double floor = top - 2.0 * E;
+    size_t found = 0;
     for (size_t c = 0; c < ncand; c++) {
         const int32_t j = w->perm[w->cand[c]];
-        if (j >= 0 && (double)w->cscore[c] >= top - 2.0 * E)
-            consider(dec, w, (size_t)j, &best, &bestc);
+        if (j >= 0 && (double)w->cscore[c] >= floor) {
+            w->cand[found] = (size_t)j;
+            w->cscore[found++] = w->cscore[c];
+        }
+    }
+    size_t best = d1;
+    if (found == 1 && (double)w->cscore[0] - E > (double)(dec->d2 + 2 * t + 8) * DBL_EPSILON * (1.0 + H))
+        best = w->cand[0];
+    else if (found) {
+        double bestc = 0.0;
+        residual_of(dec, w, i);
+        for (size_t c = 0; c < found; c++)
+            consider(dec, w, w->cand[c], &best, &bestc);
     }
     if (!take_atom(dec, w, i, best, tol))
         return 0;
@@ -879,16 +1072,13 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
     return 1;
 }
 
-/* A basis block: the coordinates of the points, those of the atoms, then
- * each point's steps one after the other. */
-static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, double tol)
+/* A basis block, the coordinates of the atoms on it in w->WT and bounds on
+ * their norms in w->nrm, the largest most (those of the points come with
+ * the basis): the atoms in order, then each point's steps one after the
+ * other. */
+static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, float most, double tol)
 {
-    const size_t d2 = dec->d2;
-    basis_atoms(dec, w, rank);
-    for (size_t i = 0; i < nb; i++) {
-        w->zeps[i] = coordinates(w, w->R + i * d2, rank, d2);
-        memcpy(w->zc + i * w->rmax, w->y, rank * sizeof *w->zc);
-    }
+    basis_order(dec, w, most);
     for (size_t i = 0; i < nb; i++)
         while (w->live[i]) {
             int go = basis_step(dec, w, i, rank, tol);
@@ -899,28 +1089,67 @@ static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t r
     return 0;
 }
 
-/* Decodes the nb points of a block: through a basis of their span when
- * basis is set and the span is small, else directly. */
-static int decode_block(const ttt_decoder *dec, decode_ws *w, const double *const *pts, size_t nb, int basis,
-                        double tol)
+/* The unit features of the block's points into w->R. */
+static void unit_features(decode_ws *w, size_t nb, size_t d2)
 {
-    const size_t d2 = dec->d2;
+    for (size_t i = 0; i < nb; i++) {
+        const double s = w->psi2[i] > 0.0 ? 1.0 / sqrt(w->psi2[i]) : 0.0;
+        for (size_t k = 0; k < d2; k++)
+            w->R[i * d2 + k] = w->P[i * d2 + k] * s;
+    }
+}
+
+/* Block m of the batch, nb points: their features and, with basis, a
+ * basis of their span when it is small, whose rows join those of the
+ * batch in w->Yf from row col.  Returns its size (0: decoded directly). */
+static size_t block_prepare(decode_ws *w, size_t m, const double *const *pts, size_t nb, size_t d2, int basis,
+                            size_t col)
+{
+    batch_view(w, m, d2);
     for (size_t i = 0; i < nb; i++) {
         double *p = w->P + i * d2;
         memcpy(p, pts[i], d2 * sizeof *p);
         w->psi2[i] = cblas_ddot((int)d2, p, 1, p, 1);
+    }
+    if (!basis)
+        return 0;
+    unit_features(w, nb, d2);
+    const size_t rank = block_basis(w, nb, d2);
+    for (size_t k = 0; k < rank * d2; k++)
+        w->Yf[col * d2 + k] = (float)w->Y[k];
+    return rank;
+}
+
+/* Decodes block m of the batch (nb points): through its basis when it has
+ * one (rank > 0; the atoms' coordinates from column col of w->WTb, bounds
+ * on their norms in row m of w->nrmb, the largest most), else directly. */
+static int block_decode(const ttt_decoder *dec, decode_ws *w, size_t m, size_t nb, size_t rank, size_t col,
+                        float most, double tol)
+{
+    batch_view(w, m, dec->d2);
+    w->WT = w->WTb + col;
+    w->nrm = w->nrmb + m * dec->d1;
+    for (size_t i = 0; i < nb; i++) {
         w->t[i] = 0;
         w->live[i] = w->psi2[i] > 0.0;
         w->defer[i] = 0;
-        const double s = w->live[i] ? 1.0 / sqrt(w->psi2[i]) : 0.0;
-        for (size_t k = 0; k < d2; k++)
-            w->R[i * d2 + k] = p[k] * s;
     }
-    const size_t rank = basis ? block_basis(w, nb, d2) : 0;
-    int status = rank ? basis_block(dec, w, nb, rank, tol) : direct_block(dec, w, nb, tol);
+    int status;
+    if (rank)
+        status = basis_block(dec, w, nb, rank, most, tol);
+    else {
+        unit_features(w, nb, dec->d2);
+        status = direct_block(dec, w, nb, tol);
+    }
     for (size_t s = 0; s < w->nslots; s++)
         w->slot[w->atom[s]] = -1;
     w->nslots = 0;
+    for (size_t a = 0; a < w->nids; a++) {
+        w->gid[w->gatom[a]] = -1;
+        for (size_t c = 0; c < w->nids; c++)
+            w->gram[a * GRAM_IDS + c] = GSL_NAN;
+    }
+    w->nids = 0;
     return status;
 }
 
@@ -970,37 +1199,74 @@ static void write_code(const decode_ws *w, size_t i, int32_t *ix, double *vx)
 
 /* Decodes the blocks [first[b], first[b + 1]) of pts in parallel, codes
  * to idx and val at the points' offsets.  With defer (npts), blocks may go
- * through a basis, and the points left to a direct block are flagged there
- * (their codes not written); without, all blocks are direct.  0, or -1
- * when out of memory. */
+ * through a basis, a batch of them at a time (their bases share one GEMM),
+ * and the points left to a direct block are flagged there (their codes not
+ * written); without, all blocks are direct, one at a time.  0, or -1 when
+ * out of memory. */
 static int run_blocks(const ttt_decoder *dec, const double *const *pts, const size_t *first, size_t blocks, size_t q,
                       double tol, unsigned char *defer, int32_t *idx, double *val)
 {
+    const size_t d1 = dec->d1, d2 = dec->d2;
+    const size_t per = defer ? decode_batch(d1, basis_max(decode_block_size(d1, q), d2)) : 1;
+    const size_t batches = (blocks + per - 1) / per;
     int nomem = 0;
 #pragma omp parallel reduction(| : nomem)
     {
         decode_ws w;
-        int ok = decode_ws_alloc(&w, dec->d1, dec->d2, q) == 0;
+        int ok = decode_ws_alloc(&w, d1, d2, q, per) == 0;
 #pragma omp for schedule(dynamic, 1)
-        for (size_t b = 0; b < blocks; b++) {
+        for (size_t g = 0; g < batches; g++) {
             if (!ok)
                 continue;
-            const size_t start = first[b], nb = first[b + 1] - start;
-            if (decode_block(dec, &w, pts + start, nb, defer != NULL, tol) != 0) {
-                ok = 0;
-                continue;
+            const size_t b0 = g * per, nbk = blocks - b0 < per ? blocks - b0 : per;
+            size_t rank[BATCH], col[BATCH], cols = 0;
+            float most[BATCH] = {0.0f};
+            for (size_t m = 0; m < nbk; m++) {
+                col[m] = cols;
+                rank[m] = block_prepare(&w, m, pts + first[b0 + m], first[b0 + m + 1] - first[b0 + m], d2,
+                                        defer != NULL, cols);
+                cols += rank[m];
             }
-            for (size_t i = 0; i < nb; i++) {
-                if (defer)
-                    defer[start + i] = w.defer[i];
-                if (!w.defer[i])
-                    write_code(&w, i, idx + (start + i) * q, val + (start + i) * q);
+            if (cols) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U,
+                            (int)d2, w.Yf, (int)d2, 0.0f, w.WTb, (int)cols);
+                basis_norms(w.WTb, cols, col, rank, nbk, d1, d2, w.nrmb, most);
+            }
+            w.ldw = cols;
+            for (size_t m = 0; m < nbk && ok; m++) {
+                const size_t start = first[b0 + m], nb = first[b0 + m + 1] - start;
+                if (block_decode(dec, &w, m, nb, rank[m], col[m], most[m], tol) != 0) {
+                    ok = 0;
+                    break;
+                }
+                for (size_t i = 0; i < nb; i++) {
+                    if (defer)
+                        defer[start + i] = w.defer[i];
+                    if (!w.defer[i])
+                        write_code(&w, i, idx + (start + i) * q, val + (start + i) * q);
+                }
             }
         }
         nomem = !ok;
         decode_ws_free(&w);
     }
     return nomem ? -1 : 0;
+}
+
+/* Points per block for the nd points left to direct blocks: at most B / 2,
+ * in as many blocks as a multiple of the threads, so that they share them
+ * evenly (the points come from different groups and share few atoms: the
+ * blocks' size matters little). */
+static size_t deferred_block(size_t nd, size_t B)
+{
+#ifdef _OPENMP
+    const size_t threads = (size_t)omp_get_max_threads();
+#else
+    const size_t threads = 1;
+#endif
+    const size_t half = B / 2 ? B / 2 : 1, blocks = (nd + half - 1) / half;
+    const size_t even = (blocks + threads - 1) / threads * threads;
+    return (nd + even - 1) / even;
 }
 
 int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size_t *group, size_t npts, size_t q,
@@ -1028,7 +1294,8 @@ int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size
                 where[d++] = p;
             }
         if (!status)
-            status = run_blocks(dec, dpts, first, decode_blocks(NULL, nd, B / 2, first), q, tol, NULL, didx, dval);
+            status = run_blocks(dec, dpts, first, decode_blocks(NULL, nd, deferred_block(nd, B), first), q, tol, NULL,
+                                didx, dval);
         for (size_t d = 0; d < nd && !status; d++) {
             memcpy(idx + where[d] * q, didx + d * q, q * sizeof *idx);
             memcpy(val + where[d] * q, dval + d * q, q * sizeof *val);

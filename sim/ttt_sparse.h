@@ -16,27 +16,32 @@
  * scores find the candidates, each score within a bound E of the exact
  * value (rounding bounds of its dot products, with a factor 2 to spare),
  * and only the atoms within 2E of the best are evaluated in double from
- * the residual; the coefficients come from a Cholesky factor in double.
- * So the atoms are OMP's in double, whatever the blocks, their order or the
- * number of threads, and no d1 x d1 Gram matrix is formed.  A block (up to
+ * the residual (a lone candidate needs no comparison: it is taken when its
+ * score is far enough from 0 that its correlation cannot round to 0); the
+ * coefficients come from a Cholesky factor in double.  So the atoms are
+ * OMP's in double, whatever the blocks, their order or the number of
+ * threads, and no d1 x d1 Gram matrix is formed.  A block (up to
  * TTT_DECODE_BLOCK points, consecutive, a labelled group kept together) is
  * decoded one of two ways:
  *   - through a basis, when the block's features span few directions
  *     (rank r at most d2 / 4 and B d2 / (B + d2), found by pivoted
- *     Gram-Schmidt; points that share atoms, as neighbourhoods of one
- *     topic do, span the directions of their atoms): the atoms'
- *     coordinates W_j on the basis by one GEMM (d1 r d2), sorted by norm;
- *     a step scores the atoms in that order and stops when ||W_j|| ||z||
- *     (z the residual's coordinates) can no longer reach the best, so it
- *     looks at a few hundred atoms, not d1.  A point that takes an atom
- *     off the span is decoded again directly, with others like it;
+ *     Gram-Schmidt, which gives the points' coordinates too; points that
+ *     share atoms, as neighbourhoods of one topic do, span the directions
+ *     of their atoms): the atoms' coordinates W_j on the basis by a GEMM
+ *     (d1 r d2; one for the bases of a few consecutive blocks, which packs
+ *     the atoms once), sorted by a bound on their norm; a step scores the
+ *     atoms in that order and stops when ||W_j|| ||z|| (z the residual's
+ *     coordinates) can no longer reach the best, so it looks at a few dozen
+ *     atoms, not d1.  A point that takes an atom off the span is decoded
+ *     again directly, with others like it;
  *   - directly otherwise: the correlations of all points by one GEMM
  *     (B d1 d2), updated through the Gram rows of the atoms chosen in the
  *     block, which one GEMM per round computes for the atoms new to it.
  * Memory per thread: about 4 B d1 (the direct correlations) + 8 d1 r
- * (atom coordinates) + 8 B q^2 bytes, and the Gram rows of a direct block
- * as they are needed (4 d1 bytes each, at most B q); the decoder holds
- * 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */
+ * (atom coordinates, those of a batch of blocks within
+ * TTT_DECODE_BATCH_BYTES) + 8 B q^2 bytes, and the Gram rows of a direct
+ * block as they are needed (4 d1 bytes each, at most B q); the decoder
+ * holds 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */
 #ifndef TTT_SPARSE_H
 #define TTT_SPARSE_H
 
@@ -49,6 +54,9 @@
 /* Bound on the per-thread state of a block, about B (q (8 q + 4 d1) + 4 d1)
  * bytes: fewer points per block when q or d1 is large. */
 #define TTT_DECODE_BLOCK_BYTES ((size_t)256 << 20)
+/* Bound on the atoms' coordinates on the bases of a batch of blocks (per
+ * thread): fewer blocks per batch when d1 is large. */
+#define TTT_DECODE_BATCH_BYTES ((size_t)8 << 20)
 
 typedef struct ttt_sparse_workspace ttt_sparse_workspace;
 

@@ -359,6 +359,36 @@ START_TEST(test_decoder_matches_reference_omp)
 }
 END_TEST
 
+/* Points orthogonal to the one atom get no atom, as OMP gives them, where
+ * the points span two directions and are decoded through a basis of them
+ * (the atom e_0 and e_1): a first step finds the atom the lone candidate,
+ * with a single-precision score of 0 that the screening cannot tell from a
+ * small correlation, so its exact correlation (0: no atom) must decide.
+ * Taking a lone candidate unchecked would give them atom 0. */
+START_TEST(test_decoder_lone_candidate_checked)
+{
+    enum { d1 = 1, d2 = 64, q = 2, n = 4 };
+    double A[d1 * d2] = {0.0}, psi[n][d2] = {{0.0}};
+    A[0] = 1.0;
+    psi[0][0] = 1.0;
+    psi[1][1] = 1.0;
+    psi[2][0] = psi[2][1] = 1.0;
+    psi[3][1] = 2.0;
+    const double *pts[n] = {psi[0], psi[1], psi[2], psi[3]};
+    int32_t idx[n * q];
+    double val[n * q];
+    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
+    ck_assert_ptr_nonnull(dec);
+    ck_assert_int_eq(ttt_decoder_run(dec, pts, NULL, n, q, 0.0, idx, val), GSL_SUCCESS);
+    const int32_t want_idx[n * q] = {0, -1, -1, -1, 0, -1, -1, -1};
+    const double want_val[n * q] = {1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0};
+    for (size_t k = 0; k < n * q; k++)
+        ck_assert_msg(idx[k] == want_idx[k] && val[k] == want_val[k], "point %zu slot %zu: atom %d, %g; want %d, %g",
+                      k / q, k % q, idx[k], val[k], want_idx[k], want_val[k]);
+    ttt_decoder_free(dec);
+}
+END_TEST
+
 Suite *make_sparse_suite(void)
 {
     Suite *s = suite_create("sparse");
@@ -371,6 +401,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_decoder_recovers_codes);
     tcase_add_test(core, test_decoder_matches_reference_omp);
+    tcase_add_test(core, test_decoder_lone_candidate_checked);
     suite_add_tcase(s, core);
     return s;
 }
