@@ -112,7 +112,7 @@ int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const dou
 struct ttt_lsq_workspace {
     size_t max_rows, max_cols, max_g;
     double *G;      /* g x g Gram matrix, overwritten by the eigensolver */
-    double *E;      /* g x g eigenvectors, one per row (E[i*g..]: the i-th) */
+    double *E;      /* ne x g eigenvectors, one per row (E[i*g..]: the i-th) */
     double *lambda; /* ne eigenvalues, ascending */
     double *omega;  /* ne weights 1 / (lambda + ridge) of kept directions, else 0 */
     double *t1, *t2;/* scratch, max(max_rows, max_cols) each */
