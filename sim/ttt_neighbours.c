@@ -225,7 +225,8 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
     double *norm = row_norms(base->psi, n, d2, metric);
     double *chunk_max = screen ? malloc((nchunks ? nchunks : 1) * sizeof *chunk_max) : NULL; /* largest ||x||^2 */
     int failed = !norm || (screen && !chunk_max);
-    for (size_t c = 0; !failed && screen && c < nchunks; c++) {
+    const int ready = !failed; /* inside the region, failed is each thread's copy, 0 at first */
+    for (size_t c = 0; ready && screen && c < nchunks; c++) {
         chunk_max[c] = 0.0;
         for (size_t j = c * chunk; j < n && j < (c + 1) * chunk; j++)
             chunk_max[c] = fmax(chunk_max[c], norm[j]);
@@ -243,7 +244,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
         float *Cf = screen ? ttt_mem_alloc(tile, sizeof *Cf) : NULL;
         float *Qf = screen ? ttt_mem_alloc(block * w, sizeof *Qf) : NULL;
         float *Bf = screen ? ttt_mem_alloc((chunk ? chunk : 1) * w, sizeof *Bf) : NULL;
-        int ok = norm && !failed && (screen ? Cf && Qf && Bf : C != NULL);
+        int ok = ready && (screen ? Cf && Qf && Bf : C != NULL);
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
