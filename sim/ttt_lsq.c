@@ -86,6 +86,14 @@ static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, co
     return reduce_rows_add(X, rows, cols, ldx, r, out, 1);
 }
 
+/* The lower triangle of the n x n row-major A from its upper one. */
+static void mirror_upper(double *A, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            A[i * n + j] = A[j * n + i];
+}
+
 int ttt_lsq_gram_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
                      double *xtr, int first)
 {
@@ -96,12 +104,9 @@ int ttt_lsq_gram_add(const double *X, size_t rows, size_t cols, size_t ldx, cons
 int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
 {
     int status = reduce_rows(X, rows, cols, ldx, NULL, G);
-    if (status)
-        return status;
-    for (size_t i = 0; i < cols; i++)
-        for (size_t j = 0; j < i; j++)
-            G[i * cols + j] = G[j * cols + i];
-    return GSL_SUCCESS;
+    if (!status)
+        mirror_upper(G, cols);
+    return status;
 }
 
 int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
@@ -265,7 +270,7 @@ static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rco
  * block of trace at most (k - r) k eps max G_ii, changes no direction kept:
  * its eigenvalues are rounded zeros, which the cut would drop.  E holds the
  * r eigenvectors (ne = r), the dropped directions being exact zeros of
- * X^T u. */
+ * X^T u.  Only the upper triangle of the row-major G is read. */
 static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
 {
     lapack_int *piv = w->iwork + 3 + 5 * g, rank = 0;
@@ -280,12 +285,10 @@ static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcon
     const size_t r = (size_t)rank;
     double *L = w->G, *M = w->E, *T = w->work;
     for (size_t j = 0; j < r; j++)
-        memset(L + j * g, 0, j * sizeof *L); /* above the diagonal: G's old entries */
+        memset(L + j * g, 0, j * sizeof *L); /* above the diagonal: whatever G's buffer held */
     if (r > 0) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)r, (int)g, 1.0, L, (int)g, 0.0, M, (int)r);
-        for (size_t i = 0; i < r; i++)
-            for (size_t j = 0; j < i; j++)
-                M[i * r + j] = M[j * r + i];
+        mirror_upper(M, r);
         int status = syevd(w, M, r, w->lambda);
         if (status)
             return status;
@@ -319,11 +322,10 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
     w->dual = rows < cols;
     size_t g = w->dual ? rows : cols;
     if (w->dual) { /* rows < cols: short, and the caller's thread does it */
+        /* the upper triangle, row-major: the lower one, column-major, which
+         * is all dual_factor's dpstrf reads */
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)g, (int)cols, 1.0, X, (int)ldx, 0.0, w->G,
                     (int)g);
-        for (size_t i = 0; i < g; i++)
-            for (size_t j = 0; j < i; j++)
-                w->G[i * g + j] = w->G[j * g + i];
     } else {
         int status = ttt_lsq_gram(X, rows, cols, ldx, w->G);
         if (status)

@@ -209,6 +209,39 @@ static void to_float(const double *v, size_t len, float *out)
         out[i] = (float)v[i];
 }
 
+/* The smallest screened c that may still enter t: none while t is not full. */
+static double screen_floor(const topk *t, double bound)
+{
+    return t->len < t->k ? -INFINITY : -0.5 * t->worst - bound;
+}
+
+/* One screened tile: Cf (rows x cols) = [Q, 1] [B, -||x||^2 / 2]^T from the
+ * single-precision rows Qf and Bf (width d2 + 1); the candidates that pass
+ * the screen go into the heaps tk (rows) with their exact keys, as base
+ * points first, first + 1, ... */
+static void screen_tile(topk *tk, const double *Q, const float *Qf, size_t rows, const double *B, const float *Bf,
+                        const double *nr, size_t cols, size_t d2, float *Cf, size_t first)
+{
+    const size_t w = d2 + 1;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)w, 1.0f, Qf, (int)w, Bf, (int)w,
+                0.0f, Cf, (int)cols);
+    double xmax2 = 0.0; /* the tile's largest ||x||^2 */
+    for (size_t j = 0; j < cols; j++)
+        xmax2 = fmax(xmax2, nr[j]);
+    const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
+    for (size_t i = 0; i < rows; i++) {
+        const float *c = Cf + i * cols;
+        const double *q = Q + i * d2;
+        const double bound = rel * (sqrt(dot4(q, q, d2) * xmax2) + 0.5 * xmax2) + abs;
+        double lo = screen_floor(&tk[i], bound);
+        for (size_t j = 0; j < cols; j++)
+            if ((double)c[j] > lo) {
+                topk_push(&tk[i], key_of(dot4(q, B + j * d2, d2), nr[j], TTT_METRIC_EUCLIDEAN), first + j);
+                lo = screen_floor(&tk[i], bound);
+            }
+    }
+}
+
 /* Feature space: base's points (indices first + j) into the running heaps. */
 static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
 {
@@ -218,19 +251,11 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
     size_t block = (query->n + BLOCKS_PER_THREAD * threads() - 1) / (BLOCKS_PER_THREAD * threads());
     block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
     const size_t nblocks = (query->n + block - 1) / block;
-    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS, nchunks = chunk ? (n + chunk - 1) / chunk : 0;
+    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS;
     const int screen = metric == TTT_METRIC_EUCLIDEAN && screenable(query->psi, query->n * d2) &&
                        screenable(base->psi, n * d2);
-    const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
     double *norm = row_norms(base->psi, n, d2, metric);
-    double *chunk_max = screen ? malloc((nchunks ? nchunks : 1) * sizeof *chunk_max) : NULL; /* largest ||x||^2 */
-    int failed = !norm || (screen && !chunk_max);
-    const int ready = !failed; /* inside the region, failed is each thread's copy, 0 at first */
-    for (size_t c = 0; ready && screen && c < nchunks; c++) {
-        chunk_max[c] = 0.0;
-        for (size_t j = c * chunk; j < n && j < (c + 1) * chunk; j++)
-            chunk_max[c] = fmax(chunk_max[c], norm[j]);
-    }
+    int failed = !norm;
     /* Each thread takes whole blocks of queries and walks the base points in
      * chunks: one GEMM per (block, chunk) tile, small enough to stay in
      * cache, whose rows are fed at once into the rows' running top-k heaps.
@@ -244,7 +269,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
         float *Cf = screen ? ttt_mem_alloc(tile, sizeof *Cf) : NULL;
         float *Qf = screen ? ttt_mem_alloc(block * w, sizeof *Qf) : NULL;
         float *Bf = screen ? ttt_mem_alloc((chunk ? chunk : 1) * w, sizeof *Bf) : NULL;
-        int ok = ready && (screen ? Cf && Qf && Bf : C != NULL);
+        int ok = norm && (screen ? Cf && Qf && Bf : C != NULL);
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -265,22 +290,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
                         to_float(B + j * d2, d2, Bf + j * w);
                         Bf[j * w + d2] = (float)(-0.5 * nr[j]);
                     }
-                    /* Cf = [Q, 1] [B, -||x||^2 / 2]^T on this tile, in single precision */
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)w, 1.0f, Qf,
-                                (int)w, Bf, (int)w, 0.0f, Cf, (int)cols);
-                    const double xmax2 = chunk_max[c0 / chunk];
-                    for (size_t i = 0; i < rows; i++) {
-                        const float *c = Cf + i * cols;
-                        const double *q = Q + i * d2;
-                        const double bound = rel * (sqrt(dot4(q, q, d2) * xmax2) + 0.5 * xmax2) + abs;
-                        topk *tk = &s->tk[b0 + i];
-                        double lo = tk->len < tk->k ? -INFINITY : -0.5 * tk->worst - bound;
-                        for (size_t j = 0; j < cols; j++)
-                            if ((double)c[j] > lo) {
-                                topk_push(tk, key_of(dot4(q, B + j * d2, d2), nr[j], metric), first + c0 + j);
-                                lo = tk->len < tk->k ? -INFINITY : -0.5 * tk->worst - bound;
-                            }
-                    }
+                    screen_tile(s->tk + b0, Q, Qf, rows, B, Bf, nr, cols, d2, Cf, first + c0);
                     continue;
                 }
                 /* C = -2 Q B^T on this tile */
@@ -304,7 +314,6 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
         free(Bf);
     }
     free(norm);
-    free(chunk_max);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
