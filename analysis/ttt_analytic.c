@@ -143,8 +143,8 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
     const double alpha = pr.m_pp - 2.0 * pr.m_pq + pr.m_qq, gamma = pr.m_pq - pr.m_qq;
     const double d_in = m2 * pr.pi_in - c * pr.m_pp, d_out = m2 * pr.pi_out - c * pr.m_qq;
 
-    double *cnt = calloc(nu ? nu : 1, sizeof *cnt); /* pools holding used concept u */
-    double *swu = malloc((nu ? nu : 1) * sizeof *swu); /* (Sigma w)_j of used concept u, in part */
+    double *cnt = ttt_mem_alloc(nu, sizeof *cnt); /* pools holding used concept u */
+    double *swu = ttt_mem_alloc(nu, sizeof *swu); /* (Sigma w)_j of used concept u, in part */
     double *B = ttt_mem_alloc(CONCEPT_BLOCK * d2, sizeof *B); /* a block of rows of diag(sqrt D) R */
     double *R = ttt_mem_alloc(CONCEPT_BLOCK * d2, sizeof *R); /* the block's columns of A, as rows */
     double *bc = malloc(CONCEPT_BLOCK * sizeof *bc), *bs = malloc(CONCEPT_BLOCK * sizeof *bs);
@@ -161,6 +161,7 @@ int ttt_analytic_global(const ttt_instance *in, ttt_analytic *out)
         status = GSL_ENOMEM;
         goto done;
     }
+    memset(cnt, 0, nu * sizeof *cnt);
     for (size_t e = 0; e < T * P; e++)
         cnt[ttt_instance_used_slot(in, in->pools[e])] += 1.0;
     /* Concept j of the pass: the j-th used one, or concept j itself. */

@@ -364,7 +364,7 @@ static void draw_w_star(ttt_instance *in, gsl_rng *r, gsl_rng *rc)
 static int find_used(ttt_instance *in)
 {
     const size_t len = in->p.topics * in->p.pool;
-    int32_t *u = malloc(len * sizeof *u);
+    int32_t *u = ttt_mem_alloc(len, sizeof *u);
     if (!u)
         return -1;
     memcpy(u, in->pools, len * sizeof *u);
@@ -453,7 +453,7 @@ static int draw_concepts(ttt_instance *in, gsl_rng *r)
         return 0;
     }
     in->used_A = ttt_mem_alloc(in->nused * p->d2, sizeof *in->used_A);
-    in->used_w = malloc((in->nused ? in->nused : 1) * sizeof *in->used_w);
+    in->used_w = ttt_mem_alloc(in->nused, sizeof *in->used_w);
     if (!in->used_A || !in->used_w)
         return -1;
 #pragma omp parallel reduction(| : failed)
@@ -481,9 +481,9 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
     in->q = p->s + p->background;
     if (ttt_params_stores_A(p)) {
         in->A = ttt_mem_alloc(p->d1 * p->d2, sizeof *in->A);
-        in->w_star = malloc(p->d1 * sizeof *in->w_star);
+        in->w_star = ttt_mem_alloc(p->d1, sizeof *in->w_star);
     }
-    in->pools = malloc(p->topics * p->pool * sizeof *in->pools);
+    in->pools = ttt_mem_alloc(p->topics * p->pool, sizeof *in->pools);
     gsl_rng *r = ttt_rng_alloc();
     ttt_idmap *marks = ttt_idmap_alloc(p->pool);
     in->train_streamed = ttt_params_streams_train(p);

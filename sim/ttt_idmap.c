@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "ttt_mem.h"
+
 ttt_idmap *ttt_idmap_alloc(size_t most)
 {
     if (most >= (size_t)INT32_MAX)
@@ -13,8 +15,8 @@ ttt_idmap *ttt_idmap_alloc(size_t most)
     size_t slots = 2;
     while (slots < 2 * most)
         slots *= 2;
-    m->slot = malloc(slots * sizeof *m->slot);
-    m->key = malloc((most ? most : 1) * sizeof *m->key);
+    m->slot = ttt_mem_alloc(slots, sizeof *m->slot);
+    m->key = ttt_mem_alloc(most ? most : 1, sizeof *m->key);
     if (!m->slot || !m->key) {
         ttt_idmap_free(m);
         return NULL;
