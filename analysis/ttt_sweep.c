@@ -331,6 +331,23 @@ int ttt_sweep_check(const ttt_sweep *sw, char *msg)
     return GSL_SUCCESS;
 }
 
+/* Job j of the sweep, on `threads` threads (1 inside the sweep's own
+ * parallel loop); its status, TTT_SWEEP_STOPPED when the sink asks to stop. */
+static int run_job(const ttt_sweep *sw, size_t j, size_t threads, ttt_sweep_sink sink, void *ctx)
+{
+    ttt_params p;
+    char msg[TTT_MSG];
+    ttt_report *r = NULL;
+    int st = ttt_sweep_job_params(sw, j, &p, msg);
+    p.threads = threads;
+    if (!st)
+        st = ttt_run(&p, &r);
+    if (!st && sink(ctx, j, r))
+        st = TTT_SWEEP_STOPPED;
+    ttt_report_free(r);
+    return st;
+}
+
 int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *ctx, volatile int *stop)
 {
     const size_t jobs = ttt_sweep_shard_jobs(sw);
@@ -339,27 +356,26 @@ int ttt_sweep_run(const ttt_sweep *sw, size_t first, ttt_sweep_sink sink, void *
     if (sw->base.threads > 0)
         omp_set_num_threads((int)sw->base.threads);
 #endif
+    /* A lone job (a sweep of one, or the last one to resume) gets every
+     * thread; otherwise the jobs share them, one thread each.  Results do
+     * not depend on the thread count. */
+    if (jobs == first + 1) {
+        if (!(stop && *stop))
+            status = run_job(sw, ttt_sweep_shard_job(sw, first), sw->base.threads, sink, ctx);
+    } else {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t t = first; t < jobs; t++) {
-        const size_t j = ttt_sweep_shard_job(sw, t);
-        int failed;
+        for (size_t t = first; t < jobs; t++) {
+            int failed;
 #pragma omp atomic read
-        failed = status;
-        if (failed || (stop && *stop))
-            continue;
-        ttt_params p;
-        char msg[TTT_MSG];
-        ttt_report *r = NULL;
-        int st = ttt_sweep_job_params(sw, j, &p, msg);
-        if (!st)
-            st = ttt_run(&p, &r);
-        if (!st && sink(ctx, j, r))
-            st = TTT_SWEEP_STOPPED;
-        ttt_report_free(r);
-        if (st) {
+            failed = status;
+            if (failed || (stop && *stop))
+                continue;
+            int st = run_job(sw, ttt_sweep_shard_job(sw, t), 1, sink, ctx);
+            if (st) {
 #pragma omp critical(ttt_sweep_status)
-            if (!status)
-                status = st;
+                if (!status)
+                    status = st;
+            }
         }
     }
     if (!status && stop && *stop)
