@@ -7,12 +7,12 @@
 # budget sets; above it n stays NMAX and a topic has fewer points.  No grid
 # couples n to T, so each T is its own sweep (in T<T>/), and their rows are
 # joined into one table for `ttt table` and `ttt fit`.
-D2=128 S=8 P=16 K=50 PER=64 NMAX=4194304
+D2=128 S=8 P=16 K=50 PER=64 NMAX=41943040
 KEYS="generator=counter d1=1000000000 d2=$D2 s=$S pool=$P k=$K m=200 sigma=0.1 sparse=off"
 # T:reps.  Replicates are cheap at small U; at U = 1e7 one run takes minutes
-# (drawing and holding 1e7 columns of A, the exact E_glob over them, and NMAX
-# points).  --fast stops at T = 16384 (U about 2.6e5).
-GRID="64:8 256:8 1024:8 4096:8 16384:4 65536:2 655360:1"
+# (drawing and holding 1e7 columns of A, the exact E_glob over them, and
+# 4.2e7 streamed points).  --fast stops at T = 16384 (U about 2.6e5).
+GRID="64:8 256:8 1024:8 4096:8 16384:4 65536:2 262144:1 655360:1"
 [ $fast = 1 ] && GRID="64:8 256:8 1024:8 4096:8 16384:4"
 parts=()
 for tr in $GRID; do
