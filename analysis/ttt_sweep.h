@@ -86,7 +86,8 @@ typedef int (*ttt_sweep_sink)(void *ctx, size_t job, const ttt_report *report);
 
 /* Runs this shard's jobs from its first-th on (first = 0: all; see
  * ttt_sweep_shard_job) in parallel (OpenMP, dynamic schedule; each run
- * itself single-threaded inside the parallel region) and hands each report
+ * itself single-threaded inside the parallel region; a lone job left, as in
+ * a sweep of one, runs on every thread) and hands each report
  * to sink.  Jobs not yet started when *stop becomes nonzero are skipped (so
  * a signal handler can stop a sweep cleanly).  Returns GSL_SUCCESS, the
  * first failing run's status, or TTT_SWEEP_STOPPED when stopped. */

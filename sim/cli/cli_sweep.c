@@ -36,8 +36,16 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
         all.serial_seconds += w * c.serial_seconds;
     }
     const size_t jobs = ttt_sweep_shard_jobs(sw), busy = threads < jobs ? threads : jobs;
-    cli_check_limits(NULL, all.bytes * (double)busy, all.serial_seconds / (double)busy, cli_main_phase(&all, 0),
-                     "this sweep", force, quiet);
+    double bytes = all.bytes * (double)busy, seconds = all.serial_seconds / (double)busy;
+    ttt_params p;
+    char msg[TTT_MSG];
+    if (jobs == 1 && !ttt_sweep_job_params(sw, ttt_sweep_shard_job(sw, 0), &p, msg)) {
+        /* a lone job runs on every thread (ttt_sweep_run) */
+        ttt_run_cost(&p, threads, &c);
+        bytes = c.bytes;
+        seconds = c.seconds;
+    }
+    cli_check_limits(NULL, bytes, seconds, cli_main_phase(&all, 0), "this sweep", force, quiet);
 }
 
 /* A single value before an axis of its key is the base the axis overrides
