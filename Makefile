@@ -239,7 +239,7 @@ golden: $(BUILD)/ttt
 	cp $(BUILD)/golden/data/*.npy tests/golden/
 
 # Every figure of the gallery from scratch into paper-figures/out/:
-#   make figures              all (about 17 min on 2 cores, 11 for concepts-in-use)
+#   make figures              all (about 20 min on 2 cores, 14 for concepts-in-use)
 #   make figures FIG=k-scaling one (names: the folders of paper-figures/)
 #   make figures FAST=1       at most 2 replicates per point: a preview
 figures: $(BUILD)/ttt

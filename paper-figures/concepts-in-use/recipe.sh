@@ -3,11 +3,11 @@
 # space.  One instance family: A and w* drawn column by column from their
 # counter-based streams (generator=counter), d1 = 1e9 so that the random pools
 # hardly overlap and U (in_use, the union of the pools) is about T p.  Each
-# topic keeps PER training points (n = PER T) up to n = NMAX, which the time
-# budget sets; above it n stays NMAX and a topic has fewer points.  No grid
-# couples n to T, so each T is its own sweep (in T<T>/), and their rows are
-# joined into one table for `ttt table` and `ttt fit`.
-D2=128 S=8 P=16 K=50 PER=64 NMAX=41943040
+# topic keeps PER training points: n = PER T, 4.2e7 at the largest T
+# (streamed: drawn again tile by tile, never stored).  No grid couples n to
+# T, so each T is its own sweep (in T<T>/), and their rows are joined into
+# one table for `ttt table` and `ttt fit`.
+D2=128 S=8 P=16 K=50 PER=64
 KEYS="generator=counter d1=1000000000 d2=$D2 s=$S pool=$P k=$K m=200 sigma=0.1 sparse=off"
 # T:reps.  Replicates are cheap at small U; at U = 1e7 one run takes minutes
 # (drawing and holding 1e7 columns of A, the exact E_glob over them, and
@@ -17,7 +17,7 @@ GRID="64:8 256:8 1024:8 4096:8 16384:4 65536:2 262144:1 655360:1"
 parts=()
 for tr in $GRID; do
   T=${tr%:*} R=${tr#*:}
-  N=$((PER * T < NMAX ? PER * T : NMAX))
+  N=$((PER * T))
   # the helpers write into $work: this subshell points them at T<T>/
   ( work=$work/T$T; sweep $KEYS topics=$T n=$N reps=$R )
   parts+=("$work/T$T/sweep.tsv")
@@ -44,28 +44,26 @@ awk -F'\t' -v OFS='\t' -v grid="$GRID" '
     print $0, sprintf("%.17g", 1 - $c["e_glob_rel"]), $c["n"] / $c["topics"], sprintf("%.17g", 1 - r),
           sprintf("%.17g", r) }' "${parts[@]}" > "$ROWS"
 table global:rel,ttt:rel,oracle:rel,e_glob_rel,explained,iso_use,d2_over_use,n_per_topic,in_use,purity,support
-# TTT's log-log slope in U where every topic keeps PER points, with its 95%
-# interval; the global head's explained share 1 - E_glob/Var f against U
-# (the isotropic codes' d2/U has slope -1).
-L=$(fit_line --y ttt:rel --x in_use --where n_per_topic=$PER)
+# TTT's log-log slope in U, with its 95% interval; the global head's
+# explained share 1 - E_glob/Var f against U (the isotropic codes' d2/U has
+# slope -1).
+L=$(fit_line --y ttt:rel --x in_use)
 E=$(fit_line --y explained --x in_use)
-# The largest U at which n = PER T and how many points lie above it; at the
-# largest U, TTT's error, the purity, |S| and n/T; the range over the points
-# of measured global / exact E_glob (both relative) with the U and n of the
-# one farthest from 1; the range of the global head's explained share over d2/U.
-X=$(awk -F'\t' -v per=$PER '/^#/ { next }
+# At the largest U, TTT's error, the purity and |S|; the range over the
+# points of measured global / exact E_glob (both relative) with the U and n
+# of the one farthest from 1; the range of the global head's explained share
+# over d2/U.
+X=$(awk -F'\t' '/^#/ { next }
   !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
-  { if ($c["n_per_topic"] == per) u = $c["in_use"]; else capped++
-    top = $c["in_use"]; tr = $c["ttt_rel"]; pu = $c["purity"]; su = $c["support"]; npt = $c["n_per_topic"]
+  { top = $c["in_use"]; tr = $c["ttt_rel"]; pu = $c["purity"]; su = $c["support"]
     g = $c["global_rel"] / $c["e_glob_rel"]; e = $c["explained"] / $c["d2_over_use"]
     if (!seen++) { gl = gh = g; el = eh = e; dev = -1 }
     if (g < gl) gl = g; if (g > gh) gh = g; if (e < el) el = e; if (e > eh) eh = e
     d = g > 1 ? g - 1 : 1 - g; if (d > dev) { dev = d; gu = $c["in_use"]; gn = $c["n"] } }
-  END { printf "%s %d %s %s %s %s %s %.4f %.4f %s %s %.3f %.3f", u, capped, top, tr, pu, su, npt, gl, gh, gu, gn, el, eh }' \
+  END { printf "%s %s %s %s %.4f %.4f %s %s %.3f %.3f", top, tr, pu, su, gl, gh, gu, gn, el, eh }' \
   "$work/$name.tsv")
-FIXED="generator=counter d1=1e9 d2=$D2 s=$S pool=$P k=$K m=200 sigma=0.1; n = min($PER T, $NMAX)"
+FIXED="generator=counter d1=1e9 d2=$D2 s=$S pool=$P k=$K m=200 sigma=0.1; n = $PER T"
 set -- $L $E $X
 plot "slope=$1" "slope_lo=$2" "slope_hi=$3" "icpt=$4" "eslope=$5" "eslope_lo=$6" "eslope_hi=$7" \
-     "eicpt=$8" "u_full=$9" "capped=${10}" "u_top=${11}" "ttt_top=${12}" "purity_top=${13}" \
-     "support_top=${14}" "npt_top=${15}" "glob_lo=${16}" "glob_hi=${17}" "glob_u=${18}" \
-     "glob_n=${19}" "expl_lo=${20}" "expl_hi=${21}" "per=$PER" "k=$K" "d2=$D2" "nmax=$NMAX"
+     "eicpt=$8" "u_top=$9" "ttt_top=${10}" "purity_top=${11}" "support_top=${12}" "glob_lo=${13}" \
+     "glob_hi=${14}" "glob_u=${15}" "glob_n=${16}" "expl_lo=${17}" "expl_hi=${18}" "per=$PER" "d2=$D2"
