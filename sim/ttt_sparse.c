@@ -23,6 +23,8 @@ struct ttt_sparse_workspace {
     double *R;           /* min^2, upper triangular, row-major with stride min */
     size_t *sel;         /* min: chosen columns in order */
     unsigned char *used; /* max_cols */
+    double *xt;          /* the Lasso's columns, one after the other (xt_cap doubles, grown as needed) */
+    size_t xt_cap;
 };
 
 ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
@@ -58,12 +60,21 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->R);
     free(w->sel);
     free(w->used);
+    free(w->xt);
     free(w);
 }
 
 static double soft(double x, double t)
 {
     return x > t ? x - t : x < -t ? x + t : 0.0;
+}
+
+/* A coordinate's new value: the minimiser of the Lasso objective in it
+ * alone, rho = X_j^T r_(-j) / rows and h = ||X_j||^2 / rows. */
+static double coordinate(double rho, double lambda, double h)
+{
+    double wn = soft(rho, lambda) / h;
+    return wn;
 }
 
 /* Largest KKT violation given the residual r = y - X w. */
@@ -87,12 +98,192 @@ static void residual(const double *X, size_t rows, size_t cols, size_t ldx, cons
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, -1.0, X, (int)ldx, w, 1, 1.0, r, 1);
 }
 
+
+/* The Lasso's inner products and updates, bit for bit as the BLAS
+ * (OpenBLAS, the x86-64 kernels) computes them on a column of a row-major
+ * matrix (stride ldx > 1) and a vector, but on a copy of the column
+ * made contiguous and without a library call each: the same products and
+ * sums in the same order, so the same iterates.  A strided ddot sums
+ * n - n % 4 terms four at a time into two sums (terms 0 and 2 to the
+ * first, 1 and 3 to the second, each pair added first), the rest into the
+ * first, and returns first + second; a daxpy rounds each product, then
+ * the sum.  No contraction to fused multiply-adds, which would round
+ * once: tests/check_sparse.c compares both with the BLAS and the Lasso
+ * with one that calls it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EXACT_ARITH __attribute__((optimize("fp-contract=off")))
+#else
+#define EXACT_ARITH
+#endif
+/* Below this many rows (and for ldx > 1) the Lasso takes the copies; from
+ * 10000 on, the BLAS may split a ddot between threads. */
+#define LASSO_COPY_ROWS 4096
+
+static int lasso_blas(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps);
+
+EXACT_ARITH static double dot_blas(const double *x, const double *y, size_t n)
+{
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+    double s1 = 0.0, s2 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const double m1 = y[i] * x[i], m2 = y[i + 1] * x[i + 1], m3 = y[i + 2] * x[i + 2], m4 = y[i + 3] * x[i + 3];
+        s1 += m1 + m3;
+        s2 += m2 + m4;
+    }
+    for (; i < n; i++)
+        s1 += y[i] * x[i];
+    return s1 + s2;
+}
+
+/* Four of them at once (x0..x3 against the same y): independent sums
+ * side by side, each as dot_blas. */
+EXACT_ARITH static void dot_blas4(const double *x0, const double *x1, const double *x2, const double *x3,
+                                  const double *y, size_t n, double *out)
+{
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+    double a1 = 0.0, a2 = 0.0, b1 = 0.0, b2 = 0.0, c1 = 0.0, c2 = 0.0, d1 = 0.0, d2 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a1 += y[i] * x0[i] + y[i + 2] * x0[i + 2];
+        a2 += y[i + 1] * x0[i + 1] + y[i + 3] * x0[i + 3];
+        b1 += y[i] * x1[i] + y[i + 2] * x1[i + 2];
+        b2 += y[i + 1] * x1[i + 1] + y[i + 3] * x1[i + 3];
+        c1 += y[i] * x2[i] + y[i + 2] * x2[i + 2];
+        c2 += y[i + 1] * x2[i + 1] + y[i + 3] * x2[i + 3];
+        d1 += y[i] * x3[i] + y[i + 2] * x3[i + 2];
+        d2 += y[i + 1] * x3[i + 1] + y[i + 3] * x3[i + 3];
+    }
+    for (; i < n; i++) {
+        a1 += y[i] * x0[i];
+        b1 += y[i] * x1[i];
+        c1 += y[i] * x2[i];
+        d1 += y[i] * x3[i];
+    }
+    out[0] = a1 + a2;
+    out[1] = b1 + b2;
+    out[2] = c1 + c2;
+    out[3] = d1 + d2;
+}
+
+EXACT_ARITH static void axpy_blas(double a, const double *x, double *y, size_t n)
+{
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+    for (size_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* The largest KKT violation (as kkt above, the same per-column values) of
+ * the columns xt, four columns at a time; with stop, the first one past
+ * stop is returned at once (the caller only asks whether the largest is
+ * at most stop: the largest is not needed to know that it is not). */
+static double kkt_copy(const double *xt, size_t rows, size_t cols, const double *r, double lambda, const double *w,
+                       double stop)
+{
+    const double dn = (double)rows;
+    double g[4], worst = 0.0;
+    for (size_t j0 = 0; j0 < cols; j0 += 4) {
+        const size_t nj = cols - j0 < 4 ? cols - j0 : 4;
+        if (nj == 4)
+            dot_blas4(xt + j0 * rows, xt + (j0 + 1) * rows, xt + (j0 + 2) * rows, xt + (j0 + 3) * rows, r, rows, g);
+        else
+            for (size_t c = 0; c < nj; c++)
+                g[c] = dot_blas(xt + (j0 + c) * rows, r, rows);
+        for (size_t c = 0; c < nj; c++) {
+            const size_t j = j0 + c;
+            const double gj = g[c] / dn;
+            const double v = w[j] > 0.0 ? fabs(gj - lambda) : w[j] < 0.0 ? fabs(gj + lambda) : fabs(gj) - lambda;
+            if (v > worst) {
+                worst = v;
+                if (v > stop)
+                    return v;
+            }
+        }
+    }
+    return worst;
+}
+
+/* The columns of X (rows x cols, stride ldx) one after the other into
+ * ws->xt when the Lasso takes copies (ldx > 1, rows below
+ * LASSO_COPY_ROWS, room for them); 0 when it does not. */
+static int lasso_copies(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
+{
+    if (ldx <= 1 || rows >= LASSO_COPY_ROWS || rows * cols == 0)
+        return 0;
+    if (rows * cols > ws->xt_cap) {
+        double *xt = realloc(ws->xt, rows * cols * sizeof *xt);
+        if (!xt)
+            return 0;
+        ws->xt = xt;
+        ws->xt_cap = rows * cols;
+    }
+    for (size_t j = 0; j < cols; j++)
+        for (size_t i = 0; i < rows; i++)
+            ws->xt[j * rows + i] = X[i * ldx + j];
+    return 1;
+}
+
+/* ttt_sparse_lasso on the contiguous copies in ws->xt (lasso_copies):
+ * the same iterates as lasso_blas. */
+static int lasso_copy(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps)
+{
+    const double *xt = ws->xt;
+    double *r = ws->r;
+    const double inv = 1.0 / (double)rows;
+    double lambda_max = 0.0;
+    for (size_t j = 0; j < cols; j++) {
+        const double *xj = xt + j * rows;
+        ws->norm2[j] = dot_blas(xj, xj, rows);
+        double g = fabs(dot_blas(xj, y, rows)) * inv;
+        if (g > lambda_max)
+            lambda_max = g;
+        if (ws->norm2[j] == 0.0)
+            w[j] = 0.0;
+    }
+    residual(X, rows, cols, ldx, y, w, r);
+    const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
+    size_t sweep = 0;
+    int status = GSL_EMAXITER;
+    while (sweep < max_sweeps) {
+        sweep++;
+        for (size_t j = 0; j < cols; j++) {
+            if (ws->norm2[j] == 0.0)
+                continue;
+            const double *xj = xt + j * rows;
+            double h = ws->norm2[j] * inv;
+            double rho = dot_blas(xj, r, rows) * inv + h * w[j];
+            double wn = coordinate(rho, lambda, h);
+            if (wn != w[j]) {
+                axpy_blas(w[j] - wn, xj, r, rows);
+                w[j] = wn;
+            }
+        }
+        if (kkt_copy(xt, rows, cols, r, lambda, w, goal) <= goal) {
+            status = GSL_SUCCESS;
+            break;
+        }
+    }
+    if (sweeps)
+        *sweeps = sweep;
+    return status;
+}
+
 double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
                             const double *y, double lambda, const double *w)
 {
     if (rows > ws->max_rows)
         return GSL_NAN;
     residual(X, rows, cols, ldx, y, w, ws->r);
+    if (lasso_copies(ws, X, rows, cols, ldx)) /* the Lasso's own check, in full */
+        return kkt_copy(ws->xt, rows, cols, ws->r, lambda, w, GSL_POSINF);
     return kkt(X, rows, cols, ldx, ws->r, lambda, w);
 }
 
@@ -102,6 +293,16 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 {
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("lasso problem larger than its workspace", GSL_EBADLEN);
+    if (lasso_copies(ws, X, rows, cols, ldx))
+        return lasso_copy(ws, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+    return lasso_blas(ws, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+}
+
+/* The Lasso through the BLAS (ldx = 1, many rows, or no room for the
+ * copies). */
+static int lasso_blas(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps)
+{
     const int n = (int)rows, ld = (int)ldx;
     const double inv = 1.0 / (double)rows;
     double lambda_max = 0.0;
@@ -124,7 +325,7 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
                 continue;
             double h = ws->norm2[j] * inv;
             double rho = cblas_ddot(n, X + j, ld, ws->r, 1) * inv + h * w[j];
-            double wn = soft(rho, lambda) / h;
+            double wn = coordinate(rho, lambda, h);
             if (wn != w[j]) {
                 cblas_daxpy(n, w[j] - wn, X + j, ld, ws->r, 1);
                 w[j] = wn;
@@ -353,9 +554,10 @@ typedef struct {
     int32_t *slot;   /* d1: the slot of atom j, -2 while it waits for a row, or -1 */
     size_t *atom;    /* cap: the atom of each slot */
     size_t cap, nslots;
-    float *rows;     /* cap x d1 Gram rows <u_j, u_k> */
-    double *coord;   /* cap x rmax coordinates of the unit atoms */
-    double *ceps;    /* cap: their distances from the span */
+    size_t cap_rows, cap_coord, want; /* room in rows and in coord (slots); want: rows a direct block may need */
+    float *rows;     /* cap_rows x d1 Gram rows <u_j, u_k> */
+    double *coord;   /* cap_coord x rmax coordinates of the unit atoms */
+    double *ceps;    /* cap_coord: their distances from the span */
     /* The inner products <a_j, a_k> of the first GRAM_IDS atoms chosen in
      * the block, which every point that chooses both needs (points of a
      * block share most of their atoms). */
@@ -391,7 +593,10 @@ typedef struct {
  * not NULL), each on a cache line; returns its size.  One piece from
  * ttt_mem_alloc, because a fresh page costs a fault (about 13 us a 4 KiB
  * page on the virtual machines this runs on: a block's few MB cost more
- * than its decoding) and in huge pages there are a few. */
+ * than its decoding) and in huge pages there are a few.  Fresh huge pages
+ * cost about as much per byte (about 2 ms each here): a thread's buffers
+ * serve both passes of ttt_decoder_run, and those only direct blocks use
+ * come last. */
 static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, size_t batch)
 {
     const size_t B = w->B, q = w->q, rm = w->rmax ? w->rmax : 1, yw = d2 > rm ? d2 : rm;
@@ -421,12 +626,6 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->Yf, batch * rm * d2);
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
-    PLACE(w->X, B * d2);
-    PLACE(w->c0, B * d1);
-    PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
-    PLACE(w->fresh, B);
-    PLACE(w->use, q);
-    PLACE(w->h, q);
     PLACE(w->zcb, batch * B * rm);
     PLACE(w->zepsb, batch * B);
     PLACE(w->WTb, d1 * batch * rm);
@@ -443,6 +642,15 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->gid, d1);
     PLACE(w->gatom, GRAM_IDS);
     PLACE(w->gram, GRAM_IDS * GRAM_IDS);
+    /* Last, the buffers of direct blocks alone, c0 (B d1 floats) at the
+     * end: a huge page holding only rows of c0 that no block used is
+     * never touched (basis blocks, the most of them, need none). */
+    PLACE(w->X, B * d2);
+    PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
+    PLACE(w->fresh, B);
+    PLACE(w->use, q);
+    PLACE(w->h, q);
+    PLACE(w->c0, B * d1);
 #undef PLACE
     return off;
 }
@@ -487,22 +695,31 @@ static void batch_view(decode_ws *w, size_t m, size_t d2)
 }
 
 /* Room for n more slots: Gram rows of len floats, or coordinates of len
- * doubles (the other kind stays as it is); -1 when out of memory. */
+ * doubles; -1 when out of memory.  Both kinds stay from block to block
+ * (a thread's blocks reuse the pages). */
 static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
 {
-    if (w->nslots + n <= w->cap && (gram ? w->rows != NULL : w->coord != NULL))
-        return 0;
-    size_t cap = w->cap ? w->cap : 32;
-    /* Gram rows in a fresh piece of a huge page at least (see
-     * decode_ws_place; short of the B q rows a block may need), the rows
-     * so far copied. */
-    while (cap < w->nslots + n || (gram && cap < w->B * w->q && cap * len * sizeof *w->rows < TTT_MEM_HUGE_PAGE))
-        cap *= 2;
-    size_t *atom = realloc(w->atom, cap * sizeof *atom);
-    if (!atom)
-        return -1;
-    w->atom = atom;
+    const size_t need = w->nslots + n;
+    if (need > w->cap) {
+        size_t cap = w->cap ? w->cap : 32;
+        while (cap < need)
+            cap *= 2;
+        size_t *atom = realloc(w->atom, cap * sizeof *atom);
+        if (!atom)
+            return -1;
+        w->atom = atom;
+        w->cap = cap;
+    }
     if (gram) {
+        if (need <= w->cap_rows)
+            return 0;
+        /* Gram rows in a fresh piece of a huge page at least (see
+         * decode_ws_place), room for the w->want rows the block may need
+         * (untouched pages cost nothing), the rows so far copied. */
+        size_t cap = w->cap_rows ? w->cap_rows : 32;
+        while (cap < need || cap < w->want ||
+               (cap < w->B * w->q && cap * len * sizeof *w->rows < TTT_MEM_HUGE_PAGE))
+            cap *= 2;
         float *rows = ttt_mem_alloc(cap * len, sizeof *rows);
         if (!rows)
             return -1;
@@ -510,11 +727,13 @@ static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
             memcpy(rows, w->rows, w->nslots * len * sizeof *rows);
         free(w->rows);
         w->rows = rows;
-        free(w->coord);
-        free(w->ceps);
-        w->coord = NULL;
-        w->ceps = NULL;
+        w->cap_rows = cap;
     } else {
+        if (need <= w->cap_coord)
+            return 0;
+        size_t cap = w->cap_coord ? w->cap_coord : 32;
+        while (cap < need)
+            cap *= 2;
         double *coord = realloc(w->coord, cap * len * sizeof *coord);
         if (coord)
             w->coord = coord;
@@ -522,10 +741,8 @@ static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
         if (!ceps)
             return -1;
         w->ceps = ceps;
-        free(w->rows);
-        w->rows = NULL;
+        w->cap_coord = cap;
     }
-    w->cap = cap;
     return 0;
 }
 
@@ -736,6 +953,7 @@ static int fresh_rows(const ttt_decoder *dec, decode_ws *w, size_t nf)
 static int direct_block(const ttt_decoder *dec, decode_ws *w, size_t nb, double tol)
 {
     const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
+    w->want = nb * q; /* the most rows the block can ask for, reserved (not touched) at once */
     for (size_t i = 0; i < nb; i++)
         for (size_t k = 0; k < d2; k++)
             w->X[i * d2 + k] = (float)w->R[i * d2 + k];
@@ -1197,23 +1415,35 @@ static void write_code(const decode_ws *w, size_t i, int32_t *ix, double *vx)
     }
 }
 
+/* Blocks per batch of the first pass (the workspaces are made for it). */
+static size_t batch_of(const ttt_decoder *dec, size_t q)
+{
+    return decode_batch(dec->d1, basis_max(decode_block_size(dec->d1, q), dec->d2));
+}
+
 /* Decodes the blocks [first[b], first[b + 1]) of pts in parallel, codes
  * to idx and val at the points' offsets.  With defer (npts), blocks may go
  * through a basis, a batch of them at a time (their bases share one GEMM),
  * and the points left to a direct block are flagged there (their codes not
- * written); without, all blocks are direct, one at a time.  0, or -1 when
- * out of memory. */
+ * written); without, all blocks are direct, one at a time.  ws holds a
+ * workspace for each thread (omp_get_max_threads of them), allocated by
+ * the thread when its arena is NULL and kept for the caller to free.  0,
+ * or -1 when out of memory. */
 static int run_blocks(const ttt_decoder *dec, const double *const *pts, const size_t *first, size_t blocks, size_t q,
-                      double tol, unsigned char *defer, int32_t *idx, double *val)
+                      double tol, unsigned char *defer, int32_t *idx, double *val, decode_ws *ws)
 {
     const size_t d1 = dec->d1, d2 = dec->d2;
-    const size_t per = defer ? decode_batch(d1, basis_max(decode_block_size(d1, q), d2)) : 1;
+    const size_t per = defer ? batch_of(dec, q) : 1;
     const size_t batches = (blocks + per - 1) / per;
     int nomem = 0;
 #pragma omp parallel reduction(| : nomem)
     {
-        decode_ws w;
-        int ok = decode_ws_alloc(&w, d1, d2, q, per) == 0;
+#ifdef _OPENMP
+        decode_ws *wp = ws + omp_get_thread_num();
+#else
+        decode_ws *wp = ws;
+#endif
+        int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(dec, q)) == 0;
 #pragma omp for schedule(dynamic, 1)
         for (size_t g = 0; g < batches; g++) {
             if (!ok)
@@ -1223,32 +1453,31 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
             float most[BATCH] = {0.0f};
             for (size_t m = 0; m < nbk; m++) {
                 col[m] = cols;
-                rank[m] = block_prepare(&w, m, pts + first[b0 + m], first[b0 + m + 1] - first[b0 + m], d2,
+                rank[m] = block_prepare(wp, m, pts + first[b0 + m], first[b0 + m + 1] - first[b0 + m], d2,
                                         defer != NULL, cols);
                 cols += rank[m];
             }
             if (cols) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U,
-                            (int)d2, w.Yf, (int)d2, 0.0f, w.WTb, (int)cols);
-                basis_norms(w.WTb, cols, col, rank, nbk, d1, d2, w.nrmb, most);
+                            (int)d2, wp->Yf, (int)d2, 0.0f, wp->WTb, (int)cols);
+                basis_norms(wp->WTb, cols, col, rank, nbk, d1, d2, wp->nrmb, most);
             }
-            w.ldw = cols;
+            wp->ldw = cols;
             for (size_t m = 0; m < nbk && ok; m++) {
                 const size_t start = first[b0 + m], nb = first[b0 + m + 1] - start;
-                if (block_decode(dec, &w, m, nb, rank[m], col[m], most[m], tol) != 0) {
+                if (block_decode(dec, wp, m, nb, rank[m], col[m], most[m], tol) != 0) {
                     ok = 0;
                     break;
                 }
                 for (size_t i = 0; i < nb; i++) {
                     if (defer)
-                        defer[start + i] = w.defer[i];
-                    if (!w.defer[i])
-                        write_code(&w, i, idx + (start + i) * q, val + (start + i) * q);
+                        defer[start + i] = wp->defer[i];
+                    if (!wp->defer[i])
+                        write_code(wp, i, idx + (start + i) * q, val + (start + i) * q);
                 }
             }
         }
         nomem = !ok;
-        decode_ws_free(&w);
     }
     return nomem ? -1 : 0;
 }
@@ -1273,11 +1502,17 @@ int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size
                     double tol, int32_t *idx, double *val)
 {
     const size_t B = decode_block_size(dec->d1, q);
+#ifdef _OPENMP
+    const size_t threads = (size_t)omp_get_max_threads();
+#else
+    const size_t threads = 1;
+#endif
+    decode_ws *ws = calloc(threads, sizeof *ws); /* arena NULL: allocated by its thread when first needed */
     size_t *first = malloc((npts + 2) * sizeof *first);
     unsigned char *defer = malloc(npts ? npts : 1);
-    int status = first && defer ? 0 : -1;
+    int status = ws && first && defer ? 0 : -1;
     if (!status)
-        status = run_blocks(dec, pts, first, decode_blocks(group, npts, B, first), q, tol, defer, idx, val);
+        status = run_blocks(dec, pts, first, decode_blocks(group, npts, B, first), q, tol, defer, idx, val, ws);
     /* The deferred points, in blocks of their own, directly. */
     size_t nd = 0;
     for (size_t p = 0; p < npts && !status; p++)
@@ -1295,12 +1530,15 @@ int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size
             }
         if (!status)
             status = run_blocks(dec, dpts, first, decode_blocks(NULL, nd, deferred_block(nd, B), first), q, tol, NULL,
-                                didx, dval);
+                                didx, dval, ws);
         for (size_t d = 0; d < nd && !status; d++) {
             memcpy(idx + where[d] * q, didx + d * q, q * sizeof *idx);
             memcpy(val + where[d] * q, dval + d * q, q * sizeof *val);
         }
     }
+    for (size_t t = 0; ws && t < threads; t++)
+        decode_ws_free(&ws[t]);
+    free(ws);
     free(first);
     free(defer);
     free(dpts);

@@ -1,4 +1,5 @@
 /* Suite "sparse": the Lasso, OMP for regression, and the sparse decoder. */
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
@@ -143,6 +144,140 @@ START_TEST(test_lasso_zero_above_lambda_max)
     ck_assert_int_eq(ttt_sparse_lasso(ws, X, 3, 2, 2, y, 5.0 / 3.0, 1e-12, 1000, w, NULL), GSL_SUCCESS);
     ck_assert(w[0] == 0.0 && w[1] == 0.0);
     ttt_sparse_free(ws);
+}
+END_TEST
+
+/* The Lasso as it was written on the BLAS, a ddot per coordinate and a
+ * daxpy per update, and the KKT check in full each sweep: ttt_sparse_lasso
+ * computes the same iterates without the library calls (contiguous copies
+ * of the columns, the BLAS's order of operations, the check stopped at the
+ * first violation past the goal). */
+static double ref_soft(double x, double t)
+{
+    return x > t ? x - t : x < -t ? x + t : 0.0;
+}
+
+static double ref_kkt(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double lambda,
+                      const double *w)
+{
+    double worst = 0.0;
+    for (size_t j = 0; j < cols; j++) {
+        double g = cblas_ddot((int)rows, X + j, (int)ldx, r, 1) / (double)rows;
+        double v = w[j] > 0.0 ? fabs(g - lambda) : w[j] < 0.0 ? fabs(g + lambda) : fabs(g) - lambda;
+        if (v > worst)
+            worst = v;
+    }
+    return worst;
+}
+
+static int ref_lasso(const double *X, size_t rows, size_t cols, size_t ldx, const double *y, double lambda,
+                     double tol, size_t max_sweeps, double *w, size_t *sweeps)
+{
+    const int n = (int)rows, ld = (int)ldx;
+    const double inv = 1.0 / (double)rows;
+    double *norm2 = malloc(cols * sizeof *norm2), *r = malloc(rows * sizeof *r), lambda_max = 0.0;
+    for (size_t j = 0; j < cols; j++) {
+        norm2[j] = cblas_ddot(n, X + j, ld, X + j, ld);
+        double g = fabs(cblas_ddot(n, X + j, ld, y, 1)) * inv;
+        if (g > lambda_max)
+            lambda_max = g;
+        if (norm2[j] == 0.0)
+            w[j] = 0.0;
+    }
+    memcpy(r, y, rows * sizeof *r);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, n, (int)cols, -1.0, X, ld, w, 1, 1.0, r, 1);
+    const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
+    size_t sweep = 0;
+    int status = GSL_EMAXITER;
+    while (sweep < max_sweeps) {
+        sweep++;
+        for (size_t j = 0; j < cols; j++) {
+            if (norm2[j] == 0.0)
+                continue;
+            double h = norm2[j] * inv;
+            double rho = cblas_ddot(n, X + j, ld, r, 1) * inv + h * w[j];
+            double wn = ref_soft(rho, lambda) / h;
+            if (wn != w[j]) {
+                cblas_daxpy(n, w[j] - wn, X + j, ld, r, 1);
+                w[j] = wn;
+            }
+        }
+        if (ref_kkt(X, rows, cols, ldx, r, lambda, w) <= goal) {
+            status = GSL_SUCCESS;
+            break;
+        }
+    }
+    *sweeps = sweep;
+    free(norm2);
+    free(r);
+    return status;
+}
+
+/* Every shape from 1 x 1 (row counts around the multiples of four the
+ * BLAS's sums work in), padded rows (ldx > cols), warm starts, penalties
+ * from tiny to past lambda_max (and NaN, and a negative tolerance: never
+ * converged), sweep limits that stop early and loose and tight
+ * tolerances: the same coefficients to the bit, the same sweeps and status
+ * as ref_lasso; and ttt_sparse_lasso_kkt, the same check in full, gives
+ * ref_kkt's value to the bit. */
+START_TEST(test_lasso_same_bits_as_blas)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 29, TTT_STREAM_TOOLS, 0);
+    const size_t rows_of[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 50, 51, 64, 97};
+    const size_t cols_of[] = {1, 2, 3, 4, 5, 7, 17, 40};
+    const double lambdas[] = {1e-4, 0.01, 0.1, 0.5, 10.0, GSL_NAN};
+    const size_t limits[] = {1, 3, 1000000};
+    const double tols[] = {1e-3, 1e-10, -1.0};
+    double *X = malloc(97 * 43 * sizeof *X), y[97], w[40], wr[40];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(97, 40);
+    size_t cases = 0;
+    for (size_t a = 0; a < sizeof rows_of / sizeof *rows_of; a++)
+        for (size_t b = 0; b < sizeof cols_of / sizeof *cols_of; b++)
+            for (size_t pad = 0; pad < 4; pad += 3) {
+                const size_t rows = rows_of[a], cols = cols_of[b], ldx = cols + pad;
+                for (size_t i = 0; i < rows * ldx; i++)
+                    X[i] = gsl_ran_gaussian(r, 1.0);
+                if (cols > 2)
+                    for (size_t i = 0; i < rows; i++)
+                        X[i * ldx + 1] = 0.0; /* a zero column */
+                for (size_t i = 0; i < rows; i++)
+                    y[i] = gsl_ran_gaussian(r, 1.0);
+                for (size_t l = 0; l < 6; l++)
+                    for (size_t m = 0; m < 3; m++) {
+                        if (l == 5 && m == 2)
+                            continue; /* a NaN penalty never converges */
+                        const double tol = l == 0 && m == 1 ? tols[2] : tols[(l + m) % 2];
+                        for (size_t j = 0; j < cols; j++)
+                            w[j] = wr[j] = (l + m) % 3 == 0 ? gsl_ran_gaussian(r, 0.3) : 0.0;
+                        size_t sweeps = 0, ref_sweeps = 0;
+                        int status = ttt_sparse_lasso(ws, X, rows, cols, ldx, y, lambdas[l], tol, limits[m], w, &sweeps);
+                        int ref = ref_lasso(X, rows, cols, ldx, y, lambdas[l], tol, limits[m], wr, &ref_sweeps);
+                        ck_assert_int_eq(status, ref);
+                        ck_assert_uint_eq(sweeps, ref_sweeps);
+                        ck_assert_msg(memcmp(w, wr, cols * sizeof *w) == 0,
+                                      "%zu x %zu (ldx %zu), lambda %g, %zu sweeps at most: coefficients differ from "
+                                      "the BLAS's Lasso", rows, cols, ldx, lambdas[l], limits[m]);
+                        /* The check at the iterate and at a perturbed one. */
+                        for (size_t pass = 0; pass < 2; pass++) {
+                            double rr[97];
+                            memcpy(rr, y, rows * sizeof *rr);
+                            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, -1.0, X, (int)ldx, w, 1,
+                                        1.0, rr, 1);
+                            double v = ttt_sparse_lasso_kkt(ws, X, rows, cols, ldx, y, lambdas[l], w);
+                            double vr = ref_kkt(X, rows, cols, ldx, rr, lambdas[l], w);
+                            ck_assert_msg(memcmp(&v, &vr, sizeof v) == 0, "%zu x %zu: KKT %.17g, the BLAS's %.17g",
+                                          rows, cols, v, vr);
+                            for (size_t j = 0; j < cols; j++)
+                                w[j] += gsl_ran_gaussian(r, 0.1);
+                        }
+                        cases++;
+                    }
+            }
+    ck_assert_uint_eq(cases, 14 * 8 * 2 * (6 * 3 - 1));
+    ttt_sparse_free(ws);
+    free(X);
+    gsl_rng_free(r);
 }
 END_TEST
 
@@ -396,6 +531,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_lasso_satisfies_kkt);
     tcase_add_test(core, test_lasso_matches_brute_force);
     tcase_add_test(core, test_lasso_zero_above_lambda_max);
+    tcase_add_test(core, test_lasso_same_bits_as_blas);
     tcase_add_test(core, test_omp_recovers_sparse_regression);
     tcase_add_test(core, test_omp_skips_dependent_columns);
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
