@@ -169,6 +169,19 @@ static int local_alloc(local_ws *w, size_t k, size_t d1, size_t d2, size_t q, si
 static size_t gather(const int32_t *idx, const double *val, const size_t *row, size_t q, const size_t *nb, size_t k,
                      local_ws *w)
 {
+    /* The neighbours' rows are scattered: their cache lines asked for all
+     * at once (row first), not one miss after another. */
+#ifdef __GNUC__
+    if (row)
+        for (size_t a = 0; a < k; a++)
+            __builtin_prefetch(row + nb[a]);
+    for (size_t a = 0; a < k; a++) {
+        const size_t r = row ? row[nb[a]] : nb[a];
+        __builtin_prefetch(idx + r * q);
+        __builtin_prefetch(val + r * q);
+        __builtin_prefetch(val + r * q + q - 1);
+    }
+#endif
     for (size_t a = 0; a < k; a++) {
         const size_t r = row ? row[nb[a]] : nb[a];
         for (size_t b = 0; b < q; b++)
@@ -747,32 +760,43 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
     int32_t *owner = malloc(n * sizeof *owner);
     size_t *parent = malloc(m * sizeof *parent), *order = malloc(m * sizeof *order);
     size_t *scratch = malloc(k * sizeof *scratch);
-    ttt_decoder *dec = ttt_decoder_alloc(in->A, p->d1, d2);
-    int status = GSL_ENOMEM;
-    if (dc->mem && pts && group && owner && parent && order && scratch && dec) {
-        group_tests(nbr, n, m, k, owner, parent, scratch);
-        /* Test points by group (groups by their smallest test point), then by index. */
-        for (size_t i = 0; i < m; i++)
-            order[i] = group_root(parent, i) * m + i;
-        qsort(order, m, sizeof *order, cmp_size);
-        size_t count = 0;
-        for (size_t g = 0; g < m; g++) {
-            const size_t i = order[g] % m, root = order[g] / m;
-            pts[count] = in->test.psi + i * d2;
-            group[count] = root;
-            dc->test_row[i] = count++;
-            for (size_t a = 0; a < k; a++) {
-                size_t j = nbr[i * k + a];
-                if (owner[j] >= 0) {
-                    owner[j] = -1;
-                    pts[count] = in->train.psi + j * d2;
-                    group[count] = root;
-                    dc->train_row[j] = count++;
+    const int lists = dc->mem && pts && group && owner && parent && order && scratch;
+    ttt_decoder *dec = NULL;
+    size_t count = 0;
+    /* The decoder's single-precision atoms (a fresh huge page or so: some
+     * milliseconds, one thread faulting it) beside the serial listing of
+     * the points. */
+#pragma omp parallel sections
+    {
+#pragma omp section
+        dec = ttt_decoder_alloc(in->A, p->d1, d2);
+#pragma omp section
+        if (lists) {
+            group_tests(nbr, n, m, k, owner, parent, scratch);
+            /* Test points by group (groups by their smallest test point), then by index. */
+            for (size_t i = 0; i < m; i++)
+                order[i] = group_root(parent, i) * m + i;
+            qsort(order, m, sizeof *order, cmp_size);
+            for (size_t g = 0; g < m; g++) {
+                const size_t i = order[g] % m, root = order[g] / m;
+                pts[count] = in->test.psi + i * d2;
+                group[count] = root;
+                dc->test_row[i] = count++;
+                for (size_t a = 0; a < k; a++) {
+                    size_t j = nbr[i * k + a];
+                    if (owner[j] >= 0) {
+                        owner[j] = -1;
+                        pts[count] = in->train.psi + j * d2;
+                        group[count] = root;
+                        dc->train_row[j] = count++;
+                    }
                 }
             }
         }
-        status = ttt_decoder_run(dec, pts, group, count, q, p->decode_tol, dc->idx, dc->val);
     }
+    int status = GSL_ENOMEM;
+    if (lists && dec)
+        status = ttt_decoder_run(dec, pts, group, count, q, p->decode_tol, dc->idx, dc->val);
     ttt_decoder_free(dec);
     free(pts);
     free(group);

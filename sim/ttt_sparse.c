@@ -1324,6 +1324,14 @@ static size_t block_prepare(decode_ws *w, size_t m, const double *const *pts, si
                             size_t col)
 {
     batch_view(w, m, d2);
+    /* The points' features are rows scattered over the training set: all
+     * their cache lines asked for at once, then copied (one miss after
+     * another cost about as much as the rest of the preparation). */
+#ifdef __GNUC__
+    for (size_t i = 0; i < nb; i++)
+        for (size_t k = 0; k < d2; k += 8)
+            __builtin_prefetch(pts[i] + k);
+#endif
     for (size_t i = 0; i < nb; i++) {
         double *p = w->P + i * d2;
         memcpy(p, pts[i], d2 * sizeof *p);
@@ -1435,6 +1443,14 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
     const size_t d1 = dec->d1, d2 = dec->d2;
     const size_t per = defer ? batch_of(dec, q) : 1;
     const size_t batches = (blocks + per - 1) / per;
+    /* Without bases, the atoms' coordinates are not needed: c0 goes into
+     * their buffer (already faulted in by the first pass; a block's c0 is
+     * nb d1 floats, the coordinates' room d1 batch rmax) when it fits. */
+    size_t biggest = 0;
+    for (size_t b = 0; b < blocks; b++)
+        biggest = first[b + 1] - first[b] > biggest ? first[b + 1] - first[b] : biggest;
+    const size_t rm = basis_max(decode_block_size(d1, q), d2);
+    const int c0_in_wt = !defer && biggest <= batch_of(dec, q) * (rm ? rm : 1);
     int nomem = 0;
 #pragma omp parallel reduction(| : nomem)
     {
@@ -1444,6 +1460,9 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
         decode_ws *wp = ws;
 #endif
         int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(dec, q)) == 0;
+        float *const c0 = ok ? wp->c0 : NULL;
+        if (ok && c0_in_wt)
+            wp->c0 = wp->WTb;
 #pragma omp for schedule(dynamic, 1)
         for (size_t g = 0; g < batches; g++) {
             if (!ok)
@@ -1477,6 +1496,8 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
                 }
             }
         }
+        if (c0)
+            wp->c0 = c0;
         nomem = !ok;
     }
     return nomem ? -1 : 0;
