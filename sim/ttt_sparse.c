@@ -555,6 +555,7 @@ typedef struct {
     size_t *atom;    /* cap: the atom of each slot */
     size_t cap, nslots;
     size_t cap_rows, cap_coord, want; /* room in rows and in coord (slots); want: rows a direct block may need */
+    int rows_lent;   /* rows lies in the arena (run_blocks), not to be freed */
     float *rows;     /* cap_rows x d1 Gram rows <u_j, u_k> */
     double *coord;   /* cap_coord x rmax coordinates of the unit atoms */
     double *ceps;    /* cap_coord: their distances from the span */
@@ -626,6 +627,9 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->Yf, batch * rm * d2);
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
+    /* From zcb up to gid: buffers only basis blocks use, lent to c0 and
+     * the Gram rows in passes without bases (run_blocks); keep them
+     * together and nothing a direct block uses among them. */
     PLACE(w->zcb, batch * B * rm);
     PLACE(w->zepsb, batch * B);
     PLACE(w->WTb, d1 * batch * rm);
@@ -657,9 +661,10 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
 
 static void decode_ws_free(decode_ws *w)
 {
+    if (!w->rows_lent)
+        free(w->rows);
     free(w->arena);
     free(w->atom);
-    free(w->rows);
     free(w->coord);
     free(w->ceps);
 }
@@ -725,7 +730,9 @@ static int cache_reserve(decode_ws *w, size_t n, size_t len, int gram)
             return -1;
         if (w->rows)
             memcpy(rows, w->rows, w->nslots * len * sizeof *rows);
-        free(w->rows);
+        if (!w->rows_lent)
+            free(w->rows);
+        w->rows_lent = 0;
         w->rows = rows;
         w->cap_rows = cap;
     } else {
@@ -1443,14 +1450,14 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
     const size_t d1 = dec->d1, d2 = dec->d2;
     const size_t per = defer ? batch_of(dec, q) : 1;
     const size_t batches = (blocks + per - 1) / per;
-    /* Without bases, the atoms' coordinates are not needed: c0 goes into
-     * their buffer (already faulted in by the first pass; a block's c0 is
-     * nb d1 floats, the coordinates' room d1 batch rmax) when it fits. */
+    /* Without bases, the buffers only basis blocks use (zcb to zf in
+     * decode_ws_place, the atoms' coordinates most of them; already faulted
+     * in by the first pass) hold c0, nb d1 floats, when it fits, and the
+     * Gram rows as far as they fit after it (more go to an allocation of
+     * their own, cache_reserve). */
     size_t biggest = 0;
     for (size_t b = 0; b < blocks; b++)
         biggest = first[b + 1] - first[b] > biggest ? first[b + 1] - first[b] : biggest;
-    const size_t rm = basis_max(decode_block_size(d1, q), d2);
-    const int c0_in_wt = !defer && biggest <= batch_of(dec, q) * (rm ? rm : 1);
     int nomem = 0;
 #pragma omp parallel reduction(| : nomem)
     {
@@ -1461,8 +1468,22 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
 #endif
         int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(dec, q)) == 0;
         float *const c0 = ok ? wp->c0 : NULL;
-        if (ok && c0_in_wt)
-            wp->c0 = wp->WTb;
+        if (ok && !defer) {
+            /* The basis-only buffers, from zcb up to gid, in whole floats. */
+            float *lend = (float *)(void *)wp->zcb;
+            const size_t room = (size_t)((char *)wp->gid - (char *)wp->zcb) / sizeof *lend;
+            if (biggest * d1 <= room) {
+                wp->c0 = lend;
+                const size_t more = (room - biggest * d1) / d1;
+                if (wp->nslots == 0 && more > wp->cap_rows) {
+                    if (!wp->rows_lent)
+                        free(wp->rows);
+                    wp->rows = lend + biggest * d1;
+                    wp->cap_rows = more;
+                    wp->rows_lent = 1;
+                }
+            }
+        }
 #pragma omp for schedule(dynamic, 1)
         for (size_t g = 0; g < batches; g++) {
             if (!ok)
@@ -1498,12 +1519,17 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
         }
         if (c0)
             wp->c0 = c0;
+        if (wp->rows_lent) { /* the lent rows end with the pass */
+            wp->rows = NULL;
+            wp->cap_rows = 0;
+            wp->rows_lent = 0;
+        }
         nomem = !ok;
     }
     return nomem ? -1 : 0;
 }
 
-/* Points per block for the nd points left to direct blocks: at most B / 2,
+/* Points per block for the nd points left to direct blocks: at most B / 4,
  * in as many blocks as a multiple of the threads, so that they share them
  * evenly (the points come from different groups and share few atoms: the
  * blocks' size matters little). */
@@ -1514,7 +1540,7 @@ static size_t deferred_block(size_t nd, size_t B)
 #else
     const size_t threads = 1;
 #endif
-    const size_t half = B / 2 ? B / 2 : 1, blocks = (nd + half - 1) / half;
+    const size_t quarter = B / 4 ? B / 4 : 1, blocks = (nd + quarter - 1) / quarter;
     const size_t even = (blocks + threads - 1) / threads * threads;
     return (nd + even - 1) / even;
 }

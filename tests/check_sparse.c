@@ -524,6 +524,94 @@ START_TEST(test_decoder_lone_candidate_checked)
 }
 END_TEST
 
+/* Many points left to the direct pass: in each group of 60, 7 points made
+ * of atoms from anywhere (each takes an atom off its block's span) beside
+ * 53 from the group's pool of 8.  The direct blocks then need more Gram
+ * rows than fit in the basis-only buffers the pass lends them (the rows
+ * move to an allocation of their own).  The codes are the reference OMP's,
+ * the same with one thread, two, and without groups. */
+START_TEST(test_decoder_many_deferred)
+{
+    const size_t d1 = 1000, d2 = 64, q = 6, per_group = 60, groups = 12, pool = 8, n = groups * per_group;
+    const double tol = 1e-6;
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 31, TTT_STREAM_TOOLS, 0);
+    double *A = malloc(d1 * d2 * sizeof *A), *psi = calloc(n * d2, sizeof *psi);
+    const double **pts = malloc(n * sizeof *pts);
+    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms), pick[8];
+    for (size_t k = 0; k < d1 * d2; k++)
+        A[k] = gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < d1; j++)
+        atoms[j] = j;
+    size_t foreign = 0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t g = i / per_group;
+        double *p = psi + i * d2;
+        pts[i] = p;
+        group[i] = g;
+        const int far = i % per_group % 8 == 3 && foreign++ % 8 < 7;
+        if (far)
+            gsl_ran_choose(rng, pick, q, atoms, d1, sizeof *pick);
+        else
+            gsl_ran_choose(rng, pick, q, atoms + g * pool, pool, sizeof *pick);
+        for (size_t a = 0; a < q; a++) {
+            double v = (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
+            for (size_t k = 0; k < d2; k++)
+                p[k] += v * A[pick[a] * d2 + k];
+        }
+    }
+    int32_t *idx[3];
+    double *val[3];
+    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
+    const int saved = omp_get_max_threads();
+    for (int run = 0; run < 3; run++) {
+        idx[run] = malloc(n * q * sizeof *idx[run]);
+        val[run] = malloc(n * q * sizeof *val[run]);
+        omp_set_num_threads(run == 1 ? 2 : 1);
+        ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
+                         GSL_SUCCESS);
+    }
+    omp_set_num_threads(saved);
+    double *At = malloc(d2 * d1 * sizeof *At), *w = malloc(d1 * sizeof *w);
+    for (size_t j = 0; j < d1; j++)
+        for (size_t k = 0; k < d2; k++)
+            At[k * d1 + j] = A[j * d2 + k];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(d2, d1);
+    for (size_t i = 0; i < n; i++) {
+        size_t t;
+        ck_assert_int_eq(ttt_sparse_omp(ws, At, d2, d1, d1, psi + i * d2, 0.0, q, 1e-10, w, &t), GSL_SUCCESS);
+        for (size_t b = 0; b < q; b++) {
+            const int32_t j = idx[0][i * q + b];
+            if (b >= t) {
+                ck_assert_msg(j == -1, "point %zu: %zu atoms or more, the reference %zu", i, b + 1, t);
+                continue;
+            }
+            ck_assert_msg(j >= 0 && w[j] != 0.0, "point %zu: atom %d is not among the reference's", i, j);
+            ck_assert_msg(fabs(val[0][i * q + b] - w[j]) <= 1e-9 * fabs(w[j]),
+                          "point %zu atom %d: %.17g, the reference %.17g", i, j, val[0][i * q + b], w[j]);
+        }
+    }
+    for (int run = 1; run < 3; run++) {
+        ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
+        ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
+    }
+    ttt_sparse_free(ws);
+    free(At);
+    free(w);
+    ttt_decoder_free(dec);
+    for (int run = 0; run < 3; run++) {
+        free(idx[run]);
+        free(val[run]);
+    }
+    free(A);
+    free(psi);
+    free(pts);
+    free(group);
+    free(atoms);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 Suite *make_sparse_suite(void)
 {
     Suite *s = suite_create("sparse");
@@ -537,6 +625,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_decoder_recovers_codes);
     tcase_add_test(core, test_decoder_matches_reference_omp);
+    tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
     suite_add_tcase(s, core);
     return s;
