@@ -134,9 +134,6 @@ static inline v2d load2(const double *p)
  * 10000 on, the BLAS may split a ddot between threads. */
 #define LASSO_COPY_ROWS 4096
 
-static int lasso_blas(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps);
-
 static double dot_blas(const double *x, const double *y, size_t n)
 {
     double s1 = 0.0, s2 = 0.0;
@@ -263,19 +260,47 @@ static int lasso_copies(ttt_sparse_workspace *ws, const double *X, size_t rows, 
     return 1;
 }
 
-/* ttt_sparse_lasso on the contiguous copies in ws->xt (lasso_copies):
- * the same iterates as lasso_blas. */
-static int lasso_copy(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps)
+/* The Lasso's design, column by column: the contiguous copies in ws->xt
+ * (lasso_copies), summed as the BLAS sums strided vectors (dot_blas,
+ * axpy_blas, kkt_copy), or X's columns, stride ldx apart, through the BLAS. */
+typedef struct {
+    const double *X; /* column j at X + j * step, its entries stride apart */
+    size_t step, stride;
+    int copies;
+} lasso_cols;
+
+static double col_dot(const lasso_cols *c, size_t j, const double *v, size_t n)
 {
-    const double *xt = ws->xt;
+    const double *x = c->X + j * c->step;
+    return c->copies ? dot_blas(x, v, n) : cblas_ddot((int)n, x, (int)c->stride, v, 1);
+}
+
+static double col_norm2(const lasso_cols *c, size_t j, size_t n)
+{
+    const double *x = c->X + j * c->step;
+    return c->copies ? dot_blas(x, x, n) : cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
+}
+
+static void col_axpy(const lasso_cols *c, size_t j, double a, double *v, size_t n)
+{
+    const double *x = c->X + j * c->step;
+    if (c->copies)
+        axpy_blas(a, x, v, n);
+    else
+        cblas_daxpy((int)n, a, x, (int)c->stride, v, 1);
+}
+
+/* Cyclic coordinate descent (ttt_sparse_lasso) on the columns c of X. */
+static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double *X, size_t rows, size_t cols,
+                     size_t ldx, const double *y, double lambda, double tol, size_t max_sweeps, double *w,
+                     size_t *sweeps)
+{
     double *r = ws->r;
     const double inv = 1.0 / (double)rows;
     double lambda_max = 0.0;
     for (size_t j = 0; j < cols; j++) {
-        const double *xj = xt + j * rows;
-        ws->norm2[j] = dot_blas(xj, xj, rows);
-        double g = fabs(dot_blas(xj, y, rows)) * inv;
+        ws->norm2[j] = col_norm2(c, j, rows);
+        double g = fabs(col_dot(c, j, y, rows)) * inv;
         if (g > lambda_max)
             lambda_max = g;
         if (ws->norm2[j] == 0.0)
@@ -290,16 +315,16 @@ static int lasso_copy(ttt_sparse_workspace *ws, const double *X, size_t rows, si
         for (size_t j = 0; j < cols; j++) {
             if (ws->norm2[j] == 0.0)
                 continue;
-            const double *xj = xt + j * rows;
             double h = ws->norm2[j] * inv;
-            double rho = dot_blas(xj, r, rows) * inv + h * w[j];
+            double rho = col_dot(c, j, r, rows) * inv + h * w[j];
             double wn = coordinate(rho, lambda, h);
             if (wn != w[j]) {
-                axpy_blas(w[j] - wn, xj, r, rows);
+                col_axpy(c, j, w[j] - wn, r, rows);
                 w[j] = wn;
             }
         }
-        if (kkt_copy(xt, rows, cols, r, lambda, w, goal) <= goal) {
+        if ((c->copies ? kkt_copy(c->X, rows, cols, r, lambda, w, goal) : kkt(X, rows, cols, ldx, r, lambda, w)) <=
+            goal) {
             status = GSL_SUCCESS;
             break;
         }
@@ -326,53 +351,11 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 {
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("lasso problem larger than its workspace", GSL_EBADLEN);
-    if (lasso_copies(ws, X, rows, cols, ldx))
-        return lasso_copy(ws, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
-    return lasso_blas(ws, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+    const int copies = lasso_copies(ws, X, rows, cols, ldx);
+    const lasso_cols c = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    return lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
 }
 
-/* The Lasso through the BLAS (ldx = 1, many rows, or no room for the
- * copies). */
-static int lasso_blas(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                      const double *y, double lambda, double tol, size_t max_sweeps, double *w, size_t *sweeps)
-{
-    const int n = (int)rows, ld = (int)ldx;
-    const double inv = 1.0 / (double)rows;
-    double lambda_max = 0.0;
-    for (size_t j = 0; j < cols; j++) {
-        ws->norm2[j] = cblas_ddot(n, X + j, ld, X + j, ld);
-        double g = fabs(cblas_ddot(n, X + j, ld, y, 1)) * inv;
-        if (g > lambda_max)
-            lambda_max = g;
-        if (ws->norm2[j] == 0.0)
-            w[j] = 0.0;
-    }
-    residual(X, rows, cols, ldx, y, w, ws->r);
-    const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
-    size_t sweep = 0;
-    int status = GSL_EMAXITER;
-    while (sweep < max_sweeps) {
-        sweep++;
-        for (size_t j = 0; j < cols; j++) {
-            if (ws->norm2[j] == 0.0)
-                continue;
-            double h = ws->norm2[j] * inv;
-            double rho = cblas_ddot(n, X + j, ld, ws->r, 1) * inv + h * w[j];
-            double wn = coordinate(rho, lambda, h);
-            if (wn != w[j]) {
-                cblas_daxpy(n, w[j] - wn, X + j, ld, ws->r, 1);
-                w[j] = wn;
-            }
-        }
-        if (kkt(X, rows, cols, ldx, ws->r, lambda, w) <= goal) {
-            status = GSL_SUCCESS;
-            break;
-        }
-    }
-    if (sweeps)
-        *sweeps = sweep;
-    return status;
-}
 
 int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
                    const double *y, double threshold, size_t max_atoms, double rcond, double *w, size_t *chosen)

@@ -404,6 +404,60 @@ START_TEST(test_decoder_recovers_codes)
 }
 END_TEST
 
+/* Decodes the n points pts (features psi, n x d2) against A (d1 x d2,
+ * row j atom j) with groups, on one thread and on two, and without groups;
+ * each run must give the same codes, to the bit, and they must be
+ * reference OMP's (ttt_sparse_omp on A^T, no threshold, q atoms):
+ * the same atoms and coefficients to 1e-9. */
+static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, const double **pts, const size_t *group,
+                                     const double *psi, size_t n, size_t q, double tol)
+{
+    int32_t *idx[3];
+    double *val[3];
+    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
+    const int saved = omp_get_max_threads();
+    for (int run = 0; run < 3; run++) {
+        idx[run] = malloc(n * q * sizeof *idx[run]);
+        val[run] = malloc(n * q * sizeof *val[run]);
+        omp_set_num_threads(run == 1 ? 2 : 1);
+        ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
+                         GSL_SUCCESS);
+    }
+    omp_set_num_threads(saved);
+    /* The reference: OMP on the columns of A^T (d2 x d1), no threshold, q atoms. */
+    double *At = malloc(d2 * d1 * sizeof *At), *w = malloc(d1 * sizeof *w);
+    for (size_t j = 0; j < d1; j++)
+        for (size_t k = 0; k < d2; k++)
+            At[k * d1 + j] = A[j * d2 + k];
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(d2, d1);
+    for (size_t i = 0; i < n; i++) {
+        size_t t;
+        ck_assert_int_eq(ttt_sparse_omp(ws, At, d2, d1, d1, psi + i * d2, 0.0, q, 1e-10, w, &t), GSL_SUCCESS);
+        for (size_t b = 0; b < q; b++) {
+            const int32_t j = idx[0][i * q + b];
+            if (b >= t) {
+                ck_assert_msg(j == -1, "point %zu: %zu atoms or more, the reference %zu", i, b + 1, t);
+                continue;
+            }
+            ck_assert_msg(j >= 0 && w[j] != 0.0, "point %zu: atom %d is not among the reference's", i, j);
+            ck_assert_msg(fabs(val[0][i * q + b] - w[j]) <= 1e-9 * fabs(w[j]),
+                          "point %zu atom %d: %.17g, the reference %.17g", i, j, val[0][i * q + b], w[j]);
+        }
+    }
+    ttt_sparse_free(ws);
+    free(At);
+    free(w);
+    for (int run = 1; run < 3; run++) {
+        ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
+        ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
+    }
+    ttt_decoder_free(dec);
+    for (int run = 0; run < 3; run++) {
+        free(idx[run]);
+        free(val[run]);
+    }
+}
+
 /* The decoder against the plain OMP of ttt_sparse_omp (every step computes
  * |<a_j, r>| / ||a_j|| for all atoms from A; least squares by QR) on random
  * problems that take each of the decoder's ways: groups of points in the
@@ -466,50 +520,7 @@ START_TEST(test_decoder_matches_reference_omp)
                 p[k] += v * A[pick[a] * d2 + k];
         }
     }
-    int32_t *idx[3];
-    double *val[3];
-    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
-    const int saved = omp_get_max_threads();
-    for (int run = 0; run < 3; run++) {
-        idx[run] = malloc(n * q * sizeof *idx[run]);
-        val[run] = malloc(n * q * sizeof *val[run]);
-        omp_set_num_threads(run == 1 ? 2 : 1);
-        ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
-                         GSL_SUCCESS);
-    }
-    omp_set_num_threads(saved);
-    /* The reference: OMP on the columns of A^T (d2 x d1), no threshold, q atoms. */
-    double *At = malloc(d2 * d1 * sizeof *At), *w = malloc(d1 * sizeof *w);
-    for (size_t j = 0; j < d1; j++)
-        for (size_t k = 0; k < d2; k++)
-            At[k * d1 + j] = A[j * d2 + k];
-    ttt_sparse_workspace *ws = ttt_sparse_alloc(d2, d1);
-    for (size_t i = 0; i < n; i++) {
-        size_t t;
-        ck_assert_int_eq(ttt_sparse_omp(ws, At, d2, d1, d1, psi + i * d2, 0.0, q, 1e-10, w, &t), GSL_SUCCESS);
-        for (size_t b = 0; b < q; b++) {
-            const int32_t j = idx[0][i * q + b];
-            if (b >= t) {
-                ck_assert_msg(j == -1, "point %zu: %zu atoms or more, the reference %zu", i, b + 1, t);
-                continue;
-            }
-            ck_assert_msg(j >= 0 && w[j] != 0.0, "point %zu: atom %d is not among the reference's", i, j);
-            ck_assert_msg(fabs(val[0][i * q + b] - w[j]) <= 1e-9 * fabs(w[j]),
-                          "point %zu atom %d: %.17g, the reference %.17g", i, j, val[0][i * q + b], w[j]);
-        }
-    }
-    ttt_sparse_free(ws);
-    free(At);
-    free(w);
-    for (int run = 1; run < 3; run++) {
-        ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
-        ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
-    }
-    ttt_decoder_free(dec);
-    for (int run = 0; run < 3; run++) {
-        free(idx[run]);
-        free(val[run]);
-    }
+    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
     free(A);
     free(psi);
     free(pts);
@@ -585,49 +596,7 @@ START_TEST(test_decoder_many_deferred)
                 p[k] += v * A[pick[a] * d2 + k];
         }
     }
-    int32_t *idx[3];
-    double *val[3];
-    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
-    const int saved = omp_get_max_threads();
-    for (int run = 0; run < 3; run++) {
-        idx[run] = malloc(n * q * sizeof *idx[run]);
-        val[run] = malloc(n * q * sizeof *val[run]);
-        omp_set_num_threads(run == 1 ? 2 : 1);
-        ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
-                         GSL_SUCCESS);
-    }
-    omp_set_num_threads(saved);
-    double *At = malloc(d2 * d1 * sizeof *At), *w = malloc(d1 * sizeof *w);
-    for (size_t j = 0; j < d1; j++)
-        for (size_t k = 0; k < d2; k++)
-            At[k * d1 + j] = A[j * d2 + k];
-    ttt_sparse_workspace *ws = ttt_sparse_alloc(d2, d1);
-    for (size_t i = 0; i < n; i++) {
-        size_t t;
-        ck_assert_int_eq(ttt_sparse_omp(ws, At, d2, d1, d1, psi + i * d2, 0.0, q, 1e-10, w, &t), GSL_SUCCESS);
-        for (size_t b = 0; b < q; b++) {
-            const int32_t j = idx[0][i * q + b];
-            if (b >= t) {
-                ck_assert_msg(j == -1, "point %zu: %zu atoms or more, the reference %zu", i, b + 1, t);
-                continue;
-            }
-            ck_assert_msg(j >= 0 && w[j] != 0.0, "point %zu: atom %d is not among the reference's", i, j);
-            ck_assert_msg(fabs(val[0][i * q + b] - w[j]) <= 1e-9 * fabs(w[j]),
-                          "point %zu atom %d: %.17g, the reference %.17g", i, j, val[0][i * q + b], w[j]);
-        }
-    }
-    for (int run = 1; run < 3; run++) {
-        ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
-        ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
-    }
-    ttt_sparse_free(ws);
-    free(At);
-    free(w);
-    ttt_decoder_free(dec);
-    for (int run = 0; run < 3; run++) {
-        free(idx[run]);
-        free(val[run]);
-    }
+    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
     free(A);
     free(psi);
     free(pts);
