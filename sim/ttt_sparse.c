@@ -85,6 +85,13 @@ static double coordinate(double rho, double lambda, double h)
     return wn;
 }
 
+/* Column j's KKT violation, g = X_j^T r / rows: |g - lambda sign(w_j)|
+ * where w_j != 0, else |g| - lambda. */
+static double violation(double g, double lambda, double wj)
+{
+    return wj > 0.0 ? fabs(g - lambda) : wj < 0.0 ? fabs(g + lambda) : fabs(g) - lambda;
+}
+
 /* Largest KKT violation given the residual r = y - X w. */
 static double kkt(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double lambda,
                   const double *w)
@@ -92,7 +99,7 @@ static double kkt(const double *X, size_t rows, size_t cols, size_t ldx, const d
     double worst = 0.0;
     for (size_t j = 0; j < cols; j++) {
         double g = cblas_ddot((int)rows, X + j, (int)ldx, r, 1) / (double)rows;
-        double v = w[j] > 0.0 ? fabs(g - lambda) : w[j] < 0.0 ? fabs(g + lambda) : fabs(g) - lambda;
+        double v = violation(g, lambda, w[j]);
         if (v > worst)
             worst = v;
     }
@@ -105,7 +112,6 @@ static void residual(const double *X, size_t rows, size_t cols, size_t ldx, cons
     memcpy(r, y, rows * sizeof *r);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, -1.0, X, (int)ldx, w, 1, 1.0, r, 1);
 }
-
 
 /* The Lasso's inner products and updates, bit for bit as the BLAS
  * (OpenBLAS, the x86-64 kernels) computes them on a column of a row-major
@@ -228,8 +234,7 @@ static double kkt_copy(const double *xt, size_t rows, size_t cols, const double 
                 g[c] = dot_blas(xt + (j0 + c) * rows, r, rows);
         for (size_t c = 0; c < nj; c++) {
             const size_t j = j0 + c;
-            const double gj = g[c] / dn;
-            const double v = w[j] > 0.0 ? fabs(gj - lambda) : w[j] < 0.0 ? fabs(gj + lambda) : fabs(gj) - lambda;
+            const double v = violation(g[c] / dn, lambda, w[j]);
             if (v > worst) {
                 worst = v;
                 if (v > stop)
