@@ -1167,11 +1167,24 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most)
     w->ready = 0;
 }
 
+/* Groups ahead whose rows basis_fill prefetches. */
+#define FILL_AHEAD 2
+
 /* The groups of w->Wg up to `upto` filled from w->WT (a step rarely looks
  * past the first few hundred atoms of the order). */
 static void basis_fill(decode_ws *w, size_t rank, size_t upto)
 {
     for (size_t g = w->ready; g < upto; g++) {
+#ifdef __GNUC__
+        /* The rows lie anywhere in WT: those of a group a few ahead asked
+         * for now. */
+        if (g + FILL_AHEAD < upto)
+            for (size_t l = 0; l < GROUP; l++) {
+                const int32_t j = w->perm[(g + FILL_AHEAD) * GROUP + l];
+                if (j >= 0)
+                    __builtin_prefetch(w->WT + (size_t)j * w->ldw);
+            }
+#endif
         float *dst = w->Wg + g * rank * GROUP;
         for (size_t l = 0; l < GROUP; l++) {
             const int32_t j = w->perm[g * GROUP + l];
@@ -1182,27 +1195,49 @@ static void basis_fill(decode_ws *w, size_t rank, size_t upto)
     w->ready = upto > w->ready ? upto : w->ready;
 }
 
-/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) into score, and the
- * largest of each group into gmost. */
+/* GROUP floats, one group's atoms side by side; v8fu reads them where
+ * they lie (any float boundary). */
+typedef float v8f __attribute__((vector_size(GROUP * sizeof(float))));
+typedef float v8fu __attribute__((vector_size(GROUP * sizeof(float)), aligned(sizeof(float)), may_alias));
+#define LOAD8(p) (*(const v8fu *)(const void *)(p))
+
+/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) (ng <= SCAN) into
+ * score, and the largest of each group into gmost.  Each score is summed
+ * over k in order; SCAN groups side by side, so that their sums advance
+ * together rather than as one chain of dependent additions. */
 SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
                                        float *score, float *gmost)
 {
-    for (size_t g = g0; g < g0 + ng; g++) {
-        const float *src = Wg + g * rank * GROUP;
-        float acc[GROUP] = {0.0f};
+    const float *src = Wg + g0 * rank * GROUP;
+    v8f acc[SCAN];
+    for (size_t g = 0; g < SCAN; g++)
+        acc[g] = (v8f){0.0f};
+    if (ng == SCAN) {
+        v8f a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        const float *s0 = src, *s1 = src + rank * GROUP, *s2 = s1 + rank * GROUP, *s3 = s2 + rank * GROUP;
         for (size_t k = 0; k < rank; k++) {
-            const float zk = z[k];
-#pragma omp simd
-            for (size_t l = 0; l < GROUP; l++)
-                acc[l] += zk * src[k * GROUP + l];
+            const v8f zk = (v8f){0.0f} + z[k];
+            a0 += zk * LOAD8(s0 + k * GROUP);
+            a1 += zk * LOAD8(s1 + k * GROUP);
+            a2 += zk * LOAD8(s2 + k * GROUP);
+            a3 += zk * LOAD8(s3 + k * GROUP);
         }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+    } else
+        for (size_t g = 0; g < ng; g++)
+            for (size_t k = 0; k < rank; k++)
+                acc[g] += ((v8f){0.0f} + z[k]) * LOAD8(src + (g * rank + k) * GROUP);
+    for (size_t g = 0; g < ng; g++) {
         float most = 0.0f;
         for (size_t l = 0; l < GROUP; l++) {
-            const float v = fabsf(acc[l]);
-            score[(g - g0) * GROUP + l] = v;
+            const float v = fabsf(acc[g][l]);
+            score[g * GROUP + l] = v;
             most = v > most ? v : most;
         }
-        gmost[g - g0] = most;
+        gmost[g] = most;
     }
 }
 
@@ -1240,6 +1275,7 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
     for (size_t a = 0; a < t; a++) {
         const size_t s = (size_t)w->slot[sel[a]];
         const double *restrict ya = w->coord + s * w->rmax;
+#pragma omp simd
         for (size_t k = 0; k < rank; k++)
             z[k] -= hd[a] * ya[k];
         off += fabs(hd[a]) * w->ceps[s];
