@@ -601,10 +601,10 @@ typedef struct {
     float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved;
                       * the first `ready` groups are filled (as the scans reach them) */
     float *gb;       /* groups: a bound on ||W_j|| for the atoms of this group and all later ones */
-    float *nrm;      /* d1 bounds on ||W_j||, the block's row of nrmb */
+    float *nrm;      /* d1 keys ||fl(W_j)||^2 (basis_norms), the block's row of nrmb */
     int32_t *perm;   /* groups x GROUP: the atom at each place of the order (-1 past d1) */
     size_t *bucket;  /* NBUCKET + 1 */
-    float *bmax;     /* NBUCKET the largest bound in each bucket */
+    float *bmax;     /* NBUCKET the largest key in each bucket, then its bound */
     float *score;    /* SCAN x GROUP scores of one scan */
     size_t *cand;    /* groups x GROUP places of the candidates (then their atoms) */
     float *cscore;   /* groups x GROUP and their scores */
@@ -1097,21 +1097,16 @@ static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
     }
 }
 
-/* Bounds on ||W_j|| for the nbk blocks of a batch (block m: columns col[m]
- * to col[m] + rank[m] of WT, row stride ld) into row m of nrm (d1 each),
- * the largest into most[m]: one pass over WT.  A W_jk is a
- * single-precision dot product of d2 terms of two rounded unit vectors, so
- * ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank) (d2 + 4) eps
- * (the sum of squares in double, in any order). */
+/* The squared norms ||fl(W_j)||^2 for the nbk blocks of a batch (block m:
+ * columns col[m] to col[m] + rank[m] of WT, row stride ld), summed in
+ * double and rounded to float, into row m of key (d1 each), the largest
+ * into most[m]: one pass over WT.  norm_bound turns a key into a bound on
+ * ||W_j||. */
 SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *col, const size_t *rank, size_t nbk,
-                                      size_t d1, size_t d2, float *nrm, float *most)
+                                      size_t d1, float *key, float *most)
 {
-    double grow[BATCH], add[BATCH];
-    for (size_t m = 0; m < nbk; m++) {
-        grow[m] = 1.0 + (double)(rank[m] + 2) * FLT_EPSILON;
-        add[m] = sqrt((double)rank[m]) * (double)(d2 + 4) * FLT_EPSILON;
+    for (size_t m = 0; m < nbk; m++)
         most[m] = 0.0f;
-    }
     for (size_t j = 0; j < d1; j++)
         for (size_t m = 0; m < nbk; m++) {
             const float *v = WT + j * ld + col[m];
@@ -1122,20 +1117,33 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
                     s4[l] += (double)v[k + l] * (double)v[k + l];
             for (; k < rank[m]; k++)
                 s4[0] += (double)v[k] * (double)v[k];
-            const float b = (float)(sqrt((s4[0] + s4[1]) + (s4[2] + s4[3])) * grow[m] + add[m]) * (1.0f + FLT_EPSILON);
-            nrm[m * d1 + j] = b;
+            const float b = (float)((s4[0] + s4[1]) + (s4[2] + s4[3]));
+            key[m * d1 + j] = b;
             most[m] = b > most[m] ? b : most[m];
         }
 }
 
-/* The atoms sorted by decreasing bound on ||W_j|| (w->nrm, the largest
- * most; a bucket sort) into w->perm, with a bound per group of w->Wg for it
- * and all later ones; the groups are filled as the scans reach them
+/* A bound on ||W_j|| from its key (basis_norms) on a basis of the given
+ * rank.  The key is within a factor 1 + FLT_EPSILON / 2 of ||fl(W_j)||^2
+ * (its rounding to float; the double sum's error is far smaller), and a
+ * W_jk is a single-precision dot product of d2 terms of two rounded unit
+ * vectors, so ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank)
+ * (d2 + 4) eps.  Increasing in the key. */
+static float norm_bound(float key, size_t rank, size_t d2)
+{
+    const double grow = 1.0 + (double)(rank + 2) * FLT_EPSILON;
+    const double add = sqrt((double)rank) * (double)(d2 + 4) * FLT_EPSILON;
+    return (float)(sqrt((double)key * (1.0 + FLT_EPSILON)) * grow + add) * (1.0f + FLT_EPSILON);
+}
+
+/* The atoms sorted by decreasing key (w->nrm, the largest most; a bucket
+ * sort) into w->perm, with a bound on ||W_j|| per group of w->Wg for it and
+ * all later ones; the groups are filled as the scans reach them
  * (basis_fill). */
-static void basis_order(const ttt_decoder *dec, decode_ws *w, float most)
+static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t rank)
 {
     const size_t d1 = dec->d1;
-    /* Bucket b holds the bounds in [b, b + 1) most / NBUCKET, largest first. */
+    /* Bucket b holds the keys in [b, b + 1) most / NBUCKET, largest first. */
     size_t *count = w->bucket;
     memset(count, 0, (NBUCKET + 1) * sizeof *count);
     const double scale = most > 0.0f ? (double)NBUCKET / (double)most : 0.0;
@@ -1147,8 +1155,10 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most)
         count[b + 1]++;
         w->bmax[b] = w->nrm[j] > w->bmax[b] ? w->nrm[j] : w->bmax[b];
     }
-    for (size_t b = 0; b < NBUCKET; b++)
+    for (size_t b = 0; b < NBUCKET; b++) {
         count[b + 1] += count[b];
+        w->bmax[b] = norm_bound(w->bmax[b], rank, dec->d2);
+    }
     for (size_t j = 0; j < d1; j++) {
         size_t b = (size_t)((double)w->nrm[j] * scale);
         b = NBUCKET - 1 - (b < NBUCKET ? b : NBUCKET - 1);
@@ -1157,8 +1167,8 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most)
     for (size_t p = d1; p < w->groups * GROUP; p++)
         w->perm[p] = -1;
     /* count[b] is now the end of bucket b: the bound of a group is the
-     * largest bound of the bucket of its first atom, which holds for all
-     * later atoms too (buckets are monotone in the bound). */
+     * bound of the largest key in the bucket of its first atom, which holds
+     * for all later atoms too (buckets are monotone in the key). */
     for (size_t g = 0, b = 0; g < w->groups; g++) {
         while (count[b] <= g * GROUP)
             b++;
@@ -1360,7 +1370,7 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
  * other. */
 static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, float most, double tol)
 {
-    basis_order(dec, w, most);
+    basis_order(dec, w, most, rank);
     for (size_t i = 0; i < nb; i++)
         while (w->live[i]) {
             int go = basis_step(dec, w, i, rank, tol);
@@ -1557,7 +1567,7 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
             if (cols) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U,
                             (int)d2, wp->Yf, (int)d2, 0.0f, wp->WTb, (int)cols);
-                basis_norms(wp->WTb, cols, col, rank, nbk, d1, d2, wp->nrmb, most);
+                basis_norms(wp->WTb, cols, col, rank, nbk, d1, wp->nrmb, most);
             }
             wp->ldw = cols;
             for (size_t m = 0; m < nbk && ok; m++) {
