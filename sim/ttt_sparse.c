@@ -8,6 +8,10 @@
 #include <gsl/gsl_math.h>
 #include <float.h>
 #include <math.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define ATOM_KERNEL 1
+#endif
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -430,6 +434,7 @@ struct ttt_decoder {
     double *norm2;   /* d1 squared atom norms */
     double *inorm;   /* d1 inverse atom norms (0 for a zero atom) */
     float *U;        /* d1 x d2 the atoms scaled to unit norm (zero atoms stay 0), in single precision */
+    int blas;        /* the atoms' coordinates on the bases by BLAS, not atom_kernel (atoms_on_basis) */
 };
 
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
@@ -447,6 +452,11 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
         ttt_decoder_free(dec);
         return NULL;
     }
+#ifdef ATOM_KERNEL
+    dec->blas = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#else
+    dec->blas = 1;
+#endif
     /* Atom by atom, so in parallel: the caller's threads wait for it. */
 #pragma omp parallel for schedule(static)
     for (size_t j = 0; j < d1; j++) {
@@ -458,6 +468,15 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
             dec->U[j * d2 + k] = (float)(a[k] * dec->inorm[j]);
     }
     return dec;
+}
+
+void ttt_decoder_use_blas(ttt_decoder *dec, int on)
+{
+#ifdef ATOM_KERNEL
+    dec->blas = on || !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#else
+    (void)on;
+#endif
 }
 
 void ttt_decoder_free(ttt_decoder *dec)
@@ -551,7 +570,7 @@ typedef struct {
     size_t q, B, rmax, groups, ready, ldw;
     void *arena;     /* all the buffers below but the slots' */
     double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
-    float *WTb;      /* d1 x (batch rmax) the W_j on the bases of the batch, row stride ldw */
+    float *WTb;      /* d1 x (batch rmax rounded up to KC) the W_j on the bases of the batch, row stride ldw */
     float *nrmb;     /* batch x d1 */
     double *P;       /* B x d2 the block's features */
     double *psi2;    /* B ||psi||^2 */
@@ -569,6 +588,7 @@ typedef struct {
     double *E;       /* B x d2 the same less their projections on the basis so far */
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
     float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
+    float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (atom_kernel) */
     double *y;       /* max(d2, rmax) coordinates of one vector */
     /* The atoms chosen in the block, by slot: their Gram rows (direct) or
      * coordinates (basis). */
@@ -611,6 +631,98 @@ typedef struct {
     float *zf;       /* rmax one point's coordinates in single precision */
 } decode_ws;
 
+/* The atoms' coordinates on the bases of a batch, W_jc = <u_j, y_c> for
+ * all d1 atoms and the batch's cols basis vectors (rows of Yf): a GEMM
+ * d1 x cols x d2 with the atoms as they lie in U.  Where the CPU has AVX2
+ * and FMA, by atom_kernel: BLAS would copy all of U into its own layout
+ * for each batch (as much memory traffic as the product itself takes at
+ * this size) and clear the result first; here the basis is transposed
+ * into Yt and U is read in place.  Each W_jc is then a fused dot product
+ * of d2 terms in order, within the rounding bound the screening assumes
+ * (basis_norms) as BLAS's is.  Returns the row stride of WT: cols, or
+ * cols rounded up to KC with zeros past cols. */
+#define KC 16 /* columns of W per pass of atom_kernel: two vectors of 8 */
+#define KA 6  /* atoms per pass: 12 accumulators */
+static size_t padded_cols(size_t cols) { return (cols + KC - 1) / KC * KC; }
+
+#ifdef ATOM_KERNEL
+#define FMA2(r, a0, a1)                                                                                        \
+    do {                                                                                                       \
+        const __m256 u_ = _mm256_broadcast_ss(r + k);                                                          \
+        a0 = _mm256_fmadd_ps(u_, x0, a0);                                                                      \
+        a1 = _mm256_fmadd_ps(u_, x1, a1);                                                                      \
+    } while (0)
+__attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size_t d1, size_t d2, const float *Yt,
+                                                           size_t ldw, float *WT)
+{
+    size_t j = 0;
+    for (; j + KA <= d1; j += KA) {
+        const float *u0 = U + j * d2, *u1 = u0 + d2, *u2 = u1 + d2, *u3 = u2 + d2, *u4 = u3 + d2, *u5 = u4 + d2;
+        for (size_t c = 0; c < ldw; c += KC) {
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                   a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+            for (size_t k = 0; k < d2; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c), x1 = _mm256_loadu_ps(Yt + k * ldw + c + 8);
+                FMA2(u0, a00, a01);
+                FMA2(u1, a10, a11);
+                FMA2(u2, a20, a21);
+                FMA2(u3, a30, a31);
+                FMA2(u4, a40, a41);
+                FMA2(u5, a50, a51);
+            }
+            float *w = WT + j * ldw + c;
+            _mm256_storeu_ps(w, a00);
+            _mm256_storeu_ps(w + 8, a01);
+            _mm256_storeu_ps(w + ldw, a10);
+            _mm256_storeu_ps(w + ldw + 8, a11);
+            _mm256_storeu_ps(w + 2 * ldw, a20);
+            _mm256_storeu_ps(w + 2 * ldw + 8, a21);
+            _mm256_storeu_ps(w + 3 * ldw, a30);
+            _mm256_storeu_ps(w + 3 * ldw + 8, a31);
+            _mm256_storeu_ps(w + 4 * ldw, a40);
+            _mm256_storeu_ps(w + 4 * ldw + 8, a41);
+            _mm256_storeu_ps(w + 5 * ldw, a50);
+            _mm256_storeu_ps(w + 5 * ldw + 8, a51);
+        }
+    }
+    for (; j < d1; j++) /* the last d1 mod KA atoms, one at a time */
+        for (size_t c = 0; c < ldw; c += KC) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            const float *u = U + j * d2;
+            for (size_t k = 0; k < d2; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c), x1 = _mm256_loadu_ps(Yt + k * ldw + c + 8);
+                FMA2(u, a0, a1);
+            }
+            _mm256_storeu_ps(WT + j * ldw + c, a0);
+            _mm256_storeu_ps(WT + j * ldw + c + 8, a1);
+        }
+}
+#undef FMA2
+#endif
+
+static size_t atoms_on_basis(const ttt_decoder *dec, const float *Yf, size_t cols, float *Yt, float *WT)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2;
+#ifdef ATOM_KERNEL
+    if (!dec->blas) {
+        const size_t ldw = padded_cols(cols);
+        for (size_t k = 0; k < d2; k++) {
+            for (size_t c = 0; c < cols; c++)
+                Yt[k * ldw + c] = Yf[c * d2 + k];
+            for (size_t c = cols; c < ldw; c++)
+                Yt[k * ldw + c] = 0.0f;
+        }
+        atom_kernel(dec->U, d1, d2, Yt, ldw, WT);
+        return ldw;
+    }
+#else
+    (void)Yt;
+#endif
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U, (int)d2, Yf,
+                (int)d2, 0.0f, WT, (int)cols);
+    return cols;
+}
+
 /* Places the buffers a thread allocates once in one piece from base (when
  * not NULL), each on a cache line; returns its size.  One piece from
  * ttt_mem_alloc, because a fresh page costs a fault (about 13 us a 4 KiB
@@ -646,6 +758,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->E, B * d2);
     PLACE(w->Yb, batch * rm * d2);
     PLACE(w->Yf, batch * rm * d2);
+    PLACE(w->Yt, d2 * padded_cols(batch * rm));
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
     /* From zcb up to gid: buffers only basis blocks use, lent to c0 and
@@ -653,7 +766,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
      * together and nothing a direct block uses among them. */
     PLACE(w->zcb, batch * B * rm);
     PLACE(w->zepsb, batch * B);
-    PLACE(w->WTb, d1 * batch * rm);
+    PLACE(w->WTb, d1 * padded_cols(batch * rm));
     PLACE(w->Wg, places * rm);
     PLACE(w->gb, w->groups);
     PLACE(w->nrmb, batch * d1);
@@ -1564,12 +1677,11 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
                                         defer != NULL, cols);
                 cols += rank[m];
             }
-            if (cols) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U,
-                            (int)d2, wp->Yf, (int)d2, 0.0f, wp->WTb, (int)cols);
-                basis_norms(wp->WTb, cols, col, rank, nbk, d1, wp->nrmb, most);
-            }
             wp->ldw = cols;
+            if (cols) {
+                wp->ldw = atoms_on_basis(dec, wp->Yf, cols, wp->Yt, wp->WTb);
+                basis_norms(wp->WTb, wp->ldw, col, rank, nbk, d1, wp->nrmb, most);
+            }
             for (size_t m = 0; m < nbk && ok; m++) {
                 const size_t start = first[b0 + m], nb = first[b0 + m + 1] - start;
                 if (block_decode(dec, wp, m, nb, rank[m], col[m], most[m], tol) != 0) {

@@ -102,6 +102,11 @@ typedef struct ttt_decoder ttt_decoder;
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2);
 void ttt_decoder_free(ttt_decoder *dec);
 
+/* The atoms' coordinates on the decoder's bases come from its own kernel
+ * where the CPU has AVX2 and FMA, else from BLAS; on = 1 asks for BLAS (for
+ * the tests: the codes are the same either way). */
+void ttt_decoder_use_blas(ttt_decoder *dec, int on);
+
 /* Decodes npts feature vectors (point i is the d2-vector pts[i]) into codes
  * of at most q atoms by OMP against A: greedy atom choice by
  * |<a_j, r>| / ||a_j|| (ties to the smaller j), least-squares coefficients

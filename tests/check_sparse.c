@@ -412,14 +412,16 @@ END_TEST
 static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, const double **pts, const size_t *group,
                                      const double *psi, size_t n, size_t q, double tol)
 {
-    int32_t *idx[3];
-    double *val[3];
+    /* Runs: one thread; two threads; no groups; the bases' GEMM by BLAS. */
+    int32_t *idx[4];
+    double *val[4];
     ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
     const int saved = omp_get_max_threads();
-    for (int run = 0; run < 3; run++) {
+    for (int run = 0; run < 4; run++) {
         idx[run] = malloc(n * q * sizeof *idx[run]);
         val[run] = malloc(n * q * sizeof *val[run]);
         omp_set_num_threads(run == 1 ? 2 : 1);
+        ttt_decoder_use_blas(dec, run == 3);
         ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
                          GSL_SUCCESS);
     }
@@ -447,12 +449,12 @@ static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, cons
     ttt_sparse_free(ws);
     free(At);
     free(w);
-    for (int run = 1; run < 3; run++) {
+    for (int run = 1; run < 4; run++) {
         ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
         ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
     }
     ttt_decoder_free(dec);
-    for (int run = 0; run < 3; run++) {
+    for (int run = 0; run < 4; run++) {
         free(idx[run]);
         free(val[run]);
     }
