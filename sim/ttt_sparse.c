@@ -18,8 +18,9 @@
 #include <omp.h>
 #endif
 
-/* No fused multiply-adds in this file: the Lasso's copies of the BLAS's
- * sums below must round each product (see dot_blas). */
+/* No contraction of a * b + c into a fused multiply-add in this file: the
+ * Lasso's copies of the BLAS's sums below must round each product (see
+ * dot_blas).  atom_kernel's fused multiply-adds are explicit. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
@@ -475,6 +476,7 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on)
 #ifdef ATOM_KERNEL
     dec->blas = on || !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 #else
+    (void)dec;
     (void)on;
 #endif
 }
@@ -1478,7 +1480,7 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
 }
 
 /* A basis block, the coordinates of the atoms on it in w->WT and bounds on
- * their norms in w->nrm, the largest most (those of the points come with
+ * their squared norms (keys) in w->nrm, the largest most (those of the points come with
  * the basis): the atoms in order, then each point's steps one after the
  * other. */
 static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, float most, double tol)
@@ -1535,7 +1537,7 @@ static size_t block_prepare(decode_ws *w, size_t m, const double *const *pts, si
 
 /* Decodes block m of the batch (nb points): through its basis when it has
  * one (rank > 0; the atoms' coordinates from column col of w->WTb, bounds
- * on their norms in row m of w->nrmb, the largest most), else directly. */
+ * their squared norms (keys) in row m of w->nrmb, the largest most), else directly. */
 static int block_decode(const ttt_decoder *dec, decode_ws *w, size_t m, size_t nb, size_t rank, size_t col,
                         float most, double tol)
 {
