@@ -1479,8 +1479,8 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
     return 1;
 }
 
-/* A basis block, the coordinates of the atoms on it in w->WT and bounds on
- * their squared norms (keys) in w->nrm, the largest most (those of the points come with
+/* A basis block, the coordinates of the atoms on it in w->WT and their
+ * squared norms (keys) in w->nrm, the largest most (those of the points come with
  * the basis): the atoms in order, then each point's steps one after the
  * other. */
 static int basis_block(const ttt_decoder *dec, decode_ws *w, size_t nb, size_t rank, float most, double tol)
