@@ -8,7 +8,9 @@
 #include <gsl/gsl_math.h>
 #include <float.h>
 #include <math.h>
-#if defined(__x86_64__) && defined(__GNUC__)
+/* TTT_PLAIN_C: the decoder as a compiler without GNU extensions builds it
+ * (no AVX2 kernel, clones or vector types; make check-plain). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
 #include <immintrin.h>
 #define ATOM_KERNEL 1
 #endif
@@ -520,16 +522,16 @@ void ttt_decoder_free(ttt_decoder *dec)
 #define SCAN 4
 /* Blocks smaller than this take the next run of points too. */
 #define MERGE 16
-/* Blocks of a batch: their bases share one GEMM against the atoms, which
- * then packs the atoms once for all of them; at most BATCH, about
- * BATCH_COLS basis vectors in all (past that the GEMM's rate hardly grows),
- * their atoms' coordinates within TTT_DECODE_BATCH_BYTES. */
+/* Blocks of a batch: their bases share one pass over the atoms
+ * (atoms_on_basis); at most BATCH, about BATCH_COLS basis vectors in all
+ * (past that the product's rate hardly grows), their atoms' coordinates
+ * within TTT_DECODE_BATCH_BYTES (decode_batch). */
 #define BATCH 4
 #define BATCH_COLS 128
 /* The screening loops also in an AVX2 version, picked at load time on CPUs
  * that have it: faster, and the same choice of atoms (the screening only
  * finds the candidates). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(TTT_PLAIN_C)
 #define SCREEN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SCREEN_CLONES
@@ -554,14 +556,21 @@ static size_t basis_max(size_t nb, size_t d2)
     return r < d2 / 4 ? r : d2 / 4;
 }
 
-/* Blocks per batch for bases of at most rmax vectors (4 d1 bytes each of
- * coordinates). */
+/* Columns of W per pass of atom_kernel (two vectors of 8): a batch's
+ * coordinates are stored cols rounded up to KC wide. */
+#define KC 16
+static size_t padded_cols(size_t cols) { return (cols + KC - 1) / KC * KC; }
+
+/* Blocks per batch for bases of at most rmax vectors: the batch's
+ * coordinates, 4 d1 bytes a column with the columns padded to KC, within
+ * TTT_DECODE_BATCH_BYTES where one block's allow it. */
 static size_t decode_batch(size_t d1, size_t rmax)
 {
     size_t k = rmax ? BATCH_COLS / rmax : BATCH;
-    if (rmax && k * rmax * 4 * d1 > TTT_DECODE_BATCH_BYTES)
-        k = TTT_DECODE_BATCH_BYTES / (rmax * 4 * d1);
-    return k < 1 ? 1 : k > BATCH ? BATCH : k;
+    k = k < 1 ? 1 : k > BATCH ? BATCH : k;
+    while (k > 1 && padded_cols(k * rmax) * 4 * d1 > TTT_DECODE_BATCH_BYTES)
+        k--;
+    return k;
 }
 
 /* Per-thread buffers of the decoder, for a batch of blocks of at most B
@@ -643,9 +652,7 @@ typedef struct {
  * of d2 terms in order, within the rounding bound the screening assumes
  * (basis_norms) as BLAS's is.  Returns the row stride of WT: cols, or
  * cols rounded up to KC with zeros past cols. */
-#define KC 16 /* columns of W per pass of atom_kernel: two vectors of 8 */
-#define KA 6  /* atoms per pass: 12 accumulators */
-static size_t padded_cols(size_t cols) { return (cols + KC - 1) / KC * KC; }
+#define KA 6 /* atoms per pass: 12 accumulators */
 
 #ifdef ATOM_KERNEL
 #define FMA2(r, a0, a1)                                                                                        \
@@ -1239,8 +1246,11 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
 }
 
 /* A bound on ||W_j|| from its key (basis_norms) on a basis of the given
- * rank.  The key is within a factor 1 + FLT_EPSILON / 2 of ||fl(W_j)||^2
- * (its rounding to float; the double sum's error is far smaller), and a
+ * rank.  The key is S = ||fl(W_j)||^2 summed in double and rounded to
+ * float, so key >= S (1 - FLT_EPSILON) (a relative FLT_EPSILON / 2 where
+ * the float is normal; the double sum's error is far smaller) and
+ * sqrt(key (1 + FLT_EPSILON)) >= ||fl(W_j)||; where the key underflows
+ * (S < FLT_MIN), ||fl(W_j)|| < 1.1e-19 is far below the term `add`.  A
  * W_jk is a single-precision dot product of d2 terms of two rounded unit
  * vectors, so ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank)
  * (d2 + 4) eps.  Increasing in the key. */
@@ -1320,16 +1330,29 @@ static void basis_fill(decode_ws *w, size_t rank, size_t upto)
     w->ready = upto > w->ready ? upto : w->ready;
 }
 
+/* The largest of the GROUP scores of each group into gmost. */
+static void group_most(const float *score, size_t ng, float *gmost)
+{
+    for (size_t g = 0; g < ng; g++) {
+        float most = 0.0f;
+        for (size_t l = 0; l < GROUP; l++)
+            most = score[g * GROUP + l] > most ? score[g * GROUP + l] : most;
+        gmost[g] = most;
+    }
+}
+
+/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) (ng <= SCAN) into
+ * score, and the largest of each group into gmost.  Each score is summed
+ * over k in order, whatever the compiler; with GCC's vector types (GCC,
+ * Clang) SCAN groups side by side, so that their sums advance together
+ * rather than as one chain of dependent additions. */
+#if defined(__GNUC__) && !defined(TTT_PLAIN_C)
 /* GROUP floats, one group's atoms side by side; v8fu reads them where
  * they lie (any float boundary). */
 typedef float v8f __attribute__((vector_size(GROUP * sizeof(float))));
 typedef float v8fu __attribute__((vector_size(GROUP * sizeof(float)), aligned(sizeof(float)), may_alias));
 #define LOAD8(p) (*(const v8fu *)(const void *)(p))
 
-/* |<W_j, z>| for the atoms of groups [g0, g0 + ng) (ng <= SCAN) into
- * score, and the largest of each group into gmost.  Each score is summed
- * over k in order; SCAN groups side by side, so that their sums advance
- * together rather than as one chain of dependent additions. */
 SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
                                        float *score, float *gmost)
 {
@@ -1355,16 +1378,26 @@ SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float
         for (size_t g = 0; g < ng; g++)
             for (size_t k = 0; k < rank; k++)
                 acc[g] += ((v8f){0.0f} + z[k]) * LOAD8(src + (g * rank + k) * GROUP);
-    for (size_t g = 0; g < ng; g++) {
-        float most = 0.0f;
-        for (size_t l = 0; l < GROUP; l++) {
-            const float v = fabsf(acc[g][l]);
-            score[g * GROUP + l] = v;
-            most = v > most ? v : most;
-        }
-        gmost[g] = most;
-    }
+    for (size_t g = 0; g < ng; g++)
+        for (size_t l = 0; l < GROUP; l++)
+            score[g * GROUP + l] = fabsf(acc[g][l]);
+    group_most(score, ng, gmost);
 }
+#else
+static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng, float *score,
+                         float *gmost)
+{
+    const float *src = Wg + g0 * rank * GROUP;
+    for (size_t g = 0; g < ng; g++)
+        for (size_t l = 0; l < GROUP; l++) {
+            float acc = 0.0f;
+            for (size_t k = 0; k < rank; k++)
+                acc += z[k] * src[(g * rank + k) * GROUP + l];
+            score[g * GROUP + l] = fabsf(acc);
+        }
+    group_most(score, ng, gmost);
+}
+#endif
 
 /* Coordinates of unit atom j in a slot (computed once per block). */
 static int basis_slot(const ttt_decoder *dec, decode_ws *w, size_t j, size_t rank)

@@ -27,9 +27,9 @@
  *     (rank r at most d2 / 4 and B d2 / (B + d2), found by pivoted
  *     Gram-Schmidt, which gives the points' coordinates too; points that
  *     share atoms, as neighbourhoods of one topic do, span the directions
- *     of their atoms): the atoms' coordinates W_j on the basis by a GEMM
- *     (d1 r d2; one for the bases of a few consecutive blocks, which packs
- *     the atoms once), sorted by a bound on their norm; a step scores the
+ *     of their atoms): the atoms' coordinates W_j on the basis by a
+ *     product (d1 r d2; one pass over the atoms for the bases of a few
+ *     consecutive blocks), sorted by a bound on their norm; a step scores the
  *     atoms in that order and stops when ||W_j|| ||z|| (z the residual's
  *     coordinates) can no longer reach the best, so it looks at a few dozen
  *     atoms, not d1.  A point that takes an atom off the span is decoded
@@ -37,9 +37,10 @@
  *   - directly otherwise: the correlations of all points by one GEMM
  *     (B d1 d2), updated through the Gram rows of the atoms chosen in the
  *     block, which one GEMM per round computes for the atoms new to it.
- * Memory per thread: about 4 B d1 (the direct correlations) + 8 d1 r
- * (atom coordinates, those of a batch of blocks within
- * TTT_DECODE_BATCH_BYTES) + 8 B q^2 bytes, and the Gram rows of a direct
+ * Memory per thread: about 4 B d1 (the direct correlations) + 4 d1 bytes
+ * per basis vector of a batch of blocks (the atoms' coordinates, the
+ * columns padded to a multiple of 16, within TTT_DECODE_BATCH_BYTES where
+ * one block's fit) + 8 B q^2 bytes, and the Gram rows of a direct
  * block as they are needed (4 d1 bytes each, at most B q); the decoder
  * holds 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */
 #ifndef TTT_SPARSE_H

@@ -608,6 +608,49 @@ START_TEST(test_decoder_many_deferred)
 }
 END_TEST
 
+/* Bases whose widths are not multiples of the kernel's 16 columns: d2 = 40
+ * allows bases of up to 10 vectors, four blocks to a batch, so a batch has
+ * up to 40 columns, stored 48 wide (the atoms' kernel works on 16 at a
+ * time); groups alternate pools of 10 and 7 atoms (bases of 10 and 7), and
+ * d1 = 500 leaves 2 atoms past the kernel's passes of 6.  The codes are
+ * the reference OMP's, the same with one thread, two, without groups and
+ * by BLAS. */
+START_TEST(test_decoder_padded_columns)
+{
+    const size_t d1 = 500, d2 = 40, q = 5, per_group = 40, groups = 10, n = groups * per_group;
+    const double tol = 1e-6;
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 43, TTT_STREAM_TOOLS, 0);
+    double *A = malloc(d1 * d2 * sizeof *A), *psi = calloc(n * d2, sizeof *psi);
+    const double **pts = malloc(n * sizeof *pts);
+    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms), pick[5];
+    for (size_t k = 0; k < d1 * d2; k++)
+        A[k] = gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < d1; j++)
+        atoms[j] = j;
+    gsl_ran_shuffle(rng, atoms, d1, sizeof *atoms);
+    for (size_t i = 0; i < n; i++) {
+        const size_t g = i / per_group, pool = g % 2 ? 7 : 10;
+        double *p = psi + i * d2;
+        pts[i] = p;
+        group[i] = g;
+        gsl_ran_choose(rng, pick, q, atoms + g * 10, pool, sizeof *pick);
+        for (size_t a = 0; a < q; a++) {
+            double v = (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
+            for (size_t k = 0; k < d2; k++)
+                p[k] += v * A[pick[a] * d2 + k];
+        }
+    }
+    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
+    free(A);
+    free(psi);
+    free(pts);
+    free(group);
+    free(atoms);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 Suite *make_sparse_suite(void)
 {
     Suite *s = suite_create("sparse");
@@ -621,6 +664,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_decoder_recovers_codes);
     tcase_add_test(core, test_decoder_matches_reference_omp);
+    tcase_add_test(core, test_decoder_padded_columns);
     tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
     suite_add_tcase(s, core);
