@@ -1150,30 +1150,49 @@ static double coordinates(decode_ws *w, const double *v, size_t rank, size_t d2)
 
 /* Row rank of Y, a vector off the span of the rows before it, becomes the
  * next basis vector: orthogonalised against them twice ("twice is
- * enough") and normalised.  The nb points' parts off the span (w->E) lose
- * their components along it, which become their coordinates rank (column
- * rank of w->zc). */
+ * enough") and normalised.  The nb points' coordinates along it, column
+ * rank of w->zc, are their unit features' (w->R) inner products with it:
+ * their parts in the span before are orthogonal to it. */
 static void basis_grow(decode_ws *w, size_t nb, size_t rank, size_t d2)
 {
-    double *y = w->Y + rank * d2, *c = w->y, *E = w->E;
+    double *y = w->Y + rank * d2, *c = w->y;
     for (int pass = 0; pass < 2 && rank; pass++) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rank, (int)d2, 1.0, w->Y, (int)d2, y, 1, 0.0, c, 1);
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, c, 1, 1.0, y, 1);
     }
     cblas_dscal((int)d2, 1.0 / sqrt(cblas_ddot((int)d2, y, 1, y, 1)), y, 1);
-    /* E -= (E y) y^T */
-    double *zk = w->zc + rank;
-    const int ld = (int)w->rmax;
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)d2, 1.0, E, (int)d2, y, 1, 0.0, zk, ld);
-    cblas_dger(CblasRowMajor, (int)nb, (int)d2, -1.0, zk, ld, y, 1, E, (int)d2);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)d2, 1.0, w->R, (int)d2, y, 1, 0.0, w->zc + rank,
+                (int)w->rmax);
 }
 
-/* The point of the block farthest from the span by the squared distances
- * e2 (nb: none beyond SPAN_TOL), computed again from w->E when the largest
- * is below FRESH2 and they were updated (*fresh 0). */
-static size_t farthest(decode_ws *w, size_t nb, size_t d2, double *e2, int *fresh)
+/* The nb points' parts off the span of the first rank basis vectors,
+ * E = R - Z Y (Z their coordinates, w->zc), into w->E by one GEMM, and
+ * their squared norms into e2. */
+static void basis_residual(decode_ws *w, size_t nb, size_t rank, size_t d2, double *e2)
 {
-    for (;;) {
+    memcpy(w->E, w->R, nb * d2 * sizeof *w->E);
+    if (rank)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)d2, (int)rank, -1.0, w->zc,
+                    (int)w->rmax, w->Y, (int)d2, 1.0, w->E, (int)d2);
+    for (size_t i = 0; i < nb; i++)
+        e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
+}
+
+/* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
+ * Gram-Schmidt (the point farthest from the span first), until every point
+ * is within SPAN_TOL of the span; the points' coordinates on it and their
+ * distances from it come with it (w->zc, w->zeps: a unit feature is
+ * Y^T z + its row of w->E, to rounding).  The squared distances are
+ * updated as the basis grows and computed again from E (basis_residual)
+ * when the largest falls below FRESH2, so the last ones are E's.  Returns
+ * its size, or 0 when that would pass basis_max (then the block is decoded
+ * directly). */
+static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
+{
+    double *e2 = w->zeps; /* squared until the end */
+    basis_residual(w, nb, 0, d2, e2);
+    int fresh = 1;
+    for (size_t rank = 0;;) {
         size_t far = nb;
         double most = SPAN_TOL2;
         for (size_t i = 0; i < nb; i++)
@@ -1181,29 +1200,11 @@ static size_t farthest(decode_ws *w, size_t nb, size_t d2, double *e2, int *fres
                 most = e2[i];
                 far = i;
             }
-        if (*fresh || most >= FRESH2)
-            return far;
-        for (size_t i = 0; i < nb; i++)
-            e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
-        *fresh = 1;
-    }
-}
-
-/* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
- * Gram-Schmidt (the point farthest from the span first), until every point
- * is within SPAN_TOL of the span; the points' coordinates on it and their
- * distances from it come with it (w->zc, w->zeps: a unit feature is
- * Y^T z + its row of w->E, to rounding).  Returns its size, or 0 when that
- * would pass basis_max (then the block is decoded directly). */
-static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
-{
-    double *e2 = w->zeps; /* squared until the end */
-    memcpy(w->E, w->R, nb * d2 * sizeof *w->E);
-    for (size_t i = 0; i < nb; i++)
-        e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
-    int fresh = 1;
-    for (size_t rank = 0;; rank++) {
-        const size_t far = farthest(w, nb, d2, e2, &fresh);
+        if (!fresh && most < FRESH2) {
+            basis_residual(w, nb, rank, d2, e2);
+            fresh = 1;
+            continue;
+        }
         if (far == nb) {
             for (size_t i = 0; i < nb; i++)
                 w->zeps[i] = sqrt(e2[i]);
@@ -1211,10 +1212,16 @@ static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
         }
         if (rank == basis_max(nb, d2))
             return 0;
-        memcpy(w->Y + rank * d2, w->E + far * d2, d2 * sizeof *w->Y);
+        /* The farthest point's part off the span, as E's row would hold it. */
+        double *y = w->Y + rank * d2;
+        memcpy(y, w->R + far * d2, d2 * sizeof *y);
+        if (rank)
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)rank, (int)d2, -1.0, w->Y, (int)d2, w->zc + far * w->rmax,
+                        1, 1.0, y, 1);
         basis_grow(w, nb, rank, d2);
         for (size_t i = 0; i < nb; i++)
             e2[i] -= w->zc[i * w->rmax + rank] * w->zc[i * w->rmax + rank];
+        rank++;
         fresh = 0;
     }
 }
