@@ -1309,8 +1309,9 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
     w->ready = 0;
 }
 
-/* Groups ahead whose rows basis_fill prefetches. */
-#define FILL_AHEAD 2
+/* Groups ahead whose rows basis_fill prefetches (past the groups it fills:
+ * the next scan likely reads them). */
+#define FILL_AHEAD 4
 
 /* The groups of w->Wg up to `upto` filled from w->WT (a step rarely looks
  * past the first few hundred atoms of the order). */
@@ -1319,12 +1320,14 @@ static void basis_fill(decode_ws *w, size_t rank, size_t upto)
     for (size_t g = w->ready; g < upto; g++) {
 #ifdef __GNUC__
         /* The rows lie anywhere in WT: those of a group a few ahead asked
-         * for now. */
-        if (g + FILL_AHEAD < upto)
+         * for now, both ends (rank floats may straddle two cache lines). */
+        if (g + FILL_AHEAD < w->groups)
             for (size_t l = 0; l < GROUP; l++) {
                 const int32_t j = w->perm[(g + FILL_AHEAD) * GROUP + l];
-                if (j >= 0)
+                if (j >= 0) {
                     __builtin_prefetch(w->WT + (size_t)j * w->ldw);
+                    __builtin_prefetch(w->WT + (size_t)j * w->ldw + rank - 1);
+                }
             }
 #endif
         float *dst = w->Wg + g * rank * GROUP;
