@@ -556,13 +556,15 @@ static size_t basis_max(size_t nb, size_t d2)
     return r < d2 / 4 ? r : d2 / 4;
 }
 
-/* Columns of W per pass of atom_kernel (two vectors of 8): a batch's
- * coordinates are stored cols rounded up to KC wide. */
+/* Columns of W per pass of atom_kernel (two vectors of 8), and the width
+ * its results are stored in: cols rounded up to a multiple of KP (the last
+ * 8 columns, when there are such, in a pass of their own). */
 #define KC 16
-static size_t padded_cols(size_t cols) { return (cols + KC - 1) / KC * KC; }
+#define KP 8
+static size_t padded_cols(size_t cols) { return (cols + KP - 1) / KP * KP; }
 
 /* Blocks per batch for bases of at most rmax vectors: the batch's
- * coordinates, 4 d1 bytes a column with the columns padded to KC, within
+ * coordinates, 4 d1 bytes a column with the columns padded to KP, within
  * TTT_DECODE_BATCH_BYTES where one block's allow it. */
 static size_t decode_batch(size_t d1, size_t rmax)
 {
@@ -581,7 +583,7 @@ typedef struct {
     size_t q, B, rmax, groups, ready, ldw;
     void *arena;     /* all the buffers below but the slots' */
     double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
-    float *WTb;      /* d1 x (batch rmax rounded up to KC) the W_j on the bases of the batch, row stride ldw */
+    float *WTb;      /* d1 x (batch rmax rounded up to KP) the W_j on the bases of the batch, row stride ldw */
     float *nrmb;     /* batch x d1 */
     double *P;       /* B x d2 the block's features */
     double *psi2;    /* B ||psi||^2 */
@@ -620,6 +622,8 @@ typedef struct {
     double *gram;    /* GRAM_IDS x GRAM_IDS, NaN until computed */
     /* Direct blocks. */
     float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
+    float *Xt;       /* d2 x (B rounded up to KP) X transposed, zero past its rows (atoms_dot) */
+    float *tile;     /* DOT_ATOMS x (B rounded up to KP) products of a chunk of atoms (atoms_dot) */
     float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
     float *top;      /* d1 / CHUNK: the largest scaled correlation of each chunk, one point */
     size_t *fresh;   /* B: atoms that wait for a row */
@@ -651,8 +655,10 @@ typedef struct {
  * into Yt and U is read in place.  Each W_jc is then a fused dot product
  * of d2 terms in order, within the rounding bound the screening assumes
  * (basis_norms) as BLAS's is.  Returns the row stride of WT: cols, or
- * cols rounded up to KC with zeros past cols. */
+ * cols rounded up to KP with zeros past cols. */
 #define KA 6 /* atoms per pass: 12 accumulators */
+/* Atoms per call of atom_kernel in atoms_dot: a multiple of KA. */
+#define DOT_ATOMS 192
 
 #ifdef ATOM_KERNEL
 #define FMA2(r, a0, a1)                                                                                        \
@@ -661,13 +667,15 @@ typedef struct {
         a0 = _mm256_fmadd_ps(u_, x0, a0);                                                                      \
         a1 = _mm256_fmadd_ps(u_, x1, a1);                                                                      \
     } while (0)
+#define FMA1(r, a0) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r + k), x0, a0)
 __attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size_t d1, size_t d2, const float *Yt,
                                                            size_t ldw, float *WT)
 {
     size_t j = 0;
     for (; j + KA <= d1; j += KA) {
         const float *u0 = U + j * d2, *u1 = u0 + d2, *u2 = u1 + d2, *u3 = u2 + d2, *u4 = u3 + d2, *u5 = u4 + d2;
-        for (size_t c = 0; c < ldw; c += KC) {
+        size_t c = 0;
+        for (; c + KC <= ldw; c += KC) {
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
                    a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
             for (size_t k = 0; k < d2; k++) {
@@ -693,11 +701,31 @@ __attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size
             _mm256_storeu_ps(w + 5 * ldw, a50);
             _mm256_storeu_ps(w + 5 * ldw + 8, a51);
         }
+        if (c < ldw) { /* the last 8 columns */
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+            for (size_t k = 0; k < d2; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c);
+                FMA1(u0, a0);
+                FMA1(u1, a1);
+                FMA1(u2, a2);
+                FMA1(u3, a3);
+                FMA1(u4, a4);
+                FMA1(u5, a5);
+            }
+            float *w = WT + j * ldw + c;
+            _mm256_storeu_ps(w, a0);
+            _mm256_storeu_ps(w + ldw, a1);
+            _mm256_storeu_ps(w + 2 * ldw, a2);
+            _mm256_storeu_ps(w + 3 * ldw, a3);
+            _mm256_storeu_ps(w + 4 * ldw, a4);
+            _mm256_storeu_ps(w + 5 * ldw, a5);
+        }
     }
-    for (; j < d1; j++) /* the last d1 mod KA atoms, one at a time */
-        for (size_t c = 0; c < ldw; c += KC) {
+    for (; j < d1; j++) { /* the last d1 mod KA atoms, one at a time */
+        const float *u = U + j * d2;
+        size_t c = 0;
+        for (; c + KC <= ldw; c += KC) {
             __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            const float *u = U + j * d2;
             for (size_t k = 0; k < d2; k++) {
                 const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c), x1 = _mm256_loadu_ps(Yt + k * ldw + c + 8);
                 FMA2(u, a0, a1);
@@ -705,7 +733,17 @@ __attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size
             _mm256_storeu_ps(WT + j * ldw + c, a0);
             _mm256_storeu_ps(WT + j * ldw + c + 8, a1);
         }
+        if (c < ldw) {
+            __m256 a0 = _mm256_setzero_ps();
+            for (size_t k = 0; k < d2; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c);
+                FMA1(u, a0);
+            }
+            _mm256_storeu_ps(WT + j * ldw + c, a0);
+        }
+    }
 }
+#undef FMA1
 #undef FMA2
 #endif
 
@@ -730,6 +768,42 @@ static size_t atoms_on_basis(const ttt_decoder *dec, const float *Yf, size_t col
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U, (int)d2, Yf,
                 (int)d2, 0.0f, WT, (int)cols);
     return cols;
+}
+
+/* rows[f][j] = <x_f, u_j> for the nf vectors x_f (rows of X, d2 floats
+ * each) and all d1 unit atoms, into rows (row stride ldr): the direct
+ * blocks' correlations and Gram rows.  By atom_kernel where there is one:
+ * X transposed into w->Xt, then DOT_ATOMS atoms at a time into w->tile
+ * (in L1 or L2) and from there transposed into rows; each product a fused
+ * dot product of d2 terms in order, as in atoms_on_basis.  sgemm took
+ * about three times as long here (it copies all of U for each call, and a
+ * block makes one call per round of its steps).  Else by BLAS. */
+static void atoms_dot(const ttt_decoder *dec, decode_ws *w, const float *X, size_t nf, float *rows, size_t ldr)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2;
+#ifdef ATOM_KERNEL
+    if (!dec->blas) {
+        const size_t ldw = padded_cols(nf);
+        for (size_t k = 0; k < d2; k++) {
+            for (size_t f = 0; f < nf; f++)
+                w->Xt[k * ldw + f] = X[f * d2 + k];
+            for (size_t f = nf; f < ldw; f++)
+                w->Xt[k * ldw + f] = 0.0f;
+        }
+        for (size_t j0 = 0; j0 < d1; j0 += DOT_ATOMS) {
+            const size_t jn = d1 - j0 < DOT_ATOMS ? d1 - j0 : DOT_ATOMS;
+            atom_kernel(dec->U + j0 * d2, jn, d2, w->Xt, ldw, w->tile);
+            for (size_t f = 0; f < nf; f++)
+                for (size_t j = 0; j < jn; j++)
+                    rows[f * ldr + j0 + j] = w->tile[j * ldw + f];
+        }
+        return;
+    }
+#else
+    (void)w;
+#endif
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nf, (int)d1, (int)d2, 1.0f, X, (int)d2, dec->U,
+                (int)d2, 0.0f, rows, (int)ldr);
 }
 
 /* Places the buffers a thread allocates once in one piece from base (when
@@ -793,6 +867,8 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
      * end: a huge page holding only rows of c0 that no block used is
      * never touched (basis blocks, the most of them, need none). */
     PLACE(w->X, B * d2);
+    PLACE(w->Xt, d2 * padded_cols(B));
+    PLACE(w->tile, DOT_ATOMS * padded_cols(B));
     PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
     PLACE(w->fresh, B);
     PLACE(w->use, q);
@@ -1091,8 +1167,7 @@ static int fresh_rows(const ttt_decoder *dec, decode_ws *w, size_t nf)
         w->atom[first + f] = j;
         w->slot[j] = (int32_t)(first + f);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nf, (int)d1, (int)d2, 1.0f, w->X, (int)d2, dec->U,
-                (int)d2, 0.0f, w->rows + first * d1, (int)d1);
+    atoms_dot(dec, w, w->X, nf, w->rows + first * d1, d1);
     w->nslots += nf;
     return 0;
 }
@@ -1107,8 +1182,7 @@ static int direct_block(const ttt_decoder *dec, decode_ws *w, size_t nb, double 
     for (size_t i = 0; i < nb; i++)
         for (size_t k = 0; k < d2; k++)
             w->X[i * d2 + k] = (float)w->R[i * d2 + k];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)d1, (int)d2, 1.0f, w->X, (int)d2, dec->U,
-                (int)d2, 0.0f, w->c0, (int)d1);
+    atoms_dot(dec, w, w->X, nb, w->c0, d1);
     int status = 0;
     for (size_t nf = 1; nf && !status;) {
         nf = 0;

@@ -39,7 +39,7 @@
  *     block, which one GEMM per round computes for the atoms new to it.
  * Memory per thread: about 4 B d1 (the direct correlations) + 4 d1 bytes
  * per basis vector of a batch of blocks (the atoms' coordinates, the
- * columns padded to a multiple of 16, within TTT_DECODE_BATCH_BYTES where
+ * columns padded to a multiple of 8, within TTT_DECODE_BATCH_BYTES where
  * one block's fit) + 8 B q^2 bytes, and the Gram rows of a direct
  * block as they are needed (4 d1 bytes each, at most B q); the decoder
  * holds 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */

@@ -608,16 +608,16 @@ START_TEST(test_decoder_many_deferred)
 }
 END_TEST
 
-/* Bases whose widths are not multiples of the kernel's 16 columns: d2 = 40
- * allows bases of up to 10 vectors, four blocks to a batch, so a batch has
- * up to 40 columns, stored 48 wide (the atoms' kernel works on 16 at a
- * time); groups alternate pools of 10 and 7 atoms (bases of 10 and 7), and
- * d1 = 500 leaves 2 atoms past the kernel's passes of 6.  The codes are
- * the reference OMP's, the same with one thread, two, without groups and
- * by BLAS. */
+/* Bases whose widths are not multiples of the kernel's 8 columns: d2 = 36
+ * allows bases of up to 9 vectors, four blocks to a batch, so a batch has
+ * up to 36 columns, stored 40 wide (the atoms' kernel works on 16 at a
+ * time, then 8); groups alternate pools of 9 and 8 atoms (bases of 9 and
+ * 8: 34 columns a batch, stored 40 wide), and d1 = 500 leaves 2 atoms past
+ * the kernel's passes of 6.  The codes are the reference OMP's, the same
+ * with one thread, two, without groups and by BLAS. */
 START_TEST(test_decoder_padded_columns)
 {
-    const size_t d1 = 500, d2 = 40, q = 5, per_group = 40, groups = 10, n = groups * per_group;
+    const size_t d1 = 500, d2 = 36, q = 5, per_group = 40, groups = 10, n = groups * per_group;
     const double tol = 1e-6;
     gsl_rng *rng = ttt_rng_alloc();
     ttt_rng_stream(rng, 43, TTT_STREAM_TOOLS, 0);
@@ -630,7 +630,7 @@ START_TEST(test_decoder_padded_columns)
         atoms[j] = j;
     gsl_ran_shuffle(rng, atoms, d1, sizeof *atoms);
     for (size_t i = 0; i < n; i++) {
-        const size_t g = i / per_group, pool = g % 2 ? 7 : 10;
+        const size_t g = i / per_group, pool = g % 2 ? 8 : 9;
         double *p = psi + i * d2;
         pts[i] = p;
         group[i] = g;
