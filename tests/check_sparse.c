@@ -460,6 +460,53 @@ static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, cons
     }
 }
 
+/* p += the q atoms pick of A (rows of d2), each with a weight of size 0.5
+ * to 1.5 and a random sign. */
+static void add_atoms(gsl_rng *rng, const double *A, size_t d2, const size_t *pick, size_t q, double *p)
+{
+    for (size_t a = 0; a < q; a++) {
+        double v = (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
+        for (size_t k = 0; k < d2; k++)
+            p[k] += v * A[pick[a] * d2 + k];
+    }
+}
+
+/* A decoder test's problem: atoms A (d1 x d2, Gaussian, drawn first from
+ * the stream seed), the n points' features psi (zero, for the test to
+ * fill) and pointers pts to them, their groups, and the atoms' ids in
+ * order (atoms, for the test to shuffle or cut into pools). */
+typedef struct {
+    double *A, *psi;
+    const double **pts;
+    size_t *group, *atoms;
+    gsl_rng *rng;
+} problem;
+
+static problem problem_draw(unsigned long seed, size_t d1, size_t d2, size_t n)
+{
+    problem pb = {malloc(d1 * d2 * sizeof *pb.A), calloc(n * d2, sizeof *pb.psi), malloc(n * sizeof *pb.pts),
+                  malloc(n * sizeof *pb.group), malloc(d1 * sizeof *pb.atoms), ttt_rng_alloc()};
+    ck_assert(pb.A && pb.psi && pb.pts && pb.group && pb.atoms && pb.rng);
+    ttt_rng_stream(pb.rng, seed, TTT_STREAM_TOOLS, 0);
+    for (size_t k = 0; k < d1 * d2; k++)
+        pb.A[k] = gsl_ran_gaussian(pb.rng, 1.0);
+    for (size_t j = 0; j < d1; j++)
+        pb.atoms[j] = j;
+    for (size_t i = 0; i < n; i++)
+        pb.pts[i] = pb.psi + i * d2;
+    return pb;
+}
+
+static void problem_free(problem *pb)
+{
+    free(pb->A);
+    free(pb->psi);
+    free(pb->pts);
+    free(pb->group);
+    free(pb->atoms);
+    gsl_rng_free(pb->rng);
+}
+
 /* The decoder against the plain OMP of ttt_sparse_omp (every step computes
  * |<a_j, r>| / ||a_j|| for all atoms from A; least squares by QR) on random
  * problems that take each of the decoder's ways: groups of points in the
@@ -475,15 +522,10 @@ START_TEST(test_decoder_matches_reference_omp)
 {
     const size_t d1 = 1000, d2 = 64, q = 6, per_group = 50, groups = 3, pool = 10, n = (groups + 1) * per_group;
     const double tol = 1e-6;
-    gsl_rng *rng = ttt_rng_alloc();
-    ttt_rng_stream(rng, 17, TTT_STREAM_TOOLS, 0);
-    double *A = malloc(d1 * d2 * sizeof *A), *psi = malloc(n * d2 * sizeof *psi);
-    const double **pts = malloc(n * sizeof *pts);
-    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms);
-    for (size_t k = 0; k < d1 * d2; k++)
-        A[k] = gsl_ran_gaussian(rng, 1.0);
-    for (size_t j = 0; j < d1; j++)
-        atoms[j] = j;
+    problem pb = problem_draw(17, d1, d2, n);
+    double *A = pb.A, *psi = pb.psi;
+    size_t *group = pb.group, *atoms = pb.atoms;
+    gsl_rng *rng = pb.rng;
     gsl_ran_shuffle(rng, atoms, d1, sizeof *atoms);
     /* Decoys: ten atoms per group half in its pool's span, which OMP
      * sometimes prefers to the pool's own atoms. */
@@ -501,9 +543,7 @@ START_TEST(test_decoder_matches_reference_omp)
     for (size_t i = 0; i < n; i++) {
         const size_t g = i / per_group;
         double *p = psi + i * d2;
-        pts[i] = p;
         group[i] = g;
-        memset(p, 0, d2 * sizeof *p);
         if (g == groups) { /* dense */
             for (size_t k = 0; k < d2; k++)
                 p[k] = gsl_ran_gaussian(rng, 1.0);
@@ -522,13 +562,8 @@ START_TEST(test_decoder_matches_reference_omp)
                 p[k] += v * A[pick[a] * d2 + k];
         }
     }
-    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
-    free(A);
-    free(psi);
-    free(pts);
-    free(group);
-    free(atoms);
-    gsl_rng_free(rng);
+    decodes_as_reference_omp(A, d1, d2, pb.pts, group, psi, n, q, tol);
+    problem_free(&pb);
 }
 END_TEST
 
@@ -572,39 +607,24 @@ START_TEST(test_decoder_many_deferred)
 {
     const size_t d1 = 1000, d2 = 64, q = 6, per_group = 60, groups = 12, pool = 8, n = groups * per_group;
     const double tol = 1e-6;
-    gsl_rng *rng = ttt_rng_alloc();
-    ttt_rng_stream(rng, 31, TTT_STREAM_TOOLS, 0);
-    double *A = malloc(d1 * d2 * sizeof *A), *psi = calloc(n * d2, sizeof *psi);
-    const double **pts = malloc(n * sizeof *pts);
-    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms), pick[8];
-    for (size_t k = 0; k < d1 * d2; k++)
-        A[k] = gsl_ran_gaussian(rng, 1.0);
-    for (size_t j = 0; j < d1; j++)
-        atoms[j] = j;
+    problem pb = problem_draw(31, d1, d2, n);
+    double *A = pb.A, *psi = pb.psi;
+    size_t *group = pb.group, *atoms = pb.atoms, pick[8];
+    gsl_rng *rng = pb.rng;
     size_t foreign = 0;
     for (size_t i = 0; i < n; i++) {
         const size_t g = i / per_group;
         double *p = psi + i * d2;
-        pts[i] = p;
         group[i] = g;
         const int far = i % per_group % 8 == 3 && foreign++ % 8 < 7;
         if (far)
             gsl_ran_choose(rng, pick, q, atoms, d1, sizeof *pick);
         else
             gsl_ran_choose(rng, pick, q, atoms + g * pool, pool, sizeof *pick);
-        for (size_t a = 0; a < q; a++) {
-            double v = (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
-            for (size_t k = 0; k < d2; k++)
-                p[k] += v * A[pick[a] * d2 + k];
-        }
+        add_atoms(rng, A, d2, pick, q, p);
     }
-    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
-    free(A);
-    free(psi);
-    free(pts);
-    free(group);
-    free(atoms);
-    gsl_rng_free(rng);
+    decodes_as_reference_omp(A, d1, d2, pb.pts, group, psi, n, q, tol);
+    problem_free(&pb);
 }
 END_TEST
 
@@ -619,35 +639,20 @@ START_TEST(test_decoder_padded_columns)
 {
     const size_t d1 = 500, d2 = 36, q = 5, per_group = 40, groups = 10, n = groups * per_group;
     const double tol = 1e-6;
-    gsl_rng *rng = ttt_rng_alloc();
-    ttt_rng_stream(rng, 43, TTT_STREAM_TOOLS, 0);
-    double *A = malloc(d1 * d2 * sizeof *A), *psi = calloc(n * d2, sizeof *psi);
-    const double **pts = malloc(n * sizeof *pts);
-    size_t *group = malloc(n * sizeof *group), *atoms = malloc(d1 * sizeof *atoms), pick[5];
-    for (size_t k = 0; k < d1 * d2; k++)
-        A[k] = gsl_ran_gaussian(rng, 1.0);
-    for (size_t j = 0; j < d1; j++)
-        atoms[j] = j;
+    problem pb = problem_draw(43, d1, d2, n);
+    double *A = pb.A, *psi = pb.psi;
+    size_t *group = pb.group, *atoms = pb.atoms, pick[5];
+    gsl_rng *rng = pb.rng;
     gsl_ran_shuffle(rng, atoms, d1, sizeof *atoms);
     for (size_t i = 0; i < n; i++) {
         const size_t g = i / per_group, pool = g % 2 ? 8 : 9;
         double *p = psi + i * d2;
-        pts[i] = p;
         group[i] = g;
         gsl_ran_choose(rng, pick, q, atoms + g * 10, pool, sizeof *pick);
-        for (size_t a = 0; a < q; a++) {
-            double v = (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
-            for (size_t k = 0; k < d2; k++)
-                p[k] += v * A[pick[a] * d2 + k];
-        }
+        add_atoms(rng, A, d2, pick, q, p);
     }
-    decodes_as_reference_omp(A, d1, d2, pts, group, psi, n, q, tol);
-    free(A);
-    free(psi);
-    free(pts);
-    free(group);
-    free(atoms);
-    gsl_rng_free(rng);
+    decodes_as_reference_omp(A, d1, d2, pb.pts, group, psi, n, q, tol);
+    problem_free(&pb);
 }
 END_TEST
 
