@@ -437,7 +437,7 @@ struct ttt_decoder {
     double *norm2;   /* d1 squared atom norms */
     double *inorm;   /* d1 inverse atom norms (0 for a zero atom) */
     float *U;        /* d1 x d2 the atoms scaled to unit norm (zero atoms stay 0), in single precision */
-    int blas;        /* the atoms' coordinates on the bases by BLAS, not atom_kernel (atoms_on_basis) */
+    int blas;        /* the atoms' products by BLAS, not atom_kernel (batch_coordinates, atoms_dot) */
 };
 
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
@@ -523,7 +523,7 @@ void ttt_decoder_free(ttt_decoder *dec)
 /* Blocks smaller than this take the next run of points too. */
 #define MERGE 16
 /* Blocks of a batch: their bases share one pass over the atoms
- * (atoms_on_basis); at most BATCH, about BATCH_COLS basis vectors in all
+ * (batch_coordinates); at most BATCH, about BATCH_COLS basis vectors in all
  * (past that the product's rate hardly grows), their atoms' coordinates
  * within TTT_DECODE_BATCH_BYTES (decode_batch). */
 #define BATCH 4
@@ -623,7 +623,7 @@ typedef struct {
     /* Direct blocks. */
     float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
     float *Xt;       /* d2 x (B rounded up to KP) X transposed, zero past its rows (atoms_dot) */
-    float *tile;     /* DOT_ATOMS x (B rounded up to KP) products of a chunk of atoms (atoms_dot) */
+    float *tile;     /* KERNEL_ATOMS x (B rounded up to KP) products of a chunk of atoms (atoms_dot) */
     float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
     float *top;      /* d1 / CHUNK: the largest scaled correlation of each chunk, one point */
     size_t *fresh;   /* B: atoms that wait for a row */
@@ -646,19 +646,11 @@ typedef struct {
     float *zf;       /* rmax one point's coordinates in single precision */
 } decode_ws;
 
-/* The atoms' coordinates on the bases of a batch, W_jc = <u_j, y_c> for
- * all d1 atoms and the batch's cols basis vectors (rows of Yf): a GEMM
- * d1 x cols x d2 with the atoms as they lie in U.  Where the CPU has AVX2
- * and FMA, by atom_kernel: BLAS would copy all of U into its own layout
- * for each batch (as much memory traffic as the product itself takes at
- * this size) and clear the result first; here the basis is transposed
- * into Yt and U is read in place.  Each W_jc is then a fused dot product
- * of d2 terms in order, within the rounding bound the screening assumes
- * (basis_norms) as BLAS's is.  Returns the row stride of WT: cols, or
- * cols rounded up to KP with zeros past cols. */
 #define KA 6 /* atoms per pass: 12 accumulators */
-/* Atoms per call of atom_kernel in atoms_dot: a multiple of KA. */
-#define DOT_ATOMS 192
+/* Atoms per call of atom_kernel (batch_coordinates, atoms_dot): a multiple
+ * of KA, their results (KERNEL_ATOMS rows) still in cache for what reads
+ * them next. */
+#define KERNEL_ATOMS 192
 
 #ifdef ATOM_KERNEL
 #define FMA2(r, a0, a1)                                                                                        \
@@ -745,7 +737,6 @@ __attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size
 }
 #undef FMA1
 #undef FMA2
-#endif
 
 /* The n rows of X (d2 floats each) as the columns of Xt (d2 x ldw), zero
  * past column n; returns ldw, n padded for atom_kernel. */
@@ -760,30 +751,14 @@ static size_t kernel_columns(const float *X, size_t n, size_t d2, float *Xt)
     }
     return ldw;
 }
-
-static size_t atoms_on_basis(const ttt_decoder *dec, const float *Yf, size_t cols, float *Yt, float *WT)
-{
-    const size_t d1 = dec->d1, d2 = dec->d2;
-#ifdef ATOM_KERNEL
-    if (!dec->blas) {
-        const size_t ldw = kernel_columns(Yf, cols, d2, Yt);
-        atom_kernel(dec->U, d1, d2, Yt, ldw, WT);
-        return ldw;
-    }
-#else
-    (void)Yt;
 #endif
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U, (int)d2, Yf,
-                (int)d2, 0.0f, WT, (int)cols);
-    return cols;
-}
 
 /* rows[f][j] = <x_f, u_j> for the nf vectors x_f (rows of X, d2 floats
  * each) and all d1 unit atoms, into rows (row stride ldr): the direct
  * blocks' correlations and Gram rows.  By atom_kernel where there is one:
- * X transposed into w->Xt, then DOT_ATOMS atoms at a time into w->tile
+ * X transposed into w->Xt, then KERNEL_ATOMS atoms at a time into w->tile
  * (in L1 or L2) and from there transposed into rows; each product a fused
- * dot product of d2 terms in order, as in atoms_on_basis.  sgemm copies
+ * dot product of d2 terms in order, as in batch_coordinates.  sgemm copies
  * all of U for each call, and a block makes one call per round of its
  * steps (the defaults' direct pass: 16.4 ms with sgemm, 14.9 ms with this,
  * medians of 10 runs).  Else by BLAS. */
@@ -793,8 +768,8 @@ static void atoms_dot(const ttt_decoder *dec, decode_ws *w, const float *X, size
 #ifdef ATOM_KERNEL
     if (!dec->blas) {
         const size_t ldw = kernel_columns(X, nf, d2, w->Xt);
-        for (size_t j0 = 0; j0 < d1; j0 += DOT_ATOMS) {
-            const size_t jn = d1 - j0 < DOT_ATOMS ? d1 - j0 : DOT_ATOMS;
+        for (size_t j0 = 0; j0 < d1; j0 += KERNEL_ATOMS) {
+            const size_t jn = d1 - j0 < KERNEL_ATOMS ? d1 - j0 : KERNEL_ATOMS;
             atom_kernel(dec->U + j0 * d2, jn, d2, w->Xt, ldw, w->tile);
             for (size_t f = 0; f < nf; f++)
                 for (size_t j = 0; j < jn; j++)
@@ -871,7 +846,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
      * never touched (basis blocks, the most of them, need none). */
     PLACE(w->X, B * d2);
     PLACE(w->Xt, d2 * padded_cols(B));
-    PLACE(w->tile, DOT_ATOMS * padded_cols(B));
+    PLACE(w->tile, KERNEL_ATOMS * padded_cols(B));
     PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
     PLACE(w->fresh, B);
     PLACE(w->use, q);
@@ -1303,17 +1278,15 @@ static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
     }
 }
 
-/* The squared norms ||fl(W_j)||^2 for the nbk blocks of a batch (block m:
- * columns col[m] to col[m] + rank[m] of WT, row stride ld), summed in
- * double and rounded to float, into row m of key (d1 each), the largest
- * into most[m]: one pass over WT.  norm_bound turns a key into a bound on
- * ||W_j||. */
+/* The squared norms ||fl(W_j)||^2 of atoms j0 to j1 - 1 for the nbk blocks
+ * of a batch (block m: columns col[m] to col[m] + rank[m] of WT, row
+ * stride ld), summed in double and rounded to float, into row m of key
+ * (d1 each), the largest so far into most[m].  norm_bound turns a key into
+ * a bound on ||W_j||. */
 SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *col, const size_t *rank, size_t nbk,
-                                      size_t d1, float *key, float *most)
+                                      size_t d1, size_t j0, size_t j1, float *key, float *most)
 {
-    for (size_t m = 0; m < nbk; m++)
-        most[m] = 0.0f;
-    for (size_t j = 0; j < d1; j++)
+    for (size_t j = j0; j < j1; j++)
         for (size_t m = 0; m < nbk; m++) {
             const float *v = WT + j * ld + col[m];
             double s4[4] = {0.0, 0.0, 0.0, 0.0}; /* four sums side by side, not one chain */
@@ -1327,6 +1300,40 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
             key[m * d1 + j] = b;
             most[m] = b > most[m] ? b : most[m];
         }
+}
+
+/* The atoms' coordinates on the bases of a batch, W_jc = <u_j, y_c> for
+ * all d1 atoms and the batch's cols basis vectors (rows of w->Yf) into
+ * w->WTb, and their squared norms (basis_norms: block m's columns from
+ * col[m], rank[m] of them; the largest into most[m], which starts at 0): a GEMM
+ * d1 x cols x d2 with the atoms as they lie in U.  Where the CPU has AVX2
+ * and FMA, by atom_kernel: BLAS would copy all of U into its own layout
+ * for each batch (as much memory traffic as the product itself takes at
+ * this size) and clear the result first; here the basis is transposed
+ * into Yt and U is read in place, KERNEL_ATOMS atoms at a time, whose
+ * norms are taken while their rows are in cache.  Each W_jc is then a
+ * fused dot product of d2 terms in order, within the rounding bound the
+ * screening assumes (norm_bound) as BLAS's is.  Returns the row stride of
+ * WTb: cols, or cols rounded up to KP with zeros past cols. */
+static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t cols, const size_t *col,
+                                const size_t *rank, size_t nbk, float *most)
+{
+    const size_t d1 = dec->d1, d2 = dec->d2;
+#ifdef ATOM_KERNEL
+    if (!dec->blas) {
+        const size_t ldw = kernel_columns(w->Yf, cols, d2, w->Yt);
+        for (size_t j0 = 0; j0 < d1; j0 += KERNEL_ATOMS) {
+            const size_t j1 = d1 - j0 < KERNEL_ATOMS ? d1 : j0 + KERNEL_ATOMS;
+            atom_kernel(dec->U + j0 * d2, j1 - j0, d2, w->Yt, ldw, w->WTb + j0 * ldw);
+            basis_norms(w->WTb, ldw, col, rank, nbk, d1, j0, j1, w->nrmb, most);
+        }
+        return ldw;
+    }
+#endif
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d1, (int)cols, (int)d2, 1.0f, dec->U, (int)d2, w->Yf,
+                (int)d2, 0.0f, w->WTb, (int)cols);
+    basis_norms(w->WTb, cols, col, rank, nbk, d1, 0, d1, w->nrmb, most);
+    return cols;
 }
 
 /* A bound on ||W_j|| from its key (basis_norms) on a basis of the given
@@ -1799,11 +1806,7 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
                                         defer != NULL, cols);
                 cols += rank[m];
             }
-            wp->ldw = cols;
-            if (cols) {
-                wp->ldw = atoms_on_basis(dec, wp->Yf, cols, wp->Yt, wp->WTb);
-                basis_norms(wp->WTb, wp->ldw, col, rank, nbk, d1, wp->nrmb, most);
-            }
+            wp->ldw = cols ? batch_coordinates(dec, wp, cols, col, rank, nbk, most) : 0;
             for (size_t m = 0; m < nbk && ok; m++) {
                 const size_t start = first[b0 + m], nb = first[b0 + m + 1] - start;
                 if (block_decode(dec, wp, m, nb, rank[m], col[m], most[m], tol) != 0) {
