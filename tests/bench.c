@@ -184,11 +184,19 @@ static void print_row(const char *name, double sec, const ttt_work_count *c, con
            *note ? "  " : "", note);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* The table of phases: on and off the best seconds of each phase with p and
  * with sparse=off, total and total_off the best whole runs with p and with
- * sparse=off. */
+ * sparse=off, pair the REPS ratios of the runs taken one after the other
+ * (sorted here). */
 static void phases(const ttt_params *p, const ttt_params *off, const double on[TTT_PHASE_COUNT],
-                   const double off_s[TTT_PHASE_COUNT], double total, double total_off, const limits *lim)
+                   const double off_s[TTT_PHASE_COUNT], double total, double total_off, double pair[REPS],
+                   const limits *lim)
 {
     ttt_work w, w_off;
     ttt_run_work(p, &w);
@@ -222,6 +230,12 @@ static void phases(const ttt_params *p, const ttt_params *off, const double on[T
                "(%.4f s; issue 13: within 2x); sparse=on takes %.2f x sparse=off (issue 13: at most 1.5x)\n",
                "sparse=off", total_off, total_off / (sum_limit - sparse_limit), sum_limit - sparse_limit,
                total / total_off);
+    if (p->sparse == TTT_ON) {
+        /* The machine's noise, seen in the same ratio taken pair by pair. */
+        qsort(pair, REPS, sizeof *pair, cmp_double);
+        printf("%-10s %8s   sparse=on over sparse=off in each of the %d pairs of runs taken one after the other: "
+               "median %.2f, from %.2f to %.2f\n", "pairs", "", REPS, pair[REPS / 2], pair[0], pair[REPS - 1]);
+    }
     printf("\n");
 }
 
@@ -424,13 +438,18 @@ int main(int argc, char **argv)
     ttt_report *r_off = NULL;
     reset(on_s, &run);
     reset(off_s, &run_off);
+    double pair[REPS]; /* each pair's whole runs, sparse=on over sparse=off */
     for (int rep = 0; rep < REPS; rep++) {
         probe_sample(&pr, &lim);
         ttt_report **keep = rep + 1 == REPS ? &r_off : NULL;
-        if (time_runs(&p, 1, on_s, &run, NULL) || time_runs(&off, 1, off_s, &run_off, keep)) {
+        double t_on = INFINITY, t_off = INFINITY;
+        if (time_runs(&p, 1, on_s, &t_on, NULL) || time_runs(&off, 1, off_s, &t_off, keep)) {
             fprintf(stderr, "ttt-bench: a run failed\n");
             return 1;
         }
+        run = fmin(run, t_on);
+        run_off = fmin(run_off, t_off);
+        pair[rep] = t_on / t_off;
     }
     probe_sample(&pr, &lim);
     probe_free(&pr);
@@ -438,7 +457,7 @@ int main(int argc, char **argv)
            "one); read bandwidth %.1f GB/s on %d threads (a sum over %.0f MB; filling it fresh, page faults "
            "included: %.1f GB/s)\n\n", REPS + 1, GEMM_N, GEMM_N, GEMM_N, lim.gflops, nt, lim.gflops_one,
            lim.bandwidth, nt, BW_BYTES * 1e-6, lim.touch);
-    phases(&p, &off, on_s, off_s, run, run_off, &lim);
+    phases(&p, &off, on_s, off_s, run, run_off, pair, &lim);
     growth(&off, &lim);
     int status = out ? write_numpy_input(out, &off, r_off, off_s, run_off) : 0;
     ttt_report_free(r_off);
