@@ -5,7 +5,7 @@
 #   make check      build and run the Check suites (quick tier, < 3 min)
 #   make check-full the long statistical tier
 #   make check-asan the quick tier under AddressSanitizer + UBSan
-#   make check-plain the decoder's suite built as plain C (TTT_PLAIN_C: no AVX2 kernel, no vector types)
+#   make check-decoder the decoder's suite in two more builds: its plain-C paths, and blocks of odd sizes
 #   make valgrind   a small run of the suites under valgrind
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60) s
 #   make check-faults  every allocation and file write of small runs made to fail in turn
@@ -56,7 +56,7 @@ DEPS_WANTED := $(DEB_PACKAGES) $(if $(filter deps fuzz fuzz-build,$(MAKECMDGOALS
                $(if $(filter deps mpi check-mpi bench-mpi,$(MAKECMDGOALS)),$(MPI_DEB_PACKAGES))
 # Say what is missing instead of failing in the compiler.  The entry points a
 # newcomer types (demo, check) install first; the others only say what to do.
-SETUP_GOALS := deps clean demo check check-asan check-plain fuzz fuzz-build mpi check-mpi bench-mpi
+SETUP_GOALS := deps clean demo check check-asan check-decoder fuzz fuzz-build mpi check-mpi bench-mpi
 DEPS_OK := $(shell pkg-config --exists gsl check 2>/dev/null && test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/lapacke.h && test -e /usr/include/Random123/philox.h && echo yes)
 ifneq ($(DEPS_OK),yes)
 ifneq ($(filter-out $(SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -83,7 +83,7 @@ TEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard sim/*.h sim/cli/*.h analysis/*.h tests/*.h)
 
-.PHONY: all demo _demo check _check check-full check-asan check-plain check-faults valgrind bench figures teach gallery deps clean install golden \
+.PHONY: all demo _demo check _check check-full check-asan check-decoder check-faults valgrind bench figures teach gallery deps clean install golden \
         fuzz fuzz-build _fuzz-bins mpi _mpi check-mpi bench-mpi
 
 all: $(BUILD)/ttt
@@ -137,12 +137,17 @@ check-asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	  LDFLAGS='-fsanitize=address,undefined' _check
 
-# The sparse suite with the decoder built as a compiler without GNU C's
-# extensions builds it (BLAS for the atoms' coordinates, scalar screening):
-# the same codes as OMP's, to the bit across threads and paths.
-check-plain: deps
+# The sparse suite in two more builds of the decoder, each giving the same
+# codes as OMP's, to the bit across threads and paths: its paths for
+# compilers without GNU C's extensions (TTT_PLAIN_C: BLAS for the atoms'
+# products, scalar screening; built by GCC), and blocks of odd sizes (a
+# 1 MiB bound on a block's state cuts the larger tests' blocks from 128
+# points to 37 and 85, widths the kernel pads).
+check-decoder: deps
 	$(MAKE) BUILD=build-plain CFLAGS='-O2 -g -DTTT_PLAIN_C' build-plain/check_ttt
 	CK_RUN_SUITE=sparse build-plain/check_ttt
+	$(MAKE) BUILD=build-small CFLAGS='-O2 -g -DTTT_DECODE_BLOCK_BYTES=1048576' build-small/check_ttt
+	CK_RUN_SUITE=sparse build-small/check_ttt
 
 # One small run of every estimator (gd included) under valgrind: memory errors
 # and definite leaks fail it.  OMP_NUM_THREADS=1 keeps it quick.
@@ -303,7 +308,7 @@ install: $(BUILD)/ttt
 	install -m 755 $(BUILD)/ttt $(DESTDIR)$(PREFIX)/bin/ttt
 
 clean:
-	rm -rf build build-asan build-plain build-fuzz build-mpi demo-out teach-out paper-figures/out
+	rm -rf build build-asan build-plain build-small build-fuzz build-mpi demo-out teach-out paper-figures/out
 
 # Mutation testing: each plausible bug of tests/mutants.txt is applied to a
 # copy of the tree, which is rebuilt and run through the Check suite and

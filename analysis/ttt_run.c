@@ -540,7 +540,7 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
         const double gsz = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, T));
         const double direct = 2.0 * d1 * d2 * (1.0 + S / gsz) + q * q * d1 / 2.0;
         const double per_code = S > d2 / 4.0 ? direct
-                                              : 2.0 * S * (d2 + 1.0) * d1 / gsz + q * SCAN_ATOMS * 2.0 * S +
+                                              : 2.0 * S * (d2 + 1.0) * d1 / gsz + q * fmin(SCAN_ATOMS, d1) * 2.0 * S +
                                                     DIRECT_SHARE * direct;
         c->flops = codes * per_code + 200.0 * m * k * S;
         c->bytes = 8.0 * (codes * d2 + d1 * d2);

@@ -8,8 +8,9 @@
 #include <gsl/gsl_math.h>
 #include <float.h>
 #include <math.h>
-/* TTT_PLAIN_C: the decoder as a compiler without GNU extensions builds it
- * (no AVX2 kernel, clones or vector types; make check-plain). */
+/* TTT_PLAIN_C: the decoder's paths for compilers without GNU C's
+ * extensions (BLAS for the atoms' products, no clones, no vector types;
+ * make check-decoder), built by GCC, whose prefetch hints stay. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
 #include <immintrin.h>
 #define ATOM_KERNEL 1
@@ -598,7 +599,7 @@ typedef struct {
     double *r;       /* d2 one point's residual */
     double *hd;      /* q its atoms' weights h_a */
     double *R;       /* B x d2 the unit features */
-    double *E;       /* B x d2 the same less their projections on the basis so far */
+    double *E;       /* B x d2 the same less their projections on the basis (as of the last basis_residual) */
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
     float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
     float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (atom_kernel) */

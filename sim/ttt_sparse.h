@@ -53,8 +53,11 @@
  * correlations and the Gram rows of their atoms. */
 #define TTT_DECODE_BLOCK 128
 /* Bound on the per-thread state of a block, about B (q (8 q + 4 d1) + 4 d1)
- * bytes: fewer points per block when q or d1 is large. */
+ * bytes: fewer points per block when q or d1 is large.  A build may set a
+ * smaller one (make check-decoder does, for blocks of odd sizes). */
+#ifndef TTT_DECODE_BLOCK_BYTES
 #define TTT_DECODE_BLOCK_BYTES ((size_t)256 << 20)
+#endif
 /* Bound on the atoms' coordinates on the bases of a batch of blocks (per
  * thread): fewer blocks per batch when d1 is large. */
 #define TTT_DECODE_BATCH_BYTES ((size_t)8 << 20)
