@@ -533,16 +533,18 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
          * of the codes decoded directly (measured: 171 of 20000, the points
          * whose atoms lie off their block's span).
          * Then per test point two Lasso fits (true and decoded codes) and OMP
-         * on k x |S|: 200 k |S| flops, about 25 coordinate-descent sweeps of
-         * 4 k |S| each (the number of sweeps depends on the data: an
-         * assumption).  Read: A once, and the codes' features. */
+         * on k x |S|: 500 k |S| flops, about 50 coordinate-descent sweeps
+         * (52 on average at the defaults; the number depends on the data) of
+         * about 5 k |S| each (a dot product per column, another in the
+         * convergence check, an update per column that moved).  Read: A
+         * once, and the codes' features. */
         const double codes = distinct(n, m * k) + m;
         const double gsz = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, T));
         const double direct = 2.0 * d1 * d2 * (1.0 + S / gsz) + q * q * d1 / 2.0;
         const double per_code = S > d2 / 4.0 ? direct
                                               : 2.0 * S * (d2 + 1.0) * d1 / gsz + q * fmin(SCAN_ATOMS, d1) * 2.0 * S +
                                                     DIRECT_SHARE * direct;
-        c->flops = codes * per_code + 200.0 * m * k * S;
+        c->flops = codes * per_code + 500.0 * m * k * S;
         c->bytes = 8.0 * (codes * d2 + d1 * d2);
         ttt_work_count *l = &w->phase[TTT_PHASE_LOCAL];
         l->flops += c->flops;
@@ -575,7 +577,7 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
 #define COST_SEARCH_FEATURE 3e-11
 #define COST_SEARCH_CONCEPT 3e-10
 #define COST_LOCAL 4e-11
-#define COST_SPARSE 5e-11 /* refitted with the screening's work as measured (517b0e8): threads=1, the defaults 0.28-0.31 s (est. 0.25), d1=65536 m=50 0.56-0.89 s (est. 0.71) */
+#define COST_SPARSE 5e-11 /* refitted with the screening's work as measured (517b0e8): threads=1, the defaults 0.28-0.31 s (est. 0.26), d1=65536 m=50 0.56-0.89 s (est. 0.71) */
 #define COST_BYTE 1e-10
 #define COST_EIG 3.3e-10
 #define COST_EIG2 1e-7
