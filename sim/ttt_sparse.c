@@ -456,11 +456,7 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
         ttt_decoder_free(dec);
         return NULL;
     }
-#ifdef ATOM_KERNEL
-    dec->blas = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
-#else
-    dec->blas = 1;
-#endif
+    ttt_decoder_use_blas(dec, 0);
     /* Atom by atom, so in parallel: the caller's threads wait for it. */
 #pragma omp parallel for schedule(static)
     for (size_t j = 0; j < d1; j++) {
@@ -479,8 +475,8 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on)
 #ifdef ATOM_KERNEL
     dec->blas = on || !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 #else
-    (void)dec;
     (void)on;
+    dec->blas = 1; /* no kernel to use */
 #endif
 }
 
