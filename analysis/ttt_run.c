@@ -533,18 +533,19 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
          * of the codes decoded directly (measured: 171 of 20000, the points
          * whose atoms lie off their block's span).
          * Then per test point two Lasso fits (true and decoded codes) and OMP
-         * on k x |S|: 500 k |S| flops, about 50 coordinate-descent sweeps
+         * on k x |S|: 270 k |S| flops, about 50 coordinate-descent sweeps
          * (52 on average at the defaults; the number depends on the data) of
-         * about 5 k |S| each (a dot product per column, another in the
-         * convergence check, an update per column that moved).  Read: A
-         * once, and the codes' features. */
+         * about 2.5 k |S| each (measured at the defaults, per column and
+         * sweep: 0.73 dot products, the others known or not needed
+         * (lasso_run), and 0.49 updates).  Read: A once, and the codes'
+         * features. */
         const double codes = distinct(n, m * k) + m;
         const double gsz = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, T));
         const double direct = 2.0 * d1 * d2 * (1.0 + S / gsz) + q * q * d1 / 2.0;
         const double per_code = S > d2 / 4.0 ? direct
                                               : 2.0 * S * (d2 + 1.0) * d1 / gsz + q * fmin(SCAN_ATOMS, d1) * 2.0 * S +
                                                     DIRECT_SHARE * direct;
-        c->flops = codes * per_code + 500.0 * m * k * S;
+        c->flops = codes * per_code + 270.0 * m * k * S;
         c->bytes = 8.0 * (codes * d2 + d1 * d2);
         ttt_work_count *l = &w->phase[TTT_PHASE_LOCAL];
         l->flops += c->flops;

@@ -8,6 +8,7 @@
 #include <gsl/gsl_math.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 /* TTT_PLAIN_C: the decoder's paths for compilers without GNU C's
  * extensions (BLAS for the atoms' products, no clones, no vector types;
  * make check-decoder), built by GCC, whose prefetch hints stay. */
@@ -41,6 +42,8 @@ struct ttt_sparse_workspace {
     unsigned char *used; /* max_cols */
     double *xt;          /* the Lasso's columns, one after the other (xt_cap doubles, grown as needed) */
     size_t xt_cap;
+    double *g, *lim, *ixn; /* max_cols each: what the Lasso knows of its products (lasso_memo) */
+    size_t *gu;
 };
 
 ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
@@ -58,7 +61,11 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->R = malloc(t * t * sizeof *w->R);
     w->sel = malloc(t * sizeof *w->sel);
     w->used = malloc(max_cols);
-    if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used) {
+    w->g = malloc(max_cols * sizeof *w->g);
+    w->lim = malloc(max_cols * sizeof *w->lim);
+    w->ixn = malloc(max_cols * sizeof *w->ixn);
+    w->gu = malloc(max_cols * sizeof *w->gu);
+    if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -77,6 +84,10 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->sel);
     free(w->used);
     free(w->xt);
+    free(w->g);
+    free(w->lim);
+    free(w->ixn);
+    free(w->gu);
     free(w);
 }
 
@@ -98,20 +109,6 @@ static double coordinate(double rho, double lambda, double h)
 static double violation(double g, double lambda, double wj)
 {
     return wj > 0.0 ? fabs(g - lambda) : wj < 0.0 ? fabs(g + lambda) : fabs(g) - lambda;
-}
-
-/* Largest KKT violation given the residual r = y - X w. */
-static double kkt(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double lambda,
-                  const double *w)
-{
-    double worst = 0.0;
-    for (size_t j = 0; j < cols; j++) {
-        double g = cblas_ddot((int)rows, X + j, (int)ldx, r, 1) / (double)rows;
-        double v = violation(g, lambda, w[j]);
-        if (v > worst)
-            worst = v;
-    }
-    return worst;
 }
 
 static void residual(const double *X, size_t rows, size_t cols, size_t ldx, const double *y, const double *w,
@@ -224,35 +221,6 @@ static void axpy_blas(double a, const double *x, double *y, size_t n)
         y[i] += a * x[i];
 }
 
-/* The largest KKT violation (as kkt above, the same per-column values) of
- * the columns xt, four columns at a time; with stop, the first one past
- * stop is returned at once (the caller only asks whether the largest is
- * at most stop: the largest is not needed to know that it is not). */
-static double kkt_copy(const double *xt, size_t rows, size_t cols, const double *r, double lambda, const double *w,
-                       double stop)
-{
-    const double dn = (double)rows;
-    double g[4], worst = 0.0;
-    for (size_t j0 = 0; j0 < cols; j0 += 4) {
-        const size_t nj = cols - j0 < 4 ? cols - j0 : 4;
-        if (nj == 4)
-            dot_blas4(xt + j0 * rows, xt + (j0 + 1) * rows, xt + (j0 + 2) * rows, xt + (j0 + 3) * rows, r, rows, g);
-        else
-            for (size_t c = 0; c < nj; c++)
-                g[c] = dot_blas(xt + (j0 + c) * rows, r, rows);
-        for (size_t c = 0; c < nj; c++) {
-            const size_t j = j0 + c;
-            const double v = violation(g[c] / dn, lambda, w[j]);
-            if (v > worst) {
-                worst = v;
-                if (v > stop)
-                    return v;
-            }
-        }
-    }
-    return worst;
-}
-
 /* The columns of X (rows x cols, stride ldx) one after the other into
  * ws->xt when the Lasso takes copies (ldx > 1, rows below
  * LASSO_COPY_ROWS, room for them); 0 when it does not. */
@@ -275,7 +243,7 @@ static int lasso_copies(ttt_sparse_workspace *ws, const double *X, size_t rows, 
 
 /* The Lasso's design, column by column: the contiguous copies in ws->xt
  * (lasso_copies), summed as the BLAS sums strided vectors (dot_blas,
- * axpy_blas, kkt_copy), or X's columns, stride ldx apart, through the BLAS. */
+ * axpy_blas, lasso_check), or X's columns, stride ldx apart, through the BLAS. */
 typedef struct {
     const double *X; /* column j at X + j * step, its entries stride apart */
     size_t step, stride;
@@ -303,6 +271,118 @@ static void col_axpy(const lasso_cols *c, size_t j, double a, double *v, size_t 
         cblas_daxpy((int)n, a, x, (int)c->stride, v, 1);
 }
 
+/* The products of nj <= 4 columns js with v into out, each as col_dot
+ * computes it (dot_blas4 sums as dot_blas does). */
+static void cols_dot(const lasso_cols *c, const size_t *js, size_t nj, const double *v, size_t n, double *out)
+{
+    if (c->copies && nj == 4) {
+        const double *x = c->X;
+        dot_blas4(x + js[0] * c->step, x + js[1] * c->step, x + js[2] * c->step, x + js[3] * c->step, v, n, out);
+        return;
+    }
+    for (size_t a = 0; a < nj; a++)
+        out[a] = col_dot(c, js[a], v, n);
+}
+
+/* What lasso_run knows of each column's product with the residual r, so
+ * as not to compute the products whose outcome is known; the iterates are
+ * the same to the bit.  g_j = X_j . r_then as last computed, at update
+ * count gu_j and drift D_then.  Each update r += a X_j moves r by at most
+ * |a| ||X_j|| and the rounding of the daxpy, at most DBL_EPSILON (||r|| +
+ * |a| ||X_j||); the drift D sums these, so ||r_now - r_then|| <= D - D_then
+ * and ||r|| <= ||r_0|| + D.  A computed product of n terms is within
+ * n DBL_EPSILON / 2 ||X_j|| ||r|| of the true one (any order of the sums,
+ * fused or not), so with s = 2 n DBL_EPSILON (a factor 2 to spare)
+ *   |X_j . r_now| <= |g_j| + ||X_j|| (D - D_then + s (||r_0|| + D))
+ * bounds the product that would be computed now.  While that is below
+ * lambda n / (1 + 1e-12), a zero coefficient stays zero (the coordinate's
+ * new value is 0) and its KKT violation is at most 0: the product is not
+ * needed.  The bound grows with D: it holds while D < lim_j, that limit
+ * solved for when g_j is computed and lowered by more than its rounding.
+ * A product computed since the last update is the product now, to the
+ * bit. */
+typedef struct {
+    double *g, *lim, *ixn; /* per column; ixn: 1 / ||X_j||, ||X_j|| rounded up */
+    size_t *gu;
+    double D, r0;   /* the drift; ||r_0||, rounded up */
+    double ln, s;   /* lambda n / (1 + 1e-12); s */
+    size_t updates;
+} lasso_memo;
+
+static int memo_known(const lasso_memo *m, size_t j)
+{
+    return m->gu[j] == m->updates;
+}
+
+static int memo_stays_zero(const lasso_memo *m, size_t j)
+{
+    return m->D < m->lim[j];
+}
+
+static void memo_set(lasso_memo *m, size_t j, double g)
+{
+    m->g[j] = g;
+    m->gu[j] = m->updates;
+    const double sr0 = m->s * m->r0, far = (m->ln + fabs(g)) * m->ixn[j];
+    const double lim = ((m->ln - fabs(g)) * m->ixn[j] + m->D - sr0) * (1.0 - m->s);
+    m->lim[j] = lim - 4.0 * DBL_EPSILON * (2.0 * far + m->D + sr0); /* NaN: never */
+}
+
+/* r moved by a X_j. */
+static void memo_moved(lasso_memo *m, size_t j, double a)
+{
+    const double step = fabs(a) / m->ixn[j];
+    m->D += (step + DBL_EPSILON * (m->r0 + m->D + step)) * (1.0 + 1e-12);
+    m->updates++;
+}
+
+/* The largest KKT violation of the columns c given the residual r; with
+ * stop, the first one past stop is returned at once (the caller only asks
+ * whether the largest is at most stop).  With a memo (lasso_run), the
+ * columns whose violation it shows to be at most 0 are left out, the
+ * products it has are taken from it and those computed go into it: the
+ * same answer to that question. */
+static double lasso_check(const lasso_cols *c, lasso_memo *m, size_t rows, size_t cols, const double *r,
+                          double lambda, const double *w, double stop)
+{
+    const double dn = (double)rows;
+    double g[4], worst = 0.0;
+    size_t js[4], nj = 0;
+    for (size_t j = 0; j < cols || nj > 0; j++) {
+        if (j < cols) {
+            if (m && w[j] == 0.0 && memo_stays_zero(m, j))
+                continue;
+            js[nj++] = j;
+            if (nj < 4 && j + 1 < cols)
+                continue;
+        }
+        size_t todo[4], nt = 0;
+        for (size_t a = 0; a < nj; a++)
+            if (!m || !memo_known(m, js[a]))
+                todo[nt++] = js[a];
+        double fresh[4];
+        cols_dot(c, todo, nt, r, rows, fresh);
+        for (size_t a = 0, b = 0; a < nj; a++)
+            if (m && memo_known(m, js[a]))
+                g[a] = m->g[js[a]];
+            else {
+                g[a] = fresh[b++];
+                if (m)
+                    memo_set(m, js[a], g[a]);
+            }
+        for (size_t a = 0; a < nj; a++) {
+            const double v = violation(g[a] / dn, lambda, w[js[a]]);
+            if (v > worst) {
+                worst = v;
+                if (v > stop)
+                    return v;
+            }
+        }
+        nj = 0;
+    }
+    return worst;
+}
+
 /* Cyclic coordinate descent (ttt_sparse_lasso) on the columns c of X. */
 static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double *X, size_t rows, size_t cols,
                      size_t ldx, const double *y, double lambda, double tol, size_t max_sweeps, double *w,
@@ -311,8 +391,13 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
     double *r = ws->r;
     const double inv = 1.0 / (double)rows;
     double lambda_max = 0.0;
+    lasso_memo m = {ws->g, ws->lim, ws->ixn, ws->gu, 0.0, 0.0, lambda * (double)rows / (1.0 + 1e-12),
+                    2.0 * (double)rows * DBL_EPSILON, 0};
     for (size_t j = 0; j < cols; j++) {
         ws->norm2[j] = col_norm2(c, j, rows);
+        m.ixn[j] = 1.0 / (sqrt(ws->norm2[j]) * (1.0 + (double)rows * DBL_EPSILON));
+        m.lim[j] = -1.0; /* not known: D is never below, and no update count matches */
+        m.gu[j] = SIZE_MAX;
         double g = fabs(col_dot(c, j, y, rows)) * inv;
         if (g > lambda_max)
             lambda_max = g;
@@ -320,6 +405,7 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
             w[j] = 0.0;
     }
     residual(X, rows, cols, ldx, y, w, r);
+    m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + 2.0 * (double)rows * DBL_EPSILON);
     const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
     size_t sweep = 0;
     int status = GSL_EMAXITER;
@@ -328,16 +414,23 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
         for (size_t j = 0; j < cols; j++) {
             if (ws->norm2[j] == 0.0)
                 continue;
+            if (w[j] == 0.0 && memo_stays_zero(&m, j))
+                continue; /* its new value is 0 */
             double h = ws->norm2[j] * inv;
-            double rho = col_dot(c, j, r, rows) * inv + h * w[j];
+            double dot = m.g[j];
+            if (!memo_known(&m, j)) {
+                dot = col_dot(c, j, r, rows);
+                memo_set(&m, j, dot);
+            }
+            double rho = dot * inv + h * w[j];
             double wn = coordinate(rho, lambda, h);
             if (wn != w[j]) {
                 col_axpy(c, j, w[j] - wn, r, rows);
+                memo_moved(&m, j, w[j] - wn);
                 w[j] = wn;
             }
         }
-        if ((c->copies ? kkt_copy(c->X, rows, cols, r, lambda, w, goal) : kkt(X, rows, cols, ldx, r, lambda, w)) <=
-            goal) {
+        if (lasso_check(c, &m, rows, cols, r, lambda, w, goal) <= goal) {
             status = GSL_SUCCESS;
             break;
         }
@@ -353,9 +446,9 @@ double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t ro
     if (rows > ws->max_rows)
         return GSL_NAN;
     residual(X, rows, cols, ldx, y, w, ws->r);
-    if (lasso_copies(ws, X, rows, cols, ldx)) /* the Lasso's own check, in full */
-        return kkt_copy(ws->xt, rows, cols, ws->r, lambda, w, GSL_POSINF);
-    return kkt(X, rows, cols, ldx, ws->r, lambda, w);
+    const int copies = lasso_copies(ws, X, rows, cols, ldx); /* the Lasso's own check, in full */
+    const lasso_cols c = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    return lasso_check(&c, NULL, rows, cols, ws->r, lambda, w, GSL_POSINF);
 }
 
 int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
