@@ -472,9 +472,14 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
     const int n = (int)rows, ld = (int)ldx;
     const size_t tmax = rows < cols ? rows : cols, ldr = ws->max_rows < ws->max_cols ? ws->max_rows : ws->max_cols;
     const size_t atoms = max_atoms < tmax ? max_atoms : tmax;
+    /* The columns' products as the Lasso takes them (lasso_cols): on
+     * contiguous copies, the same values as the BLAS's on X's strided
+     * columns, which at large k cost a cache line per entry each step. */
+    const int copies = lasso_copies(ws, X, rows, cols, ldx);
+    const lasso_cols cx = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
     memcpy(ws->r, y, rows * sizeof *ws->r);
     for (size_t j = 0; j < cols; j++) {
-        ws->norm2[j] = cblas_ddot(n, X + j, ld, X + j, ld);
+        ws->norm2[j] = col_norm2(&cx, j, rows);
         ws->used[j] = ws->norm2[j] == 0.0;
         w[j] = 0.0;
     }
@@ -482,13 +487,19 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
     while (t < atoms) {
         size_t best = cols;
         double top = threshold;
-        for (size_t j = 0; j < cols; j++) {
-            if (ws->used[j])
-                continue;
-            double c = fabs(cblas_ddot(n, X + j, ld, ws->r, 1)) / sqrt(ws->norm2[j]);
-            if (c > top) {
-                top = c;
-                best = j;
+        for (size_t j = 0; j < cols;) { /* the unused columns four at a time, in order */
+            size_t js[4], nj = 0;
+            for (; j < cols && nj < 4; j++)
+                if (!ws->used[j])
+                    js[nj++] = j;
+            double g[4];
+            cols_dot(&cx, js, nj, ws->r, rows, g);
+            for (size_t a = 0; a < nj; a++) {
+                double cj = fabs(g[a]) / sqrt(ws->norm2[js[a]]);
+                if (cj > top) {
+                    top = cj;
+                    best = js[a];
+                }
             }
         }
         if (best == cols)
@@ -496,7 +507,10 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
         ws->used[best] = 1;
         /* Gram-Schmidt against the chosen columns, twice ("twice is enough"). */
         double *z = ws->z, *q = ws->Q + t * rows;
-        cblas_dcopy(n, X + best, ld, z, 1);
+        if (copies)
+            memcpy(z, cx.X + best * cx.step, rows * sizeof *z);
+        else
+            cblas_dcopy(n, X + best, ld, z, 1);
         for (size_t a = 0; a < t; a++)
             ws->R[a * ldr + t] = 0.0;
         for (int pass = 0; pass < 2; pass++)
