@@ -230,6 +230,18 @@ static int ref_lasso(const double *X, size_t rows, size_t cols, size_t ldx, cons
     return status;
 }
 
+/* A problem of the bit-for-bit tests: X (rows x cols, stride ldx) and y
+ * Gaussian, column 1 zero when there are more than 2. */
+static void shape_problem(gsl_rng *r, size_t rows, size_t cols, size_t ldx, double *X, double *y)
+{
+    for (size_t i = 0; i < rows * ldx; i++)
+        X[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < rows && cols > 2; i++)
+        X[i * ldx + 1] = 0.0;
+    for (size_t i = 0; i < rows; i++)
+        y[i] = gsl_ran_gaussian(r, 1.0);
+}
+
 /* Every shape from 1 x 1 (row counts around the multiples of four the
  * BLAS's sums work in), padded rows (ldx > cols), warm starts, penalties
  * from tiny to past lambda_max (and NaN, and a negative tolerance: never
@@ -256,13 +268,7 @@ START_TEST(test_lasso_same_bits_as_blas)
         for (size_t b = 0; b < sizeof cols_of / sizeof *cols_of; b++)
             for (size_t pad = 0; pad < 4; pad += 3) {
                 const size_t rows = rows_of[a], cols = cols_of[b], ldx = cols + pad;
-                for (size_t i = 0; i < rows * ldx; i++)
-                    X[i] = gsl_ran_gaussian(r, 1.0);
-                if (cols > 2)
-                    for (size_t i = 0; i < rows; i++)
-                        X[i * ldx + 1] = 0.0; /* a zero column */
-                for (size_t i = 0; i < rows; i++)
-                    y[i] = gsl_ran_gaussian(r, 1.0);
+                shape_problem(r, rows, cols, ldx, X, y);
                 for (size_t l = 0; l < 6; l++)
                     for (size_t m = 0; m < 3; m++) {
                         if (l == 5 && m == 2)
@@ -732,7 +738,7 @@ static size_t ref_omp(const double *X, size_t rows, size_t cols, size_t ldx, con
 
 /* Shapes from 1 x 1 to 97 x 40 (row counts around the BLAS's multiples of
  * four, column counts around the scan's), padded rows, a zero column and a
- * repeated one (dependent: dropped), thresholds from none to past every
+ * multiple of another (dependent: dropped), thresholds from none to past every
  * correlation, atom limits: the same atoms and coefficients to the bit as
  * ref_omp where the BLAS's order is the copies' (elsewhere to 1e-9 on
  * well-posed problems). */
@@ -752,14 +758,9 @@ START_TEST(test_omp_same_bits_as_blas)
         for (size_t b = 0; b < sizeof cols_of / sizeof *cols_of; b++)
             for (size_t pad = 0; pad < 4; pad += 3) {
                 const size_t rows = rows_of[a], cols = cols_of[b], ldx = cols + pad;
-                for (size_t i = 0; i < rows * ldx; i++)
-                    X[i] = gsl_ran_gaussian(r, 1.0);
-                for (size_t i = 0; i < rows && cols > 4; i++) {
-                    X[i * ldx + 1] = 0.0;              /* a zero column */
+                shape_problem(r, rows, cols, ldx, X, y);
+                for (size_t i = 0; i < rows && cols > 4; i++)
                     X[i * ldx + 4] = 2.0 * X[i * ldx]; /* a multiple of column 0 */
-                }
-                for (size_t i = 0; i < rows; i++)
-                    y[i] = gsl_ran_gaussian(r, 1.0);
                 for (size_t l = 0; l < 3; l++)
                     for (size_t m = 0; m < 3; m++) {
                         size_t t = 0;
