@@ -289,13 +289,16 @@ static void cols_dot(const lasso_cols *c, const size_t *js, size_t nj, const dou
  * the same to the bit.  g_j = X_j . r_then as last computed, at update
  * count gu_j and drift D_then.  Each update r += a X_j moves r by at most
  * |a| ||X_j|| and the rounding of the daxpy, at most DBL_EPSILON (||r|| +
- * |a| ||X_j||); the drift D sums these, so ||r_now - r_then|| <= D - D_then
- * and ||r|| <= ||r_0|| + D.  A computed product of n terms is within
- * n DBL_EPSILON / 2 ||X_j|| ||r|| of the true one (any order of the sums,
- * fused or not), so with s = 2 n DBL_EPSILON (a factor 2 to spare)
- *   |X_j . r_now| <= |g_j| + ||X_j|| (D - D_then + s (||r_0|| + D))
- * bounds the product that would be computed now.  While that is below
- * lambda n / (1 + 1e-12), a zero coefficient stays zero (the coordinate's
+ * |a| ||X_j||) + t, t = n DBL_TRUE_MIN for products that underflow; the
+ * drift D sums these, so ||r_now - r_then|| <= D - D_then and ||r|| <=
+ * ||r_0|| + D.  A computed product of n terms is within n DBL_EPSILON / 2
+ * ||X_j|| ||r|| + t of the true one (any order of the sums, fused or not;
+ * each term that underflows is off by at most half of DBL_TRUE_MIN), so
+ * with s = 2 n DBL_EPSILON (a factor 2 to spare)
+ *   |X_j . r_now| <= |g_j| + ||X_j|| (D - D_then + s (||r_0|| + D)) + 2 t
+ * bounds the product that would be computed now.  ||X_j|| is taken from
+ * the computed squared norm plus t (its underflowed squares).  While the
+ * bound is below lambda n / (1 + 1e-12), a zero coefficient stays zero (the coordinate's
  * new value is 0) and its KKT violation is at most 0: the product is not
  * needed.  The bound grows with D: it holds while D < lim_j, that limit
  * solved for when g_j is computed and lowered by more than its rounding.
@@ -305,7 +308,7 @@ typedef struct {
     double *g, *lim, *ixn; /* per column; ixn: 1 / ||X_j||, ||X_j|| rounded up */
     size_t *gu;
     double D, r0;   /* the drift; ||r_0||, rounded up */
-    double ln, s;   /* lambda n / (1 + 1e-12); s */
+    double ln, s, t; /* lambda n / (1 + 1e-12) - 2 t; s; t */
     size_t updates;
 } lasso_memo;
 
@@ -332,7 +335,7 @@ static void memo_set(lasso_memo *m, size_t j, double g)
 static void memo_moved(lasso_memo *m, size_t j, double a)
 {
     const double step = fabs(a) / m->ixn[j];
-    m->D += (step + DBL_EPSILON * (m->r0 + m->D + step)) * (1.0 + 1e-12);
+    m->D += (step + DBL_EPSILON * (m->r0 + m->D + step) + m->t) * (1.0 + 1e-12);
     m->updates++;
 }
 
@@ -391,11 +394,20 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
     double *r = ws->r;
     const double inv = 1.0 / (double)rows;
     double lambda_max = 0.0;
-    lasso_memo m = {ws->g, ws->lim, ws->ixn, ws->gu, 0.0, 0.0, lambda * (double)rows / (1.0 + 1e-12),
-                    2.0 * (double)rows * DBL_EPSILON, 0};
+    const double tiny = (double)rows * DBL_TRUE_MIN;
+    lasso_memo m = {ws->g,
+                    ws->lim,
+                    ws->ixn,
+                    ws->gu,
+                    0.0,
+                    0.0,
+                    lambda * (double)rows / (1.0 + 1e-12) - 2.0 * tiny,
+                    2.0 * (double)rows * DBL_EPSILON,
+                    tiny,
+                    0};
     for (size_t j = 0; j < cols; j++) {
         ws->norm2[j] = col_norm2(c, j, rows);
-        m.ixn[j] = 1.0 / (sqrt(ws->norm2[j]) * (1.0 + (double)rows * DBL_EPSILON));
+        m.ixn[j] = 1.0 / (sqrt(ws->norm2[j] + tiny) * (1.0 + 2.0 * (double)rows * DBL_EPSILON));
         m.lim[j] = -1.0; /* not known: D is never below, and no update count matches */
         m.gu[j] = SIZE_MAX;
         double g = fabs(col_dot(c, j, y, rows)) * inv;
@@ -405,7 +417,7 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
             w[j] = 0.0;
     }
     residual(X, rows, cols, ldx, y, w, r);
-    m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + 2.0 * (double)rows * DBL_EPSILON);
+    m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + 2.0 * (double)rows * DBL_EPSILON) + tiny;
     const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
     size_t sweep = 0;
     int status = GSL_EMAXITER;

@@ -666,6 +666,63 @@ START_TEST(test_decoder_padded_columns)
 }
 END_TEST
 
+/* Where the Lasso's skipping is most fragile: numbers so small that
+ * products and squares underflow, whose rounding errors are absolute (up
+ * to half of DBL_TRUE_MIN a term), not relative.  Two 2 x 2 problems with
+ * a warm start, each built so that a zero coefficient's product sits just
+ * below or just above n lambda: column 0 with a square that rounds to 0
+ * (its norm computed 0.25% short) and an ordinary penalty, then products
+ * of exactly 2.5 DBL_TRUE_MIN (a tie that rounds down) and a subnormal
+ * penalty.  A bound without the absolute terms skipped a product that the
+ * BLAS-written Lasso computes and moves on (found by a review; each case
+ * failed before the fix). */
+START_TEST(test_lasso_underflow_same_bits)
+{
+    if (!blas_order_is_lassos())
+        return; /* the reference sums in another order: bits are not comparable */
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(2, 2);
+    size_t cases = 0;
+    /* Column 0 = 2^-537 (10, 0.7): 0.7^2 2^-1074 underflows to 0.  Column 1
+     * half of it, warm; r starts at 2^300 (10, 0.7). */
+    const double a1 = 10.0 * ldexp(1.0, -537), a2 = 0.7 * ldexp(1.0, -537);
+    const double r1 = 10.0 * ldexp(1.0, 300), r2 = 0.7 * ldexp(1.0, 300);
+    const double g = a1 * r1 + a2 * r2, lambda = g / (2.0 * 0.999);
+    for (double f = 0.990; f < 1.0; f += 0.001) {
+        const double ln = lambda * 2.0 / (1.0 + 1e-12), na = sqrt(a1 * a1 + a2 * a2);
+        const double wb = f * (ln - g) / na / (5.0 * ldexp(1.0, -537));
+        double X[4] = {a1, a1 / 2.0, a2, a2 / 2.0}, y[2] = {r1 + wb * (a1 / 2.0), r2 + wb * (a2 / 2.0)};
+        double w[2] = {0.0, wb}, wr[2] = {0.0, wb};
+        size_t sw = 0, swr = 0;
+        const int st = ttt_sparse_lasso(ws, X, 2, 2, 2, y, lambda, 1e-6, 50, w, &sw);
+        const int rt = ref_lasso(X, 2, 2, 2, y, lambda, 1e-6, 50, wr, &swr);
+        ck_assert_int_eq(st, rt);
+        ck_assert_uint_eq(sw, swr);
+        ck_assert_msg(memcmp(w, wr, sizeof w) == 0, "f %.3f: w (%a, %a), the BLAS's (%a, %a)", f, w[0], w[1], wr[0],
+                      wr[1]);
+        cases++;
+    }
+    /* Column 0 = 2^-500 (1, 1) against r = 2.5 2^-574 (1, 1): each product
+     * 2.5 DBL_TRUE_MIN, rounded to 2; lambda = 3 DBL_TRUE_MIN. */
+    for (size_t limit = 1; limit <= 5; limit++) {
+        const double alpha = ldexp(1.0, -500), r0 = 2.5 * ldexp(1.0, -574), wb = ldexp(1.0, -64);
+        const double xb0 = (1.0 + ldexp(1.0, -20)) * ldexp(1.0, -510), xb1 = ldexp(1.0, -540);
+        double X[4] = {alpha, xb0, alpha, xb1}, y[2] = {r0 + wb * xb0, r0 + wb * xb1};
+        double w[2] = {0.0, wb}, wr[2] = {0.0, wb};
+        size_t sw = 0, swr = 0;
+        const double lambda3 = 3.0 * ldexp(1.0, -1074);
+        const int st = ttt_sparse_lasso(ws, X, 2, 2, 2, y, lambda3, 1e-3, limit, w, &sw);
+        const int rt = ref_lasso(X, 2, 2, 2, y, lambda3, 1e-3, limit, wr, &swr);
+        ck_assert_int_eq(st, rt);
+        ck_assert_uint_eq(sw, swr);
+        ck_assert_msg(memcmp(w, wr, sizeof w) == 0, "%zu sweeps at most: w (%a, %a), the BLAS's (%a, %a)", limit, w[0],
+                      w[1], wr[0], wr[1]);
+        cases++;
+    }
+    ck_assert_uint_eq(cases, 15);
+    ttt_sparse_free(ws);
+}
+END_TEST
+
 /* OMP as it was written on the BLAS: a strided ddot per unused column and
  * step, the chosen column copied by a strided dcopy.  ttt_sparse_omp takes
  * contiguous copies of the columns (as the Lasso does) and scans them four
@@ -793,6 +850,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_lasso_matches_brute_force);
     tcase_add_test(core, test_lasso_zero_above_lambda_max);
     tcase_add_test(core, test_lasso_same_bits_as_blas);
+    tcase_add_test(core, test_lasso_underflow_same_bits);
     tcase_add_test(core, test_omp_recovers_sparse_regression);
     tcase_add_test(core, test_omp_skips_dependent_columns);
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
