@@ -298,9 +298,9 @@ static void cols_dot(const lasso_cols *c, const size_t *js, size_t nj, const dou
  *   |X_j . r_now| <= |g_j| + ||X_j|| (D - D_then + s (||r_0|| + D)) + 2 t
  * bounds the product that would be computed now.  ||X_j|| is taken from
  * the computed squared norm plus t (its underflowed squares).  While the
- * bound is below lambda n / (1 + 1e-12), a zero coefficient stays zero (the coordinate's
- * new value is 0) and its KKT violation is at most 0: the product is not
- * needed.  The bound grows with D: it holds while D < lim_j, that limit
+ * bound is below lambda n / (1 + 1e-12), a zero coefficient stays zero
+ * (the coordinate's new value is 0) and its KKT violation is at most 0:
+ * the product is not needed.  The bound grows with D: it holds while D < lim_j, that limit
  * solved for when g_j is computed and lowered by more than its rounding.
  * A product computed since the last update is the product now, to the
  * bit. */
