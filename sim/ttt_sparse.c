@@ -250,6 +250,13 @@ typedef struct {
     int copies;
 } lasso_cols;
 
+/* X's columns as the solvers read them: the copies when lasso_copies
+ * makes them, else X itself through the BLAS. */
+static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
+{
+    return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+}
+
 static double col_dot(const lasso_cols *c, size_t j, const double *v, size_t n)
 {
     const double *x = c->X + j * c->step;
@@ -359,20 +366,21 @@ static double lasso_check(const lasso_cols *c, lasso_memo *m, size_t rows, size_
             if (nj < 4 && j + 1 < cols)
                 continue;
         }
-        size_t todo[4], nt = 0;
+        size_t at[4], ids[4], nt = 0; /* the products to compute: their places in js, their columns */
         for (size_t a = 0; a < nj; a++)
-            if (!m || !memo_known(m, js[a]))
-                todo[nt++] = js[a];
-        double fresh[4];
-        cols_dot(c, todo, nt, r, rows, fresh);
-        for (size_t a = 0, b = 0; a < nj; a++)
             if (m && memo_known(m, js[a]))
                 g[a] = m->g[js[a]];
             else {
-                g[a] = fresh[b++];
-                if (m)
-                    memo_set(m, js[a], g[a]);
+                at[nt] = a;
+                ids[nt++] = js[a];
             }
+        double fresh[4];
+        cols_dot(c, ids, nt, r, rows, fresh);
+        for (size_t b = 0; b < nt; b++) {
+            g[at[b]] = fresh[b];
+            if (m)
+                memo_set(m, ids[b], fresh[b]);
+        }
         for (size_t a = 0; a < nj; a++) {
             const double v = violation(g[a] / dn, lambda, w[js[a]]);
             if (v > worst) {
@@ -395,19 +403,12 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
     const double inv = 1.0 / (double)rows;
     double lambda_max = 0.0;
     const double tiny = (double)rows * DBL_TRUE_MIN;
-    lasso_memo m = {ws->g,
-                    ws->lim,
-                    ws->ixn,
-                    ws->gu,
-                    0.0,
-                    0.0,
-                    lambda * (double)rows / (1.0 + 1e-12) - 2.0 * tiny,
-                    2.0 * (double)rows * DBL_EPSILON,
-                    tiny,
-                    0};
+    lasso_memo m = {.g = ws->g, .lim = ws->lim, .ixn = ws->ixn, .gu = ws->gu,
+                    .ln = lambda * (double)rows / (1.0 + 1e-12) - 2.0 * tiny,
+                    .s = 2.0 * (double)rows * DBL_EPSILON, .t = tiny};
     for (size_t j = 0; j < cols; j++) {
         ws->norm2[j] = col_norm2(c, j, rows);
-        m.ixn[j] = 1.0 / (sqrt(ws->norm2[j] + tiny) * (1.0 + 2.0 * (double)rows * DBL_EPSILON));
+        m.ixn[j] = 1.0 / (sqrt(ws->norm2[j] + tiny) * (1.0 + m.s));
         m.lim[j] = -1.0; /* not known: D is never below, and no update count matches */
         m.gu[j] = SIZE_MAX;
         double g = fabs(col_dot(c, j, y, rows)) * inv;
@@ -417,7 +418,7 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
             w[j] = 0.0;
     }
     residual(X, rows, cols, ldx, y, w, r);
-    m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + 2.0 * (double)rows * DBL_EPSILON) + tiny;
+    m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + m.s) + tiny;
     const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
     size_t sweep = 0;
     int status = GSL_EMAXITER;
@@ -458,8 +459,7 @@ double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t ro
     if (rows > ws->max_rows)
         return GSL_NAN;
     residual(X, rows, cols, ldx, y, w, ws->r);
-    const int copies = lasso_copies(ws, X, rows, cols, ldx); /* the Lasso's own check, in full */
-    const lasso_cols c = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    const lasso_cols c = design_cols(ws, X, rows, cols, ldx); /* the Lasso's own check, in full */
     return lasso_check(&c, NULL, rows, cols, ws->r, lambda, w, GSL_POSINF);
 }
 
@@ -469,8 +469,7 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 {
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("lasso problem larger than its workspace", GSL_EBADLEN);
-    const int copies = lasso_copies(ws, X, rows, cols, ldx);
-    const lasso_cols c = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    const lasso_cols c = design_cols(ws, X, rows, cols, ldx);
     return lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
 }
 
@@ -487,8 +486,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
     /* The columns' products as the Lasso takes them (lasso_cols): on
      * contiguous copies, the same values as the BLAS's on X's strided
      * columns, which at large k cost a cache line per entry each step. */
-    const int copies = lasso_copies(ws, X, rows, cols, ldx);
-    const lasso_cols cx = copies ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    const lasso_cols cx = design_cols(ws, X, rows, cols, ldx);
     memcpy(ws->r, y, rows * sizeof *ws->r);
     for (size_t j = 0; j < cols; j++) {
         ws->norm2[j] = col_norm2(&cx, j, rows);
@@ -519,7 +517,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
         ws->used[best] = 1;
         /* Gram-Schmidt against the chosen columns, twice ("twice is enough"). */
         double *z = ws->z, *q = ws->Q + t * rows;
-        if (copies)
+        if (cx.copies)
             memcpy(z, cx.X + best * cx.step, rows * sizeof *z);
         else
             cblas_dcopy(n, X + best, ld, z, 1);
