@@ -1,6 +1,7 @@
 /* ttt_sparse — see ttt_sparse.h. */
 #include "ttt_sparse.h"
 
+#include "ttt_kernel.h"
 #include "ttt_mem.h"
 
 #include <gsl/gsl_cblas.h>
@@ -12,10 +13,6 @@
 /* TTT_PLAIN_C: the decoder's paths for compilers without GNU C's
  * extensions (BLAS for the atoms' products, no clones, no vector types;
  * make check-decoder), built by GCC, whose prefetch hints stay. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
-#include <immintrin.h>
-#define ATOM_KERNEL 1
-#endif
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -24,7 +21,7 @@
 
 /* No contraction of a * b + c into a fused multiply-add in this file: the
  * Lasso's copies of the BLAS's sums below must round each product (see
- * dot_blas).  atom_kernel's fused multiply-adds are explicit. */
+ * dot_blas). */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
@@ -555,7 +552,7 @@ struct ttt_decoder {
     double *norm2;   /* d1 squared atom norms */
     double *inorm;   /* d1 inverse atom norms (0 for a zero atom) */
     float *U;        /* d1 x d2 the atoms scaled to unit norm (zero atoms stay 0), in single precision */
-    int blas;        /* the atoms' products by BLAS, not atom_kernel (batch_coordinates, atoms_dot) */
+    int blas;        /* the atoms' products by BLAS, not ttt_kernel_rows (batch_coordinates, atoms_dot) */
 };
 
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
@@ -589,8 +586,8 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
 
 void ttt_decoder_use_blas(ttt_decoder *dec, int on)
 {
-#ifdef ATOM_KERNEL
-    dec->blas = on || !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#ifdef TTT_KERNEL
+    dec->blas = on || !ttt_kernel_available();
 #else
     (void)on;
     dec->blas = 1; /* no kernel to use */
@@ -670,21 +667,15 @@ static size_t basis_max(size_t nb, size_t d2)
     return r < d2 / 4 ? r : d2 / 4;
 }
 
-/* Columns of W per pass of atom_kernel (two vectors of 8), and the width
- * its results are stored in: cols rounded up to a multiple of KP (the last
- * 8 columns, when there are such, in a pass of their own). */
-#define KC 16
-#define KP 8
-static size_t padded_cols(size_t cols) { return (cols + KP - 1) / KP * KP; }
 
 /* Blocks per batch for bases of at most rmax vectors: the batch's
- * coordinates, 4 d1 bytes a column with the columns padded to KP, within
+ * coordinates, 4 d1 bytes a column with the columns padded, within
  * TTT_DECODE_BATCH_BYTES where one block's allow it. */
 static size_t decode_batch(size_t d1, size_t rmax)
 {
     size_t k = rmax ? BATCH_COLS / rmax : BATCH;
     k = k < 1 ? 1 : k > BATCH ? BATCH : k;
-    while (k > 1 && padded_cols(k * rmax) * 4 * d1 > TTT_DECODE_BATCH_BYTES)
+    while (k > 1 && ttt_kernel_padded(k * rmax) * 4 * d1 > TTT_DECODE_BATCH_BYTES)
         k--;
     return k;
 }
@@ -697,7 +688,7 @@ typedef struct {
     size_t q, B, rmax, groups, ready, ldw;
     void *arena;     /* all the buffers below but the slots' */
     double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
-    float *WTb;      /* d1 x (batch rmax rounded up to KP) the W_j on the bases of the batch, row stride ldw */
+    float *WTb;      /* d1 x (batch rmax padded, ttt_kernel_padded) the W_j on the bases of the batch, row stride ldw */
     float *nrmb;     /* batch x d1 */
     double *P;       /* B x d2 the block's features */
     double *psi2;    /* B ||psi||^2 */
@@ -715,7 +706,7 @@ typedef struct {
     double *E;       /* B x d2 the same less their projections on the basis (as of the last basis_residual) */
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
     float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
-    float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (atom_kernel) */
+    float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (ttt_kernel_rows) */
     double *y;       /* max(d2, rmax) coordinates of one vector */
     /* The atoms chosen in the block, by slot: their Gram rows (direct) or
      * coordinates (basis). */
@@ -736,8 +727,8 @@ typedef struct {
     double *gram;    /* GRAM_IDS x GRAM_IDS, NaN until computed */
     /* Direct blocks. */
     float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
-    float *Xt;       /* d2 x (B rounded up to KP) X transposed, zero past its rows (atoms_dot) */
-    float *tile;     /* KERNEL_ATOMS x (B rounded up to KP) products of a chunk of atoms (atoms_dot) */
+    float *Xt;       /* d2 x (B padded) X transposed, zero past its rows (atoms_dot) */
+    float *tile;     /* TTT_KERNEL_ROWS x (B padded) products of a chunk of atoms (atoms_dot) */
     float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
     float *top;      /* d1 / CHUNK: the largest scaled correlation of each chunk, one point */
     size_t *fresh;   /* B: atoms that wait for a row */
@@ -760,117 +751,10 @@ typedef struct {
     float *zf;       /* rmax one point's coordinates in single precision */
 } decode_ws;
 
-#define KA 6 /* atoms per pass: 12 accumulators */
-/* Atoms per call of atom_kernel (batch_coordinates, atoms_dot): a multiple
- * of KA, their results (KERNEL_ATOMS rows) still in cache for what reads
- * them next. */
-#define KERNEL_ATOMS 192
-
-#ifdef ATOM_KERNEL
-#define FMA2(r, a0, a1)                                                                                        \
-    do {                                                                                                       \
-        const __m256 u_ = _mm256_broadcast_ss(r + k);                                                          \
-        a0 = _mm256_fmadd_ps(u_, x0, a0);                                                                      \
-        a1 = _mm256_fmadd_ps(u_, x1, a1);                                                                      \
-    } while (0)
-#define FMA1(r, a0) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r + k), x0, a0)
-__attribute__((target("avx2,fma"))) static void atom_kernel(const float *U, size_t d1, size_t d2, const float *Yt,
-                                                           size_t ldw, float *WT)
-{
-    size_t j = 0;
-    for (; j + KA <= d1; j += KA) {
-        const float *u0 = U + j * d2, *u1 = u0 + d2, *u2 = u1 + d2, *u3 = u2 + d2, *u4 = u3 + d2, *u5 = u4 + d2;
-        size_t c = 0;
-        for (; c + KC <= ldw; c += KC) {
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
-                   a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-            for (size_t k = 0; k < d2; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c), x1 = _mm256_loadu_ps(Yt + k * ldw + c + 8);
-                FMA2(u0, a00, a01);
-                FMA2(u1, a10, a11);
-                FMA2(u2, a20, a21);
-                FMA2(u3, a30, a31);
-                FMA2(u4, a40, a41);
-                FMA2(u5, a50, a51);
-            }
-            float *w = WT + j * ldw + c;
-            _mm256_storeu_ps(w, a00);
-            _mm256_storeu_ps(w + 8, a01);
-            _mm256_storeu_ps(w + ldw, a10);
-            _mm256_storeu_ps(w + ldw + 8, a11);
-            _mm256_storeu_ps(w + 2 * ldw, a20);
-            _mm256_storeu_ps(w + 2 * ldw + 8, a21);
-            _mm256_storeu_ps(w + 3 * ldw, a30);
-            _mm256_storeu_ps(w + 3 * ldw + 8, a31);
-            _mm256_storeu_ps(w + 4 * ldw, a40);
-            _mm256_storeu_ps(w + 4 * ldw + 8, a41);
-            _mm256_storeu_ps(w + 5 * ldw, a50);
-            _mm256_storeu_ps(w + 5 * ldw + 8, a51);
-        }
-        if (c < ldw) { /* the last 8 columns */
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-            for (size_t k = 0; k < d2; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c);
-                FMA1(u0, a0);
-                FMA1(u1, a1);
-                FMA1(u2, a2);
-                FMA1(u3, a3);
-                FMA1(u4, a4);
-                FMA1(u5, a5);
-            }
-            float *w = WT + j * ldw + c;
-            _mm256_storeu_ps(w, a0);
-            _mm256_storeu_ps(w + ldw, a1);
-            _mm256_storeu_ps(w + 2 * ldw, a2);
-            _mm256_storeu_ps(w + 3 * ldw, a3);
-            _mm256_storeu_ps(w + 4 * ldw, a4);
-            _mm256_storeu_ps(w + 5 * ldw, a5);
-        }
-    }
-    for (; j < d1; j++) { /* the last d1 mod KA atoms, one at a time */
-        const float *u = U + j * d2;
-        size_t c = 0;
-        for (; c + KC <= ldw; c += KC) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (size_t k = 0; k < d2; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c), x1 = _mm256_loadu_ps(Yt + k * ldw + c + 8);
-                FMA2(u, a0, a1);
-            }
-            _mm256_storeu_ps(WT + j * ldw + c, a0);
-            _mm256_storeu_ps(WT + j * ldw + c + 8, a1);
-        }
-        if (c < ldw) {
-            __m256 a0 = _mm256_setzero_ps();
-            for (size_t k = 0; k < d2; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Yt + k * ldw + c);
-                FMA1(u, a0);
-            }
-            _mm256_storeu_ps(WT + j * ldw + c, a0);
-        }
-    }
-}
-#undef FMA1
-#undef FMA2
-
-/* The n rows of X (d2 floats each) as the columns of Xt (d2 x ldw), zero
- * past column n; returns ldw, n padded for atom_kernel. */
-static size_t kernel_columns(const float *X, size_t n, size_t d2, float *Xt)
-{
-    const size_t ldw = padded_cols(n);
-    for (size_t k = 0; k < d2; k++) {
-        for (size_t c = 0; c < n; c++)
-            Xt[k * ldw + c] = X[c * d2 + k];
-        for (size_t c = n; c < ldw; c++)
-            Xt[k * ldw + c] = 0.0f;
-    }
-    return ldw;
-}
-#endif
-
 /* rows[f][j] = <x_f, u_j> for the nf vectors x_f (rows of X, d2 floats
  * each) and all d1 unit atoms, into rows (row stride ldr): the direct
- * blocks' correlations and Gram rows.  By atom_kernel where there is one:
- * X transposed into w->Xt, then KERNEL_ATOMS atoms at a time into w->tile
+ * blocks' correlations and Gram rows.  By ttt_kernel_rows where there is one:
+ * X transposed into w->Xt, then TTT_KERNEL_ROWS atoms at a time into w->tile
  * (in L1 or L2) and from there transposed into rows; each product a fused
  * dot product of d2 terms in order, as in batch_coordinates.  sgemm copies
  * all of U for each call, and a block makes one call per round of its
@@ -879,12 +763,12 @@ static size_t kernel_columns(const float *X, size_t n, size_t d2, float *Xt)
 static void atoms_dot(const ttt_decoder *dec, decode_ws *w, const float *X, size_t nf, float *rows, size_t ldr)
 {
     const size_t d1 = dec->d1, d2 = dec->d2;
-#ifdef ATOM_KERNEL
+#ifdef TTT_KERNEL
     if (!dec->blas) {
-        const size_t ldw = kernel_columns(X, nf, d2, w->Xt);
-        for (size_t j0 = 0; j0 < d1; j0 += KERNEL_ATOMS) {
-            const size_t jn = d1 - j0 < KERNEL_ATOMS ? d1 - j0 : KERNEL_ATOMS;
-            atom_kernel(dec->U + j0 * d2, jn, d2, w->Xt, ldw, w->tile);
+        const size_t ldw = ttt_kernel_columns(X, nf, d2, w->Xt);
+        for (size_t j0 = 0; j0 < d1; j0 += TTT_KERNEL_ROWS) {
+            const size_t jn = d1 - j0 < TTT_KERNEL_ROWS ? d1 - j0 : TTT_KERNEL_ROWS;
+            ttt_kernel_rows(dec->U + j0 * d2, jn, d2, w->Xt, ldw, w->tile);
             for (size_t f = 0; f < nf; f++)
                 for (size_t j = 0; j < jn; j++)
                     rows[f * ldr + j0 + j] = w->tile[j * ldw + f];
@@ -933,7 +817,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->E, B * d2);
     PLACE(w->Yb, batch * rm * d2);
     PLACE(w->Yf, batch * rm * d2);
-    PLACE(w->Yt, d2 * padded_cols(batch * rm));
+    PLACE(w->Yt, d2 * ttt_kernel_padded(batch * rm));
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
     /* From zcb up to gid: buffers only basis blocks use, lent to c0 and
@@ -941,7 +825,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
      * together and nothing a direct block uses among them. */
     PLACE(w->zcb, batch * B * rm);
     PLACE(w->zepsb, batch * B);
-    PLACE(w->WTb, d1 * padded_cols(batch * rm));
+    PLACE(w->WTb, d1 * ttt_kernel_padded(batch * rm));
     PLACE(w->Wg, places * rm);
     PLACE(w->gb, w->groups);
     PLACE(w->nrmb, batch * d1);
@@ -959,8 +843,8 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
      * end: a huge page holding only rows of c0 that no block used is
      * never touched (basis blocks, the most of them, need none). */
     PLACE(w->X, B * d2);
-    PLACE(w->Xt, d2 * padded_cols(B));
-    PLACE(w->tile, KERNEL_ATOMS * padded_cols(B));
+    PLACE(w->Xt, d2 * ttt_kernel_padded(B));
+    PLACE(w->tile, TTT_KERNEL_ROWS * ttt_kernel_padded(B));
     PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
     PLACE(w->fresh, B);
     PLACE(w->use, q);
@@ -1421,24 +1305,24 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
  * w->WTb, and their squared norms (basis_norms: block m's columns from
  * col[m], rank[m] of them; the largest into most[m], which starts at 0): a GEMM
  * d1 x cols x d2 with the atoms as they lie in U.  Where the CPU has AVX2
- * and FMA, by atom_kernel: BLAS would copy all of U into its own layout
+ * and FMA, by ttt_kernel_rows: BLAS would copy all of U into its own layout
  * for each batch (as much memory traffic as the product itself takes at
  * this size) and clear the result first; here the basis is transposed
- * into Yt and U is read in place, KERNEL_ATOMS atoms at a time, whose
+ * into Yt and U is read in place, TTT_KERNEL_ROWS atoms at a time, whose
  * norms are taken while their rows are in cache.  Each W_jc is then a
  * fused dot product of d2 terms in order, within the rounding bound the
  * screening assumes (norm_bound) as BLAS's is.  Returns the row stride of
- * WTb: cols, or cols rounded up to KP with zeros past cols. */
+ * WTb: cols, or cols padded (ttt_kernel_padded) with zeros past cols. */
 static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t cols, const size_t *col,
                                 const size_t *rank, size_t nbk, float *most)
 {
     const size_t d1 = dec->d1, d2 = dec->d2;
-#ifdef ATOM_KERNEL
+#ifdef TTT_KERNEL
     if (!dec->blas) {
-        const size_t ldw = kernel_columns(w->Yf, cols, d2, w->Yt);
-        for (size_t j0 = 0; j0 < d1; j0 += KERNEL_ATOMS) {
-            const size_t j1 = d1 - j0 < KERNEL_ATOMS ? d1 : j0 + KERNEL_ATOMS;
-            atom_kernel(dec->U + j0 * d2, j1 - j0, d2, w->Yt, ldw, w->WTb + j0 * ldw);
+        const size_t ldw = ttt_kernel_columns(w->Yf, cols, d2, w->Yt);
+        for (size_t j0 = 0; j0 < d1; j0 += TTT_KERNEL_ROWS) {
+            const size_t j1 = d1 - j0 < TTT_KERNEL_ROWS ? d1 : j0 + TTT_KERNEL_ROWS;
+            ttt_kernel_rows(dec->U + j0 * d2, j1 - j0, d2, w->Yt, ldw, w->WTb + j0 * ldw);
             basis_norms(w->WTb, ldw, col, rank, nbk, d1, j0, j1, w->nrmb, most);
         }
         return ldw;

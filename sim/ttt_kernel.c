@@ -1,0 +1,120 @@
+/* ttt_kernel — see ttt_kernel.h. */
+#include "ttt_kernel.h"
+
+#ifdef TTT_KERNEL
+#include <immintrin.h>
+#endif
+
+size_t ttt_kernel_padded(size_t n) { return (n + TTT_KERNEL_PAD - 1) / TTT_KERNEL_PAD * TTT_KERNEL_PAD; }
+
+int ttt_kernel_available(void)
+{
+#ifdef TTT_KERNEL
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
+{
+    const size_t ldw = ttt_kernel_padded(n);
+    for (size_t k = 0; k < len; k++) {
+        for (size_t c = 0; c < n; c++)
+            Xt[k * ldw + c] = X[c * len + k];
+        for (size_t c = n; c < ldw; c++)
+            Xt[k * ldw + c] = 0.0f;
+    }
+    return ldw;
+}
+
+#ifdef TTT_KERNEL
+/* Per pass, KA rows times KC columns (two vectors of 8): 12 accumulators;
+ * the last 8 columns, when there are such, in a pass of their own. */
+#define KA 6
+#define KC 16
+#define FMA2(r, a0, a1)                                                                                        \
+    do {                                                                                                       \
+        const __m256 u_ = _mm256_broadcast_ss(r + k);                                                          \
+        a0 = _mm256_fmadd_ps(u_, x0, a0);                                                                      \
+        a1 = _mm256_fmadd_ps(u_, x1, a1);                                                                      \
+    } while (0)
+#define FMA1(r, a0) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r + k), x0, a0)
+__attribute__((target("avx2,fma"))) void ttt_kernel_rows(const float *U, size_t rows, size_t len, const float *Xt,
+                                                          size_t ldw, float *out)
+{
+    size_t j = 0;
+    for (; j + KA <= rows; j += KA) {
+        const float *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len, *u5 = u4 + len;
+        size_t c = 0;
+        for (; c + KC <= ldw; c += KC) {
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                   a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+            for (size_t k = 0; k < len; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c), x1 = _mm256_loadu_ps(Xt + k * ldw + c + 8);
+                FMA2(u0, a00, a01);
+                FMA2(u1, a10, a11);
+                FMA2(u2, a20, a21);
+                FMA2(u3, a30, a31);
+                FMA2(u4, a40, a41);
+                FMA2(u5, a50, a51);
+            }
+            float *w = out + j * ldw + c;
+            _mm256_storeu_ps(w, a00);
+            _mm256_storeu_ps(w + 8, a01);
+            _mm256_storeu_ps(w + ldw, a10);
+            _mm256_storeu_ps(w + ldw + 8, a11);
+            _mm256_storeu_ps(w + 2 * ldw, a20);
+            _mm256_storeu_ps(w + 2 * ldw + 8, a21);
+            _mm256_storeu_ps(w + 3 * ldw, a30);
+            _mm256_storeu_ps(w + 3 * ldw + 8, a31);
+            _mm256_storeu_ps(w + 4 * ldw, a40);
+            _mm256_storeu_ps(w + 4 * ldw + 8, a41);
+            _mm256_storeu_ps(w + 5 * ldw, a50);
+            _mm256_storeu_ps(w + 5 * ldw + 8, a51);
+        }
+        if (c < ldw) { /* the last 8 columns */
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+            for (size_t k = 0; k < len; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c);
+                FMA1(u0, a0);
+                FMA1(u1, a1);
+                FMA1(u2, a2);
+                FMA1(u3, a3);
+                FMA1(u4, a4);
+                FMA1(u5, a5);
+            }
+            float *w = out + j * ldw + c;
+            _mm256_storeu_ps(w, a0);
+            _mm256_storeu_ps(w + ldw, a1);
+            _mm256_storeu_ps(w + 2 * ldw, a2);
+            _mm256_storeu_ps(w + 3 * ldw, a3);
+            _mm256_storeu_ps(w + 4 * ldw, a4);
+            _mm256_storeu_ps(w + 5 * ldw, a5);
+        }
+    }
+    for (; j < rows; j++) { /* the last rows mod KA, one at a time */
+        const float *u = U + j * len;
+        size_t c = 0;
+        for (; c + KC <= ldw; c += KC) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            for (size_t k = 0; k < len; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c), x1 = _mm256_loadu_ps(Xt + k * ldw + c + 8);
+                FMA2(u, a0, a1);
+            }
+            _mm256_storeu_ps(out + j * ldw + c, a0);
+            _mm256_storeu_ps(out + j * ldw + c + 8, a1);
+        }
+        if (c < ldw) {
+            __m256 a0 = _mm256_setzero_ps();
+            for (size_t k = 0; k < len; k++) {
+                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c);
+                FMA1(u, a0);
+            }
+            _mm256_storeu_ps(out + j * ldw + c, a0);
+        }
+    }
+}
+#undef FMA1
+#undef FMA2
+#endif
