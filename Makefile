@@ -5,7 +5,7 @@
 #   make check      build and run the Check suites (quick tier, < 3 min)
 #   make check-full the long statistical tier
 #   make check-asan the quick tier under AddressSanitizer + UBSan
-#   make check-decoder the decoder's suite in two more builds: its plain-C paths, and blocks of odd sizes
+#   make check-decoder the decoder's suite in two more builds: its plain-C paths (the neighbours' too), and blocks of odd sizes
 #   make valgrind   a small run of the suites under valgrind
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60) s
 #   make check-faults  every allocation and file write of small runs made to fail in turn
@@ -146,6 +146,7 @@ check-asan: deps
 check-decoder: deps
 	$(MAKE) BUILD=build-plain CFLAGS='-O2 -g -DTTT_PLAIN_C' build-plain/check_ttt
 	CK_RUN_SUITE=sparse build-plain/check_ttt
+	CK_RUN_SUITE=neighbours build-plain/check_ttt
 	$(MAKE) BUILD=build-small CFLAGS='-O2 -g -DTTT_DECODE_BLOCK_BYTES=1048576' build-small/check_ttt
 	CK_RUN_SUITE=sparse build-small/check_ttt
 

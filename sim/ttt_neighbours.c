@@ -10,17 +10,24 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ttt_idmap.h"
+#include "ttt_kernel.h"
 #include "ttt_mem.h"
 
-/* Tiling of the distance GEMM: queries per block (at most BLOCK_ROWS, and
- * few enough that every thread gets BLOCKS_PER_THREAD blocks) times base
- * points per chunk.  Rows are independent, so the tiling never changes a
- * result; the sizes were chosen with `make bench` (see README). */
+/* Tiling of the distance products: queries per block (at most BLOCK_ROWS,
+ * and few enough that every thread gets BLOCKS_PER_THREAD blocks) times
+ * base points per chunk; the screened search (feature_add) takes one block
+ * per thread, of at most SCREEN_ROWS, and chunks of TTT_KERNEL_ROWS.
+ * Queries are independent, so the tiling never changes a result; the sizes
+ * were chosen with `make bench` (see README). */
 #define BLOCK_ROWS 128
 #define BLOCKS_PER_THREAD 2
 #define CHUNK_COLS 2048
+#define SCREEN_ROWS 256
 
 static size_t threads(void)
 {
@@ -142,6 +149,7 @@ static double *row_norms(const double *v, size_t n, size_t width, int metric)
 {
     double *norm = ttt_mem_alloc(n ? n : 1, sizeof *norm);
     if (norm)
+#pragma omp parallel for schedule(static)
         for (size_t j = 0; j < n; j++) {
             double s2 = 0.0;
             for (size_t l = 0; l < width; l++)
@@ -205,8 +213,18 @@ static double dot4(const double *a, const double *b, size_t len)
 
 static void to_float(const double *v, size_t len, float *out)
 {
+#pragma omp simd
     for (size_t i = 0; i < len; i++)
         out[i] = (float)v[i];
+}
+
+/* The largest float at or below x, so that a float c exceeds x exactly when
+ * it exceeds float_below(x) (-inf for x = -inf; NaN for NaN, which nothing
+ * exceeds). */
+static float float_below(double x)
+{
+    float f = (float)x;
+    return (double)f > x ? nextafterf(f, -INFINITY) : f;
 }
 
 /* The smallest screened c that may still enter t: none while t is not full. */
@@ -215,61 +233,145 @@ static double screen_floor(const topk *t, double bound)
     return t->len < t->k ? -INFINITY : -0.5 * t->worst - bound;
 }
 
-/* One screened tile: Cf (rows x cols) = [Q, 1] [B, -||x||^2 / 2]^T from the
- * single-precision rows Qf and Bf (width d2 + 1); the candidates that pass
- * the screen go into the heaps tk (rows) with their exact keys, as base
- * points first, first + 1, ... */
-static void screen_tile(topk *tk, const double *Q, const float *Qf, size_t rows, const double *B, const float *Bf,
-                        const double *nr, size_t cols, size_t d2, float *Cf, size_t first)
+/* A thread's buffers for screened tiles: the block's queries [x*, 1] in
+ * single precision (Qf, rows x w) and, for the kernel, as columns (Qt,
+ * w x ldq); a tile of base points [x, -||x||^2 / 2] (Bf, TTT_KERNEL_ROWS x
+ * w) and its products with the queries (T, TTT_KERNEL_ROWS x ldq: base
+ * points by rows, so that one row holds a point's products with all the
+ * queries); per query its ||x*||^2, its bound and its threshold. */
+typedef struct {
+    float *Qf, *Qt, *Bf, *T, *lo;
+    double *qq, *bound;
+    size_t ldq;
+} screen_ws;
+
+static void screen_free(screen_ws *sw)
 {
-    const size_t w = d2 + 1;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)w, 1.0f, Qf, (int)w, Bf, (int)w,
-                0.0f, Cf, (int)cols);
-    double xmax2 = 0.0; /* the tile's largest ||x||^2 */
-    for (size_t j = 0; j < cols; j++)
-        xmax2 = fmax(xmax2, nr[j]);
-    const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
-    for (size_t i = 0; i < rows; i++) {
-        const float *c = Cf + i * cols;
-        const double *q = Q + i * d2;
-        const double bound = rel * (sqrt(dot4(q, q, d2) * xmax2) + 0.5 * xmax2) + abs;
-        double lo = screen_floor(&tk[i], bound);
-        for (size_t j = 0; j < cols; j++)
-            if ((double)c[j] > lo) {
-                topk_push(&tk[i], key_of(dot4(q, B + j * d2, d2), nr[j], TTT_METRIC_EUCLIDEAN), first + j);
-                lo = screen_floor(&tk[i], bound);
-            }
-    }
+    free(sw->Qf);
+    free(sw->Qt);
+    free(sw->Bf);
+    free(sw->T);
+    free(sw->lo);
+    free(sw->qq);
+    free(sw->bound);
 }
 
-/* Feature space: base's points (indices first + j) into the running heaps. */
+static int screen_alloc(screen_ws *sw, size_t block, size_t w)
+{
+    const size_t ld = ttt_kernel_padded(block);
+    sw->Qf = ttt_mem_alloc(block * w, sizeof *sw->Qf);
+    sw->Qt = ttt_mem_alloc(w * ld, sizeof *sw->Qt);
+    sw->Bf = ttt_mem_alloc(TTT_KERNEL_ROWS * w, sizeof *sw->Bf);
+    sw->T = ttt_mem_alloc(TTT_KERNEL_ROWS * ld, sizeof *sw->T);
+    sw->lo = ttt_mem_alloc(block, sizeof *sw->lo);
+    sw->qq = ttt_mem_alloc(block, sizeof *sw->qq);
+    sw->bound = ttt_mem_alloc(block, sizeof *sw->bound);
+    return sw->Qf && sw->Qt && sw->Bf && sw->T && sw->lo && sw->qq && sw->bound ? 0 : -1;
+}
+
+/* The block's rows queries (Q, double) into sw: in single precision with a
+ * 1 appended, their squared norms, and for the kernel as columns. */
+static void screen_queries(screen_ws *sw, const double *Q, size_t rows, size_t d2, int kernel)
+{
+    const size_t w = d2 + 1;
+    for (size_t i = 0; i < rows; i++) {
+        to_float(Q + i * d2, d2, sw->Qf + i * w);
+        sw->Qf[i * w + d2] = 1.0f;
+        sw->qq[i] = dot4(Q + i * d2, Q + i * d2, d2);
+    }
+    sw->ldq = kernel ? ttt_kernel_columns(sw->Qf, rows, w, sw->Qt) : rows;
+}
+
+/* Base point x (its norm nr, its index) against the block's queries Q:
+ * those whose screened product c[i] (i < rows) passes their threshold,
+ * c[i] > lo[i], go into their heaps tk with their exact keys, and their
+ * thresholds follow the heaps.  Eight queries at a time where there is
+ * SSE2: most fail. */
+static void screen_row(topk *tk, const double *Q, const float *c, size_t rows, const double *x, double nr,
+                       size_t index, size_t d2, screen_ws *sw)
+{
+    size_t i0 = 0;
+#ifdef __SSE2__
+    for (; i0 + 8 <= rows; i0 += 8) {
+        unsigned m = (unsigned)_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(c + i0), _mm_loadu_ps(sw->lo + i0))) |
+                     (unsigned)_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(c + i0 + 4), _mm_loadu_ps(sw->lo + i0 + 4)))
+                         << 4;
+        for (size_t i = i0; m; m >>= 1, i++)
+            if (m & 1) {
+                topk_push(&tk[i], key_of(dot4(Q + i * d2, x, d2), nr, TTT_METRIC_EUCLIDEAN), index);
+                sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
+            }
+    }
+#endif
+    for (size_t i = i0; i < rows; i++)
+        if (c[i] > sw->lo[i]) {
+            topk_push(&tk[i], key_of(dot4(Q + i * d2, x, d2), nr, TTT_METRIC_EUCLIDEAN), index);
+            sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
+        }
+}
+
+/* One screened tile: base points B (cols <= TTT_KERNEL_ROWS of them, norms
+ * nr, indices first, first + 1, ...) against the block's rows queries Q
+ * (already in sw, screen_queries): their products T = [B, -||x||^2 / 2]
+ * [Q, 1]^T in single precision, by ttt_kernel_rows (kernel) or by sgemm,
+ * then point by point through the screen, so that each query meets the
+ * points in index order. */
+static void screen_tile(topk *tk, const double *Q, size_t rows, const double *B, const double *nr, size_t cols,
+                        size_t d2, size_t first, int kernel, screen_ws *sw)
+{
+    const size_t w = d2 + 1;
+    double xmax2 = 0.0; /* the tile's largest ||x||^2 */
+    for (size_t j = 0; j < cols; j++) {
+        to_float(B + j * d2, d2, sw->Bf + j * w);
+        sw->Bf[j * w + d2] = (float)(-0.5 * nr[j]);
+        xmax2 = fmax(xmax2, nr[j]);
+    }
+    const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
+    for (size_t i = 0; i < rows; i++) {
+        sw->bound[i] = rel * (sqrt(sw->qq[i] * xmax2) + 0.5 * xmax2) + abs;
+        sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
+    }
+#ifdef TTT_KERNEL
+    if (kernel)
+        ttt_kernel_rows(sw->Bf, cols, w, sw->Qt, sw->ldq, sw->T);
+    else
+#else
+    (void)kernel;
+#endif
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)cols, (int)rows, (int)w, 1.0f, sw->Bf, (int)w,
+                    sw->Qf, (int)w, 0.0f, sw->T, (int)sw->ldq);
+    for (size_t j = 0; j < cols; j++)
+        screen_row(tk, Q, sw->T + j * sw->ldq, rows, B + j * d2, nr[j], first + j, d2, sw);
+}
+
+/* Feature space: base's points (indices first + j) into the running heaps.
+ * Each thread takes whole blocks of queries and walks the base points in
+ * chunks: one product per (block, chunk) tile, small enough to stay in
+ * cache, whose entries are fed at once into the queries' running top-k
+ * heaps.  The products are single-threaded inside the parallel region and
+ * every query is independent, so neither the thread count nor the tiling
+ * changes a result.  Screened, a block per thread, as each block reads the
+ * whole base (and rounds it to single precision). */
 static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
 {
     const ttt_data *query = s->query;
-    const size_t n = base->n, d2 = base->d2, w = d2 + 1; /* w: a screened row, [x, -||x||^2 / 2] */
+    const size_t n = base->n, d2 = base->d2;
     const int metric = s->metric;
-    size_t block = (query->n + BLOCKS_PER_THREAD * threads() - 1) / (BLOCKS_PER_THREAD * threads());
-    block = block < 1 ? 1 : block > BLOCK_ROWS ? BLOCK_ROWS : block;
-    const size_t nblocks = (query->n + block - 1) / block;
-    const size_t chunk = n < CHUNK_COLS ? n : CHUNK_COLS;
     const int screen = metric == TTT_METRIC_EUCLIDEAN && screenable(query->psi, query->n * d2) &&
                        screenable(base->psi, n * d2);
+    const int kernel = screen && ttt_kernel_available();
+    const size_t per = screen ? 1 : BLOCKS_PER_THREAD, most = screen ? SCREEN_ROWS : BLOCK_ROWS;
+    size_t block = (query->n + per * threads() - 1) / (per * threads());
+    block = block < 1 ? 1 : block > most ? most : block;
+    const size_t nblocks = (query->n + block - 1) / block;
+    const size_t chunk = screen ? TTT_KERNEL_ROWS : n < CHUNK_COLS ? n : CHUNK_COLS;
     double *norm = row_norms(base->psi, n, d2, metric);
     int failed = !norm;
-    /* Each thread takes whole blocks of queries and walks the base points in
-     * chunks: one GEMM per (block, chunk) tile, small enough to stay in
-     * cache, whose rows are fed at once into the rows' running top-k heaps.
-     * The GEMM is single-threaded inside the parallel region and every row
-     * is independent, so neither the thread count nor the tiling changes a
-     * result. */
 #pragma omp parallel reduction(| : failed)
     {
-        const size_t tile = block * (chunk ? chunk : 1);
-        double *C = screen ? NULL : ttt_mem_alloc(tile, sizeof *C);
-        float *Cf = screen ? ttt_mem_alloc(tile, sizeof *Cf) : NULL;
-        float *Qf = screen ? ttt_mem_alloc(block * w, sizeof *Qf) : NULL;
-        float *Bf = screen ? ttt_mem_alloc((chunk ? chunk : 1) * w, sizeof *Bf) : NULL;
-        int ok = norm && (screen ? Cf && Qf && Bf : C != NULL);
+        screen_ws sw = {0};
+        double *C = screen ? NULL : ttt_mem_alloc(block * (chunk ? chunk : 1), sizeof *C);
+        int ok = norm && (screen ? screen_alloc(&sw, block, d2 + 1) == 0 : C != NULL);
         if (!ok)
             failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -278,19 +380,13 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
                 continue;
             size_t b0 = b * block, rows = query->n - b0 < block ? query->n - b0 : block;
             const double *Q = query->psi + b0 * d2;
-            for (size_t i = 0; screen && i < rows; i++) {
-                to_float(Q + i * d2, d2, Qf + i * w);
-                Qf[i * w + d2] = 1.0f;
-            }
+            if (screen)
+                screen_queries(&sw, Q, rows, d2, kernel);
             for (size_t c0 = 0; c0 < n; c0 += chunk) {
                 size_t cols = n - c0 < chunk ? n - c0 : chunk;
                 const double *nr = norm + c0, *B = base->psi + c0 * d2;
                 if (screen) {
-                    for (size_t j = 0; j < cols; j++) {
-                        to_float(B + j * d2, d2, Bf + j * w);
-                        Bf[j * w + d2] = (float)(-0.5 * nr[j]);
-                    }
-                    screen_tile(s->tk + b0, Q, Qf, rows, B, Bf, nr, cols, d2, Cf, first + c0);
+                    screen_tile(s->tk + b0, Q, rows, B, nr, cols, d2, first + c0, kernel, &sw);
                     continue;
                 }
                 /* C = -2 Q B^T on this tile */
@@ -309,9 +405,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
             }
         }
         free(C);
-        free(Cf);
-        free(Qf);
-        free(Bf);
+        screen_free(&sw);
     }
     free(norm);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
