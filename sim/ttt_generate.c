@@ -110,12 +110,20 @@ void ttt_data_free(ttt_data *d)
     free(d->topic);
 }
 
+/* A thread's scratch for columns drawn on demand (ttt_instance_column). */
+struct ttt_concept_ws {
+    gsl_rng *r;  /* counter-based */
+    double *col; /* d2 */
+};
+
 /* One thread's scratch for drawing points. */
 typedef struct {
     gsl_rng *r;
     ttt_idmap *marks;
     ttt_concept_ws *ws;
     long *slot; /* q: a code's concepts' slots in in->used (-1: none) */
+    const double **col; /* q: its columns */
+    double *own;        /* q x d2: room for the columns drawn on demand */
 } draw_ws;
 
 static void draw_ws_free(draw_ws *w)
@@ -124,6 +132,8 @@ static void draw_ws_free(draw_ws *w)
     ttt_idmap_free(w->marks);
     ttt_concept_ws_free(w->ws);
     free(w->slot);
+    free(w->col);
+    free(w->own);
 }
 
 static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
@@ -132,10 +142,49 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
     w->marks = ttt_idmap_alloc(in->q);
     w->ws = ttt_concept_ws_alloc(in);
     w->slot = malloc(in->q * sizeof *w->slot);
-    if (w->r && w->marks && w->ws && w->slot)
+    w->col = malloc(in->q * sizeof *w->col);
+    w->own = malloc(in->q * in->p.d2 * sizeof *w->own);
+    if (w->r && w->marks && w->ws && w->slot && w->col && w->own)
         return 0;
     draw_ws_free(w);
     return -1;
+}
+
+/* psi (d2) = sum_a v[a] col[a], the terms added in slot order to 0.0:
+ * eight entries at a time, each summed in its own variable (registers)
+ * over the q columns and stored once, rather than psi read and written
+ * again for every column. */
+static void features_of(const double *const *col, const double *v, size_t q, size_t d2, double *psi)
+{
+    size_t j = 0;
+    for (; j + 8 <= d2; j += 8) {
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
+        for (size_t a = 0; a < q; a++) {
+            const double *c = col[a] + j, x = v[a];
+            s0 += x * c[0];
+            s1 += x * c[1];
+            s2 += x * c[2];
+            s3 += x * c[3];
+            s4 += x * c[4];
+            s5 += x * c[5];
+            s6 += x * c[6];
+            s7 += x * c[7];
+        }
+        psi[j] = s0;
+        psi[j + 1] = s1;
+        psi[j + 2] = s2;
+        psi[j + 3] = s3;
+        psi[j + 4] = s4;
+        psi[j + 5] = s5;
+        psi[j + 6] = s6;
+        psi[j + 7] = s7;
+    }
+    for (; j < d2; j++) {
+        double s = 0.0;
+        for (size_t a = 0; a < q; a++)
+            s += v[a] * col[a][j];
+        psi[j] = s;
+    }
 }
 
 /* Block b of a set (stream (purpose, b)): its first `count` points into
@@ -153,8 +202,6 @@ static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, s
         double *psi = d->psi + i * d2;
         d->topic[i] = ttt_generate_code(in, r, -1, w->marks, idx, val);
         double f = 0.0;
-        for (size_t j = 0; j < d2; j++)
-            psi[j] = 0.0;
         /* With only the used concepts stored (used_A, perhaps 10 GB), the
          * code's slots are looked up first and their columns and w* asked
          * for, so that these reads overlap instead of each waiting for its
@@ -170,15 +217,13 @@ static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, s
             }
         for (size_t a = 0; a < q; a++) {
             const long u = in->used_A ? w->slot[a] : -1;
-            /* psi and the column never overlap: the loop runs in SIMD
-             * lanes, the same product and sum per element */
             const double *col = u >= 0 ? in->used_A + (size_t)u * d2 : ttt_instance_column(in, idx[a], w->ws);
-            const double v = val[a];
-#pragma omp simd
-            for (size_t j = 0; j < d2; j++)
-                psi[j] += v * col[j];
+            if (col == w->ws->col) /* drawn into the one scratch column: kept */
+                col = memcpy(w->own + a * d2, col, d2 * sizeof *col);
+            w->col[a] = col;
             f += val[a] * (u >= 0 ? in->used_w[u] : ttt_instance_w(in, idx[a], w->ws));
         }
+        features_of(w->col, val, q, d2, psi);
         if (p->feature_noise > 0.0)
             for (size_t j = 0; j < d2; j++)
                 psi[j] += gsl_ran_gaussian_ziggurat(r, p->feature_noise);
@@ -406,11 +451,6 @@ long ttt_instance_used_slot(const ttt_instance *in, int32_t j)
 {
     return in->used_ids ? ttt_idmap_find(in->used_ids, j) : -1;
 }
-
-struct ttt_concept_ws {
-    gsl_rng *r;  /* counter-based */
-    double *col; /* d2 */
-};
 
 ttt_concept_ws *ttt_concept_ws_alloc(const ttt_instance *in)
 {
