@@ -688,63 +688,21 @@ int ttt_estimate_global_gram(const ttt_instance *in, const double *G, const doub
     return status;
 }
 
-/* The root of test point i's group (the smallest index in it). */
-static size_t group_root(size_t *parent, size_t i)
-{
-    while (parent[i] != i)
-        i = parent[i] = parent[parent[i]];
-    return i;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Groups of test points whose neighbourhoods overlap (in the defaults,
- * the test points of one topic): test point i joins a group when more than
- * k / 10 of its neighbours were first listed by that group's test points.
- * owner (n) gets, for each training point some test point uses, the first
- * such test point, and -1 for the others; parent (m) the groups as a
- * union-find forest; scratch holds k entries. */
-static void group_tests(const size_t *nbr, size_t n, size_t m, size_t k, int32_t *owner, size_t *parent,
-                        size_t *scratch)
-{
-    for (size_t j = 0; j < n; j++)
-        owner[j] = -1;
-    for (size_t i = 0; i < m; i++) {
-        parent[i] = i;
-        size_t count = 0;
-        for (size_t a = 0; a < k; a++) {
-            size_t j = nbr[i * k + a];
-            if (owner[j] < 0)
-                owner[j] = (int32_t)i;
-            else if ((size_t)owner[j] != i)
-                scratch[count++] = group_root(parent, (size_t)owner[j]);
-        }
-        qsort(scratch, count, sizeof *scratch, cmp_size);
-        for (size_t a = 0, run = 1; a < count; a++, run++)
-            if (a + 1 == count || scratch[a + 1] != scratch[a]) {
-                size_t ri = group_root(parent, i), ro = group_root(parent, scratch[a]);
-                if (run > k / 10 && ri != ro)
-                    parent[ri > ro ? ri : ro] = ri < ro ? ri : ro;
-                run = 0;
-            }
-    }
-}
-
 /* Decodes the test points and every training point some test point has as
  * a neighbour (the others are never used).  The points go to the decoder
- * group by group (group_tests), test point by test point, each followed by
- * those of its neighbours not yet listed: a block of the decoder then holds
- * few neighbourhoods, which share most of their atoms and span few
- * directions (the decoder is cheaper on such blocks).  The codes do not
- * depend on this order. */
+ * topic by topic (the generator's topics), in each topic in the order they
+ * are met, test point by test point, each followed by those of its
+ * neighbours not yet met: a block of the decoder then holds points of one
+ * topic, which share their atoms and span few directions (the decoder is
+ * cheaper on such blocks), and a neighbour from another topic joins its own
+ * topic's points rather than a block whose span it would leave (such points
+ * are decoded again, directly, at many times the cost).  The topics only
+ * order the work: the codes depend on neither the order nor the grouping
+ * of the points (ttt_decoder_run). */
 static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes *dc)
 {
     const ttt_params *p = &in->p;
-    const size_t n = in->train.n, m = in->test.n, q = in->q, k = p->k, d2 = p->d2;
+    const size_t n = in->train.n, m = in->test.n, q = in->q, k = p->k, d2 = p->d2, topics = p->topics;
     const size_t most = m + (n < m * k ? n : m * k);
     const size_t vat = (most * q * sizeof *dc->idx + 63) / 64 * 64, tat = vat + most * q * sizeof *dc->val;
     const size_t rat = tat + m * sizeof *dc->test_row;
@@ -757,10 +715,9 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
     }
     const double **pts = malloc(most * sizeof *pts);
     size_t *group = malloc(most * sizeof *group);
-    int32_t *owner = malloc(n * sizeof *owner);
-    size_t *parent = malloc(m * sizeof *parent), *order = malloc(m * sizeof *order);
-    size_t *scratch = malloc(k * sizeof *scratch);
-    const int lists = dc->mem && pts && group && owner && parent && order && scratch;
+    size_t *at = calloc(topics + 1, sizeof *at); /* each topic's next place */
+    unsigned char *met = calloc(n ? n : 1, 1);
+    const int lists = dc->mem && pts && group && at && met;
     ttt_decoder *dec = NULL;
     size_t count = 0;
     /* The decoder's single-precision atoms (a fresh huge page or so: some
@@ -772,25 +729,34 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
         dec = ttt_decoder_alloc(in->A, p->d1, d2);
 #pragma omp section
         if (lists) {
-            group_tests(nbr, n, m, k, owner, parent, scratch);
-            /* Test points by group (groups by their smallest test point), then by index. */
-            for (size_t i = 0; i < m; i++)
-                order[i] = group_root(parent, i) * m + i;
-            qsort(order, m, sizeof *order, cmp_size);
-            for (size_t g = 0; g < m; g++) {
-                const size_t i = order[g] % m, root = order[g] / m;
-                pts[count] = in->test.psi + i * d2;
-                group[count] = root;
-                dc->test_row[i] = count++;
-                for (size_t a = 0; a < k; a++) {
-                    size_t j = nbr[i * k + a];
-                    if (owner[j] >= 0) {
-                        owner[j] = -1;
-                        pts[count] = in->train.psi + j * d2;
-                        group[count] = root;
-                        dc->train_row[j] = count++;
+            /* The points of each topic, counted, then placed. */
+            for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < m; i++) {
+                    size_t t = (size_t)in->test.topic[i], r = at[t]++;
+                    if (pass) {
+                        pts[r] = in->test.psi + i * d2;
+                        group[r] = t;
+                        dc->test_row[i] = r;
+                    }
+                    for (size_t a = 0; a < k; a++) {
+                        const size_t j = nbr[i * k + a];
+                        if (met[j] == pass) {
+                            met[j] = (unsigned char)!pass;
+                            t = (size_t)in->train.topic[j];
+                            r = at[t]++;
+                            if (pass) {
+                                pts[r] = in->train.psi + j * d2;
+                                group[r] = t;
+                                dc->train_row[j] = r;
+                            }
+                        }
                     }
                 }
+                if (!pass) /* counts to the first place of each topic */
+                    for (size_t t = 0, first = 0; t < topics; t++) {
+                        count = first += at[t];
+                        at[t] = first - at[t];
+                    }
             }
         }
     }
@@ -800,10 +766,8 @@ static int decode_codes(const ttt_instance *in, const size_t *nbr, decoded_codes
     ttt_decoder_free(dec);
     free(pts);
     free(group);
-    free(owner);
-    free(parent);
-    free(order);
-    free(scratch);
+    free(at);
+    free(met);
     return status;
 }
 
