@@ -150,11 +150,11 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
     return -1;
 }
 
-/* psi (d2) = sum_a v[a] col[a], the terms added in slot order to 0.0:
- * eight entries at a time, each summed in its own variable (registers)
- * over the q columns and stored once, rather than psi read and written
- * again for every column. */
-static void features_of(const double *const *col, const double *v, size_t q, size_t d2, double *psi)
+/* psi (d2) = sum_a v[a] col[a], the terms added in slot order to 0.0,
+ * plus (noise) the noise psi holds: eight entries at a time, each summed in
+ * its own variable (registers) over the q columns and stored once, rather
+ * than psi read and written again for every column. */
+static void features_of(const double *const *col, const double *v, size_t q, size_t d2, int noise, double *psi)
 {
     size_t j = 0;
     for (; j + 8 <= d2; j += 8) {
@@ -170,37 +170,48 @@ static void features_of(const double *const *col, const double *v, size_t q, siz
             s6 += x * c[6];
             s7 += x * c[7];
         }
-        psi[j] = s0;
-        psi[j + 1] = s1;
-        psi[j + 2] = s2;
-        psi[j + 3] = s3;
-        psi[j + 4] = s4;
-        psi[j + 5] = s5;
-        psi[j + 6] = s6;
-        psi[j + 7] = s7;
+        const double sum[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+        for (size_t l = 0; l < 8; l++)
+            psi[j + l] = noise ? sum[l] + psi[j + l] : sum[l];
     }
     for (; j < d2; j++) {
         double s = 0.0;
         for (size_t a = 0; a < q; a++)
             s += v[a] * col[a][j];
-        psi[j] = s;
+        psi[j] = noise ? s + psi[j] : s;
     }
 }
 
-/* Block b of a set (stream (purpose, b)): its first `count` points into
- * rows row0, row0 + 1, ... of d. */
-static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, size_t b, size_t count, ttt_data *d,
-                       size_t row0)
+/* Block b of a set (stream (purpose, b)), the random part of its first
+ * `count` points, into rows row0, row0 + 1, ... of d: codes and topics,
+ * the feature noise (into psi) and the label noise (into y), in the order
+ * the stream gives them, point by point.  draw_block_features completes
+ * them. */
+static void draw_block_codes(const ttt_instance *in, draw_ws *w, ttt_stream purpose, size_t b, size_t count,
+                             ttt_data *d, size_t row0)
 {
     const ttt_params *p = &in->p;
     const size_t q = in->q, d2 = p->d2;
     gsl_rng *r = w->r;
     ttt_rng_stream(r, p->seed, purpose, b);
     for (size_t i = row0; i < row0 + count; i++) {
-        int32_t *idx = d->phi_idx + i * q;
-        double *val = d->phi_val + i * q;
-        double *psi = d->psi + i * d2;
-        d->topic[i] = ttt_generate_code(in, r, -1, w->marks, idx, val);
+        d->topic[i] = ttt_generate_code(in, r, -1, w->marks, d->phi_idx + i * q, d->phi_val + i * q);
+        if (p->feature_noise > 0.0)
+            for (size_t j = 0; j < d2; j++)
+                d->psi[i * d2 + j] = gsl_ran_gaussian_ziggurat(r, p->feature_noise);
+        d->y[i] = p->sigma > 0.0 ? gsl_ran_gaussian_ziggurat(r, p->sigma) : 0.0;
+    }
+}
+
+/* The rest of those points: psi = A phi (plus the noise drawn), f =
+ * <phi, w*> and y = f + the noise drawn. */
+static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count, ttt_data *d, size_t row0)
+{
+    const ttt_params *p = &in->p;
+    const size_t q = in->q, d2 = p->d2;
+    for (size_t i = row0; i < row0 + count; i++) {
+        const int32_t *idx = d->phi_idx + i * q;
+        const double *val = d->phi_val + i * q;
         double f = 0.0;
         /* With only the used concepts stored (used_A, perhaps 10 GB), the
          * code's slots are looked up first and their columns and w* asked
@@ -223,13 +234,17 @@ static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, s
             w->col[a] = col;
             f += val[a] * (u >= 0 ? in->used_w[u] : ttt_instance_w(in, idx[a], w->ws));
         }
-        features_of(w->col, val, q, d2, psi);
-        if (p->feature_noise > 0.0)
-            for (size_t j = 0; j < d2; j++)
-                psi[j] += gsl_ran_gaussian_ziggurat(r, p->feature_noise);
+        features_of(w->col, val, q, d2, p->feature_noise > 0.0, d->psi + i * d2);
         d->f[i] = f;
-        d->y[i] = f + (p->sigma > 0.0 ? gsl_ran_gaussian_ziggurat(r, p->sigma) : 0.0);
+        d->y[i] = f + d->y[i];
     }
+}
+
+static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, size_t b, size_t count, ttt_data *d,
+                       size_t row0)
+{
+    draw_block_codes(in, w, purpose, b, count, d, row0);
+    draw_block_features(in, w, count, d, row0);
 }
 
 /* Draws points [first, first + d->n) of a set block by block into d
@@ -528,6 +543,51 @@ static int draw_concepts(ttt_instance *in, gsl_rng *r)
     return failed ? -1 : 0;
 }
 
+/* draw_concepts, then the training set unless it is streamed.  With the
+ * dictionary stored, one thread draws it from its one stream while the
+ * others draw the training points' codes (which do not need it: the code
+ * part of each block, draw_block_codes); then all compute the features.
+ * The same numbers as one after the other. */
+static int draw_concepts_train(ttt_instance *in, gsl_rng *r)
+{
+    if (!in->A || in->train_streamed)
+        return draw_concepts(in, r) == 0 &&
+                       (in->train_streamed || draw_points(in, &in->train, TTT_STREAM_TRAIN, 0) == 0)
+                   ? 0
+                   : -1;
+    const size_t B = TTT_GENERATE_BLOCK, n = in->train.n, nblocks = (n + B - 1) / B;
+    int bad = 0; /* shared: set by any thread, read after the barrier */
+#pragma omp parallel
+    {
+        draw_ws w;
+        const int ok = draw_ws_alloc(in, &w) == 0;
+        if (!ok) {
+#pragma omp atomic write
+            bad = 1;
+        }
+#pragma omp single nowait
+        if (draw_concepts(in, r) != 0) {
+#pragma omp atomic write
+            bad = 1;
+        }
+#pragma omp for schedule(dynamic, 4) nowait
+        for (size_t b = 0; b < nblocks; b++)
+            if (ok)
+                draw_block_codes(in, &w, TTT_STREAM_TRAIN, b, n - b * B < B ? n - b * B : B, &in->train, b * B);
+#pragma omp barrier
+        int failed;
+#pragma omp atomic read
+        failed = bad;
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < nblocks; b++)
+            if (ok && !failed)
+                draw_block_features(in, &w, n - b * B < B ? n - b * B : B, &in->train, b * B);
+        if (ok)
+            draw_ws_free(&w);
+    }
+    return bad ? -1 : 0;
+}
+
 int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
 {
     *out = NULL;
@@ -551,8 +611,7 @@ int ttt_instance_alloc(const ttt_params *p, ttt_instance **out)
         if (p->w_law == TTT_W_POWER)
             ok = (in->w_scale = power_scale(p->d1, p->w_alpha)) > 0.0;
         draw_pools(in, r, marks);
-        ok = ok && find_used(in) == 0 && draw_concepts(in, r) == 0 &&
-             (in->train_streamed || draw_points(in, &in->train, TTT_STREAM_TRAIN, 0) == 0) &&
+        ok = ok && find_used(in) == 0 && draw_concepts_train(in, r) == 0 &&
              draw_points(in, &in->test, TTT_STREAM_TEST, 0) == 0;
     }
     gsl_rng_free(r);
