@@ -167,21 +167,23 @@ static double key_of(double dot, double norm, int metric)
 }
 
 /* Feature space, the euclidean metric: the keys are screened in single
- * precision, at twice the GEMM rate of double, and a candidate that may
- * enter the heap is scored again exactly, in double.  The GEMM's rows are
- * the queries with a 1 appended, [x*, 1], and its columns the base points
- * with -||x||^2 / 2 appended, [x, -||x||^2 / 2], so that it gives
+ * precision, at twice the rate of double, and a candidate that may enter
+ * the heap is scored again exactly, in double.  The product (screen_tile)
+ * takes the queries with a 1 appended, [x*, 1], and the base points with
+ * -||x||^2 / 2 appended, [x, -||x||^2 / 2], so that it gives
  * c = <x*, x> - ||x||^2 / 2, minus half the key ||x||^2 - 2 <x*, x>.  A
  * dot product of length d2 + 1 computed in single precision from rounded
- * inputs, in any order, is within (d2 + 3) u sum_l |a_l b_l| of the exact
- * one (u = 2^-24; Higham, Accuracy and Stability of Numerical Algorithms,
- * section 3.1), and here sum_l |a_l b_l| <= ||x*|| ||x|| + ||x||^2 / 2.  A
- * chunk of base points takes the bound at its largest ||x||, twice over to
+ * inputs, in any order (the kernel's chain of fused multiply-adds is one),
+ * is within (d2 + 3) u sum_l |a_l b_l| of the exact one (u = 2^-24;
+ * Higham, Accuracy and Stability of Numerical Algorithms, section 3.1), and
+ * here sum_l |a_l b_l| <= ||x*|| ||x|| + ||x||^2 / 2.  A tile of base
+ * points takes the bound at its largest ||x||, twice over to
  * spare, plus an absolute 12 (d2 + 1) 2^-100 for the underflow of values
  * below 2^-126 (inputs are at most SCREEN_MAX in size, so each term's
  * underflow is below 3 2^-100).  A candidate enters the heap only if its
  * key is below the worst kept, that is c > -worst / 2, so only if its
- * screened c exceeds -worst / 2 minus the bound; those are pushed with
+ * screened c exceeds -worst / 2 minus the bound (compared as floats through
+ * float_below, which decides exactly as in double); those are pushed with
  * their exact keys, so the lists are those of an exact scan. */
 #define SCREEN_MAX 0x1p50
 
