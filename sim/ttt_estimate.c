@@ -657,10 +657,27 @@ static void global_predict(const ttt_instance *in, ttt_lsq_workspace *w, ttt_res
         pred[i] = cblas_ddot((int)d2, te->psi + i * d2, 1, res->v_global, 1);
 }
 
+/* With n >= d2, from X^T X and X^T y taken in one pass over the training
+ * features (ttt_lsq_gram_add; the bits of ttt_lsq_factor and ttt_lsq_solve
+ * on X, which take two); else the dual form on X. */
 int ttt_estimate_global(const ttt_instance *in, ttt_results *res)
 {
     const ttt_params *p = &in->p;
     const ttt_data *tr = &in->train;
+    if (tr->n >= p->d2) {
+        double *G = ttt_mem_alloc(p->d2 * p->d2, sizeof *G), *xty = malloc(p->d2 * sizeof *xty);
+        if (!G || !xty) {
+            free(G);
+            free(xty);
+            GSL_ERROR("no memory for the global fit", GSL_ENOMEM);
+        }
+        int status = ttt_lsq_gram_add(tr->psi, tr->n, p->d2, p->d2, tr->y, G, xty, 1);
+        if (!status)
+            status = ttt_estimate_global_gram(in, G, xty, res);
+        free(G);
+        free(xty);
+        return status;
+    }
     ttt_lsq_workspace *w = ttt_lsq_alloc(tr->n, p->d2);
     if (!w)
         GSL_ERROR("no memory for the global fit", GSL_ENOMEM);

@@ -27,15 +27,17 @@ static int in_parallel(void)
 #endif
 }
 
-/* One block of rows: out = X^T r (cols) when r is given, else the upper
- * triangle of X^T X (cols x cols). */
-static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
+/* One block of rows: the upper triangle of X^T X (cols x cols) into G and
+ * X^T r (cols) into xtr, each when not NULL: the second reads the rows
+ * while the first has left them in cache. */
+static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
+                         double *xtr)
 {
-    if (r)
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0, X, (int)ldx, r, 1, 0.0, out, 1);
-    else
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, out,
+    if (G)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, G,
                     (int)cols);
+    if (xtr)
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0, X, (int)ldx, r, 1, 0.0, xtr, 1);
 }
 
 /* Determinism: a BLAS that splits a long reduction (the n rows of a Gram
@@ -44,15 +46,17 @@ static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, 
  * reduced by one thread with a single-threaded BLAS call, and the block
  * results added in block order.  Whatever the thread count, same bits.  The
  * blocks go in groups of four per thread, so the scratch holds a group, not
- * every block (n = 1e7 rows of 128 would need 1.3 GB). */
-static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out,
-                           int first)
+ * every block (n = 1e7 rows of 128 would need 1.3 GB).  G (upper triangle)
+ * and xtr as in reduce_block, added to unless first; the two sums are
+ * separate, so taking them in one pass gives the bits of two. */
+static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
+                           double *xtr, int first)
 {
     if (rows <= BLOCK_ROWS && in_parallel() && first) {
-        reduce_block(X, rows, cols, ldx, r, out);
+        reduce_block(X, rows, cols, ldx, r, G, xtr);
         return GSL_SUCCESS;
     }
-    const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, len = r ? cols : cols * cols;
+    const size_t nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS, lg = G ? cols * cols : 0, len = lg + (xtr ? cols : 0);
 #ifdef _OPENMP
     const size_t nt = in_parallel() ? 1 : (size_t)omp_get_max_threads();
 #else
@@ -67,23 +71,26 @@ static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx
 #pragma omp parallel for schedule(static)
         for (size_t b = 0; b < gn; b++) {
             size_t r0 = (g0 + b) * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-            reduce_block(X + r0 * ldx, nr, cols, ldx, r ? r + r0 : NULL, part + b * len);
+            double *pb = part + b * len;
+            reduce_block(X + r0 * ldx, nr, cols, ldx, xtr ? r + r0 : NULL, G ? pb : NULL, xtr ? pb + lg : NULL);
         }
         for (size_t b = 0; b < gn; b++) {
-            if (first && g0 == 0 && b == 0)
-                memcpy(out, part, len * sizeof *out);
-            else
-                for (size_t i = 0; i < len; i++)
-                    out[i] += part[b * len + i];
+            const double *pb = part + b * len;
+            if (first && g0 == 0 && b == 0) {
+                if (G)
+                    memcpy(G, pb, lg * sizeof *G);
+                if (xtr)
+                    memcpy(xtr, pb + lg, cols * sizeof *xtr);
+                continue;
+            }
+            for (size_t i = 0; i < lg; i++)
+                G[i] += pb[i];
+            for (size_t i = 0; xtr && i < cols; i++)
+                xtr[i] += pb[lg + i];
         }
     }
     free(part);
     return GSL_SUCCESS;
-}
-
-static int reduce_rows(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
-{
-    return reduce_rows_add(X, rows, cols, ldx, r, out, 1);
 }
 
 /* The lower triangle of the n x n row-major A from its upper one. */
@@ -97,13 +104,12 @@ static void mirror_upper(double *A, size_t n)
 int ttt_lsq_gram_add(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
                      double *xtr, int first)
 {
-    int status = reduce_rows_add(X, rows, cols, ldx, NULL, G, first);
-    return status ? status : reduce_rows_add(X, rows, cols, ldx, r, xtr, first);
+    return reduce_rows_add(X, rows, cols, ldx, r, G, xtr, first);
 }
 
 int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
 {
-    int status = reduce_rows(X, rows, cols, ldx, NULL, G);
+    int status = reduce_rows_add(X, rows, cols, ldx, NULL, G, NULL, 1);
     if (!status)
         mirror_upper(G, cols);
     return status;
@@ -111,7 +117,7 @@ int ttt_lsq_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *
 
 int ttt_lsq_xtr(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *out)
 {
-    return reduce_rows(X, rows, cols, ldx, r, out);
+    return reduce_rows_add(X, rows, cols, ldx, r, NULL, out, 1);
 }
 
 struct ttt_lsq_workspace {
