@@ -11,6 +11,23 @@
 #include "ttt_mem.h"
 #include "ttt_rng.h"
 
+/* Codes of at most SHORT_CODE concepts look up the ones chosen so far by
+ * a scan of them, fewer steps than a hash (marks NULL); longer ones in
+ * marks. */
+#define SHORT_CODE 16
+
+/* Whether key is among out[0..c), the c chosen so far (and kept in marks
+ * when it is not NULL). */
+static int taken(const ttt_idmap *marks, const int32_t *out, size_t c, int32_t key)
+{
+    if (marks)
+        return ttt_idmap_find(marks, key) >= 0;
+    for (size_t a = 0; a < c; a++)
+        if (out[a] == key)
+            return 1;
+    return 0;
+}
+
 /* Floyd's algorithm: `count` distinct draws from items[0..len-1], uniformly
  * over subsets, in O(count) time using marks (empty on entry; the caller
  * clears the entries it set). */
@@ -19,9 +36,10 @@ static void choose_distinct(gsl_rng *r, const int32_t *items, size_t len, size_t
 {
     for (size_t j = len - count, c = 0; j < len; j++, c++) {
         int32_t pick = items ? items[gsl_rng_uniform_int(r, j + 1)] : (int32_t)gsl_rng_uniform_int(r, j + 1);
-        if (ttt_idmap_find(marks, pick) >= 0)
+        if (taken(marks, out, c, pick))
             pick = items ? items[j] : (int32_t)j;
-        ttt_idmap_add(marks, pick);
+        if (marks)
+            ttt_idmap_add(marks, pick);
         out[c] = pick;
     }
 }
@@ -68,6 +86,7 @@ int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_idmap 
 {
     const ttt_params *p = &in->p;
     int32_t topic = t >= 0 ? (int32_t)t : (int32_t)gsl_rng_uniform_int(r, p->topics);
+    marks = in->q <= SHORT_CODE ? NULL : marks;
     choose_distinct(r, in->pools + (size_t)topic * p->pool, p->pool, p->s, marks, idx);
     /* Background concepts: uniform over the d1 - s concepts not yet active
      * (rejection; b <= d1 - s is checked, so it terminates). */
@@ -75,11 +94,13 @@ int32_t ttt_generate_code(const ttt_instance *in, gsl_rng *r, long t, ttt_idmap 
         int32_t c;
         do
             c = (int32_t)gsl_rng_uniform_int(r, p->d1);
-        while (ttt_idmap_find(marks, c) >= 0);
-        ttt_idmap_add(marks, c);
+        while (taken(marks, idx, a, c));
+        if (marks)
+            ttt_idmap_add(marks, c);
         idx[a] = c;
     }
-    ttt_idmap_clear(marks);
+    if (marks)
+        ttt_idmap_clear(marks);
     ttt_generate_magnitudes(r, p->magnitudes, in->q, val);
     sort_pairs(idx, val, in->q);
     return topic;
