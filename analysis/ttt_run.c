@@ -88,21 +88,18 @@ static size_t chunk_points(size_t m, size_t k)
     return per < m ? per : m;
 }
 
-/* | |dpsi| / |dphi| - 1 | for test point i and training point j, or -1 for
- * a pair at concept distance 0, which H1 skips. */
-static double pair_distortion(const ttt_instance *in, size_t i, size_t j)
+/* | |dpsi| / |dphi| - 1 | for test point i and training point j, whose
+ * squared feature distance is dpsi2 (ttt_results.dist2, taken by the local
+ * fits while the rows were at hand), or -1 for a pair at concept distance
+ * 0, which H1 skips. */
+static double pair_distortion(const ttt_instance *in, size_t i, size_t j, double dpsi2)
 {
-    const size_t q = in->q, d2 = in->p.d2;
+    const size_t q = in->q;
     double dphi = code_distance(in->test.phi_idx + i * q, in->test.phi_val + i * q, in->train.phi_idx + j * q,
                                 in->train.phi_val + j * q, q);
     if (dphi == 0.0)
         return -1.0;
-    double dpsi = 0.0;
-    for (size_t c = 0; c < d2; c++) {
-        double t = in->test.psi[i * d2 + c] - in->train.psi[j * d2 + c];
-        dpsi += t * t;
-    }
-    return fabs(sqrt(dpsi) / dphi - 1.0);
+    return fabs(sqrt(dpsi2) / dphi - 1.0);
 }
 
 /* H1: how far the dictionary distorts the distances from each test point to
@@ -111,6 +108,7 @@ static void distortion(ttt_report *r)
 {
     const ttt_instance *in = r->in;
     const size_t m = in->test.n, k = in->p.k, d2 = in->p.d2, per = chunk_points(m, k);
+    const double *dist2 = r->res->dist2;
     double worst = 0.0, sum2 = 0.0;
     size_t count = 0;
     double *e = malloc(per * k * sizeof *e);
@@ -120,11 +118,11 @@ static void distortion(ttt_report *r)
 #pragma omp parallel for schedule(dynamic, 8)
             for (size_t i = i0; i < i1; i++)
                 for (size_t a = 0; a < k; a++)
-                    e[(i - i0) * k + a] = pair_distortion(in, i, r->nbr[i * k + a]);
+                    e[(i - i0) * k + a] = pair_distortion(in, i, r->nbr[i * k + a], dist2[i * k + a]);
         }
         for (size_t i = i0; i < i1; i++)
             for (size_t a = 0; a < k; a++) {
-                double x = e ? e[(i - i0) * k + a] : pair_distortion(in, i, r->nbr[i * k + a]);
+                double x = e ? e[(i - i0) * k + a] : pair_distortion(in, i, r->nbr[i * k + a], dist2[i * k + a]);
                 if (x < 0.0)
                     continue;
                 worst = x > worst ? x : worst;

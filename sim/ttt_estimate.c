@@ -62,6 +62,7 @@ void ttt_results_free(ttt_results *r)
     free(r->purity);
     free(r->cond);
     free(r->needed);
+    free(r->dist2);
     free(r);
 }
 
@@ -590,7 +591,13 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     point pt = {in, nb, i, 0, w, res, in->test.psi + i * d2, 0, 0, STAGE_FEATURES};
     size_t same = 0;
     for (size_t a = 0; a < k; a++) {
-        memcpy(w->X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *w->X);
+        const double *x = in->train.psi + nb[a] * d2;
+        double dist2 = 0.0;
+        for (size_t c = 0; c < d2; c++) {
+            w->X[a * d2 + c] = x[c];
+            dist2 += (pt.xstar[c] - x[c]) * (pt.xstar[c] - x[c]);
+        }
+        res->dist2[i * k + a] = dist2;
         w->yN[a] = in->train.y[nb[a]];
         same += in->train.topic[nb[a]] == in->test.topic[i];
     }
@@ -801,6 +808,10 @@ int ttt_estimate_local(const ttt_instance *in, const size_t *nbr, ttt_results *r
     for (int e = 0; e < TTT_EST_COUNT; e++)
         res->enabled[e] = ttt_estimator_enabled(p, e);
     res->lasso_unconverged = 0;
+    free(res->dist2);
+    res->dist2 = malloc(res->m * p->k * sizeof *res->dist2);
+    if (!res->dist2)
+        GSL_ERROR("no memory for the neighbours' distances", GSL_ENOMEM);
     decoded_codes dc = {0};
     if (sparse) {
         int status = decode_codes(in, nbr, &dc);

@@ -69,6 +69,9 @@ typedef struct {
     double *nbhd_err;    /* m: MSE against f of the ttt head of point i on its own neighbours */
     double *far_err;     /* m: MSE of the same head on the whole test set; NaN for
                             i >= TTT_LOCALITY_HEADS */
+    double *dist2;       /* m x k: ||psi*_i - psi_j||^2 for test point i and its a-th neighbour j
+                            (at i k + a), summed over the features in order; set by
+                            ttt_estimate_local, which has the rows at hand (else NULL) */
     int *decoded_exact;  /* m: 1 if the decoded code of test point i has its true support */
     double *v_global;    /* d2: the global head */
     size_t global_rank;  /* numerical rank of the training features */
