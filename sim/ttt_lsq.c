@@ -357,17 +357,24 @@ int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, doub
 /* c = E x (ne entries from g): coordinates in the eigenbasis. */
 static void project(const ttt_lsq_workspace *w, const double *x, double *c)
 {
+    /* On the caller's thread, as LAPACK: OpenBLAS splits these products
+     * among 3 threads in an order of its own (the global head differed in
+     * the last bits with threads=3, not with 1, 2 or 4). */
+    const int saved = lapack_threads_begin();
     if (w->ne > 0)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->ne, (int)w->g, 1.0, w->E, (int)w->g, x, 1, 0.0, c, 1);
+    lapack_threads_end(saved);
 }
 
 /* out = E^T c (g entries from ne): back from the eigenbasis. */
 static void unproject(const ttt_lsq_workspace *w, const double *c, double *out)
 {
+    const int saved = lapack_threads_begin();
     if (w->ne > 0)
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->ne, (int)w->g, 1.0, w->E, (int)w->g, c, 1, 0.0, out, 1);
     else
         memset(out, 0, w->g * sizeof *out);
+    lapack_threads_end(saved);
 }
 
 int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)

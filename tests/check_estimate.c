@@ -220,12 +220,18 @@ END_TEST
 
 START_TEST(test_results_are_the_same_for_any_thread_count)
 {
-    const char *w1[] = {"d1=500", "d2=32", "s=4", "topics=20", "n=3000", "m=300", "k=25", "threads=1", NULL};
-    const char *w2[] = {"d1=500", "d2=32", "s=4", "topics=20", "n=3000", "m=300", "k=25", "threads=2", NULL};
+    /* 3 threads as well as 2: the BLAS splits some products differently
+     * for an odd count (the global head's eigenbasis projections differed
+     * in the last bits with 3 threads while 2 and 4 agreed with 1). */
+    const char *w1[] = {"d1=500", "d2=128", "s=4", "topics=20", "n=3000", "m=300", "k=25", "threads=1", NULL};
+    const char *w2[] = {"d1=500", "d2=128", "s=4", "topics=20", "n=3000", "m=300", "k=25",
+                        _i ? "threads=3" : "threads=2", NULL};
     ttt_report *a = run(w1), *b = run(w2);
     ck_assert_mem_eq(a->nbr, b->nbr, 300 * 25 * sizeof *a->nbr);
     ck_assert_mem_eq(a->res->pred, b->res->pred, TTT_EST_COUNT * 300 * sizeof *a->res->pred);
     ck_assert_mem_eq(a->res->oracle_var, b->res->oracle_var, 300 * sizeof *a->res->oracle_var);
+    ck_assert_mem_eq(a->res->v_global, b->res->v_global, 128 * sizeof *a->res->v_global);
+    ck_assert_mem_eq(&a->an.e_glob, &b->an.e_glob, sizeof a->an.e_glob);
     ttt_report_free(a);
     ttt_report_free(b);
 }
@@ -315,7 +321,7 @@ Suite *make_estimate_suite(void)
     tcase_add_test(core, test_concepts_needed_are_the_weighted_ones_without_noise);
     tcase_add_test(core, test_geometry_coincides_without_superposition);
     tcase_add_test(core, test_gradient_steps_converge_to_fine_tuned_fit);
-    tcase_add_test(core, test_results_are_the_same_for_any_thread_count);
+    tcase_add_loop_test(core, test_results_are_the_same_for_any_thread_count, 0, 2);
     tcase_add_loop_test(core, test_streamed_training_set_gives_the_stored_run, 0, 2);
     suite_add_tcase(s, core);
     TCase *stats = tcase_create("stats");
