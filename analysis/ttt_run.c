@@ -602,7 +602,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * in the pools), the analytic phase's blocks, the points (streamed: a
      * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces,
-     * predictions, and the decoder: its single-precision atoms, the codes
+     * predictions, the neighbour lists and their distances (dist2), and the decoder: its single-precision atoms, the codes
      * and where each point's is, and per thread the state of a block (at
      * most TTT_DECODE_BLOCK_BYTES) and the atoms' coordinates on a basis
      * and on those of a batch of blocks (at most TTT_DECODE_BATCH_BYTES). */
@@ -622,7 +622,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
                (ttt_params_streams_train(p) ? TRAIN_TILE + 2.0 * m * k : n) * point + m * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S : 0.0)) +
-               8.0 * m * (double)TTT_EST_COUNT + 8.0 * m * k + (sparse ? decoder : 0.0) +
+               8.0 * m * (double)TTT_EST_COUNT + 16.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread: the work of each phase at its rate. */
     ttt_work w;

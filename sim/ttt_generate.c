@@ -137,14 +137,19 @@ struct ttt_concept_ws {
     double *col; /* d2 */
 };
 
+/* Columns of a code summed per call of features_of: a code's columns drawn
+ * on demand are kept that many at a time. */
+#define FEATURE_COLS 16
+
 /* One thread's scratch for drawing points. */
 typedef struct {
     gsl_rng *r;
     ttt_idmap *marks;
     ttt_concept_ws *ws;
     long *slot; /* q: a code's concepts' slots in in->used (-1: none) */
-    const double **col; /* q: its columns */
-    double *own;        /* q x d2: room for the columns drawn on demand */
+    const double **col; /* FEATURE_COLS: its columns, a piece at a time */
+    double *own;        /* FEATURE_COLS x d2: room for the columns drawn on demand */
+    double *sum;        /* d2: the features summed so far over the pieces */
 } draw_ws;
 
 static void draw_ws_free(draw_ws *w)
@@ -155,6 +160,7 @@ static void draw_ws_free(draw_ws *w)
     free(w->slot);
     free(w->col);
     free(w->own);
+    free(w->sum);
 }
 
 static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
@@ -163,23 +169,31 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
     w->marks = ttt_idmap_alloc(in->q);
     w->ws = ttt_concept_ws_alloc(in);
     w->slot = malloc(in->q * sizeof *w->slot);
-    w->col = malloc(in->q * sizeof *w->col);
-    w->own = malloc(in->q * in->p.d2 * sizeof *w->own);
-    if (w->r && w->marks && w->ws && w->slot && w->col && w->own)
+    w->col = malloc(FEATURE_COLS * sizeof *w->col);
+    w->own = malloc(FEATURE_COLS * in->p.d2 * sizeof *w->own);
+    w->sum = malloc(in->p.d2 * sizeof *w->sum);
+    if (w->r && w->marks && w->ws && w->slot && w->col && w->own && w->sum)
         return 0;
     draw_ws_free(w);
     return -1;
 }
 
-/* psi (d2) = sum_a v[a] col[a], the terms added in slot order to 0.0,
- * plus (noise) the noise psi holds: eight entries at a time, each summed in
- * its own variable (registers) over the q columns and stored once, rather
- * than psi read and written again for every column. */
-static void features_of(const double *const *col, const double *v, size_t q, size_t d2, int noise, double *psi)
+/* out (d2) = from + sum_a v[a] col[a] (from NULL: 0.0), the terms added in
+ * slot order, plus (noise) the noise psi holds: eight entries at a time,
+ * each summed in its own variable (registers) over the q columns and
+ * stored once, rather than read and written again for every column.  A
+ * code's sum taken in pieces, each piece from the last one's out, has the
+ * bits of one sum. */
+static void features_of(const double *const *col, const double *v, size_t q, size_t d2, const double *from,
+                        int noise, const double *psi, double *out)
 {
     size_t j = 0;
     for (; j + 8 <= d2; j += 8) {
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
+        if (from) {
+            s0 = from[j], s1 = from[j + 1], s2 = from[j + 2], s3 = from[j + 3];
+            s4 = from[j + 4], s5 = from[j + 5], s6 = from[j + 6], s7 = from[j + 7];
+        }
         for (size_t a = 0; a < q; a++) {
             const double *c = col[a] + j, x = v[a];
             s0 += x * c[0];
@@ -193,13 +207,13 @@ static void features_of(const double *const *col, const double *v, size_t q, siz
         }
         const double sum[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
         for (size_t l = 0; l < 8; l++)
-            psi[j + l] = noise ? sum[l] + psi[j + l] : sum[l];
+            out[j + l] = noise ? sum[l] + psi[j + l] : sum[l];
     }
     for (; j < d2; j++) {
-        double s = 0.0;
+        double s = from ? from[j] : 0.0;
         for (size_t a = 0; a < q; a++)
             s += v[a] * col[a][j];
-        psi[j] = noise ? s + psi[j] : s;
+        out[j] = noise ? s + psi[j] : s;
     }
 }
 
@@ -247,15 +261,21 @@ static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count
                     __builtin_prefetch(in->used_w + u);
                 }
             }
-        for (size_t a = 0; a < q; a++) {
-            const long u = in->used_A ? w->slot[a] : -1;
-            const double *col = u >= 0 ? in->used_A + (size_t)u * d2 : ttt_instance_column(in, idx[a], w->ws);
-            if (col == w->ws->col) /* drawn into the one scratch column: kept */
-                col = memcpy(w->own + a * d2, col, d2 * sizeof *col);
-            w->col[a] = col;
-            f += val[a] * (u >= 0 ? in->used_w[u] : ttt_instance_w(in, idx[a], w->ws));
+        double *psi = d->psi + i * d2;
+        for (size_t a0 = 0; a0 < q; a0 += FEATURE_COLS) { /* FEATURE_COLS columns at a time */
+            const size_t na = q - a0 < FEATURE_COLS ? q - a0 : FEATURE_COLS;
+            for (size_t a = a0; a < a0 + na; a++) {
+                const long u = in->used_A ? w->slot[a] : -1;
+                const double *col = u >= 0 ? in->used_A + (size_t)u * d2 : ttt_instance_column(in, idx[a], w->ws);
+                if (col == w->ws->col) /* drawn into the one scratch column: kept */
+                    col = memcpy(w->own + (a - a0) * d2, col, d2 * sizeof *col);
+                w->col[a - a0] = col;
+                f += val[a] * (u >= 0 ? in->used_w[u] : ttt_instance_w(in, idx[a], w->ws));
+            }
+            const int last = a0 + na == q;
+            features_of(w->col, val + a0, na, d2, a0 ? w->sum : NULL, last && p->feature_noise > 0.0, psi,
+                        last ? psi : w->sum);
         }
-        features_of(w->col, val, q, d2, p->feature_noise > 0.0, d->psi + i * d2);
         d->f[i] = f;
         d->y[i] = f + d->y[i];
     }
