@@ -602,7 +602,8 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * in the pools), the analytic phase's blocks, the points (streamed: a
      * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces,
-     * predictions, the neighbour lists and their distances (dist2), and the decoder: its single-precision atoms, the codes
+     * predictions, the neighbour lists and their distances (dist2), and
+     * the decoder: its single-precision atoms, the codes
      * and where each point's is, and per thread the state of a block (at
      * most TTT_DECODE_BLOCK_BYTES) and the atoms' coordinates on a basis
      * and on those of a batch of blocks (at most TTT_DECODE_BATCH_BYTES). */
