@@ -50,11 +50,14 @@ static const char *const generators[][2] = {
 
 START_TEST(test_features_are_A_phi_and_labels_are_linear)
 {
-    const char *w[] = {generators[_i][0], generators[_i][1], "d2=40", "s=5", "topics=12", "pool=15",
-                       "background=1", "n=200", "m=10", "k=5", "sigma=0", "sparse=off", NULL};
+    /* Loops 3 to 5: codes of 19 concepts, whose features are summed in two
+     * pieces of columns (ttt_generate.c, FEATURE_COLS). */
+    const char *w[] = {generators[_i % 3][0], generators[_i % 3][1], "d2=40", "s=5", "topics=12", "pool=15",
+                       _i < 3 ? "background=1" : "background=14", "n=200", "m=10", "k=5", "sigma=0", "sparse=off",
+                       NULL};
     ttt_params p = test_params(w);
     ttt_instance *in = test_instance(&p);
-    ck_assert_int_eq(in->A != NULL, _i < 2);
+    ck_assert_int_eq(in->A != NULL, _i % 3 < 2);
     ttt_concept_ws *ws = ttt_concept_ws_alloc(in);
     const ttt_data *d = &in->train;
     for (size_t i = 0; i < d->n; i++) {
@@ -286,7 +289,7 @@ Suite *make_generate_suite(void)
     Suite *s = suite_create("generate");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_codes_are_sparse_sorted_unit_norm_from_their_pool);
-    tcase_add_loop_test(core, test_features_are_A_phi_and_labels_are_linear, 0, 3);
+    tcase_add_loop_test(core, test_features_are_A_phi_and_labels_are_linear, 0, 6);
     tcase_add_test(core, test_counter_concepts_depend_on_seed_and_index_only);
     tcase_add_test(core, test_permutation_is_a_bijection);
     tcase_add_test(core, test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal);
