@@ -179,13 +179,13 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
 }
 
 /* out (d2) = from + sum_a v[a] col[a] (from NULL: 0.0), the terms added in
- * slot order, plus (noise) the noise psi holds: eight entries at a time,
+ * slot order, plus noise (when not NULL): eight entries at a time,
  * each summed in its own variable (registers) over the q columns and
  * stored once, rather than read and written again for every column.  A
  * code's sum taken in pieces, each piece from the last one's out, has the
  * bits of one sum. */
 static void features_of(const double *const *col, const double *v, size_t q, size_t d2, const double *from,
-                        int noise, const double *psi, double *out)
+                        const double *noise, double *out)
 {
     size_t j = 0;
     for (; j + 8 <= d2; j += 8) {
@@ -207,13 +207,13 @@ static void features_of(const double *const *col, const double *v, size_t q, siz
         }
         const double sum[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
         for (size_t l = 0; l < 8; l++)
-            out[j + l] = noise ? sum[l] + psi[j + l] : sum[l];
+            out[j + l] = noise ? sum[l] + noise[j + l] : sum[l];
     }
     for (; j < d2; j++) {
         double s = from ? from[j] : 0.0;
         for (size_t a = 0; a < q; a++)
             s += v[a] * col[a][j];
-        out[j] = noise ? s + psi[j] : s;
+        out[j] = noise ? s + noise[j] : s;
     }
 }
 
@@ -273,7 +273,7 @@ static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count
                 f += val[a] * (u >= 0 ? in->used_w[u] : ttt_instance_w(in, idx[a], w->ws));
             }
             const int last = a0 + na == q;
-            features_of(w->col, val + a0, na, d2, a0 ? w->sum : NULL, last && p->feature_noise > 0.0, psi,
+            features_of(w->col, val + a0, na, d2, a0 ? w->sum : NULL, last && p->feature_noise > 0.0 ? psi : NULL,
                         last ? psi : w->sum);
         }
         d->f[i] = f;

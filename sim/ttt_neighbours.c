@@ -229,12 +229,6 @@ static float float_below(double x)
     return (double)f > x ? nextafterf(f, -INFINITY) : f;
 }
 
-/* The smallest screened c that may still enter t: none while t is not full. */
-static double screen_floor(const topk *t, double bound)
-{
-    return t->len < t->k ? -INFINITY : -0.5 * t->worst - bound;
-}
-
 /* A thread's buffers for screened tiles: the block's queries [x*, 1] in
  * single precision (Qf, rows x w) and, for the kernel, as columns (Qt,
  * w x ldq); a tile of base points [x, -||x||^2 / 2] (Bf, TTT_KERNEL_ROWS x
@@ -271,6 +265,24 @@ static int screen_alloc(screen_ws *sw, size_t block, size_t w)
     return sw->Qf && sw->Qt && sw->Bf && sw->T && sw->lo && sw->qq && sw->bound ? 0 : -1;
 }
 
+/* The threshold of a query whose heap is t: its screened c may enter t
+ * only if it exceeds -worst / 2 minus the bound (none while t is not
+ * full), and a float exceeds that exactly when it exceeds this. */
+static float screen_lo(const topk *t, double bound)
+{
+    return float_below(t->len < t->k ? -INFINITY : -0.5 * t->worst - bound);
+}
+
+/* Query i (its heap tk[i]) takes base point x (its norm nr, its index) as
+ * a candidate: pushed with its exact key, the query's threshold following
+ * the heap. */
+static void screen_take(topk *tk, screen_ws *sw, size_t i, const double *Q, const double *x, double nr, size_t index,
+                        size_t d2)
+{
+    topk_push(&tk[i], key_of(dot4(Q + i * d2, x, d2), nr, TTT_METRIC_EUCLIDEAN), index);
+    sw->lo[i] = screen_lo(&tk[i], sw->bound[i]);
+}
+
 /* The block's rows queries (Q, double) into sw: in single precision with a
  * 1 appended, their squared norms, and for the kernel as columns. */
 static void screen_queries(screen_ws *sw, const double *Q, size_t rows, size_t d2, int kernel)
@@ -299,17 +311,13 @@ static void screen_row(topk *tk, const double *Q, const float *c, size_t rows, c
                      (unsigned)_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(c + i0 + 4), _mm_loadu_ps(sw->lo + i0 + 4)))
                          << 4;
         for (size_t i = i0; m; m >>= 1, i++)
-            if (m & 1) {
-                topk_push(&tk[i], key_of(dot4(Q + i * d2, x, d2), nr, TTT_METRIC_EUCLIDEAN), index);
-                sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
-            }
+            if (m & 1)
+                screen_take(tk, sw, i, Q, x, nr, index, d2);
     }
 #endif
     for (size_t i = i0; i < rows; i++)
-        if (c[i] > sw->lo[i]) {
-            topk_push(&tk[i], key_of(dot4(Q + i * d2, x, d2), nr, TTT_METRIC_EUCLIDEAN), index);
-            sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
-        }
+        if (c[i] > sw->lo[i])
+            screen_take(tk, sw, i, Q, x, nr, index, d2);
 }
 
 /* One screened tile: base points B (cols <= TTT_KERNEL_ROWS of them, norms
@@ -331,7 +339,7 @@ static void screen_tile(topk *tk, const double *Q, size_t rows, const double *B,
     const double rel = 2.0 * (double)(d2 + 3) * 0x1p-24, abs = 12.0 * (double)w * 0x1p-100;
     for (size_t i = 0; i < rows; i++) {
         sw->bound[i] = rel * (sqrt(sw->qq[i] * xmax2) + 0.5 * xmax2) + abs;
-        sw->lo[i] = float_below(screen_floor(&tk[i], sw->bound[i]));
+        sw->lo[i] = screen_lo(&tk[i], sw->bound[i]);
     }
 #ifdef TTT_KERNEL
     if (kernel)

@@ -667,7 +667,6 @@ static size_t basis_max(size_t nb, size_t d2)
     return r < d2 / 4 ? r : d2 / 4;
 }
 
-
 /* Blocks per batch for bases of at most rmax vectors: the batch's
  * coordinates, 4 d1 bytes a column with the columns padded, within
  * TTT_DECODE_BATCH_BYTES where one block's allow it. */
