@@ -532,11 +532,13 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
          * points go to the decoder by topic, 171 before; the points whose
          * atoms lie off their block's span).
          * Then per test point two Lasso fits (true and decoded codes) and OMP
-         * on k x |S|: 270 k |S| flops, about 50 coordinate-descent sweeps
-         * (52 on average at the defaults; the number depends on the data) of
-         * about 2.5 k |S| each (measured at the defaults, per column and
-         * sweep: 0.73 dot products, the others known or not needed
-         * (lasso_run), and 0.49 updates).  Read: A once, and the codes'
+         * on k x |S|: 90 k |S| flops.  A fit is about 8 coordinate-descent
+         * sweeps (8.2 on average at the defaults; the number depends on the
+         * data) of about 2.5 k |S| each (measured at the defaults, per column
+         * and sweep: 0.73 dot products, the others known or not needed
+         * (lasso_run), and 0.49 updates), and 1.4 tries of the exact finish
+         * of about 13 k |S| each (a QR of the k x 8 support, then the
+         * residual and the KKT check).  Read: A once, and the codes'
          * features. */
         const double codes = distinct(n, m * k) + m;
         const double gsz = fmin((double)TTT_DECODE_BLOCK, codes / fmin(m, T));
@@ -544,7 +546,7 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
         const double per_code = S > d2 / 4.0 ? direct
                                               : 2.0 * S * (d2 + 1.0) * d1 / gsz + q * fmin(SCAN_ATOMS, d1) * 2.0 * S +
                                                     DIRECT_SHARE * direct;
-        c->flops = codes * per_code + 270.0 * m * k * S;
+        c->flops = codes * per_code + 90.0 * m * k * S;
         c->bytes = 8.0 * (codes * d2 + d1 * d2);
         ttt_work_count *l = &w->phase[TTT_PHASE_LOCAL];
         l->flops += c->flops;

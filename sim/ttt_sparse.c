@@ -41,6 +41,8 @@ struct ttt_sparse_workspace {
     size_t xt_cap;
     double *g, *lim, *ixn; /* max_cols each: what the Lasso knows of its products (lasso_memo) */
     size_t *gu;
+    double *wx;          /* max_cols: the Lasso's exact minimiser on a support (lasso_exact) */
+    int plain;           /* 1: the Lasso without lasso_exact (ttt_sparse_lasso_finish) */
 };
 
 ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
@@ -62,7 +64,9 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->lim = malloc(max_cols * sizeof *w->lim);
     w->ixn = malloc(max_cols * sizeof *w->ixn);
     w->gu = malloc(max_cols * sizeof *w->gu);
-    if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu) {
+    w->wx = malloc(max_cols * sizeof *w->wx);
+    if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu ||
+        !w->wx) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -85,7 +89,13 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->lim);
     free(w->ixn);
     free(w->gu);
+    free(w->wx);
     free(w);
+}
+
+void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on)
+{
+    ws->plain = !on;
 }
 
 static double soft(double x, double t)
@@ -391,7 +401,115 @@ static double lasso_check(const lasso_cols *c, lasso_memo *m, size_t rows, size_
     return worst;
 }
 
-/* Cyclic coordinate descent (ttt_sparse_lasso) on the columns c of X. */
+/* sum_i x_i y_i in four sums side by side (no order asked of it). */
+static double dot_any(const double *x, const double *y, size_t n)
+{
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (size_t l = 0; l < 4; l++)
+            s[l] += x[i + l] * y[i + l];
+    for (; i < n; i++)
+        s[0] += x[i] * y[i];
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Column j of the design into q (rows entries, contiguous). */
+static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
+{
+    const double *x = c->X + j * c->step;
+    for (size_t i = 0; i < rows; i++)
+        q[i] = x[i * c->stride];
+}
+
+/* The Lasso's exact minimiser with the support and signs of w: on S =
+ * {j : w_j != 0}, with s their signs, the stationarity condition X_S^T (y -
+ * X_S v) / rows = lambda s gives X_S^T X_S v = X_S^T y - rows lambda s,
+ * solved through X_S = Q R (Gram-Schmidt, each column orthogonalised twice,
+ * in ws->Q and ws->R): R v = Q^T y - rows lambda R^-T s.  Into ws->wx (zeros
+ * off S); 0, or -1 when S has more columns than rows, X_S is numerically
+ * rank deficient (a column's part off the others below 1e-8 of it), or v
+ * has a sign other than s (then S is not the solution's support) or is not
+ * finite.  The
+ * caller checks the KKT conditions of the result. */
+static int lasso_exact(ttt_sparse_workspace *ws, const lasso_cols *c, size_t rows, size_t cols, const double *y,
+                       double lambda, const double *w)
+{
+    size_t ns = 0;
+    for (size_t j = 0; j < cols; j++)
+        if (w[j] != 0.0) {
+            if (ns == rows || ns == ws->max_rows)
+                return -1;
+            ws->sel[ns++] = j;
+        }
+    const size_t ldq = ws->max_rows;
+    double *R = ws->R, *u = ws->z;
+    for (size_t a = 0; a < ns; a++) {
+        double *q = ws->Q + a * ldq;
+        col_copy(c, ws->sel[a], rows, q);
+        const double before = dot_any(q, q, rows);
+        for (size_t b = 0; b < a; b++)
+            R[b * ns + a] = 0.0;
+        double norm2q = before;
+        for (int pass = 0; pass < 2 && a; pass++) { /* classical Gram-Schmidt, twice if needed */
+            double *d = ws->wx; /* the column's products with those before it (wx is free until the end) */
+            for (size_t b = 0; b < a; b++) {
+                d[b] = dot_any(ws->Q + b * ldq, q, rows);
+                R[b * ns + a] += d[b];
+            }
+            for (size_t b = 0; b < a; b++)
+                for (size_t i = 0; i < rows; i++)
+                    q[i] -= d[b] * ws->Q[b * ldq + i];
+            const double now = dot_any(q, q, rows);
+            if (now >= 0.5 * norm2q) { norm2q = now; break; }
+            norm2q = now;
+        }
+        const double after = a ? norm2q : before;
+        if (!(after > 1e-16 * before))
+            return -1;
+        const double norm = sqrt(after), inv = 1.0 / norm;
+        R[a * ns + a] = norm;
+        for (size_t i = 0; i < rows; i++)
+            q[i] *= inv;
+    }
+    /* u = R^-T s, then u = Q^T y - rows lambda u, then v = R^-1 u. */
+    for (size_t a = 0; a < ns; a++) {
+        double v = w[ws->sel[a]] > 0.0 ? 1.0 : -1.0;
+        for (size_t b = 0; b < a; b++)
+            v -= R[b * ns + a] * u[b];
+        u[a] = v / R[a * ns + a];
+    }
+    for (size_t a = 0; a < ns; a++)
+        u[a] = dot_any(ws->Q + a * ldq, y, rows) - (double)rows * lambda * u[a];
+    for (size_t a = ns; a-- > 0;) {
+        double v = u[a];
+        for (size_t b = a + 1; b < ns; b++)
+            v -= R[a * ns + b] * u[b];
+        u[a] = v / R[a * ns + a];
+    }
+    memset(ws->wx, 0, cols * sizeof *ws->wx);
+    for (size_t a = 0; a < ns; a++) {
+        if (!(u[a] * w[ws->sel[a]] > 0.0) || !isfinite(u[a]))
+            return -1;
+        ws->wx[ws->sel[a]] = u[a];
+    }
+    return 0;
+}
+
+/* Sweeps without a change of sign before the exact finish is tried (or
+ * fewer, once coordinate descent has converged): at the defaults the signs
+ * are final after 6.6 sweeps on average; trying after one quiet sweep took
+ * 1.9 tries a fit, after two 1.4 tries and one more sweep, 10% faster in
+ * all (the 1000 fits of a run, single thread). */
+#define LASSO_QUIET 2
+
+/* Cyclic coordinate descent (ttt_sparse_lasso) on the columns c of X,
+ * finished exactly (lasso_exact) unless ws->plain: after LASSO_QUIET sweeps
+ * that changed no coefficient's sign (nor which are zero), or when the
+ * iterate meets the goal, the exact minimiser with those signs is taken
+ * when its KKT violation is within the goal (each support is tried once).
+ * Its violation is then at rounding level, where coordinate descent stops
+ * anywhere within the goal. */
 static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double *X, size_t rows, size_t cols,
                      size_t ldx, const double *y, double lambda, double tol, size_t max_sweeps, double *w,
                      size_t *sweeps)
@@ -417,10 +535,13 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
     residual(X, rows, cols, ldx, y, w, r);
     m.r0 = cblas_dnrm2((int)rows, r, 1) * (1.0 + m.s) + tiny;
     const double goal = tol * (lambda_max > lambda ? lambda_max : lambda);
-    size_t sweep = 0;
+    /* Sign changes so far (the start counts as one), their count at the
+     * last try of the exact finish, and sweeps since the last change. */
+    size_t sweep = 0, changes = 1, tried = 0, quiet = 0;
     int status = GSL_EMAXITER;
     while (sweep < max_sweeps) {
         sweep++;
+        const size_t before = changes;
         for (size_t j = 0; j < cols; j++) {
             if (ws->norm2[j] == 0.0)
                 continue;
@@ -435,12 +556,26 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
             double rho = dot * inv + h * w[j];
             double wn = coordinate(rho, lambda, h);
             if (wn != w[j]) {
+                changes += (wn > 0.0) != (w[j] > 0.0) || (wn < 0.0) != (w[j] < 0.0);
                 col_axpy(c, j, w[j] - wn, r, rows);
                 memo_moved(&m, j, w[j] - wn);
                 w[j] = wn;
             }
         }
-        if (lasso_check(c, &m, rows, cols, r, lambda, w, goal) <= goal) {
+        quiet = changes == before ? quiet + 1 : 0;
+        const int converged = lasso_check(c, &m, rows, cols, r, lambda, w, goal) <= goal;
+        if (!ws->plain && (quiet >= LASSO_QUIET || converged) && changes != tried) {
+            tried = changes;
+            if (lasso_exact(ws, c, rows, cols, y, lambda, w) == 0) {
+                residual(X, rows, cols, ldx, y, ws->wx, ws->z);
+                if (lasso_check(c, NULL, rows, cols, ws->z, lambda, ws->wx, goal) <= goal) {
+                    memcpy(w, ws->wx, cols * sizeof *w);
+                    status = GSL_SUCCESS;
+                    break;
+                }
+            }
+        }
+        if (converged) {
             status = GSL_SUCCESS;
             break;
         }

@@ -1,6 +1,7 @@
 /* ttt_sparse — sparse regression and sparse coding (docs/MODEL.md section 2):
  *
- *   ttt_sparse_lasso   Lasso by cyclic coordinate descent,
+ *   ttt_sparse_lasso   Lasso by cyclic coordinate descent, finished exactly
+ *                      on its support (ttt_sparse_lasso_finish),
  *                      argmin_w (1/(2k)) ||y - X w||^2 + lambda ||w||_1
  *                      (the scikit-learn / glmnet objective, unstandardised X)
  *   ttt_sparse_omp     orthogonal matching pursuit for regression (an l0 method)
@@ -74,12 +75,24 @@ void ttt_sparse_free(ttt_sparse_workspace *w);
  * KKT conditions, |g_j - lambda sign(w_j)| for w_j != 0 and
  * max(0, |g_j| - lambda) for w_j = 0 with g = X^T (y - X w) / rows, is at most
  * tol * max(lambda_max, lambda), lambda_max = ||X^T y||_inf / rows, or until
- * max_sweeps.  *sweeps (may be NULL) gets the sweeps used.  Returns
+ * max_sweeps; the exact minimiser on the support replaces the iterate
+ * where it meets the same test (ttt_sparse_lasso_finish).  *sweeps (may
+ * be NULL) gets the sweeps used.  Returns
  * GSL_SUCCESS, GSL_EMAXITER (w then holds the last iterate), or GSL_EBADLEN
  * when the sizes exceed the workspace. */
 int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
                      const double *y, double lambda, double tol, size_t max_sweeps, double *w,
                      size_t *sweeps);
+
+/* Whether ttt_sparse_lasso finishes exactly (on, the default): after a sweep
+ * that changes no coefficient's sign (nor which are zero), the exact
+ * minimiser with those signs (least squares on the support, shifted by the
+ * penalty, by QR) is taken when it meets the KKT conditions to the same
+ * tolerance, so the result is the minimiser to rounding rather than
+ * wherever coordinate descent crossed the tolerance.  Off: coordinate
+ * descent alone (the tests compare it bit for bit with one written on the
+ * BLAS). */
+void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on);
 
 /* The largest KKT violation of w for the Lasso problem above (as defined
  * there, unscaled).  For the tests and for callers that want to report it. */

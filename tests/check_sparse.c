@@ -63,6 +63,47 @@ static double lasso_objective(const double *X, size_t rows, size_t cols, const d
     return loss / (2.0 * (double)rows) + lambda * l1;
 }
 
+/* The Lasso's stationary point with the sign pattern sg (+1, -1, 0 per
+ * column, cols <= 3): G_AA v_A = b_A - lambda sign_A on the active set A,
+ * G = X^T X / rows, b = X^T y / rows, by Gauss elimination, into cand
+ * (zeros off A); 1 when its signs are sg's (feasible). */
+static int pattern_solution(const double *X, size_t rows, size_t cols, const double *y, double lambda, const int *sg,
+                            double *cand)
+{
+    size_t act[3], na = 0;
+    for (size_t a = 0; a < cols; a++)
+        if (sg[a])
+            act[na++] = a;
+    double M[3][4];
+    for (size_t a = 0; a < na; a++) {
+        for (size_t c = 0; c <= na; c++) {
+            double v = 0.0;
+            for (size_t i = 0; i < rows; i++)
+                v += X[i * cols + act[a]] * (c < na ? X[i * cols + act[c]] : y[i]) / (double)rows;
+            M[a][c] = v;
+        }
+        M[a][na] -= lambda * sg[act[a]];
+    }
+    for (size_t p = 0; p < na; p++)
+        for (size_t a = p + 1; a < na; a++) {
+            double f = M[a][p] / M[p][p];
+            for (size_t c = p; c <= na; c++)
+                M[a][c] -= f * M[p][c];
+        }
+    for (size_t a = 0; a < cols; a++)
+        cand[a] = 0.0;
+    for (size_t a = na; a-- > 0;) {
+        double v = M[a][na];
+        for (size_t c = a + 1; c < na; c++)
+            v -= M[a][c] * cand[act[c]];
+        cand[act[a]] = v / M[a][a];
+    }
+    int feasible = 1;
+    for (size_t a = 0; a < cols; a++)
+        feasible &= sg[a] == 0 || (sg[a] > 0) == (cand[a] > 0);
+    return feasible;
+}
+
 /* Brute force on 3 columns: for every sign pattern (+, -, 0 per column) the
  * problem restricted to it is a linear system; the best feasible pattern is
  * the Lasso solution.  The coordinate-descent answer matches it to 1e-8. */
@@ -76,47 +117,11 @@ START_TEST(test_lasso_matches_brute_force)
     for (int trial = 0; trial < 20; trial++) {
         random_problem(r, rows, cols, X, y);
         double lambda = 0.02 + 0.1 * trial / 20.0;
-        double G[9], b[3];
-        for (size_t a = 0; a < cols; a++) {
-            b[a] = 0.0;
-            for (size_t i = 0; i < rows; i++)
-                b[a] += X[i * cols + a] * y[i] / (double)rows;
-            for (size_t c = 0; c < cols; c++) {
-                G[a * cols + c] = 0.0;
-                for (size_t i = 0; i < rows; i++)
-                    G[a * cols + c] += X[i * cols + a] * X[i * cols + c] / (double)rows;
-            }
-        }
         double best_obj = GSL_POSINF;
         for (int code = 0; code < 27; code++) {
-            int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
-            /* Solve G_AA w_A = b_A - lambda sign_A on the active set A by Gauss elimination. */
-            size_t act[3], na = 0;
-            for (size_t a = 0; a < cols; a++)
-                if (sg[a])
-                    act[na++] = a;
-            double M[3][4];
-            for (size_t a = 0; a < na; a++) {
-                for (size_t c = 0; c < na; c++)
-                    M[a][c] = G[act[a] * cols + act[c]];
-                M[a][na] = b[act[a]] - lambda * sg[act[a]];
-            }
-            for (size_t p = 0; p < na; p++)
-                for (size_t a = p + 1; a < na; a++) {
-                    double f = M[a][p] / M[p][p];
-                    for (size_t c = p; c <= na; c++)
-                        M[a][c] -= f * M[p][c];
-                }
-            double cand[3] = {0, 0, 0};
-            for (size_t a = na; a-- > 0;) {
-                double v = M[a][na];
-                for (size_t c = a + 1; c < na; c++)
-                    v -= M[a][c] * cand[act[c]];
-                cand[act[a]] = v / M[a][a];
-            }
-            int feasible = 1;
-            for (size_t a = 0; a < cols; a++)
-                feasible &= sg[a] == 0 || (sg[a] > 0) == (cand[a] > 0);
+            const int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
+            double cand[3];
+            const int feasible = pattern_solution(X, rows, cols, y, lambda, sg, cand);
             double obj = lasso_objective(X, rows, cols, y, lambda, cand);
             if (feasible && obj < best_obj) {
                 best_obj = obj;
@@ -130,6 +135,80 @@ START_TEST(test_lasso_matches_brute_force)
             ck_assert_msg(fabs(w[a] - best[a]) <= 1e-8, "trial %d coef %zu: %.12g vs brute force %.12g", trial, a,
                           w[a], best[a]);
     }
+    ttt_sparse_free(ws);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* The exact finish (ttt_sparse_lasso_finish, on by default): at a loose
+ * tolerance, 1e-4, where coordinate descent alone stops about 1e-5 short,
+ * the answer is the brute-force minimiser of test_lasso_matches_brute_force
+ * to 1e-12, and on larger well-posed problems (rows >= 2 cols, the
+ * defaults' shape among them) its KKT violation is at rounding level,
+ * below 1e-12 of the scale; with it off the violation is only within the
+ * tolerance (coordinate descent stops once it crosses it).  Two equal
+ * columns make the support's least squares singular: the finish is not
+ * taken, and coordinate descent still meets the tolerance. */
+START_TEST(test_lasso_finishes_exactly)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 12, TTT_STREAM_TOOLS, 0);
+    ttt_sparse_workspace *ws = ttt_sparse_alloc(100, 40);
+    double X[100 * 40], y[100], w[40], best[3];
+    for (int trial = 0; trial < 20; trial++) {
+        const size_t rows = 10, cols = 3;
+        random_problem(r, rows, cols, X, y);
+        const double lambda = 0.02 + 0.1 * trial / 20.0;
+        double obj = GSL_POSINF;
+        for (int code = 0; code < 27; code++) { /* every sign pattern, as in the brute-force test */
+            const int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
+            double cand[3];
+            if (!pattern_solution(X, rows, cols, y, lambda, sg, cand))
+                continue;
+            const double o = lasso_objective(X, rows, cols, y, lambda, cand);
+            if (o < obj) {
+                obj = o;
+                memcpy(best, cand, sizeof best);
+            }
+        }
+        memset(w, 0, cols * sizeof *w);
+        ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambda, 1e-4, 1000000, w, NULL), GSL_SUCCESS);
+        for (size_t a = 0; a < cols; a++)
+            ck_assert_msg(fabs(w[a] - best[a]) <= 1e-12 * (1.0 + fabs(best[a])),
+                          "trial %d coef %zu: %.17g vs brute force %.17g", trial, a, w[a], best[a]);
+    }
+    const size_t shapes[][2] = {{50, 17}, {100, 40}, {40, 8}};
+    const double lambdas[] = {1e-3, 0.05, 0.3};
+    for (size_t s = 0; s < 3; s++)
+        for (size_t l = 0; l < 3; l++)
+            for (int finish = 1; finish >= 0; finish--) {
+                const size_t rows = shapes[s][0], cols = shapes[s][1];
+                random_problem(r, rows, cols, X, y);
+                double lambda_max = 0.0;
+                for (size_t j = 0; j < cols; j++)
+                    lambda_max = fmax(lambda_max, fabs(cblas_ddot((int)rows, X + j, (int)cols, y, 1)) / (double)rows);
+                const double scale = fmax(lambda_max, lambdas[l]);
+                ttt_sparse_lasso_finish(ws, finish);
+                memset(w, 0, cols * sizeof *w);
+                ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambdas[l], 1e-6, 1000000, w, NULL),
+                                 GSL_SUCCESS);
+                const double v = ttt_sparse_lasso_kkt(ws, X, rows, cols, cols, y, lambdas[l], w) / scale;
+                ck_assert_msg(finish ? v <= 1e-12 : v <= 1e-6, "%zu x %zu, lambda %g, finish %d: KKT %g of the scale",
+                              rows, cols, lambdas[l], finish, v);
+            }
+    ttt_sparse_lasso_finish(ws, 1);
+    /* Columns 0 and 1 equal: any split of their weight is a minimiser. */
+    const size_t rows = 30, cols = 6;
+    random_problem(r, rows, cols, X, y);
+    for (size_t i = 0; i < rows; i++) {
+        X[i * cols + 1] = X[i * cols];
+        y[i] += 3.0 * X[i * cols];
+    }
+    memset(w, 0, cols * sizeof *w);
+    w[0] = w[1] = 1.5; /* a warm start with both: coordinate descent keeps both */
+    ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, 0.01, 1e-10, 1000000, w, NULL), GSL_SUCCESS);
+    ck_assert_msg(w[0] != 0.0 && w[1] != 0.0, "both equal columns in the support (%g, %g)", w[0], w[1]);
+    ck_assert(ttt_sparse_lasso_kkt(ws, X, rows, cols, cols, y, 0.01, w) <= 1e-9);
     ttt_sparse_free(ws);
     gsl_rng_free(r);
 }
@@ -262,6 +341,7 @@ START_TEST(test_lasso_same_bits_as_blas)
     const double tols[] = {1e-3, 1e-10, -1.0};
     double *X = malloc(97 * 43 * sizeof *X), y[97], w[40], wr[40];
     ttt_sparse_workspace *ws = ttt_sparse_alloc(97, 40);
+    ttt_sparse_lasso_finish(ws, 0); /* coordinate descent alone, as ref_lasso */
     size_t cases = 0;
     const int exact = blas_order_is_lassos();
     for (size_t a = 0; a < sizeof rows_of / sizeof *rows_of; a++)
@@ -681,6 +761,7 @@ START_TEST(test_lasso_underflow_same_bits)
     if (!blas_order_is_lassos())
         return; /* the reference sums in another order: bits are not comparable */
     ttt_sparse_workspace *ws = ttt_sparse_alloc(2, 2);
+    ttt_sparse_lasso_finish(ws, 0); /* coordinate descent alone, as ref_lasso */
     size_t cases = 0;
     /* Column 0 = 2^-537 (10, 0.7): 0.7^2 2^-1074 underflows to 0.  Column 1
      * half of it, warm; r starts at 2^300 (10, 0.7). */
@@ -849,6 +930,7 @@ Suite *make_sparse_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_lasso_satisfies_kkt);
     tcase_add_test(core, test_lasso_matches_brute_force);
+    tcase_add_test(core, test_lasso_finishes_exactly);
     tcase_add_test(core, test_lasso_zero_above_lambda_max);
     tcase_add_test(core, test_lasso_same_bits_as_blas);
     tcase_add_test(core, test_lasso_underflow_same_bits);
