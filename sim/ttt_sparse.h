@@ -76,7 +76,7 @@ void ttt_sparse_free(ttt_sparse_workspace *w);
  * max(0, |g_j| - lambda) for w_j = 0 with g = X^T (y - X w) / rows, is at most
  * tol * max(lambda_max, lambda), lambda_max = ||X^T y||_inf / rows, or until
  * max_sweeps; the exact minimiser on the support replaces the iterate
- * where it meets the same test (ttt_sparse_lasso_finish).  *sweeps (may
+ * where its KKT violation is at rounding level (ttt_sparse_lasso_finish).  *sweeps (may
  * be NULL) gets the sweeps used.  Returns
  * GSL_SUCCESS, GSL_EMAXITER (w then holds the last iterate), or GSL_EBADLEN
  * when the sizes exceed the workspace. */
@@ -84,12 +84,14 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
                      const double *y, double lambda, double tol, size_t max_sweeps, double *w,
                      size_t *sweeps);
 
-/* Whether ttt_sparse_lasso finishes exactly (on, the default): after a sweep
- * that changes no coefficient's sign (nor which are zero), the exact
- * minimiser with those signs (least squares on the support, shifted by the
- * penalty, by QR) is taken when it meets the KKT conditions to the same
- * tolerance, so the result is the minimiser to rounding rather than
- * wherever coordinate descent crossed the tolerance.  Off: coordinate
+/* Whether ttt_sparse_lasso finishes exactly (on, the default): after two
+ * sweeps that change no coefficient's sign (nor which are zero), or once
+ * the iterate meets the tolerance, the exact minimiser with those signs
+ * (least squares on the support, shifted by the penalty, by QR) is taken
+ * when its KKT violation is at rounding level (at most 1e-12 of
+ * max(lambda_max, lambda), and within tol): the result is then the
+ * minimiser to rounding rather than wherever coordinate descent crossed
+ * the tolerance; otherwise it is coordinate descent's.  Off: coordinate
  * descent alone (the tests compare it bit for bit with one written on the
  * BLAS). */
 void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on);
