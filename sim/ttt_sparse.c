@@ -8,6 +8,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <float.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdint.h>
 /* TTT_PLAIN_C: the decoder's paths for compilers without GNU C's
@@ -28,6 +29,10 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Columns per block of LAPACK's QR (dgeqrf asks for about 32): its work
+ * array holds this many per column. */
+#define LASSO_QR_BLOCK 64
+
 struct ttt_sparse_workspace {
     size_t max_rows, max_cols;
     double *r;           /* max_rows: residual */
@@ -42,6 +47,9 @@ struct ttt_sparse_workspace {
     double *g, *lim, *ixn; /* max_cols each: what the Lasso knows of its products (lasso_memo) */
     size_t *gu;
     double *wx;          /* max_cols: the Lasso's exact minimiser on a support (lasso_exact) */
+    double *tau, *work;  /* min and lwork: lasso_exact's Householder QR (LAPACK) */
+    double *yq;          /* max_rows: Q^T y there */
+    size_t lwork;
     int plain;           /* 1: the Lasso without lasso_exact (ttt_sparse_lasso_finish) */
 };
 
@@ -65,8 +73,12 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->ixn = malloc(max_cols * sizeof *w->ixn);
     w->gu = malloc(max_cols * sizeof *w->gu);
     w->wx = malloc(max_cols * sizeof *w->wx);
+    w->lwork = (t ? t : 1) * LASSO_QR_BLOCK;
+    w->tau = malloc((t ? t : 1) * sizeof *w->tau);
+    w->work = malloc(w->lwork * sizeof *w->work);
+    w->yq = malloc(max_rows * sizeof *w->yq);
     if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu ||
-        !w->wx) {
+        !w->wx || !w->tau || !w->work || !w->yq) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -90,6 +102,9 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->ixn);
     free(w->gu);
     free(w->wx);
+    free(w->tau);
+    free(w->work);
+    free(w->yq);
     free(w);
 }
 
@@ -425,14 +440,14 @@ static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 /* The Lasso's exact minimiser with the support and signs of w: on S =
  * {j : w_j != 0}, with s their signs, the stationarity condition X_S^T (y -
  * X_S v) / rows = lambda s gives X_S^T X_S v = X_S^T y - rows lambda s,
- * solved through X_S = Q R (classical Gram-Schmidt in ws->Q and ws->R, a
- * second pass where the first leaves less than half of a column's squared
- * norm): R v = Q^T y - rows lambda R^-T s.  Into ws->wx (zeros
- * off S); 0, or -1 when S has more columns than rows, X_S is numerically
- * rank deficient (a column's part off the others below 1e-8 of it), or v
- * has a sign other than s (then S is not the solution's support) or is not
- * finite.  The
- * caller checks the KKT conditions of the result. */
+ * solved through X_S = Q R (LAPACK's Householder QR, dgeqrf, in ws->Q with
+ * its reflectors in ws->tau; blocked, so a support of a few hundred columns
+ * of k = 2000 rows costs milliseconds): R v = Q^T y - rows lambda R^-T s.
+ * Into ws->wx (zeros off S); 0, or -1 when S has more columns than rows,
+ * X_S is numerically rank deficient (a column's part off the others, |R_aa|,
+ * below 1e-8 of its norm), or v has a sign other than s (then S is not the
+ * solution's support) or is not finite.  The caller checks the KKT
+ * conditions of the result. */
 static int lasso_exact(ttt_sparse_workspace *ws, const lasso_cols *c, size_t rows, size_t cols, const double *y,
                        double lambda, const double *w)
 {
@@ -443,50 +458,42 @@ static int lasso_exact(ttt_sparse_workspace *ws, const lasso_cols *c, size_t row
                 return -1;
             ws->sel[ns++] = j;
         }
+    if (ns == 0) {
+        memset(ws->wx, 0, cols * sizeof *ws->wx);
+        return 0;
+    }
     const size_t ldq = ws->max_rows;
-    double *R = ws->R, *u = ws->z;
+    double *Q = ws->Q, *u = ws->z, *norm2 = ws->wx; /* wx is free until the end */
     for (size_t a = 0; a < ns; a++) {
-        double *q = ws->Q + a * ldq;
-        col_copy(c, ws->sel[a], rows, q);
-        const double before = dot_any(q, q, rows);
-        for (size_t b = 0; b < a; b++)
-            R[b * ns + a] = 0.0;
-        double norm2q = before;
-        for (int pass = 0; pass < 2 && a; pass++) { /* classical Gram-Schmidt, twice if needed */
-            double *d = ws->wx; /* the column's products with those before it (wx is free until the end) */
-            for (size_t b = 0; b < a; b++) {
-                d[b] = dot_any(ws->Q + b * ldq, q, rows);
-                R[b * ns + a] += d[b];
-            }
-            for (size_t b = 0; b < a; b++)
-                for (size_t i = 0; i < rows; i++)
-                    q[i] -= d[b] * ws->Q[b * ldq + i];
-            const double now = dot_any(q, q, rows);
-            if (now >= 0.5 * norm2q) { norm2q = now; break; }
-            norm2q = now;
-        }
-        const double after = a ? norm2q : before;
-        if (!(after > 1e-16 * before))
+        col_copy(c, ws->sel[a], rows, Q + a * ldq);
+        norm2[a] = dot_any(Q + a * ldq, Q + a * ldq, rows);
+    }
+    memcpy(ws->yq, y, rows * sizeof *ws->yq);
+    if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)ns, Q, (lapack_int)ldq, ws->tau, ws->work,
+                            (lapack_int)ws->lwork) != 0 ||
+        LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'T', (lapack_int)rows, 1, (lapack_int)ns, Q, (lapack_int)ldq,
+                            ws->tau, ws->yq, (lapack_int)rows, ws->work, (lapack_int)ws->lwork) != 0)
+        return -1;
+    /* R_ba = Q[a ldq + b] for b <= a. */
+    for (size_t a = 0; a < ns; a++) {
+        const double raa = Q[a * ldq + a];
+        if (!(raa * raa > 1e-16 * norm2[a]))
             return -1;
-        const double norm = sqrt(after), inv = 1.0 / norm;
-        R[a * ns + a] = norm;
-        for (size_t i = 0; i < rows; i++)
-            q[i] *= inv;
     }
     /* u = R^-T s, then u = Q^T y - rows lambda u, then v = R^-1 u. */
     for (size_t a = 0; a < ns; a++) {
         double v = w[ws->sel[a]] > 0.0 ? 1.0 : -1.0;
         for (size_t b = 0; b < a; b++)
-            v -= R[b * ns + a] * u[b];
-        u[a] = v / R[a * ns + a];
+            v -= Q[a * ldq + b] * u[b];
+        u[a] = v / Q[a * ldq + a];
     }
     for (size_t a = 0; a < ns; a++)
-        u[a] = dot_any(ws->Q + a * ldq, y, rows) - (double)rows * lambda * u[a];
+        u[a] = ws->yq[a] - (double)rows * lambda * u[a];
     for (size_t a = ns; a-- > 0;) {
         double v = u[a];
         for (size_t b = a + 1; b < ns; b++)
-            v -= R[a * ns + b] * u[b];
-        u[a] = v / R[a * ns + a];
+            v -= Q[b * ldq + a] * u[b];
+        u[a] = v / Q[a * ldq + a];
     }
     memset(ws->wx, 0, cols * sizeof *ws->wx);
     for (size_t a = 0; a < ns; a++) {
