@@ -625,7 +625,9 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double g = fmin(k, fmax(d2, fmin(k * q, d1)));
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
                (ttt_params_streams_train(p) ? TRAIN_TILE + 2.0 * m * k : n) * point + m * point + 8.0 * 6.0 * d2 * d2 +
-               (double)nt * 8.0 * (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 + (sparse ? k * S + 3.0 * S * S + 64.0 * fmin(k, S) : 0.0)) +
+               (double)nt * 8.0 *
+                   (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 +
+                    (sparse ? k * S + 3.0 * S * S + 64.0 * fmin(k, S) : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 16.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
     /* Time, one thread: the work of each phase at its rate. */

@@ -76,10 +76,10 @@ void ttt_sparse_free(ttt_sparse_workspace *w);
  * max(0, |g_j| - lambda) for w_j = 0 with g = X^T (y - X w) / rows, is at most
  * tol * max(lambda_max, lambda), lambda_max = ||X^T y||_inf / rows, or until
  * max_sweeps; the exact minimiser on the support replaces the iterate
- * where its KKT violation is at rounding level (ttt_sparse_lasso_finish).  *sweeps (may
- * be NULL) gets the sweeps used.  Returns
- * GSL_SUCCESS, GSL_EMAXITER (w then holds the last iterate), or GSL_EBADLEN
- * when the sizes exceed the workspace. */
+ * where its KKT violation is at rounding level (ttt_sparse_lasso_finish).
+ * *sweeps (may be NULL) gets the sweeps used.  Returns GSL_SUCCESS,
+ * GSL_EMAXITER (w then holds the last iterate), or GSL_EBADLEN when the
+ * sizes exceed the workspace. */
 int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
                      const double *y, double lambda, double tol, size_t max_sweeps, double *w,
                      size_t *sweeps);
