@@ -281,6 +281,13 @@ static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count
     }
 }
 
+/* Points in block b of a set of n (the last block may be short). */
+static size_t block_points(size_t n, size_t b)
+{
+    const size_t B = TTT_GENERATE_BLOCK;
+    return n - b * B < B ? n - b * B : B;
+}
+
 static void draw_block(const ttt_instance *in, draw_ws *w, ttt_stream purpose, size_t b, size_t count, ttt_data *d,
                        size_t row0)
 {
@@ -301,7 +308,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, 
 #pragma omp for schedule(static)
         for (size_t b = 0; b < nblocks; b++)
             if (!failed)
-                draw_block(in, &w, purpose, first / B + b, d->n - b * B < B ? d->n - b * B : B, d, b * B);
+                draw_block(in, &w, purpose, first / B + b, block_points(d->n, b), d, b * B);
         if (!failed)
             draw_ws_free(&w);
     }
@@ -614,7 +621,7 @@ static int draw_concepts_train(ttt_instance *in, gsl_rng *r)
 #pragma omp for schedule(dynamic, 4) nowait
         for (size_t b = 0; b < nblocks; b++)
             if (ok)
-                draw_block_codes(in, &w, TTT_STREAM_TRAIN, b, n - b * B < B ? n - b * B : B, &in->train, b * B);
+                draw_block_codes(in, &w, TTT_STREAM_TRAIN, b, block_points(n, b), &in->train, b * B);
 #pragma omp barrier
         int failed;
 #pragma omp atomic read
@@ -622,7 +629,7 @@ static int draw_concepts_train(ttt_instance *in, gsl_rng *r)
 #pragma omp for schedule(static)
         for (size_t b = 0; b < nblocks; b++)
             if (ok && !failed)
-                draw_block_features(in, &w, n - b * B < B ? n - b * B : B, &in->train, b * B);
+                draw_block_features(in, &w, block_points(n, b), &in->train, b * B);
         if (ok)
             draw_ws_free(&w);
     }
@@ -687,7 +694,7 @@ int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t 
             if (failed || (a > 0 && idx[a - 1] / B == idx[a] / B))
                 continue; /* not the first of its block */
             const size_t b = idx[a] / B;
-            draw_block(in, &w, TTT_STREAM_TRAIN, b, in->p.n - b * B < B ? in->p.n - b * B : B, &blk, 0);
+            draw_block(in, &w, TTT_STREAM_TRAIN, b, block_points(in->p.n, b), &blk, 0);
             for (size_t e = a; e < count && idx[e] / B == b; e++) {
                 const size_t j = idx[e] - b * B;
                 memcpy(out->phi_idx + e * q, blk.phi_idx + j * q, q * sizeof *out->phi_idx);

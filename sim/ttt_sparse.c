@@ -416,19 +416,6 @@ static double lasso_check(const lasso_cols *c, lasso_memo *m, size_t rows, size_
     return worst;
 }
 
-/* sum_i x_i y_i in four sums side by side (no order asked of it). */
-static double dot_any(const double *x, const double *y, size_t n)
-{
-    double s[4] = {0.0, 0.0, 0.0, 0.0};
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (size_t l = 0; l < 4; l++)
-            s[l] += x[i + l] * y[i + l];
-    for (; i < n; i++)
-        s[0] += x[i] * y[i];
-    return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
 /* Column j of the design into q (rows entries, contiguous). */
 static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 {
@@ -463,11 +450,9 @@ static int lasso_exact(ttt_sparse_workspace *ws, const lasso_cols *c, size_t row
         return 0;
     }
     const size_t ldq = ws->max_rows;
-    double *Q = ws->Q, *u = ws->z, *norm2 = ws->wx; /* wx is free until the end */
-    for (size_t a = 0; a < ns; a++) {
+    double *Q = ws->Q, *u = ws->z;
+    for (size_t a = 0; a < ns; a++)
         col_copy(c, ws->sel[a], rows, Q + a * ldq);
-        norm2[a] = dot_any(Q + a * ldq, Q + a * ldq, rows);
-    }
     memcpy(ws->yq, y, rows * sizeof *ws->yq);
     if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)ns, Q, (lapack_int)ldq, ws->tau, ws->work,
                             (lapack_int)ws->lwork) != 0 ||
@@ -477,7 +462,7 @@ static int lasso_exact(ttt_sparse_workspace *ws, const lasso_cols *c, size_t row
     /* R_ba = Q[a ldq + b] for b <= a. */
     for (size_t a = 0; a < ns; a++) {
         const double raa = Q[a * ldq + a];
-        if (!(raa * raa > 1e-16 * norm2[a]))
+        if (!(raa * raa > 1e-16 * ws->norm2[ws->sel[a]])) /* the squared norms lasso_run took */
             return -1;
     }
     /* u = R^-T s, then u = Q^T y - rows lambda u, then v = R^-1 u. */
