@@ -839,8 +839,9 @@ typedef struct {
     size_t *sel;     /* B x q chosen atoms, in order */
     double *gamma;   /* B x q coefficients */
     double *b;       /* B x q <a_j, psi> of the chosen atoms */
-    double *L;       /* B x q x q Cholesky factors of the Gram matrices of the chosen atoms */
-    double *f;       /* B x q L^{-1} b (L and b only grow: one more entry a step) */
+    double *M;       /* B x q x q inverses of the Cholesky factors of the Gram matrices of the chosen atoms */
+    double *f;       /* B x q M b (M and b only grow: one more row, one more entry a step) */
+    double *g;       /* q: a new atom's inner products with the chosen ones, then its row of the factor */
     double *r;       /* d2 one point's residual */
     double *hd;      /* q its atoms' weights h_a */
     double *R;       /* B x d2 the unit features */
@@ -950,8 +951,9 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->sel, B * q);
     PLACE(w->gamma, B * q);
     PLACE(w->b, B * q);
-    PLACE(w->L, B * q * q);
+    PLACE(w->M, B * q * q);
     PLACE(w->f, B * q);
+    PLACE(w->g, q);
     PLACE(w->r, d2);
     PLACE(w->hd, q);
     PLACE(w->R, B * d2);
@@ -1141,56 +1143,66 @@ static double atom_dot(const ttt_decoder *dec, decode_ws *w, size_t j, int32_t i
     return *g;
 }
 
-/* Point i takes atom best (d1: none): extends the Cholesky factor and
- * solves for the coefficients.  Returns 1 when the point goes on, 0 when
- * it is done (q atoms, residual at tol, no atom, an atom chosen before or
- * dependent on the others, which is then dropped). */
+/* Point i takes atom best (d1: none) and its coefficients are solved
+ * again.  With G_SS = L L^T the Gram matrix of its atoms (G_jk = <a_j,
+ * a_k>) and M = L^{-1}, kept row by row: the new atom's row of L is l = M g
+ * (g its inner products with the atoms before), l_t = sqrt(||a||^2 -
+ * ||l||^2), and M gains the row -(l^T M) / l_t and 1 / l_t; f = M b gains
+ * f_t = (b_t - <l, f>) / l_t, and gamma = G_SS^{-1} b = M^T f gains f_t
+ * times M's new row.  Every step is products and sums, one division, no
+ * chain of divisions as the triangular solves had.  Returns 1 when the
+ * point goes on, 0 when it is done (q atoms, residual at tol, no atom, an
+ * atom chosen before or dependent on the others, which is then dropped). */
 static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best, double tol)
 {
     const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
-    const double *A = dec->A;
     size_t *sel = w->sel + i * q, t = w->t[i];
-    double *gamma = w->gamma + i * q, *b = w->b + i * q, *L = w->L + i * q * q, *f = w->f + i * q;
+    double *gamma = w->gamma + i * q, *b = w->b + i * q, *M = w->M + i * q * q, *f = w->f + i * q, *l = w->g;
     for (size_t a = 0; a < t && best < d1; a++)
         if (sel[a] == best)
             best = d1; /* already chosen: the residual is orthogonal to it up to rounding */
     if (best == d1)
         return 0;
-    /* The new row of the Cholesky factor of G_SS, G_jk = <a_j, a_k>. */
     if (w->gid[best] < 0 && w->nids < GRAM_IDS) {
         w->gatom[w->nids] = best;
         w->gid[best] = (int32_t)w->nids++;
     }
-    const double *ab = A + best * d2;
-    double *Lt = L + t * q, d = dec->norm2[best];
-    for (size_t k = 0; k < t; k++) {
-        double v = atom_dot(dec, w, best, w->gid[best], sel[k]);
-        for (size_t m = 0; m < k; m++)
-            v -= Lt[m] * L[k * q + m];
-        Lt[k] = v / L[k * q + k];
-        d -= Lt[k] * Lt[k];
+    for (size_t k = 0; k < t; k++)
+        l[k] = atom_dot(dec, w, best, w->gid[best], sel[k]);
+    /* l = M g in place, from the last entry down (entry k reads g up to k). */
+    double d = dec->norm2[best];
+    for (size_t k = t; k-- > 0;) {
+        double v = 0.0;
+        for (size_t m = 0; m <= k; m++)
+            v += M[k * q + m] * l[m];
+        l[k] = v;
     }
+    for (size_t k = 0; k < t; k++)
+        d -= l[k] * l[k];
     if (!(d > 0.0))
         return 0; /* dependent on the atoms chosen: dropped */
-    Lt[t] = sqrt(d);
-    b[t] = cblas_ddot((int)d2, ab, 1, w->P + i * d2, 1);
-    /* gamma = G_SS^{-1} A_S psi by two triangular solves; the forward one
-     * only gains its last entry. */
+    const double lt = sqrt(d), inv = 1.0 / lt;
+    b[t] = cblas_ddot((int)d2, dec->A + best * d2, 1, w->P + i * d2, 1);
     double ft = b[t];
     for (size_t k = 0; k < t; k++)
-        ft -= Lt[k] * f[k];
-    f[t] = ft / Lt[t];
+        ft -= l[k] * f[k];
+    f[t] = ft * inv;
+    double *Mt = M + t * q;
+    for (size_t m = 0; m < t; m++) {
+        double v = 0.0;
+        for (size_t k = m; k < t; k++)
+            v += l[k] * M[k * q + m];
+        Mt[m] = -inv * v;
+        gamma[m] += Mt[m] * f[t];
+    }
+    Mt[t] = inv;
+    gamma[t] = inv * f[t];
     sel[t++] = best;
     w->t[i] = t;
-    for (size_t a = t; a-- > 0;) {
-        double v = f[a];
-        for (size_t k = a + 1; k < t; k++)
-            v -= L[k * q + a] * gamma[k];
-        gamma[a] = v / L[a * q + a];
-    }
+    /* ||f||^2 = b^T G_SS^{-1} b, the squared norm of psi's projection. */
     double fit = 0.0;
     for (size_t a = 0; a < t; a++)
-        fit += gamma[a] * b[a];
+        fit += f[a] * f[a];
     return !(t == q || w->psi2[i] - fit <= tol * tol * w->psi2[i]);
 }
 

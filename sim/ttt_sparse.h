@@ -19,7 +19,8 @@
  * and only the atoms within 2E of the best are evaluated in double from
  * the residual (a lone candidate needs no comparison: it is taken when its
  * score is far enough from 0 that its correlation cannot round to 0); the
- * coefficients come from a Cholesky factor in double.  So the atoms are
+ * coefficients come from the inverse of a Cholesky factor in double, kept
+ * and extended a row per atom (take_atom).  So the atoms are
  * OMP's in double, whatever the blocks, their order or the number of
  * threads, and no d1 x d1 Gram matrix is formed.  A block (up to
  * TTT_DECODE_BLOCK points, consecutive, a labelled group kept together) is
