@@ -1152,7 +1152,8 @@ static double atom_dot(const ttt_decoder *dec, decode_ws *w, size_t j, int32_t i
  * times M's new row.  Every step is products and sums, one division, no
  * chain of divisions as the triangular solves had.  Returns 1 when the
  * point goes on, 0 when it is done (q atoms, residual at tol, no atom, an
- * atom chosen before or dependent on the others, which is then dropped). */
+ * atom chosen before or dependent on the others, which is then dropped, or
+ * d2 atoms already). */
 static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best, double tol)
 {
     const size_t d1 = dec->d1, d2 = dec->d2, q = w->q;
@@ -1161,7 +1162,10 @@ static int take_atom(const ttt_decoder *dec, decode_ws *w, size_t i, size_t best
     for (size_t a = 0; a < t && best < d1; a++)
         if (sel[a] == best)
             best = d1; /* already chosen: the residual is orthogonal to it up to rounding */
-    if (best == d1)
+    /* With d2 atoms taken (independent: each passed the test below) they
+     * span the space, and any other is dependent on them: its d would be
+     * rounding, positive or not when the atoms are ill-conditioned. */
+    if (best == d1 || t == d2)
         return 0;
     if (w->gid[best] < 0 && w->nids < GRAM_IDS) {
         w->gatom[w->nids] = best;

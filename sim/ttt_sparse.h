@@ -131,8 +131,9 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
  * of at most q atoms by OMP against A: greedy atom choice by
  * |<a_j, r>| / ||a_j|| (ties to the smaller j), least-squares coefficients
  * on the chosen atoms, stopping after q atoms, when ||r|| <= tol ||psi||,
- * when the best atom is one already chosen, or when it is dependent on them
- * (then dropped).  The code of point i goes to idx and val at offset i q,
+ * when the best atom is one already chosen, when it is dependent on them
+ * (then dropped), or after d2 atoms (they span the space, as in
+ * ttt_sparse_omp).  The code of point i goes to idx and val at offset i q,
  * atoms in increasing order, unused slots idx = -1 and val = 0.
  * group (npts, or NULL) labels the points: runs of one label are kept in
  * one block where they fit (see TTT_DECODE_BLOCK; points that share atoms

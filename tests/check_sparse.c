@@ -692,6 +692,46 @@ START_TEST(test_decoder_matches_reference_omp)
 }
 END_TEST
 
+/* Never more atoms than d2: d2 independent atoms span the space, and the
+ * pivot of a further one is rounding, which comes out positive often
+ * enough when the atoms are ill-conditioned (without the cap, 36 of these
+ * 400 points took 21 or 22 atoms).  Points of three atoms from pools of
+ * 20, d2 = 20 and q = 40: at decode_tol 1e-8 the residual's energy after
+ * the three is at rounding level, so many points (127 here) go on taking
+ * atoms until the cap stops them. */
+START_TEST(test_decoder_at_most_d2_atoms)
+{
+    const size_t d1 = 300, d2 = 20, q = 40, s = 3, per_group = 50, pool = 20, n = 400;
+    problem pb = problem_draw(23, d1, d2, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t pick[3];
+        pb.group[i] = i / per_group;
+        gsl_ran_choose(pb.rng, pick, s, pb.atoms + pb.group[i] * pool, pool, sizeof *pick);
+        add_atoms(pb.rng, pb.A, d2, pick, s, pb.psi + i * d2);
+    }
+    int32_t *idx = malloc(n * q * sizeof *idx);
+    double *val = malloc(n * q * sizeof *val);
+    ttt_decoder *dec = ttt_decoder_alloc(pb.A, d1, d2);
+    ck_assert_int_eq(ttt_decoder_run(dec, pb.pts, pb.group, n, q, 1e-8, idx, val), GSL_SUCCESS);
+    size_t beyond = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t t = 0;
+        while (t < q && idx[i * q + t] >= 0) {
+            ck_assert_msg(isfinite(val[i * q + t]), "point %zu: a coefficient %g", i, val[i * q + t]);
+            t++;
+        }
+        ck_assert_msg(t <= d2, "point %zu: %zu atoms, more than d2 = %zu", i, t, d2);
+        beyond += t > s;
+    }
+    /* The case the cap is for must occur: points that went past their atoms. */
+    ck_assert_msg(beyond > 0, "no point took more than its %zu atoms", s);
+    ttt_decoder_free(dec);
+    free(idx);
+    free(val);
+    problem_free(&pb);
+}
+END_TEST
+
 /* Points orthogonal to the one atom get no atom, as OMP gives them, where
  * the points span two directions and are decoded through a basis of them
  * (the atom e_0 and e_1): a first step finds the atom the lone candidate,
@@ -978,6 +1018,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_decoder_padded_columns);
     tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
+    tcase_add_test(core, test_decoder_at_most_d2_atoms);
     suite_add_tcase(s, core);
     return s;
 }
