@@ -770,6 +770,7 @@ void ttt_decoder_free(ttt_decoder *dec)
 /* Buckets for sorting the atoms by ||W_j||, and atoms per group of the
  * basis screening (scored together, one bound per group). */
 #define NBUCKET 256
+_Static_assert(NBUCKET <= 256, "basis_order keeps each atom's bucket in a byte");
 #define GROUP 8
 /* Groups scored at a time in the basis screening. */
 #define SCAN 4
@@ -887,6 +888,7 @@ typedef struct {
     int32_t *perm;   /* groups x GROUP: the atom at each place of the order (-1 past d1) */
     size_t *bucket;  /* NBUCKET + 1 */
     float *bmax;     /* NBUCKET the largest key in each bucket, then its bound */
+    unsigned char *bk; /* d1 the bucket of each atom (NBUCKET <= 256) */
     float *score;    /* SCAN x GROUP scores of one scan */
     size_t *cand;    /* groups x GROUP places of the candidates (then their atoms) */
     float *cscore;   /* groups x GROUP and their scores */
@@ -975,6 +977,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->perm, places);
     PLACE(w->bucket, NBUCKET + 1);
     PLACE(w->bmax, NBUCKET);
+    PLACE(w->bk, d1);
     PLACE(w->score, SCAN * GROUP);
     PLACE(w->cand, places);
     PLACE(w->cscore, places);
@@ -1373,16 +1376,19 @@ static void basis_grow(decode_ws *w, size_t nb, size_t rank, size_t d2)
 }
 
 /* The nb points' parts off the span of the first rank basis vectors,
- * E = R - Z Y (Z their coordinates, w->zc), into w->E by one GEMM, and
- * their squared norms into e2. */
+ * E = R - Z Y (Z their coordinates, w->zc), into w->E by one GEMM (R
+ * itself when rank = 0), and their squared norms into e2. */
 static void basis_residual(decode_ws *w, size_t nb, size_t rank, size_t d2, double *e2)
 {
-    memcpy(w->E, w->R, nb * d2 * sizeof *w->E);
-    if (rank)
+    const double *E = w->R; /* with no basis yet, the features themselves */
+    if (rank) {
+        memcpy(w->E, w->R, nb * d2 * sizeof *w->E);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)d2, (int)rank, -1.0, w->zc,
                     (int)w->rmax, w->Y, (int)d2, 1.0, w->E, (int)d2);
+        E = w->E;
+    }
     for (size_t i = 0; i < nb; i++)
-        e2[i] = cblas_ddot((int)d2, w->E + i * d2, 1, w->E + i * d2, 1);
+        e2[i] = cblas_ddot((int)d2, E + i * d2, 1, E + i * d2, 1);
 }
 
 /* An orthonormal basis Y of the block's unit features (in w->R) by pivoted
@@ -1523,6 +1529,7 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
     for (size_t j = 0; j < d1; j++) {
         size_t b = (size_t)((double)w->nrm[j] * scale);
         b = NBUCKET - 1 - (b < NBUCKET ? b : NBUCKET - 1); /* 0: the largest */
+        w->bk[j] = (unsigned char)b;
         count[b + 1]++;
         w->bmax[b] = w->nrm[j] > w->bmax[b] ? w->nrm[j] : w->bmax[b];
     }
@@ -1530,11 +1537,8 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
         count[b + 1] += count[b];
         w->bmax[b] = norm_bound(w->bmax[b], rank, dec->d2);
     }
-    for (size_t j = 0; j < d1; j++) {
-        size_t b = (size_t)((double)w->nrm[j] * scale);
-        b = NBUCKET - 1 - (b < NBUCKET ? b : NBUCKET - 1);
-        w->perm[count[b]++] = (int32_t)j;
-    }
+    for (size_t j = 0; j < d1; j++)
+        w->perm[count[w->bk[j]]++] = (int32_t)j;
     for (size_t p = d1; p < w->groups * GROUP; p++)
         w->perm[p] = -1;
     /* count[b] is now the end of bucket b: the bound of a group is the
@@ -1579,17 +1583,6 @@ static void basis_fill(decode_ws *w, size_t rank, size_t upto)
     w->ready = upto > w->ready ? upto : w->ready;
 }
 
-/* The largest of the GROUP scores of each group into gmost. */
-static void group_most(const float *score, size_t ng, float *gmost)
-{
-    for (size_t g = 0; g < ng; g++) {
-        float most = 0.0f;
-        for (size_t l = 0; l < GROUP; l++)
-            most = score[g * GROUP + l] > most ? score[g * GROUP + l] : most;
-        gmost[g] = most;
-    }
-}
-
 /* |<W_j, z>| for the atoms of groups [g0, g0 + ng) (ng <= SCAN) into
  * score, and the largest of each group into gmost.  Each score is summed
  * over k in order, whatever the compiler; with GCC's vector types (GCC,
@@ -1601,6 +1594,20 @@ static void group_most(const float *score, size_t ng, float *gmost)
 typedef float v8f __attribute__((vector_size(GROUP * sizeof(float))));
 typedef float v8fu __attribute__((vector_size(GROUP * sizeof(float)), aligned(sizeof(float)), may_alias));
 #define LOAD8(p) (*(const v8fu *)(const void *)(p))
+typedef int32_t v8i __attribute__((vector_size(GROUP * sizeof(int32_t))));
+/* The larger of a and b in each lane (neither a NaN), and a's lanes in
+ * another order (GCC and Clang spell the shuffle differently). */
+#define VMAX8(a, b)                                                                                                \
+    __extension__({                                                                                                \
+        const v8f a_ = (a), b_ = (b);                                                                              \
+        const v8i more_ = a_ > b_;                                                                                 \
+        (v8f)((more_ & (v8i)a_) | (~more_ & (v8i)b_));                                                             \
+    })
+#ifdef __clang__
+#define SHUFFLE8(a, ...) __builtin_shufflevector(a, a, __VA_ARGS__)
+#else
+#define SHUFFLE8(a, ...) __builtin_shuffle(a, (v8i){__VA_ARGS__})
+#endif
 
 SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng,
                                        float *score, float *gmost)
@@ -1627,12 +1634,31 @@ SCREEN_CLONES static void basis_scores(const float *Wg, size_t rank, const float
         for (size_t g = 0; g < ng; g++)
             for (size_t k = 0; k < rank; k++)
                 acc[g] += ((v8f){0.0f} + z[k]) * LOAD8(src + (g * rank + k) * GROUP);
-    for (size_t g = 0; g < ng; g++)
-        for (size_t l = 0; l < GROUP; l++)
-            score[g * GROUP + l] = fabsf(acc[g][l]);
-    group_most(score, ng, gmost);
+    /* |acc| by clearing the sign bits; each group's largest by three
+     * rounds of max against itself rotated (all >= 0: the order of the
+     * comparisons cannot matter). */
+    const v8i mag = (v8i){0} + 0x7fffffff;
+    for (size_t g = 0; g < ng; g++) {
+        v8f a = (v8f)((v8i)acc[g] & mag);
+        memcpy(score + g * GROUP, &a, sizeof a);
+        a = VMAX8(a, SHUFFLE8(a, 4, 5, 6, 7, 0, 1, 2, 3));
+        a = VMAX8(a, SHUFFLE8(a, 2, 3, 0, 1, 6, 7, 4, 5));
+        a = VMAX8(a, SHUFFLE8(a, 1, 0, 3, 2, 5, 4, 7, 6));
+        gmost[g] = a[0];
+    }
 }
 #else
+/* The largest of the GROUP scores of each group into gmost. */
+static void group_most(const float *score, size_t ng, float *gmost)
+{
+    for (size_t g = 0; g < ng; g++) {
+        float most = 0.0f;
+        for (size_t l = 0; l < GROUP; l++)
+            most = score[g * GROUP + l] > most ? score[g * GROUP + l] : most;
+        gmost[g] = most;
+    }
+}
+
 static void basis_scores(const float *Wg, size_t rank, const float *z, size_t g0, size_t ng, float *score,
                          float *gmost)
 {
