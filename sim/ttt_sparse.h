@@ -133,8 +133,12 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
  * on the chosen atoms, stopping after q atoms, when ||r|| <= tol ||psi||,
  * when the best atom is one already chosen, when it is dependent on them
  * (then dropped), or after d2 atoms (they span the space, as in
- * ttt_sparse_omp).  The code of point i goes to idx and val at offset i q,
- * atoms in increasing order, unused slots idx = -1 and val = 0.
+ * ttt_sparse_omp).  A tol below about 1e-7 asks for a residual energy
+ * below its rounding: a point whose code is exact then stops there or goes
+ * on, taking atoms that fit rounding, as rounding decides (ttt stops such
+ * points at q, their number of atoms).  The code of point i goes to idx
+ * and val at offset i q, atoms in increasing order, unused slots idx = -1
+ * and val = 0.
  * group (npts, or NULL) labels the points: runs of one label are kept in
  * one block where they fit (see TTT_DECODE_BLOCK; points that share atoms
  * are cheaper together).  Runs in parallel over the blocks; the result
