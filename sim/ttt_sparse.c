@@ -291,6 +291,14 @@ static double col_norm2(const lasso_cols *c, size_t j, size_t n)
     return c->copies ? dot_blas(x, x, n) : cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
 }
 
+/* Column j of the design into q (rows entries, contiguous). */
+static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
+{
+    const double *x = c->X + j * c->step;
+    for (size_t i = 0; i < rows; i++)
+        q[i] = x[i * c->stride];
+}
+
 static void col_axpy(const lasso_cols *c, size_t j, double a, double *v, size_t n)
 {
     const double *x = c->X + j * c->step;
@@ -414,14 +422,6 @@ static double lasso_check(const lasso_cols *c, lasso_memo *m, size_t rows, size_
         nj = 0;
     }
     return worst;
-}
-
-/* Column j of the design into q (rows entries, contiguous). */
-static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
-{
-    const double *x = c->X + j * c->step;
-    for (size_t i = 0; i < rows; i++)
-        q[i] = x[i * c->stride];
 }
 
 /* The Lasso's exact minimiser with the support and signs of w: on S =
@@ -619,7 +619,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
     *chosen = 0;
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("OMP: the design is larger than its workspace", GSL_EBADLEN);
-    const int n = (int)rows, ld = (int)ldx;
+    const int n = (int)rows;
     const size_t tmax = rows < cols ? rows : cols, ldr = ws->max_rows < ws->max_cols ? ws->max_rows : ws->max_cols;
     const size_t atoms = max_atoms < tmax ? max_atoms : tmax;
     /* The columns' products as the Lasso takes them (lasso_cols): on
@@ -656,10 +656,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
         ws->used[best] = 1;
         /* Gram-Schmidt against the chosen columns, twice ("twice is enough"). */
         double *z = ws->z, *q = ws->Q + t * rows;
-        if (cx.copies)
-            memcpy(z, cx.X + best * cx.step, rows * sizeof *z);
-        else
-            cblas_dcopy(n, X + best, ld, z, 1);
+        col_copy(&cx, best, rows, z);
         for (size_t a = 0; a < t; a++)
             ws->R[a * ldr + t] = 0.0;
         for (int pass = 0; pass < 2; pass++)

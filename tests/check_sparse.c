@@ -104,9 +104,28 @@ static int pattern_solution(const double *X, size_t rows, size_t cols, const dou
     return feasible;
 }
 
-/* Brute force on 3 columns: for every sign pattern (+, -, 0 per column) the
- * problem restricted to it is a linear system; the best feasible pattern is
- * the Lasso solution.  The coordinate-descent answer matches it to 1e-8. */
+/* The Lasso's minimiser on 3 columns by brute force: for every sign
+ * pattern (+, -, 0 per column) the problem restricted to it is a linear
+ * system (pattern_solution); the feasible pattern of least objective wins.
+ * Into best (3). */
+static void brute_force(const double *X, size_t rows, size_t cols, const double *y, double lambda, double *best)
+{
+    double best_obj = GSL_POSINF;
+    for (int code = 0; code < 27; code++) {
+        const int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
+        double cand[3];
+        if (!pattern_solution(X, rows, cols, y, lambda, sg, cand))
+            continue;
+        const double obj = lasso_objective(X, rows, cols, y, lambda, cand);
+        if (obj < best_obj) {
+            best_obj = obj;
+            memcpy(best, cand, 3 * sizeof *best);
+        }
+    }
+}
+
+/* Brute force on 3 columns (brute_force) gives the Lasso solution; the
+ * coordinate-descent answer matches it to 1e-8. */
 START_TEST(test_lasso_matches_brute_force)
 {
     gsl_rng *r = ttt_rng_alloc();
@@ -117,17 +136,7 @@ START_TEST(test_lasso_matches_brute_force)
     for (int trial = 0; trial < 20; trial++) {
         random_problem(r, rows, cols, X, y);
         double lambda = 0.02 + 0.1 * trial / 20.0;
-        double best_obj = GSL_POSINF;
-        for (int code = 0; code < 27; code++) {
-            const int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
-            double cand[3];
-            const int feasible = pattern_solution(X, rows, cols, y, lambda, sg, cand);
-            double obj = lasso_objective(X, rows, cols, y, lambda, cand);
-            if (feasible && obj < best_obj) {
-                best_obj = obj;
-                memcpy(best, cand, sizeof best);
-            }
-        }
+        brute_force(X, rows, cols, y, lambda, best);
         memset(w, 0, sizeof w);
         ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambda, 1e-13, 1000000, w, NULL),
                          GSL_SUCCESS);
@@ -160,18 +169,7 @@ START_TEST(test_lasso_finishes_exactly)
         const size_t rows = 10, cols = 3;
         random_problem(r, rows, cols, X, y);
         const double lambda = 0.02 + 0.1 * trial / 20.0;
-        double obj = GSL_POSINF;
-        for (int code = 0; code < 27; code++) { /* every sign pattern, as in the brute-force test */
-            const int sg[3] = {code % 3 - 1, code / 3 % 3 - 1, code / 9 - 1};
-            double cand[3];
-            if (!pattern_solution(X, rows, cols, y, lambda, sg, cand))
-                continue;
-            const double o = lasso_objective(X, rows, cols, y, lambda, cand);
-            if (o < obj) {
-                obj = o;
-                memcpy(best, cand, sizeof best);
-            }
-        }
+        brute_force(X, rows, cols, y, lambda, best);
         memset(w, 0, cols * sizeof *w);
         ck_assert_int_eq(ttt_sparse_lasso(ws, X, rows, cols, cols, y, lambda, 1e-4, 1000000, w, NULL), GSL_SUCCESS);
         for (size_t a = 0; a < cols; a++)
