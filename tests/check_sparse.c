@@ -690,6 +690,36 @@ START_TEST(test_decoder_matches_reference_omp)
 }
 END_TEST
 
+/* Groups larger than a block of the basis path: 400 points of one pool
+ * (cut into two blocks of 200, more than half of TTT_DECODE_BLOCK each),
+ * 230 of another (one block), and 30 of a third, q atoms of its pool each
+ * or all with Gaussian weights, against the reference OMP as above. */
+START_TEST(test_decoder_large_groups)
+{
+    const size_t d1 = 600, d2 = 48, q = 5, pool = 8, sizes[3] = {400, 230, 30}, n = 660;
+    ck_assert_uint_eq(TTT_DECODE_BLOCK, 256); /* the sizes above are chosen for it */
+    problem pb = problem_draw(23, d1, d2, n);
+    gsl_ran_shuffle(pb.rng, pb.atoms, d1, sizeof *pb.atoms);
+    for (size_t g = 0, i = 0; g < 3; g++)
+        for (size_t c = 0; c < sizes[g]; c++, i++) {
+            size_t pick[8];
+            const size_t used = i % 2 ? pool : q;
+            pb.group[i] = g;
+            gsl_ran_choose(pb.rng, pick, used, pb.atoms + g * pool, pool, sizeof *pick);
+            if (i % 2)
+                for (size_t a = 0; a < used; a++) {
+                    const double v = gsl_ran_gaussian(pb.rng, 1.0);
+                    for (size_t k = 0; k < d2; k++)
+                        pb.psi[i * d2 + k] += v * pb.A[pick[a] * d2 + k];
+                }
+            else
+                add_atoms(pb.rng, pb.A, d2, pick, used, pb.psi + i * d2);
+        }
+    decodes_as_reference_omp(pb.A, d1, d2, pb.pts, pb.group, pb.psi, n, q, 1e-6);
+    problem_free(&pb);
+}
+END_TEST
+
 /* Never more atoms than d2: d2 independent atoms span the space, and the
  * pivot of a further one is rounding, which comes out positive often
  * enough when the atoms are ill-conditioned (without the cap, 36 of these
@@ -1013,6 +1043,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_same_bits_as_blas);
     tcase_add_test(core, test_decoder_recovers_codes);
     tcase_add_test(core, test_decoder_matches_reference_omp);
+    tcase_add_test(core, test_decoder_large_groups);
     tcase_add_test(core, test_decoder_padded_columns);
     tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
