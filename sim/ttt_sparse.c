@@ -962,14 +962,12 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->Yt, d2 * ttt_kernel_padded(batch * rm));
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
-    PLACE(w->gid, d1);
-    PLACE(w->gatom, GRAM_IDS);
-    PLACE(w->gram, GRAM_IDS * GRAM_IDS);
-    /* From zcb up to X: buffers only basis blocks use, lent to c0 and
+    /* From zcb up to gid: buffers only basis blocks use, lent to c0 and
      * the Gram rows in passes without bases (run_blocks); keep them
      * together and nothing a direct block uses among them. */
     PLACE(w->zcb, batch * B * rm);
     PLACE(w->zepsb, batch * B);
+    PLACE(w->WTb, d1 * ttt_kernel_padded(batch * rm));
     PLACE(w->Wg, places * rm);
     PLACE(w->gb, w->groups);
     PLACE(w->nrmb, batch * d1);
@@ -981,11 +979,9 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->cand, places);
     PLACE(w->cscore, places);
     PLACE(w->zf, rm);
-    /* The atoms' coordinates end them: a batch's take d1 rows of its own
-     * width from the start, at the defaults (bases of rank 16, room for
-     * 32) about half of the buffer, and the rest is left in pages that no
-     * basis block touches. */
-    PLACE(w->WTb, d1 * ttt_kernel_padded(batch * rm));
+    PLACE(w->gid, d1);
+    PLACE(w->gatom, GRAM_IDS);
+    PLACE(w->gram, GRAM_IDS * GRAM_IDS);
     /* Last, the buffers of direct blocks alone, c0 (B d1 floats) at the
      * end: a huge page holding only rows of c0 that no block used is
      * never touched (basis blocks, the most of them, need none). */
@@ -1960,9 +1956,9 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
         int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(dec, q)) == 0;
         float *const c0 = ok ? wp->c0 : NULL;
         if (ok && !defer) {
-            /* The basis-only buffers, from zcb up to X, in whole floats. */
+            /* The basis-only buffers, from zcb up to gid, in whole floats. */
             float *lend = (float *)(void *)wp->zcb;
-            const size_t room = (size_t)((char *)wp->X - (char *)wp->zcb) / sizeof *lend;
+            const size_t room = (size_t)((char *)wp->gid - (char *)wp->zcb) / sizeof *lend;
             if (biggest * d1 <= room) {
                 wp->c0 = lend;
                 const size_t more = (room - biggest * d1) / d1;
