@@ -19,6 +19,25 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+/* Under AddressSanitizer (make check-asan) the decoder's buffers, which
+ * share one allocation per thread, are kept apart by poisoned gaps, so that
+ * a write past one is reported where it happens, not only if the buffer
+ * after it is read before it is written again (decode_ws_place). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TTT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TTT_ASAN 1
+#endif
+#endif
+#ifdef TTT_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_GAP 64
+#else
+#define ARENA_GAP 0
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
 
 /* No contraction of a * b + c into a fused multiply-add in this file: the
  * Lasso's copies of the BLAS's sums below must round each product (see
@@ -824,8 +843,8 @@ static size_t decode_batch(size_t d1, size_t rmax)
  * block of the batch (P, psi2, Y, zc, zeps point into those of the block
  * at hand), and the rest for one block at a time. */
 typedef struct {
-    size_t q, B, rmax, groups, ready, ldw;
-    void *arena;     /* all the buffers below but the slots' */
+    size_t q, B, rmax, groups, ready, ldw, bytes;
+    void *arena;     /* all the buffers below but the slots' (bytes of them) */
     double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
     float *WTb;      /* d1 x (batch rmax padded, ttt_kernel_padded) the W_j on the bases of the batch, row stride ldw */
     float *nrmb;     /* batch x d1 */
@@ -938,9 +957,13 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     size_t off = 0;
 #define PLACE(ptr, n)                                                                                          \
     do {                                                                                                       \
-        if (base)                                                                                              \
+        const size_t used_ = off + (n) * sizeof *(ptr), rest_ = (used_ + 7) / 8 * 8; /* poisoned from rest_ */ \
+        const size_t next_ = (used_ + 63) / 64 * 64 + ARENA_GAP;                                               \
+        if (base) {                                                                                            \
             (ptr) = (void *)(base + off);                                                                      \
-        off += ((n) * sizeof *(ptr) + 63) / 64 * 64;                                                           \
+            ASAN_POISON_MEMORY_REGION(base + rest_, next_ - rest_);                                            \
+        }                                                                                                      \
+        off = next_;                                                                                           \
     } while (0)
     PLACE(w->Pb, batch * B * d2);
     PLACE(w->psi2b, batch * B);
@@ -1001,6 +1024,8 @@ static void decode_ws_free(decode_ws *w)
 {
     if (!w->rows_lent)
         free(w->rows);
+    if (w->arena)
+        ASAN_UNPOISON_MEMORY_REGION(w->arena, w->bytes);
     free(w->arena);
     free(w->atom);
     free(w->coord);
@@ -1015,7 +1040,8 @@ static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q, size_t 
     w->B = decode_block_size(d1, q);
     w->rmax = basis_max(w->B, d2);
     w->groups = (d1 + GROUP - 1) / GROUP;
-    w->arena = ttt_mem_alloc(decode_ws_place(w, NULL, d1, d2, batch), 1);
+    w->bytes = decode_ws_place(w, NULL, d1, d2, batch);
+    w->arena = ttt_mem_alloc(w->bytes, 1);
     if (!w->arena)
         return -1;
     decode_ws_place(w, w->arena, d1, d2, batch);
@@ -1960,6 +1986,7 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
             float *lend = (float *)(void *)wp->zcb;
             const size_t room = (size_t)((char *)wp->gid - (char *)wp->zcb) / sizeof *lend;
             if (biggest * d1 <= room) {
+                ASAN_UNPOISON_MEMORY_REGION(lend, room * sizeof *lend); /* one piece now, gaps and all */
                 wp->c0 = lend;
                 const size_t more = (room - biggest * d1) / d1;
                 if (wp->nslots == 0 && more > wp->cap_rows) {
