@@ -141,8 +141,8 @@ check-asan: deps
 # codes as OMP's, to the bit across threads and paths: its paths for
 # compilers without GNU C's extensions (TTT_PLAIN_C: BLAS for the atoms'
 # products, scalar screening; built by GCC), and blocks of odd sizes (a
-# 1 MiB bound on a block's state cuts the larger tests' blocks from 128
-# points to 37 and 85, widths the kernel pads).
+# 1 MiB bound on a block's state cuts the larger tests' blocks from up to
+# 256 points to at most 85, widths the kernel pads).
 check-decoder: deps
 	$(MAKE) BUILD=build-plain CFLAGS='-O2 -g -DTTT_PLAIN_C' build-plain/check_ttt
 	CK_RUN_SUITE=sparse build-plain/check_ttt

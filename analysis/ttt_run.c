@@ -607,19 +607,18 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * Lasso's with LAPACK's QR work array, LASSO_QR_BLOCK a column),
      * predictions, the neighbour lists and their distances (dist2), and
      * the decoder: its single-precision atoms, the codes
-     * and where each point's is, and per thread the state of a block (at
-     * most TTT_DECODE_BLOCK_BYTES) and the atoms' coordinates on a basis
-     * and on those of a batch of blocks (at most TTT_DECODE_BATCH_BYTES). */
+     * and where each point's is, and per thread what ttt_decoder_thread_bytes
+     * counts (its buffers as it places them, the Gram rows and coordinates
+     * of the atoms a block may choose). */
 #ifdef _OPENMP
     const size_t nt = threads ? threads : (size_t)omp_get_max_threads();
 #else
     const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
 #endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
-    const double per_point = q * (8.0 * q + 4.0 * d1) + 4.0 * d1, codes = m + fmin(n, m * k);
-    const double block = fmin((double)TTT_DECODE_BLOCK, (double)TTT_DECODE_BLOCK_BYTES / per_point);
+    const double codes = m + fmin(n, m * k);
     const double decoder = 4.0 * d1 * d2 + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
-                           (double)nt * (block * per_point + 2.0 * d2 * d1 + (double)TTT_DECODE_BATCH_BYTES);
+                           (double)nt * (double)ttt_decoder_thread_bytes(p->d1, p->d2, p->s + p->background);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
     /* the order of a local least-squares workspace: min(k, its widest system) */
     const double g = fmin(k, fmax(d2, fmin(k * q, d1)));

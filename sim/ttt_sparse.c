@@ -957,11 +957,10 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     size_t off = 0;
 #define PLACE(ptr, n)                                                                                          \
     do {                                                                                                       \
-        const size_t used_ = off + (n) * sizeof *(ptr), rest_ = (used_ + 7) / 8 * 8; /* poisoned from rest_ */ \
-        const size_t next_ = (used_ + 63) / 64 * 64 + ARENA_GAP;                                               \
+        const size_t used_ = off + (n) * sizeof *(ptr), next_ = (used_ + 63) / 64 * 64 + ARENA_GAP;            \
         if (base) {                                                                                            \
             (ptr) = (void *)(base + off);                                                                      \
-            ASAN_POISON_MEMORY_REGION(base + rest_, next_ - rest_);                                            \
+            ASAN_POISON_MEMORY_REGION(base + used_, next_ - used_);                                            \
         }                                                                                                      \
         off = next_;                                                                                           \
     } while (0)
@@ -1949,6 +1948,14 @@ static size_t batch_of(const ttt_decoder *dec, size_t q)
     return decode_batch(dec->d1, basis_max(decode_block_size(dec->d1, q), dec->d2));
 }
 
+size_t ttt_decoder_thread_bytes(size_t d1, size_t d2, size_t q)
+{
+    decode_ws w = {.q = q, .B = decode_block_size(d1, q), .groups = (d1 + GROUP - 1) / GROUP};
+    w.rmax = basis_max(w.B, d2);
+    const size_t batch = decode_batch(d1, w.rmax), slots = w.B * q, rm = w.rmax ? w.rmax : 1;
+    return decode_ws_place(&w, NULL, d1, d2, batch) + slots * (4 * d1 + 8 * rm + 16);
+}
+
 /* Decodes the blocks [first[b], first[b + 1]) of pts in parallel, codes
  * to idx and val at the points' offsets.  With defer (npts), blocks may go
  * through a basis, a batch of them at a time (their bases share one GEMM),
@@ -1984,9 +1991,9 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
         if (ok && !defer) {
             /* The basis-only buffers, from zcb up to gid, in whole floats. */
             float *lend = (float *)(void *)wp->zcb;
-            const size_t room = (size_t)((char *)wp->gid - (char *)wp->zcb) / sizeof *lend;
+            const size_t room = (size_t)((char *)wp->gid - ARENA_GAP - (char *)wp->zcb) / sizeof *lend;
             if (biggest * d1 <= room) {
-                ASAN_UNPOISON_MEMORY_REGION(lend, room * sizeof *lend); /* one piece now, gaps and all */
+                ASAN_UNPOISON_MEMORY_REGION(lend, room * sizeof *lend); /* one piece, the gaps within it too */
                 wp->c0 = lend;
                 const size_t more = (room - biggest * d1) / d1;
                 if (wp->nslots == 0 && more > wp->cap_rows) {

@@ -151,4 +151,10 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
 int ttt_decoder_run(const ttt_decoder *dec, const double *const *pts, const size_t *group, size_t npts, size_t q,
                     double tol, int32_t *idx, double *val);
 
+/* The most memory one thread of ttt_decoder_run can touch for atoms of
+ * dimension d2, d1 of them, and codes of q atoms: its buffers, the Gram
+ * rows of a direct block's atoms (4 d1 bytes each, at most q a point) and
+ * the atoms' coordinates on a basis (for the memory estimate of a run). */
+size_t ttt_decoder_thread_bytes(size_t d1, size_t d2, size_t q);
+
 #endif

@@ -690,7 +690,7 @@ START_TEST(test_decoder_matches_reference_omp)
 }
 END_TEST
 
-/* Groups larger than a block of the basis path: 400 points of one pool
+/* Groups larger than half a block, through bases: 400 points of one pool
  * (cut into two blocks of 200, more than half of TTT_DECODE_BLOCK each),
  * 230 of another (one block), and 30 of a third, q atoms of its pool each
  * or all with Gaussian weights, against the reference OMP as above. */
