@@ -1032,15 +1032,21 @@ static void decode_ws_free(decode_ws *w)
 }
 
 /* For batches of `batch` blocks. */
-static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q, size_t batch)
+/* A workspace's sizes (no buffers yet) for batches of `batch` blocks;
+ * returns the bytes of its arena, also in w->bytes. */
+static size_t decode_ws_size(decode_ws *w, size_t d1, size_t d2, size_t q, size_t batch)
 {
     memset(w, 0, sizeof *w);
     w->q = q;
     w->B = decode_block_size(d1, q);
     w->rmax = basis_max(w->B, d2);
     w->groups = (d1 + GROUP - 1) / GROUP;
-    w->bytes = decode_ws_place(w, NULL, d1, d2, batch);
-    w->arena = ttt_mem_alloc(w->bytes, 1);
+    return w->bytes = decode_ws_place(w, NULL, d1, d2, batch);
+}
+
+static int decode_ws_alloc(decode_ws *w, size_t d1, size_t d2, size_t q, size_t batch)
+{
+    w->arena = ttt_mem_alloc(decode_ws_size(w, d1, d2, q, batch), 1);
     if (!w->arena)
         return -1;
     decode_ws_place(w, w->arena, d1, d2, batch);
@@ -1943,17 +1949,16 @@ static void write_code(const decode_ws *w, size_t i, int32_t *ix, double *vx)
 }
 
 /* Blocks per batch of the first pass (the workspaces are made for it). */
-static size_t batch_of(const ttt_decoder *dec, size_t q)
+static size_t batch_of(size_t d1, size_t d2, size_t q)
 {
-    return decode_batch(dec->d1, basis_max(decode_block_size(dec->d1, q), dec->d2));
+    return decode_batch(d1, basis_max(decode_block_size(d1, q), d2));
 }
 
 size_t ttt_decoder_thread_bytes(size_t d1, size_t d2, size_t q)
 {
-    decode_ws w = {.q = q, .B = decode_block_size(d1, q), .groups = (d1 + GROUP - 1) / GROUP};
-    w.rmax = basis_max(w.B, d2);
-    const size_t batch = decode_batch(d1, w.rmax), slots = w.B * q, rm = w.rmax ? w.rmax : 1;
-    return decode_ws_place(&w, NULL, d1, d2, batch) + slots * (4 * d1 + 8 * rm + 16);
+    decode_ws w;
+    const size_t arena = decode_ws_size(&w, d1, d2, q, batch_of(d1, d2, q));
+    return arena + w.B * q * (4 * d1 + 8 * (w.rmax ? w.rmax : 1) + 16);
 }
 
 /* Decodes the blocks [first[b], first[b + 1]) of pts in parallel, codes
@@ -1968,7 +1973,7 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
                       double tol, unsigned char *defer, int32_t *idx, double *val, decode_ws *ws)
 {
     const size_t d1 = dec->d1, d2 = dec->d2;
-    const size_t per = defer ? batch_of(dec, q) : 1;
+    const size_t per = defer ? batch_of(d1, d2, q) : 1;
     const size_t batches = (blocks + per - 1) / per;
     /* Without bases, the buffers only basis blocks use (zcb to zf in
      * decode_ws_place, the atoms' coordinates most of them; already faulted
@@ -1986,7 +1991,7 @@ static int run_blocks(const ttt_decoder *dec, const double *const *pts, const si
 #else
         decode_ws *wp = ws;
 #endif
-        int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(dec, q)) == 0;
+        int ok = wp->arena || decode_ws_alloc(wp, d1, d2, q, batch_of(d1, d2, q)) == 0;
         float *const c0 = ok ? wp->c0 : NULL;
         if (ok && !defer) {
             /* The basis-only buffers, from zcb up to gid, in whole floats. */

@@ -594,6 +594,16 @@ static void add_atoms(gsl_rng *rng, const double *A, size_t d2, const size_t *pi
     }
 }
 
+/* p += the n atoms pick of A (rows of d2), each with a N(0, 1) weight. */
+static void add_gaussian_atoms(gsl_rng *rng, const double *A, size_t d2, const size_t *pick, size_t n, double *p)
+{
+    for (size_t a = 0; a < n; a++) {
+        const double v = gsl_ran_gaussian(rng, 1.0);
+        for (size_t k = 0; k < d2; k++)
+            p[k] += v * A[pick[a] * d2 + k];
+    }
+}
+
 /* A decoder test's problem: atoms A (d1 x d2, Gaussian, drawn first from
  * the stream seed), the n points' features psi (zero, for the test to
  * fill) and pointers pts to them, their groups, and the atoms' ids in
@@ -678,12 +688,10 @@ START_TEST(test_decoder_matches_reference_omp)
         size_t pick[10];
         const size_t used = i % 2 ? pool : q;
         gsl_ran_choose(rng, pick, used, (void *)from, pool, sizeof *pick);
-        for (size_t a = 0; a < used; a++) {
-            double v = i % 2 ? gsl_ran_gaussian(rng, 1.0)
-                             : (0.5 + gsl_rng_uniform(rng)) * (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0);
-            for (size_t k = 0; k < d2; k++)
-                p[k] += v * A[pick[a] * d2 + k];
-        }
+        if (i % 2)
+            add_gaussian_atoms(rng, A, d2, pick, used, p);
+        else
+            add_atoms(rng, A, d2, pick, used, p);
     }
     decodes_as_reference_omp(A, d1, d2, pb.pts, group, psi, n, q, tol);
     problem_free(&pb);
@@ -707,11 +715,7 @@ START_TEST(test_decoder_large_groups)
             pb.group[i] = g;
             gsl_ran_choose(pb.rng, pick, used, pb.atoms + g * pool, pool, sizeof *pick);
             if (i % 2)
-                for (size_t a = 0; a < used; a++) {
-                    const double v = gsl_ran_gaussian(pb.rng, 1.0);
-                    for (size_t k = 0; k < d2; k++)
-                        pb.psi[i * d2 + k] += v * pb.A[pick[a] * d2 + k];
-                }
+                add_gaussian_atoms(pb.rng, pb.A, d2, pick, used, pb.psi + i * d2);
             else
                 add_atoms(pb.rng, pb.A, d2, pick, used, pb.psi + i * d2);
         }
