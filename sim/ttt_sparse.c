@@ -63,6 +63,10 @@ struct ttt_sparse_workspace {
     unsigned char *used; /* max_cols */
     double *xt;          /* the Lasso's columns, one after the other (xt_cap doubles, grown as needed) */
     size_t xt_cap;
+    size_t *cstart;      /* max_cols + 1: column j's nonzero entries are [cstart[j], cstart[j + 1]) of crow, cval */
+    uint32_t *crow;      /* their rows, ascending within a column */
+    double *cval;        /* their values (crow and cval: sp_cap entries, grown as needed) */
+    size_t sp_cap;
     double *g, *lim, *ixn; /* max_cols each: what the Lasso knows of its products (lasso_memo) */
     size_t *gu;
     double *wx;          /* max_cols: the Lasso's exact minimiser on a support (lasso_exact) */
@@ -70,6 +74,7 @@ struct ttt_sparse_workspace {
     double *yq;          /* max_rows: Q^T y there */
     size_t lwork;
     int plain;           /* 1: the Lasso without lasso_exact (ttt_sparse_lasso_finish) */
+    int dense;           /* 1: never the nonzero entries alone (ttt_sparse_use_sparse) */
 };
 
 ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
@@ -96,8 +101,9 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->tau = malloc((t ? t : 1) * sizeof *w->tau);
     w->work = malloc(w->lwork * sizeof *w->work);
     w->yq = malloc(max_rows * sizeof *w->yq);
+    w->cstart = malloc((max_cols + 1) * sizeof *w->cstart);
     if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu ||
-        !w->wx || !w->tau || !w->work || !w->yq) {
+        !w->wx || !w->tau || !w->work || !w->yq || !w->cstart) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -116,6 +122,9 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->sel);
     free(w->used);
     free(w->xt);
+    free(w->cstart);
+    free(w->crow);
+    free(w->cval);
     free(w->g);
     free(w->lim);
     free(w->ixn);
@@ -130,6 +139,11 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
 void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on)
 {
     ws->plain = !on;
+}
+
+void ttt_sparse_use_sparse(ttt_sparse_workspace *ws, int on)
+{
+    ws->dense = !on;
 }
 
 static double soft(double x, double t)
@@ -262,6 +276,112 @@ static void axpy_blas(double a, const double *x, double *y, size_t n)
         y[i] += a * x[i];
 }
 
+/* Nonzero entries of each column, as sums of the BLAS's order see them
+ * (dot_blas): the terms of block b (rows 4b to 4b + 3, below n - n % 4)
+ * go to two pair sums, rows 4b and 4b + 2 to the first, 4b + 1 and 4b + 3
+ * to the second, each added to its running sum; the rest to the first.  A
+ * zero entry's term is a signed zero, which changes no sum: x + (+-0) = x
+ * for x != 0, and a running sum is never -0 (it starts at +0, and +0 +
+ * (-0) = +0).  So summing only the nonzero terms, pair by pair in that
+ * order, gives the dense sum to the bit, and an update y += a x need only
+ * touch the rows where x is not zero (the others gain +-0: only a -0 could
+ * change, to +0).  The solvers take this form where at most one entry in
+ * SPARSE_DENSITY is nonzero: the codes' designs at large k (each row q
+ * nonzeros of |S| columns: at k = 2000, about 9 of 2000 per column), where
+ * a product costs its nonzeros instead of k terms; at the defaults about
+ * half the entries are nonzero and the dense copies are faster. */
+#define SPARSE_DENSITY 8
+
+/* The sum of v[row] x[row] over column j's nonzero entries x (v = NULL:
+ * x x), in dot_blas's order for n rows. */
+static double sparse_dot(const size_t *start, const uint32_t *row, const double *val, size_t j, const double *v,
+                         size_t n)
+{
+    const size_t full = n - n % 4, end = start[j + 1];
+    double s1 = 0.0, s2 = 0.0;
+    size_t p = start[j];
+    while (p < end && row[p] < full) {
+        const size_t b = row[p] & ~(size_t)3;
+        double pair[2] = {0.0, 0.0};
+        int any[2] = {0, 0};
+        for (; p < end && row[p] < b + 4; p++) {
+            const size_t lane = row[p] & 1; /* rows b, b + 2: the first sum; b + 1, b + 3: the second */
+            const double m = (v ? v[row[p]] : val[p]) * val[p];
+            pair[lane] = any[lane] ? pair[lane] + m : m;
+            any[lane] = 1;
+        }
+        if (any[0])
+            s1 += pair[0];
+        if (any[1])
+            s2 += pair[1];
+    }
+    for (; p < end; p++)
+        s1 += (v ? v[row[p]] : val[p]) * val[p];
+    return s1 + s2;
+}
+
+/* 1 if the n entries of v are finite (NULL: none). */
+static int all_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+/* The columns of X (rows x cols, stride ldx) as nonzero entries in ws->cstart,
+ * crow, cval when the Lasso takes copies and at most one entry in
+ * SPARSE_DENSITY is nonzero, every entry finite (a NaN or an infinity would
+ * make its row's zero terms NaN; the callers check their vectors alike);
+ * 0 when not. */
+static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
+{
+    if (ws->dense || ldx <= 1 || rows >= LASSO_COPY_ROWS || rows * cols == 0)
+        return 0;
+    size_t *count = ws->cstart;
+    memset(count, 0, (cols + 1) * sizeof *count);
+    size_t nnz = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            const double x = X[i * ldx + j];
+            if (!isfinite(x))
+                return 0;
+            if (x != 0.0) {
+                count[j + 1]++;
+                nnz++;
+            }
+        }
+    if (nnz > rows * cols / SPARSE_DENSITY)
+        return 0;
+    if (nnz > ws->sp_cap) {
+        uint32_t *crow = realloc(ws->crow, nnz * sizeof *crow);
+        if (crow)
+            ws->crow = crow;
+        double *cval = crow ? realloc(ws->cval, nnz * sizeof *cval) : NULL;
+        if (cval)
+            ws->cval = cval;
+        if (!crow || !cval)
+            return 0;
+        ws->sp_cap = nnz;
+    }
+    for (size_t j = 0; j < cols; j++)
+        count[j + 1] += count[j];
+    /* Row by row, so each column's entries come in ascending rows; count[j]
+     * runs from column j's start to its end, then is moved back. */
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            const double x = X[i * ldx + j];
+            if (x != 0.0) {
+                ws->crow[count[j]] = (uint32_t)i;
+                ws->cval[count[j]++] = x;
+            }
+        }
+    for (size_t j = cols; j > 0; j--)
+        count[j] = count[j - 1];
+    count[0] = 0;
+    return 1;
+}
+
 /* The columns of X (rows x cols, stride ldx) one after the other into
  * ws->xt when the Lasso takes copies (ldx > 1, rows below
  * LASSO_COPY_ROWS, room for them); 0 when it does not. */
@@ -282,37 +402,67 @@ static int lasso_copies(ttt_sparse_workspace *ws, const double *X, size_t rows, 
     return 1;
 }
 
-/* The Lasso's design, column by column: the contiguous copies in ws->xt
- * (lasso_copies), summed as the BLAS sums strided vectors (dot_blas,
- * axpy_blas, lasso_check), or X's columns, stride ldx apart, through the BLAS. */
+/* The Lasso's design, column by column: the nonzero entries
+ * (lasso_sparse) or the contiguous copies in ws->xt (lasso_copies), summed
+ * as the BLAS sums strided vectors (sparse_dot; dot_blas, axpy_blas,
+ * lasso_check), or X's columns, stride ldx apart, through the BLAS. */
+typedef enum { COLS_BLAS, COLS_COPIES, COLS_SPARSE } cols_kind;
 typedef struct {
-    const double *X; /* column j at X + j * step, its entries stride apart */
+    const double *X; /* column j at X + j * step, its entries stride apart (COLS_SPARSE: the values) */
     size_t step, stride;
-    int copies;
+    cols_kind kind;
+    const size_t *start; /* COLS_SPARSE: where each column's entries start */
+    const uint32_t *row; /* and their rows */
 } lasso_cols;
 
-/* X's columns as the solvers read them: the copies when lasso_copies
- * makes them, else X itself through the BLAS. */
-static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
+/* X's columns as the solvers read them: the nonzero entries when the design
+ * is sparse and the vectors it will meet (y, w: cols of them; NULL: none)
+ * finite, the copies when lasso_copies makes them, else X itself through
+ * the BLAS. */
+static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                              const double *y, const double *w)
 {
-    return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, 1} : (lasso_cols){X, 1, ldx, 0};
+    if (all_finite(y, rows) && all_finite(w, cols) && lasso_sparse(ws, X, rows, cols, ldx))
+        return (lasso_cols){ws->cval, 0, 1, COLS_SPARSE, ws->cstart, ws->crow};
+    return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, COLS_COPIES, NULL, NULL}
+                                                : (lasso_cols){X, 1, ldx, COLS_BLAS, NULL, NULL};
 }
 
 static double col_dot(const lasso_cols *c, size_t j, const double *v, size_t n)
 {
     const double *x = c->X + j * c->step;
-    return c->copies ? dot_blas(x, v, n) : cblas_ddot((int)n, x, (int)c->stride, v, 1);
+    switch (c->kind) {
+    case COLS_SPARSE:
+        return sparse_dot(c->start, c->row, c->X, j, v, n);
+    case COLS_COPIES:
+        return dot_blas(x, v, n);
+    default:
+        return cblas_ddot((int)n, x, (int)c->stride, v, 1);
+    }
 }
 
 static double col_norm2(const lasso_cols *c, size_t j, size_t n)
 {
     const double *x = c->X + j * c->step;
-    return c->copies ? dot_blas(x, x, n) : cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
+    switch (c->kind) {
+    case COLS_SPARSE:
+        return sparse_dot(c->start, c->row, c->X, j, NULL, n);
+    case COLS_COPIES:
+        return dot_blas(x, x, n);
+    default:
+        return cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
+    }
 }
 
 /* Column j of the design into q (rows entries, contiguous). */
 static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 {
+    if (c->kind == COLS_SPARSE) {
+        memset(q, 0, rows * sizeof *q);
+        for (size_t p = c->start[j]; p < c->start[j + 1]; p++)
+            q[c->row[p]] = c->X[p];
+        return;
+    }
     const double *x = c->X + j * c->step;
     for (size_t i = 0; i < rows; i++)
         q[i] = x[i * c->stride];
@@ -321,17 +471,24 @@ static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 static void col_axpy(const lasso_cols *c, size_t j, double a, double *v, size_t n)
 {
     const double *x = c->X + j * c->step;
-    if (c->copies)
+    switch (c->kind) {
+    case COLS_SPARSE:
+        for (size_t p = c->start[j]; p < c->start[j + 1]; p++)
+            v[c->row[p]] += a * c->X[p];
+        break;
+    case COLS_COPIES:
         axpy_blas(a, x, v, n);
-    else
+        break;
+    default:
         cblas_daxpy((int)n, a, x, (int)c->stride, v, 1);
+    }
 }
 
 /* The products of nj <= 4 columns js with v into out, each as col_dot
  * computes it (dot_blas4 sums as dot_blas does). */
 static void cols_dot(const lasso_cols *c, const size_t *js, size_t nj, const double *v, size_t n, double *out)
 {
-    if (c->copies && nj == 4) {
+    if (c->kind == COLS_COPIES && nj == 4) {
         const double *x = c->X;
         dot_blas4(x + js[0] * c->step, x + js[1] * c->step, x + js[2] * c->step, x + js[3] * c->step, v, n, out);
         return;
@@ -617,7 +774,7 @@ double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t ro
     if (rows > ws->max_rows)
         return GSL_NAN;
     residual(X, rows, cols, ldx, y, w, ws->r);
-    const lasso_cols c = design_cols(ws, X, rows, cols, ldx); /* the Lasso's own check, in full */
+    const lasso_cols c = design_cols(ws, X, rows, cols, ldx, y, w); /* the Lasso's own check, in full */
     return lasso_check(&c, NULL, rows, cols, ws->r, lambda, w, GSL_POSINF);
 }
 
@@ -627,7 +784,7 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 {
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("lasso problem larger than its workspace", GSL_EBADLEN);
-    const lasso_cols c = design_cols(ws, X, rows, cols, ldx);
+    const lasso_cols c = design_cols(ws, X, rows, cols, ldx, y, w);
     return lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
 }
 
@@ -644,7 +801,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
     /* The columns' products as the Lasso takes them (lasso_cols): on
      * contiguous copies, the same values as the BLAS's on X's strided
      * columns, which at large k cost a cache line per entry each step. */
-    const lasso_cols cx = design_cols(ws, X, rows, cols, ldx);
+    const lasso_cols cx = design_cols(ws, X, rows, cols, ldx, y, NULL);
     memcpy(ws->r, y, rows * sizeof *ws->r);
     for (size_t j = 0; j < cols; j++) {
         ws->norm2[j] = col_norm2(&cx, j, rows);

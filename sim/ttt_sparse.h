@@ -101,6 +101,13 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
  * BLAS). */
 void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on);
 
+/* Whether the Lasso and OMP read a design that is mostly zeros (at most one
+ * entry in 8 nonzero, as the codes' designs are at large k) through its
+ * nonzero entries alone (on, the default): the same results to the bit as
+ * through the dense columns (off), at the cost of the nonzeros instead of
+ * rows x cols per pass.  Off is for the tests that compare the two. */
+void ttt_sparse_use_sparse(ttt_sparse_workspace *ws, int on);
+
 /* The largest KKT violation of w for the Lasso problem above (as defined
  * there, unscaled).  For the tests and for callers that want to report it. */
 double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,

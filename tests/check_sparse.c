@@ -1031,6 +1031,142 @@ START_TEST(test_omp_same_bits_as_blas)
 }
 END_TEST
 
+/* A design mostly of zeros: each entry nonzero with probability 1 / every
+ * (Gaussian), or, with codes = 1, each row q = 8 nonzeros (|N(0,1)| +
+ * 0.5) in distinct columns, as the codes' designs are; row stride ldx. */
+static void sparse_design(gsl_rng *r, size_t rows, size_t cols, size_t ldx, size_t every, int codes, double *X)
+{
+    memset(X, 0, rows * ldx * sizeof *X);
+    for (size_t i = 0; i < rows; i++) {
+        if (!codes) {
+            for (size_t j = 0; j < cols; j++)
+                if (gsl_rng_uniform_int(r, every) == 0)
+                    X[i * ldx + j] = gsl_ran_gaussian(r, 1.0);
+            continue;
+        }
+        for (size_t b = 0; b < 8 && b < cols; b++) {
+            size_t j;
+            do
+                j = gsl_rng_uniform_int(r, cols);
+            while (X[i * ldx + j] != 0.0);
+            X[i * ldx + j] = fabs(gsl_ran_gaussian(r, 1.0)) + 0.5;
+        }
+    }
+}
+
+/* 1 if the Lasso and OMP read X through its nonzero entries (at most one in
+ * 8 nonzero, ttt_sparse_use_sparse; with a stride and below the copies' row
+ * limit, as every case here). */
+static int read_sparse(const double *X, size_t rows, size_t cols, size_t ldx)
+{
+    size_t nnz = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            nnz += X[i * ldx + j] != 0.0;
+    return ldx > 1 && nnz <= rows * cols / 8;
+}
+
+/* Designs mostly of zeros, from 1 x 1 (row counts around the multiples of
+ * four that the BLAS's sums work in) to the codes' designs at large k:
+ * the Lasso (coordinate descent alone and finished exactly, cold and warm
+ * starts, sweep limits, loose and tight tolerances), its KKT check and
+ * OMP give the same results to the bit reading the nonzero entries alone
+ * as reading the dense columns (ttt_sparse_use_sparse off; those are
+ * compared with the BLAS in the tests above).  A zero column, a column
+ * that is a multiple of another (OMP drops it) and label vectors with
+ * zeros are among them. */
+START_TEST(test_sparse_design_same_bits)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 37, TTT_STREAM_TOOLS, 0);
+    const size_t rows_of[] = {1, 3, 4, 5, 8, 9, 13, 50, 97, 300};
+    const size_t cols_of[] = {1, 2, 5, 9, 40, 120};
+    const double lambdas[] = {1e-3, 0.05, 0.3, 10.0};
+    const size_t RMAX = 600, CMAX = 400;
+    double *X = malloc(RMAX * (CMAX + 3) * sizeof *X), *y = malloc(RMAX * sizeof *y);
+    double *w = malloc(CMAX * sizeof *w), *wd = malloc(CMAX * sizeof *wd), *wt = malloc(CMAX * sizeof *wt);
+    ttt_sparse_workspace *sp = ttt_sparse_alloc(RMAX, CMAX), *de = ttt_sparse_alloc(RMAX, CMAX);
+    ttt_sparse_use_sparse(de, 0);
+    size_t cases = 0, read = 0;
+    for (size_t shape = 0; shape < sizeof rows_of / sizeof *rows_of * (sizeof cols_of / sizeof *cols_of) + 2; shape++) {
+        const size_t ncols = sizeof cols_of / sizeof *cols_of, last = sizeof rows_of / sizeof *rows_of * ncols;
+        const int codes = shape >= last; /* the last two: codes' designs, 600 x 400 */
+        const size_t rows = codes ? RMAX : rows_of[shape / ncols], cols = codes ? CMAX : cols_of[shape % ncols];
+        const size_t ldx = cols + (shape % 2 ? 3 : 0) + (cols == 1); /* a stride: the copies' case */
+        sparse_design(r, rows, cols, ldx, 12, codes, X);
+        for (size_t i = 0; i < rows && cols > 5; i++) {
+            X[i * ldx + 1] = 0.0;                 /* a zero column */
+            X[i * ldx + 4] = 2.0 * X[i * ldx + 0]; /* a multiple of column 0 */
+        }
+        for (size_t i = 0; i < rows; i++) /* labels, a few of them 0 */
+            y[i] = i % 7 == 3 ? 0.0 : gsl_ran_gaussian(r, 1.0);
+        if (codes) /* y = X w* + noise, w* with a few large entries */
+            for (size_t i = 0; i < rows; i++) {
+                double v = 0.1 * gsl_ran_gaussian(r, 1.0);
+                for (size_t j = 0; j < cols; j += 7)
+                    v += X[i * ldx + j] * (double)(j % 5);
+                y[i] = v;
+            }
+        read += (size_t)read_sparse(X, rows, cols, ldx);
+        for (size_t l = 0; l < 4; l++)
+            for (int finish = 0; finish < 2; finish++)
+                for (size_t m = 0; m < 2; m++) {
+                    if (codes && (l == 0 || m == 0))
+                        continue; /* the large designs at the penalties a run uses, to convergence */
+                    const size_t limit = m ? 100000 : 3;
+                    const double tol = (l + m) % 2 ? 1e-3 : 1e-10;
+                    ttt_sparse_lasso_finish(sp, finish);
+                    ttt_sparse_lasso_finish(de, finish);
+                    for (size_t j = 0; j < cols; j++)
+                        w[j] = wd[j] = (l + finish) % 3 == 0 ? gsl_ran_gaussian(r, 0.3) : 0.0;
+                    size_t sweeps = 0, dsweeps = 0;
+                    const int status = ttt_sparse_lasso(sp, X, rows, cols, ldx, y, lambdas[l], tol, limit, w, &sweeps);
+                    const int dstatus =
+                        ttt_sparse_lasso(de, X, rows, cols, ldx, y, lambdas[l], tol, limit, wd, &dsweeps);
+                    ck_assert_int_eq(status, dstatus);
+                    ck_assert_uint_eq(sweeps, dsweeps);
+                    ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
+                                  "%zu x %zu (ldx %zu), lambda %g, finish %d: the Lasso's coefficients differ between "
+                                  "the nonzero entries and the dense columns", rows, cols, ldx, lambdas[l], finish);
+                    for (size_t j = 0; j < cols; j++)
+                        wt[j] = w[j] + (j % 3 == 0 ? 0.05 * (double)(j % 4) : 0.0);
+                    const double v = ttt_sparse_lasso_kkt(sp, X, rows, cols, ldx, y, lambdas[l], wt);
+                    const double vd = ttt_sparse_lasso_kkt(de, X, rows, cols, ldx, y, lambdas[l], wt);
+                    ck_assert_msg(memcmp(&v, &vd, sizeof v) == 0, "%zu x %zu: KKT %.17g, dense %.17g", rows, cols, v,
+                                  vd);
+                    cases++;
+                }
+        for (size_t l = 0; l < 2; l++)
+            for (size_t m = 0; m < 2; m++) {
+                const double threshold = l ? 0.3 : 0.0;
+                const size_t limit = m ? 1000 : 3;
+                size_t t = 0, td = 0;
+                ck_assert_int_eq(ttt_sparse_omp(sp, X, rows, cols, ldx, y, threshold, limit, 1e-10, w, &t),
+                                 GSL_SUCCESS);
+                ck_assert_int_eq(ttt_sparse_omp(de, X, rows, cols, ldx, y, threshold, limit, 1e-10, wd, &td),
+                                 GSL_SUCCESS);
+                ck_assert_uint_eq(t, td);
+                ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
+                              "%zu x %zu (ldx %zu), threshold %g: OMP's coefficients differ between the nonzero "
+                              "entries and the dense columns", rows, cols, ldx, threshold);
+                cases++;
+            }
+    }
+    /* Every shape ran (60 small ones of 20 cases, two large of 10), and most
+     * were read through their nonzero entries: the path under test. */
+    ck_assert_uint_eq(cases, 60 * 20 + 2 * 10);
+    ck_assert_uint_ge(read, 40);
+    ttt_sparse_free(sp);
+    ttt_sparse_free(de);
+    free(X);
+    free(y);
+    free(w);
+    free(wd);
+    free(wt);
+    gsl_rng_free(r);
+}
+END_TEST
+
 Suite *make_sparse_suite(void)
 {
     Suite *s = suite_create("sparse");
@@ -1045,6 +1181,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_omp_skips_dependent_columns);
     tcase_add_test(core, test_omp_ranks_by_normalised_correlation);
     tcase_add_test(core, test_omp_same_bits_as_blas);
+    tcase_add_test(core, test_sparse_design_same_bits);
     tcase_add_test(core, test_decoder_recovers_codes);
     tcase_add_test(core, test_decoder_matches_reference_omp);
     tcase_add_test(core, test_decoder_large_groups);
