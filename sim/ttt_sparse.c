@@ -64,8 +64,10 @@ struct ttt_sparse_workspace {
     double *xt;          /* the Lasso's columns, one after the other (xt_cap doubles, grown as needed) */
     size_t xt_cap;
     size_t *cstart;      /* max_cols + 1: column j's nonzero entries are [cstart[j], cstart[j + 1]) of crow, cval */
+    size_t *ctail;       /* max_cols: the first of them past the blocks of four rows */
     uint32_t *crow;      /* their rows, ascending within a column */
-    double *cval;        /* their values (crow and cval: sp_cap entries, grown as needed) */
+    double *cval;        /* their values */
+    unsigned char *cpair; /* their roles in the pair sums (crow, cval, cpair: sp_cap entries, grown as needed) */
     size_t sp_cap;
     double *g, *lim, *ixn; /* max_cols each: what the Lasso knows of its products (lasso_memo) */
     size_t *gu;
@@ -102,8 +104,9 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->work = malloc(w->lwork * sizeof *w->work);
     w->yq = malloc(max_rows * sizeof *w->yq);
     w->cstart = malloc((max_cols + 1) * sizeof *w->cstart);
+    w->ctail = malloc((max_cols ? max_cols : 1) * sizeof *w->ctail);
     if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu ||
-        !w->wx || !w->tau || !w->work || !w->yq || !w->cstart) {
+        !w->wx || !w->tau || !w->work || !w->yq || !w->cstart || !w->ctail) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -123,8 +126,10 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->used);
     free(w->xt);
     free(w->cstart);
+    free(w->ctail);
     free(w->crow);
     free(w->cval);
+    free(w->cpair);
     free(w->g);
     free(w->lim);
     free(w->ixn);
@@ -288,34 +293,52 @@ static void axpy_blas(double a, const double *x, double *y, size_t n)
  * change, to +0).  The solvers take this form where at most one entry in
  * SPARSE_DENSITY is nonzero: the codes' designs at large k (each row q
  * nonzeros of |S| columns: at k = 2000, about 9 of 2000 per column), where
- * a product costs its nonzeros instead of k terms; at the defaults about
- * half the entries are nonzero and the dense copies are faster. */
-#define SPARSE_DENSITY 8
+ * a product costs its nonzeros instead of k terms.  A nonzero costs a few
+ * times a dense term (an index, a dependent sum); timed on code-like designs
+ * of 32 to 2000 rows, one thread, best of 5, the nonzeros alone took 0.6 to
+ * 0.9 of the dense time for the Lasso and OMP at one entry in 32 (0.3 to
+ * 0.75 at one in 64), and 0.8 to 1.35 at one in 16.  At the defaults about
+ * half the entries are nonzero (|S| about 18 of k = 50 rows, 8 a row). */
+#define SPARSE_DENSITY 32
 
-/* The sum of v[row] x[row] over column j's nonzero entries x (v = NULL:
- * x x), in dot_blas's order for n rows. */
-static double sparse_dot(const size_t *start, const uint32_t *row, const double *val, size_t j, const double *v,
-                         size_t n)
+/* A design's nonzero entries, column by column (lasso_sparse). */
+typedef struct {
+    const size_t *start;        /* cols + 1: column j's entries are [start[j], start[j + 1]) */
+    const size_t *tail;         /* cols: its first entry at row n - n % 4 or later */
+    const uint32_t *row;        /* their rows, ascending within a column */
+    const double *val;          /* their values */
+    const unsigned char *pair;  /* their PAIR_ roles */
+} lasso_sparse_cols;
+
+/* How an entry of the sparse columns takes part in a pair sum (rows 4b + l
+ * and 4b + l + 2 of a block below n - n % 4): alone, with its partner one
+ * or two entries on, or as that partner (summed with the entry before). */
+enum { PAIR_ALONE, PAIR_NEXT1, PAIR_NEXT2, PAIR_PARTNER };
+
+/* Column j's products with v (v = NULL: with itself) in dot_blas's order:
+ * each pair's sum, to the first sum (even rows) or the second (odd rows),
+ * block by block; then the rows from n - n % 4 to the first sum.  The
+ * entries before tail[j] are those of the blocks; adding +0 to a sum that is
+ * not -0 changes nothing, so a pair's sum goes to its lane with no branch. */
+static double sparse_dot(const lasso_sparse_cols *c, size_t j, const double *v)
 {
-    const size_t full = n - n % 4, end = start[j + 1];
+    const uint32_t *row = c->row;
+    const double *val = c->val;
+    const unsigned char *pair = c->pair;
     double s1 = 0.0, s2 = 0.0;
-    size_t p = start[j];
-    while (p < end && row[p] < full) {
-        const size_t b = row[p] & ~(size_t)3;
-        double pair[2] = {0.0, 0.0};
-        int any[2] = {0, 0};
-        for (; p < end && row[p] < b + 4; p++) {
-            const size_t lane = row[p] & 1; /* rows b, b + 2: the first sum; b + 1, b + 3: the second */
-            const double m = (v ? v[row[p]] : val[p]) * val[p];
-            pair[lane] = any[lane] ? pair[lane] + m : m;
-            any[lane] = 1;
-        }
-        if (any[0])
-            s1 += pair[0];
-        if (any[1])
-            s2 += pair[1];
+    size_t p = c->start[j];
+    for (const size_t t = c->tail[j]; p < t; p++) {
+        const unsigned k = pair[p];
+        if (k == PAIR_PARTNER)
+            continue;
+        double m = (v ? v[row[p]] : val[p]) * val[p];
+        if (k != PAIR_ALONE)
+            m += (v ? v[row[p + k]] : val[p + k]) * val[p + k];
+        const int odd = (int)(row[p] & 1);
+        s1 += odd ? 0.0 : m;
+        s2 += odd ? m : 0.0;
     }
-    for (; p < end; p++)
+    for (const size_t e = c->start[j + 1]; p < e; p++)
         s1 += (v ? v[row[p]] : val[p]) * val[p];
     return s1 + s2;
 }
@@ -340,6 +363,7 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
         return 0;
     size_t *count = ws->cstart;
     memset(count, 0, (cols + 1) * sizeof *count);
+    const size_t most = rows * cols / SPARSE_DENSITY; /* a dense design is known after about 1 / SPARSE_DENSITY of it */
     size_t nnz = 0;
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
@@ -348,11 +372,10 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
                 return 0;
             if (x != 0.0) {
                 count[j + 1]++;
-                nnz++;
+                if (++nnz > most)
+                    return 0;
             }
         }
-    if (nnz > rows * cols / SPARSE_DENSITY)
-        return 0;
     if (nnz > ws->sp_cap) {
         uint32_t *crow = realloc(ws->crow, nnz * sizeof *crow);
         if (crow)
@@ -360,7 +383,10 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
         double *cval = crow ? realloc(ws->cval, nnz * sizeof *cval) : NULL;
         if (cval)
             ws->cval = cval;
-        if (!crow || !cval)
+        unsigned char *cpair = cval ? realloc(ws->cpair, nnz) : NULL;
+        if (cpair)
+            ws->cpair = cpair;
+        if (!crow || !cval || !cpair)
             return 0;
         ws->sp_cap = nnz;
     }
@@ -379,6 +405,25 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
     for (size_t j = cols; j > 0; j--)
         count[j] = count[j - 1];
     count[0] = 0;
+    /* The pairs: an entry at row 4b + l (l = 0, 1) and one at 4b + l + 2
+     * (one or two entries on: 4b + l + 1 may lie between). */
+    const size_t full = rows - rows % 4;
+    memset(ws->cpair, PAIR_ALONE, nnz);
+    for (size_t j = 0; j < cols; j++) {
+        size_t p = count[j];
+        const size_t e = count[j + 1];
+        for (; p < e && ws->crow[p] < full; p++) {
+            const uint32_t r = ws->crow[p];
+            if (r & 2)
+                continue; /* the second of its pair, or alone */
+            for (size_t k = 1; k <= 2 && p + k < e; k++)
+                if (ws->crow[p + k] == r + 2) {
+                    ws->cpair[p] = (unsigned char)(k == 1 ? PAIR_NEXT1 : PAIR_NEXT2);
+                    ws->cpair[p + k] = PAIR_PARTNER;
+                }
+        }
+        ws->ctail[j] = p;
+    }
     return 1;
 }
 
@@ -408,11 +453,10 @@ static int lasso_copies(ttt_sparse_workspace *ws, const double *X, size_t rows, 
  * lasso_check), or X's columns, stride ldx apart, through the BLAS. */
 typedef enum { COLS_BLAS, COLS_COPIES, COLS_SPARSE } cols_kind;
 typedef struct {
-    const double *X; /* column j at X + j * step, its entries stride apart (COLS_SPARSE: the values) */
+    const double *X; /* column j at X + j * step, its entries stride apart (not COLS_SPARSE) */
     size_t step, stride;
     cols_kind kind;
-    const size_t *start; /* COLS_SPARSE: where each column's entries start */
-    const uint32_t *row; /* and their rows */
+    lasso_sparse_cols sp; /* COLS_SPARSE: the nonzero entries */
 } lasso_cols;
 
 /* X's columns as the solvers read them: the nonzero entries when the design
@@ -423,35 +467,25 @@ static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t 
                               const double *y, const double *w)
 {
     if (all_finite(y, rows) && all_finite(w, cols) && lasso_sparse(ws, X, rows, cols, ldx))
-        return (lasso_cols){ws->cval, 0, 1, COLS_SPARSE, ws->cstart, ws->crow};
-    return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, COLS_COPIES, NULL, NULL}
-                                                : (lasso_cols){X, 1, ldx, COLS_BLAS, NULL, NULL};
+        return (lasso_cols){NULL, 0, 1, COLS_SPARSE, {ws->cstart, ws->ctail, ws->crow, ws->cval, ws->cpair}};
+    return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, COLS_COPIES, {0}}
+                                                : (lasso_cols){X, 1, ldx, COLS_BLAS, {0}};
 }
 
 static double col_dot(const lasso_cols *c, size_t j, const double *v, size_t n)
 {
+    if (c->kind == COLS_SPARSE)
+        return sparse_dot(&c->sp, j, v);
     const double *x = c->X + j * c->step;
-    switch (c->kind) {
-    case COLS_SPARSE:
-        return sparse_dot(c->start, c->row, c->X, j, v, n);
-    case COLS_COPIES:
-        return dot_blas(x, v, n);
-    default:
-        return cblas_ddot((int)n, x, (int)c->stride, v, 1);
-    }
+    return c->kind == COLS_COPIES ? dot_blas(x, v, n) : cblas_ddot((int)n, x, (int)c->stride, v, 1);
 }
 
 static double col_norm2(const lasso_cols *c, size_t j, size_t n)
 {
+    if (c->kind == COLS_SPARSE)
+        return sparse_dot(&c->sp, j, NULL);
     const double *x = c->X + j * c->step;
-    switch (c->kind) {
-    case COLS_SPARSE:
-        return sparse_dot(c->start, c->row, c->X, j, NULL, n);
-    case COLS_COPIES:
-        return dot_blas(x, x, n);
-    default:
-        return cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
-    }
+    return c->kind == COLS_COPIES ? dot_blas(x, x, n) : cblas_ddot((int)n, x, (int)c->stride, x, (int)c->stride);
 }
 
 /* Column j of the design into q (rows entries, contiguous). */
@@ -459,8 +493,8 @@ static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 {
     if (c->kind == COLS_SPARSE) {
         memset(q, 0, rows * sizeof *q);
-        for (size_t p = c->start[j]; p < c->start[j + 1]; p++)
-            q[c->row[p]] = c->X[p];
+        for (size_t p = c->sp.start[j]; p < c->sp.start[j + 1]; p++)
+            q[c->sp.row[p]] = c->sp.val[p];
         return;
     }
     const double *x = c->X + j * c->step;
@@ -470,18 +504,16 @@ static void col_copy(const lasso_cols *c, size_t j, size_t rows, double *q)
 
 static void col_axpy(const lasso_cols *c, size_t j, double a, double *v, size_t n)
 {
-    const double *x = c->X + j * c->step;
-    switch (c->kind) {
-    case COLS_SPARSE:
-        for (size_t p = c->start[j]; p < c->start[j + 1]; p++)
-            v[c->row[p]] += a * c->X[p];
-        break;
-    case COLS_COPIES:
-        axpy_blas(a, x, v, n);
-        break;
-    default:
-        cblas_daxpy((int)n, a, x, (int)c->stride, v, 1);
+    if (c->kind == COLS_SPARSE) {
+        for (size_t p = c->sp.start[j]; p < c->sp.start[j + 1]; p++)
+            v[c->sp.row[p]] += a * c->sp.val[p];
+        return;
     }
+    const double *x = c->X + j * c->step;
+    if (c->kind == COLS_COPIES)
+        axpy_blas(a, x, v, n);
+    else
+        cblas_daxpy((int)n, a, x, (int)c->stride, v, 1);
 }
 
 /* The products of nj <= 4 columns js with v into out, each as col_dot

@@ -102,7 +102,7 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on);
 
 /* Whether the Lasso and OMP read a design that is mostly zeros (at most one
- * entry in 8 nonzero, as the codes' designs are at large k) through its
+ * entry in 32 nonzero, as the codes' designs are at large k) through its
  * nonzero entries alone (on, the default): the same results to the bit as
  * through the dense columns (off), at the cost of the nonzeros instead of
  * rows x cols per pass.  Off is for the tests that compare the two. */

@@ -1055,7 +1055,7 @@ static void sparse_design(gsl_rng *r, size_t rows, size_t cols, size_t ldx, size
 }
 
 /* 1 if the Lasso and OMP read X through its nonzero entries (at most one in
- * 8 nonzero, ttt_sparse_use_sparse; with a stride and below the copies' row
+ * 32 nonzero, ttt_sparse_use_sparse; with a stride and below the copies' row
  * limit, as every case here). */
 static int read_sparse(const double *X, size_t rows, size_t cols, size_t ldx)
 {
@@ -1063,7 +1063,7 @@ static int read_sparse(const double *X, size_t rows, size_t cols, size_t ldx)
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             nnz += X[i * ldx + j] != 0.0;
-    return ldx > 1 && nnz <= rows * cols / 8;
+    return ldx > 1 && nnz <= rows * cols / 32;
 }
 
 /* Designs mostly of zeros, from 1 x 1 (row counts around the multiples of
@@ -1093,7 +1093,7 @@ START_TEST(test_sparse_design_same_bits)
         const int codes = shape >= last; /* the last two: codes' designs, 600 x 400 */
         const size_t rows = codes ? RMAX : rows_of[shape / ncols], cols = codes ? CMAX : cols_of[shape % ncols];
         const size_t ldx = cols + (shape % 2 ? 3 : 0) + (cols == 1); /* a stride: the copies' case */
-        sparse_design(r, rows, cols, ldx, 12, codes, X);
+        sparse_design(r, rows, cols, ldx, shape % 3 ? 40 : 100, codes, X);
         for (size_t i = 0; i < rows && cols > 5; i++) {
             X[i * ldx + 1] = 0.0;                 /* a zero column */
             X[i * ldx + 4] = 2.0 * X[i * ldx + 0]; /* a multiple of column 0 */
@@ -1153,9 +1153,10 @@ START_TEST(test_sparse_design_same_bits)
             }
     }
     /* Every shape ran (60 small ones of 20 cases, two large of 10), and most
-     * were read through their nonzero entries: the path under test. */
+     * (56 of the 62 with this seed) were read through their nonzero entries:
+     * the path under test. */
     ck_assert_uint_eq(cases, 60 * 20 + 2 * 10);
-    ck_assert_uint_ge(read, 40);
+    ck_assert_uint_ge(read, 50);
     ttt_sparse_free(sp);
     ttt_sparse_free(de);
     free(X);
