@@ -408,7 +408,8 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
     /* The pairs: an entry at row 4b + l (l = 0, 1) and one at 4b + l + 2
      * (one or two entries on: 4b + l + 1 may lie between). */
     const size_t full = rows - rows % 4;
-    memset(ws->cpair, PAIR_ALONE, nnz);
+    if (nnz) /* else there is no cpair yet */
+        memset(ws->cpair, PAIR_ALONE, nnz);
     for (size_t j = 0; j < cols; j++) {
         size_t p = count[j];
         const size_t e = count[j + 1];
