@@ -77,6 +77,8 @@ struct ttt_sparse_workspace {
     size_t lwork;
     int plain;           /* 1: the Lasso without lasso_exact (ttt_sparse_lasso_finish) */
     int dense;           /* 1: never the nonzero entries alone (ttt_sparse_use_sparse) */
+    int last_sparse;     /* 1: the last solve read the nonzero entries alone (ttt_sparse_read_sparse) */
+    double *w0;          /* max_cols: the Lasso's start, for a second run on the dense columns */
 };
 
 ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
@@ -105,8 +107,9 @@ ttt_sparse_workspace *ttt_sparse_alloc(size_t max_rows, size_t max_cols)
     w->yq = malloc(max_rows * sizeof *w->yq);
     w->cstart = malloc((max_cols + 1) * sizeof *w->cstart);
     w->ctail = malloc((max_cols ? max_cols : 1) * sizeof *w->ctail);
+    w->w0 = malloc((max_cols ? max_cols : 1) * sizeof *w->w0);
     if (!w->r || !w->z || !w->norm2 || !w->Q || !w->R || !w->sel || !w->used || !w->g || !w->lim || !w->ixn || !w->gu ||
-        !w->wx || !w->tau || !w->work || !w->yq || !w->cstart || !w->ctail) {
+        !w->wx || !w->tau || !w->work || !w->yq || !w->cstart || !w->ctail || !w->w0) {
         ttt_sparse_free(w);
         return NULL;
     }
@@ -127,6 +130,7 @@ void ttt_sparse_free(ttt_sparse_workspace *w)
     free(w->xt);
     free(w->cstart);
     free(w->ctail);
+    free(w->w0);
     free(w->crow);
     free(w->cval);
     free(w->cpair);
@@ -149,6 +153,11 @@ void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on)
 void ttt_sparse_use_sparse(ttt_sparse_workspace *ws, int on)
 {
     ws->dense = !on;
+}
+
+int ttt_sparse_read_sparse(const ttt_sparse_workspace *ws)
+{
+    return ws->last_sparse;
 }
 
 static double soft(double x, double t)
@@ -288,10 +297,13 @@ static void axpy_blas(double a, const double *x, double *y, size_t n)
  * zero entry's term is a signed zero, which changes no sum: x + (+-0) = x
  * for x != 0, and a running sum is never -0 (it starts at +0, and +0 +
  * (-0) = +0).  So summing only the nonzero terms, pair by pair in that
- * order, gives the dense sum to the bit, and an update y += a x need only
- * touch the rows where x is not zero (the others gain +-0: only a -0 could
- * change, to +0).  The solvers take this form where at most one entry in
- * SPARSE_DENSITY is nonzero: the codes' designs at large k (each row q
+ * order, gives the dense sum to the bit while every term is finite (a zero
+ * entry times an infinity is NaN: design_cols and dense_again keep such
+ * solves on the dense columns), and an update y += a x need only touch the
+ * rows where x is not zero (the others gain +-0: only a -0 could change, to
+ * +0, and the sign of a zero in the residual changes no later sum).  The
+ * solvers take this form where at most one entry in SPARSE_DENSITY is
+ * nonzero: the codes' designs at large k (each row q
  * nonzeros of |S| columns: at k = 2000, about 9 of 2000 per column), where
  * a product costs its nonzeros instead of k terms.  A nonzero costs a few
  * times a dense term (an index, a dependent sum); timed on code-like designs
@@ -352,14 +364,17 @@ static int all_finite(const double *v, size_t n)
     return 1;
 }
 
-/* The columns of X (rows x cols, stride ldx) as nonzero entries in ws->cstart,
- * crow, cval when the Lasso takes copies and at most one entry in
- * SPARSE_DENSITY is nonzero, every entry finite (a NaN or an infinity would
- * make its row's zero terms NaN; the callers check their vectors alike);
- * 0 when not. */
+/* The columns of X (rows x cols, stride ldx) as their nonzero entries in
+ * ws->cstart, ctail, crow, cval, cpair, where the solvers would take copies
+ * (ldx > 1, rows below LASSO_COPY_ROWS, within the workspace), at most one
+ * entry in SPARSE_DENSITY is nonzero and every entry is finite (a NaN or an
+ * infinity would make its row's zero terms NaN); 0 when not.  An entry -0
+ * is kept as an entry: its copy must stay -0 for LAPACK's QR, which takes a
+ * reflector's sign from it (lasso_exact; found by a review). */
 static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
 {
-    if (ws->dense || ldx <= 1 || rows >= LASSO_COPY_ROWS || rows * cols == 0)
+    if (ws->dense || ldx <= 1 || rows >= LASSO_COPY_ROWS || rows > ws->max_rows || cols > ws->max_cols ||
+        rows * cols == 0)
         return 0;
     size_t *count = ws->cstart;
     memset(count, 0, (cols + 1) * sizeof *count);
@@ -370,7 +385,7 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
             const double x = X[i * ldx + j];
             if (!isfinite(x))
                 return 0;
-            if (x != 0.0) {
+            if (x != 0.0 || signbit(x)) {
                 count[j + 1]++;
                 if (++nnz > most)
                     return 0;
@@ -397,7 +412,7 @@ static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, 
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
             const double x = X[i * ldx + j];
-            if (x != 0.0) {
+            if (x != 0.0 || signbit(x)) {
                 ws->crow[count[j]] = (uint32_t)i;
                 ws->cval[count[j]++] = x;
             }
@@ -460,17 +475,41 @@ typedef struct {
     lasso_sparse_cols sp; /* COLS_SPARSE: the nonzero entries */
 } lasso_cols;
 
-/* X's columns as the solvers read them: the nonzero entries when the design
- * is sparse and the vectors it will meet (y, w: cols of them; NULL: none)
- * finite, the copies when lasso_copies makes them, else X itself through
- * the BLAS. */
-static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                              const double *y, const double *w)
+/* X's dense columns: the copies when lasso_copies makes them, else X itself
+ * through the BLAS. */
+static lasso_cols dense_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
 {
-    if (all_finite(y, rows) && all_finite(w, cols) && lasso_sparse(ws, X, rows, cols, ldx))
-        return (lasso_cols){NULL, 0, 1, COLS_SPARSE, {ws->cstart, ws->ctail, ws->crow, ws->cval, ws->cpair}};
     return lasso_copies(ws, X, rows, cols, ldx) ? (lasso_cols){ws->xt, rows, 1, COLS_COPIES, {0}}
                                                 : (lasso_cols){X, 1, ldx, COLS_BLAS, {0}};
+}
+
+/* X's columns as the solvers read them: the nonzero entries when the design
+ * is sparse and the vectors the first sums meet (v: rows of them, nv: the
+ * start, cols; NULL: none) are finite, the copies when lasso_copies makes
+ * them, else X itself through the BLAS.  A later vector can still turn
+ * non-finite (a residual that overflows, an update divided by a square
+ * that underflows): the solvers then run again on the dense columns
+ * (dense_again), so their results are the dense columns' in every case. */
+static lasso_cols design_cols(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                              const double *v, const double *nv)
+{
+    ws->last_sparse = all_finite(v, rows) && all_finite(nv, cols) && lasso_sparse(ws, X, rows, cols, ldx);
+    if (ws->last_sparse)
+        return (lasso_cols){NULL, 0, 1, COLS_SPARSE, {ws->cstart, ws->ctail, ws->crow, ws->cval, ws->cpair}};
+    return dense_cols(ws, X, rows, cols, ldx);
+}
+
+/* 1 when a solve that read the nonzero entries met a non-finite residual or
+ * coefficient (where the dense columns' zero terms would have been NaN
+ * too, the sums over the nonzeros are not theirs): it is then run again on
+ * the dense columns.  Checked at the end: a residual entry that turns Inf
+ * or NaN never turns finite again. */
+static int dense_again(ttt_sparse_workspace *ws, const lasso_cols *c, size_t rows, size_t cols, const double *w)
+{
+    if (c->kind != COLS_SPARSE || (all_finite(ws->r, rows) && all_finite(w, cols)))
+        return 0;
+    ws->last_sparse = 0;
+    return 1;
 }
 
 static double col_dot(const lasso_cols *c, size_t j, const double *v, size_t n)
@@ -807,7 +846,8 @@ double ttt_sparse_lasso_kkt(ttt_sparse_workspace *ws, const double *X, size_t ro
     if (rows > ws->max_rows)
         return GSL_NAN;
     residual(X, rows, cols, ldx, y, w, ws->r);
-    const lasso_cols c = design_cols(ws, X, rows, cols, ldx, y, w); /* the Lasso's own check, in full */
+    /* The Lasso's own check, in full; the sums meet only the residual. */
+    const lasso_cols c = design_cols(ws, X, rows, cols, ldx, ws->r, NULL);
     return lasso_check(&c, NULL, rows, cols, ws->r, lambda, w, GSL_POSINF);
 }
 
@@ -817,27 +857,29 @@ int ttt_sparse_lasso(ttt_sparse_workspace *ws, const double *X, size_t rows, siz
 {
     if (rows > ws->max_rows || cols > ws->max_cols)
         GSL_ERROR("lasso problem larger than its workspace", GSL_EBADLEN);
-    const lasso_cols c = design_cols(ws, X, rows, cols, ldx, y, w);
-    return lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+    lasso_cols c = design_cols(ws, X, rows, cols, ldx, y, w);
+    if (c.kind == COLS_SPARSE)
+        memcpy(ws->w0, w, cols * sizeof *w);
+    int status = lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+    if (dense_again(ws, &c, rows, cols, w)) {
+        memcpy(w, ws->w0, cols * sizeof *w);
+        c = dense_cols(ws, X, rows, cols, ldx);
+        status = lasso_run(ws, &c, X, rows, cols, ldx, y, lambda, tol, max_sweeps, w, sweeps);
+    }
+    return status;
 }
 
 
-int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
-                   const double *y, double threshold, size_t max_atoms, double rcond, double *w, size_t *chosen)
+/* OMP (ttt_sparse_omp) on the columns cx: the atoms chosen, their count
+ * returned, their coefficients in w. */
+static size_t omp_run(ttt_sparse_workspace *ws, const lasso_cols *cx, size_t rows, size_t cols, const double *y,
+                      double threshold, size_t atoms, double rcond, double *w)
 {
-    *chosen = 0;
-    if (rows > ws->max_rows || cols > ws->max_cols)
-        GSL_ERROR("OMP: the design is larger than its workspace", GSL_EBADLEN);
     const int n = (int)rows;
-    const size_t tmax = rows < cols ? rows : cols, ldr = ws->max_rows < ws->max_cols ? ws->max_rows : ws->max_cols;
-    const size_t atoms = max_atoms < tmax ? max_atoms : tmax;
-    /* The columns' products as the Lasso takes them (lasso_cols): on
-     * contiguous copies, the same values as the BLAS's on X's strided
-     * columns, which at large k cost a cache line per entry each step. */
-    const lasso_cols cx = design_cols(ws, X, rows, cols, ldx, y, NULL);
+    const size_t ldr = ws->max_rows < ws->max_cols ? ws->max_rows : ws->max_cols;
     memcpy(ws->r, y, rows * sizeof *ws->r);
     for (size_t j = 0; j < cols; j++) {
-        ws->norm2[j] = col_norm2(&cx, j, rows);
+        ws->norm2[j] = col_norm2(cx, j, rows);
         ws->used[j] = ws->norm2[j] == 0.0;
         w[j] = 0.0;
     }
@@ -851,7 +893,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
                 if (!ws->used[j])
                     js[nj++] = j;
             double g[4];
-            cols_dot(&cx, js, nj, ws->r, rows, g);
+            cols_dot(cx, js, nj, ws->r, rows, g);
             for (size_t a = 0; a < nj; a++) {
                 double cj = fabs(g[a]) / sqrt(ws->norm2[js[a]]);
                 if (cj > top) {
@@ -865,7 +907,7 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
         ws->used[best] = 1;
         /* Gram-Schmidt against the chosen columns, twice ("twice is enough"). */
         double *z = ws->z, *q = ws->Q + t * rows;
-        col_copy(&cx, best, rows, z);
+        col_copy(cx, best, rows, z);
         for (size_t a = 0; a < t; a++)
             ws->R[a * ldr + t] = 0.0;
         for (int pass = 0; pass < 2; pass++)
@@ -890,7 +932,26 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
             c -= ws->R[a * ldr + b] * w[ws->sel[b]];
         w[ws->sel[a]] = c / ws->R[a * ldr + a];
     }
-    *chosen = t;
+    return t;
+}
+
+int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx,
+                   const double *y, double threshold, size_t max_atoms, double rcond, double *w, size_t *chosen)
+{
+    *chosen = 0;
+    if (rows > ws->max_rows || cols > ws->max_cols)
+        GSL_ERROR("OMP: the design is larger than its workspace", GSL_EBADLEN);
+    const size_t tmax = rows < cols ? rows : cols, atoms = max_atoms < tmax ? max_atoms : tmax;
+    /* The columns' products as the Lasso takes them (lasso_cols): the
+     * nonzero entries or contiguous copies, the same values as the BLAS's
+     * on X's strided columns, which at large k cost a cache line per entry
+     * each step. */
+    lasso_cols cx = design_cols(ws, X, rows, cols, ldx, y, NULL);
+    *chosen = omp_run(ws, &cx, rows, cols, y, threshold, atoms, rcond, w);
+    if (dense_again(ws, &cx, rows, cols, w)) {
+        cx = dense_cols(ws, X, rows, cols, ldx);
+        *chosen = omp_run(ws, &cx, rows, cols, y, threshold, atoms, rcond, w);
+    }
     return GSL_SUCCESS;
 }
 

@@ -105,8 +105,12 @@ void ttt_sparse_lasso_finish(ttt_sparse_workspace *ws, int on);
  * entry in 32 nonzero, as the codes' designs are at large k) through its
  * nonzero entries alone (on, the default): the same results to the bit as
  * through the dense columns (off), at the cost of the nonzeros instead of
- * rows x cols per pass.  Off is for the tests that compare the two. */
+ * rows x cols per pass (a solve whose residual turns non-finite is run
+ * again on the dense columns).  Off is for the tests that compare the two;
+ * ttt_sparse_read_sparse says whether the last solve (ttt_sparse_lasso,
+ * ttt_sparse_lasso_kkt or ttt_sparse_omp) read the nonzero entries alone. */
 void ttt_sparse_use_sparse(ttt_sparse_workspace *ws, int on);
+int ttt_sparse_read_sparse(const ttt_sparse_workspace *ws);
 
 /* The largest KKT violation of w for the Lasso problem above (as defined
  * there, unscaled).  For the tests and for callers that want to report it. */

@@ -1031,73 +1031,142 @@ START_TEST(test_omp_same_bits_as_blas)
 }
 END_TEST
 
-/* A design mostly of zeros: each entry nonzero with probability 1 / every
- * (Gaussian), or, with codes = 1, each row q = 8 nonzeros (|N(0,1)| +
- * 0.5) in distinct columns, as the codes' designs are; row stride ldx. */
-static void sparse_design(gsl_rng *r, size_t rows, size_t cols, size_t ldx, size_t every, int codes, double *X)
+/* A design of rows x cols (row stride ldx) with at most rows cols / 32
+ * nonzero entries, the most the solvers read alone (ttt_sparse_use_sparse),
+ * laid out so that its columns' sums meet every case of the BLAS's order
+ * after other terms: where there are three blocks of four rows, a column
+ * has entries alone in both lanes of one block (rows 4b, 4b + 1), a pair in
+ * another (4b', 4b' + 2), a pair with an entry between in a third (4b'' + 1,
+ * 4b'' + 2, 4b'' + 3: the pair's second entry two on) and one in the last
+ * rows % 4 rows; the columns after those, or all of them in shorter
+ * designs, one entry or one pattern each.  With codes = 1, instead, each
+ * row q = 8 entries (|N(0,1)| + 0.5) in distinct columns, as the codes'
+ * designs are.  Counts the pairs laid out. */
+static void sparse_design(gsl_rng *r, size_t rows, size_t cols, size_t ldx, int codes, double *X, size_t *pairs)
 {
     memset(X, 0, rows * ldx * sizeof *X);
-    for (size_t i = 0; i < rows; i++) {
-        if (!codes) {
-            for (size_t j = 0; j < cols; j++)
-                if (gsl_rng_uniform_int(r, every) == 0)
-                    X[i * ldx + j] = gsl_ran_gaussian(r, 1.0);
-            continue;
+    if (codes) {
+        for (size_t i = 0; i < rows; i++)
+            for (size_t b = 0; b < 8 && b < cols; b++) {
+                size_t j;
+                do
+                    j = gsl_rng_uniform_int(r, cols);
+                while (X[i * ldx + j] != 0.0);
+                X[i * ldx + j] = fabs(gsl_ran_gaussian(r, 1.0)) + 0.5;
+            }
+        return;
+    }
+    const size_t budget = rows * cols / 32, blocks = rows / 4;
+    size_t used = 0;
+    for (size_t j = 0; j < cols && used < budget; j++) {
+        size_t at[8], n = 0;
+        if (blocks >= 3 && used + 8 <= budget / 2 + 8 && j % 2 == 0) { /* the rich column */
+            size_t b1 = gsl_rng_uniform_int(r, blocks - 2), b2 = b1 + 1 + gsl_rng_uniform_int(r, blocks - b1 - 2);
+            size_t b3 = b2 + 1 + gsl_rng_uniform_int(r, blocks - b2 - 1);
+            at[n++] = 4 * b1;
+            at[n++] = 4 * b1 + 1;
+            at[n++] = 4 * b2;
+            at[n++] = 4 * b2 + 2;
+            at[n++] = 4 * b3 + 1;
+            at[n++] = 4 * b3 + 2;
+            at[n++] = 4 * b3 + 3;
+            if (rows % 4)
+                at[n++] = rows - 1;
+        } else {
+            const size_t b = blocks ? 4 * gsl_rng_uniform_int(r, blocks) : 0;
+            switch (j % 3) {
+            case 0: /* a pair in one block */
+                if (blocks) {
+                    at[n++] = b;
+                    at[n++] = b + 2;
+                }
+                break;
+            case 1: /* a pair with an entry between */
+                if (blocks) {
+                    at[n++] = b + 1;
+                    at[n++] = b + 2;
+                    at[n++] = b + 3;
+                }
+                break;
+            default: /* alone */
+                at[n++] = gsl_rng_uniform_int(r, rows);
+            }
         }
-        for (size_t b = 0; b < 8 && b < cols; b++) {
-            size_t j;
-            do
-                j = gsl_rng_uniform_int(r, cols);
-            while (X[i * ldx + j] != 0.0);
-            X[i * ldx + j] = fabs(gsl_ran_gaussian(r, 1.0)) + 0.5;
-        }
+        if (used + n > budget)
+            break;
+        for (size_t e = 0; e < n; e++)
+            X[at[e] * ldx + j] = gsl_ran_gaussian(r, 1.0);
+        used += n;
+        *pairs += n >= 7 ? 2 : n >= 2; /* the rich column has two */
     }
 }
 
-/* 1 if the Lasso and OMP read X through its nonzero entries (at most one in
- * 32 nonzero, ttt_sparse_use_sparse; with a stride and below the copies' row
- * limit, as every case here). */
-static int read_sparse(const double *X, size_t rows, size_t cols, size_t ldx)
+/* The Lasso and its check, OMP: the same results to the bit on the
+ * workspace that reads the nonzero entries (sp) and on the one that reads
+ * the dense columns (de), sp having read the nonzero entries exactly when
+ * expected; returns the solves compared. */
+static size_t compare_readings(ttt_sparse_workspace *sp, ttt_sparse_workspace *de, const double *X, size_t rows,
+                               size_t cols, size_t ldx, const double *y, const double *start, double lambda,
+                               double tol, size_t limit, int finish, int expect, double *w, double *wd)
 {
-    size_t nnz = 0;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++)
-            nnz += X[i * ldx + j] != 0.0;
-    return ldx > 1 && nnz <= rows * cols / 32;
+    ttt_sparse_lasso_finish(sp, finish);
+    ttt_sparse_lasso_finish(de, finish);
+    memcpy(w, start, cols * sizeof *w);
+    memcpy(wd, start, cols * sizeof *wd);
+    size_t sweeps = 0, dsweeps = 0;
+    const int status = ttt_sparse_lasso(sp, X, rows, cols, ldx, y, lambda, tol, limit, w, &sweeps);
+    ck_assert_int_eq(ttt_sparse_read_sparse(sp), expect);
+    const int dstatus = ttt_sparse_lasso(de, X, rows, cols, ldx, y, lambda, tol, limit, wd, &dsweeps);
+    ck_assert_int_eq(ttt_sparse_read_sparse(de), 0);
+    ck_assert_int_eq(status, dstatus);
+    ck_assert_uint_eq(sweeps, dsweeps);
+    ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
+                  "%zu x %zu (ldx %zu), lambda %g, finish %d: the Lasso's coefficients differ between the nonzero "
+                  "entries and the dense columns", rows, cols, ldx, lambda, finish);
+    const double v = ttt_sparse_lasso_kkt(sp, X, rows, cols, ldx, y, lambda, start);
+    const double vd = ttt_sparse_lasso_kkt(de, X, rows, cols, ldx, y, lambda, start);
+    ck_assert_msg(memcmp(&v, &vd, sizeof v) == 0, "%zu x %zu: KKT %.17g, dense %.17g", rows, cols, v, vd);
+    size_t t = 0, td = 0;
+    ck_assert_int_eq(ttt_sparse_omp(sp, X, rows, cols, ldx, y, 1e-3 * lambda, limit, 1e-10, w, &t), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sparse_omp(de, X, rows, cols, ldx, y, 1e-3 * lambda, limit, 1e-10, wd, &td), GSL_SUCCESS);
+    ck_assert_uint_eq(t, td);
+    ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
+                  "%zu x %zu (ldx %zu), threshold %g: OMP's coefficients differ between the nonzero entries and the "
+                  "dense columns", rows, cols, ldx, 1e-3 * lambda);
+    return 3;
 }
 
-/* Designs mostly of zeros, from 1 x 1 (row counts around the multiples of
- * four that the BLAS's sums work in) to the codes' designs at large k:
- * the Lasso (coordinate descent alone and finished exactly, cold and warm
- * starts, sweep limits, loose and tight tolerances), its KKT check and
- * OMP give the same results to the bit reading the nonzero entries alone
- * as reading the dense columns (ttt_sparse_use_sparse off; those are
- * compared with the BLAS in the tests above).  A zero column, a column
- * that is a multiple of another (OMP drops it) and label vectors with
- * zeros are among them. */
+/* Designs mostly of zeros, from 1 row (row counts around the multiples of
+ * four that the BLAS's sums work in) to the codes' designs at large k: the
+ * Lasso (coordinate descent alone and finished exactly, cold and warm
+ * starts, sweep limits, loose and tight tolerances), its KKT check and OMP
+ * give the same results to the bit reading the nonzero entries alone as
+ * reading the dense columns (which the tests above compare with the BLAS),
+ * and every solve reads the nonzero entries exactly where at most one entry
+ * in 32 is nonzero.  Then the cases a review found: an entry -0 (LAPACK's
+ * QR in the exact finish takes a reflector's sign from it), a column whose
+ * squared norm over the rows underflows to 0 (its update is NaN: the run
+ * goes again on the dense columns), a residual that overflows in the
+ * check and in OMP, and a check wider than its workspace. */
 START_TEST(test_sparse_design_same_bits)
 {
     gsl_rng *r = ttt_rng_alloc();
     ttt_rng_stream(r, 37, TTT_STREAM_TOOLS, 0);
-    const size_t rows_of[] = {1, 3, 4, 5, 8, 9, 13, 50, 97, 300};
-    const size_t cols_of[] = {1, 2, 5, 9, 40, 120};
+    const size_t rows_of[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 50, 97, 300};
+    const size_t cols_of[] = {64, 97, 257};
     const double lambdas[] = {1e-3, 0.05, 0.3, 10.0};
     const size_t RMAX = 600, CMAX = 400;
-    double *X = malloc(RMAX * (CMAX + 3) * sizeof *X), *y = malloc(RMAX * sizeof *y);
-    double *w = malloc(CMAX * sizeof *w), *wd = malloc(CMAX * sizeof *wd), *wt = malloc(CMAX * sizeof *wt);
+    double *X = malloc(RMAX * (CMAX + 3) * sizeof *X), *y = malloc(RMAX * sizeof *y), *start = malloc(CMAX * sizeof *start);
+    double *w = malloc(CMAX * sizeof *w), *wd = malloc(CMAX * sizeof *wd);
     ttt_sparse_workspace *sp = ttt_sparse_alloc(RMAX, CMAX), *de = ttt_sparse_alloc(RMAX, CMAX);
     ttt_sparse_use_sparse(de, 0);
-    size_t cases = 0, read = 0;
-    for (size_t shape = 0; shape < sizeof rows_of / sizeof *rows_of * (sizeof cols_of / sizeof *cols_of) + 2; shape++) {
-        const size_t ncols = sizeof cols_of / sizeof *cols_of, last = sizeof rows_of / sizeof *rows_of * ncols;
-        const int codes = shape >= last; /* the last two: codes' designs, 600 x 400 */
-        const size_t rows = codes ? RMAX : rows_of[shape / ncols], cols = codes ? CMAX : cols_of[shape % ncols];
-        const size_t ldx = cols + (shape % 2 ? 3 : 0) + (cols == 1); /* a stride: the copies' case */
-        sparse_design(r, rows, cols, ldx, shape % 3 ? 40 : 100, codes, X);
-        for (size_t i = 0; i < rows && cols > 5; i++) {
-            X[i * ldx + 1] = 0.0;                 /* a zero column */
-            X[i * ldx + 4] = 2.0 * X[i * ldx + 0]; /* a multiple of column 0 */
-        }
+    const size_t nr = sizeof rows_of / sizeof *rows_of, nc = sizeof cols_of / sizeof *cols_of;
+    size_t solves = 0, read = 0, pairs = 0;
+    for (size_t shape = 0; shape < nr * nc + 2; shape++) {
+        const int codes = shape >= nr * nc; /* the last two: codes' designs, 600 x 400 */
+        const size_t rows = codes ? RMAX : rows_of[shape / nc], cols = codes ? CMAX : cols_of[shape % nc];
+        const size_t ldx = cols + (shape % 2 ? 3 : 0);
+        sparse_design(r, rows, cols, ldx, codes, X, &pairs);
         for (size_t i = 0; i < rows; i++) /* labels, a few of them 0 */
             y[i] = i % 7 == 3 ? 0.0 : gsl_ran_gaussian(r, 1.0);
         if (codes) /* y = X w* + noise, w* with a few large entries */
@@ -1107,63 +1176,76 @@ START_TEST(test_sparse_design_same_bits)
                     v += X[i * ldx + j] * (double)(j % 5);
                 y[i] = v;
             }
-        read += (size_t)read_sparse(X, rows, cols, ldx);
+        size_t nnz = 0;
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++)
+                nnz += X[i * ldx + j] != 0.0;
+        const int expect = nnz <= rows * cols / 32;
+        read += (size_t)(expect && nnz > 0);
         for (size_t l = 0; l < 4; l++)
             for (int finish = 0; finish < 2; finish++)
                 for (size_t m = 0; m < 2; m++) {
                     if (codes && (l == 0 || m == 0))
                         continue; /* the large designs at the penalties a run uses, to convergence */
-                    const size_t limit = m ? 100000 : 3;
-                    const double tol = (l + m) % 2 ? 1e-3 : 1e-10;
-                    ttt_sparse_lasso_finish(sp, finish);
-                    ttt_sparse_lasso_finish(de, finish);
                     for (size_t j = 0; j < cols; j++)
-                        w[j] = wd[j] = (l + finish) % 3 == 0 ? gsl_ran_gaussian(r, 0.3) : 0.0;
-                    size_t sweeps = 0, dsweeps = 0;
-                    const int status = ttt_sparse_lasso(sp, X, rows, cols, ldx, y, lambdas[l], tol, limit, w, &sweeps);
-                    const int dstatus =
-                        ttt_sparse_lasso(de, X, rows, cols, ldx, y, lambdas[l], tol, limit, wd, &dsweeps);
-                    ck_assert_int_eq(status, dstatus);
-                    ck_assert_uint_eq(sweeps, dsweeps);
-                    ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
-                                  "%zu x %zu (ldx %zu), lambda %g, finish %d: the Lasso's coefficients differ between "
-                                  "the nonzero entries and the dense columns", rows, cols, ldx, lambdas[l], finish);
-                    for (size_t j = 0; j < cols; j++)
-                        wt[j] = w[j] + (j % 3 == 0 ? 0.05 * (double)(j % 4) : 0.0);
-                    const double v = ttt_sparse_lasso_kkt(sp, X, rows, cols, ldx, y, lambdas[l], wt);
-                    const double vd = ttt_sparse_lasso_kkt(de, X, rows, cols, ldx, y, lambdas[l], wt);
-                    ck_assert_msg(memcmp(&v, &vd, sizeof v) == 0, "%zu x %zu: KKT %.17g, dense %.17g", rows, cols, v,
-                                  vd);
-                    cases++;
+                        start[j] = (l + finish) % 3 == 0 ? gsl_ran_gaussian(r, 0.3) : 0.0;
+                    solves += compare_readings(sp, de, X, rows, cols, ldx, y, start, lambdas[l],
+                                               (l + m) % 2 ? 1e-3 : 1e-10, m ? 100000 : 3, finish, expect, w, wd);
                 }
-        for (size_t l = 0; l < 2; l++)
-            for (size_t m = 0; m < 2; m++) {
-                const double threshold = l ? 0.3 : 0.0;
-                const size_t limit = m ? 1000 : 3;
-                size_t t = 0, td = 0;
-                ck_assert_int_eq(ttt_sparse_omp(sp, X, rows, cols, ldx, y, threshold, limit, 1e-10, w, &t),
-                                 GSL_SUCCESS);
-                ck_assert_int_eq(ttt_sparse_omp(de, X, rows, cols, ldx, y, threshold, limit, 1e-10, wd, &td),
-                                 GSL_SUCCESS);
-                ck_assert_uint_eq(t, td);
-                ck_assert_msg(memcmp(w, wd, cols * sizeof *w) == 0,
-                              "%zu x %zu (ldx %zu), threshold %g: OMP's coefficients differ between the nonzero "
-                              "entries and the dense columns", rows, cols, ldx, threshold);
-                cases++;
-            }
     }
-    /* Every shape ran (60 small ones of 20 cases, two large of 10), and most
-     * (56 of the 62 with this seed) were read through their nonzero entries:
-     * the path under test. */
-    ck_assert_uint_eq(cases, 60 * 20 + 2 * 10);
-    ck_assert_uint_ge(read, 50);
+    /* Every shape ran (36 small ones of 16 cases of 3 solves, two large of
+     * 6), most with nonzero entries read alone, and pairs of both kinds. */
+    ck_assert_uint_eq(solves, 3 * (36 * 16 + 2 * 6));
+    ck_assert_uint_ge(read, 30);
+    ck_assert_uint_ge(pairs, 300);
+
+    /* An entry -0 in a column of the exact finish's support. */
+    memset(X, 0, 4 * 33 * sizeof *X);
+    X[0] = -0.0, X[33] = -2.93, X[66] = 0.1;
+    const double y4[4] = {6.59, -3.11, 8.81, -9.33};
+    memset(start, 0, 32 * sizeof *start);
+    solves = compare_readings(sp, de, X, 4, 32, 33, y4, start, 0.01, 1e-10, 100000, 1, 1, w, wd);
+    /* A column whose squared norm, over 2 rows, underflows to 0. */
+    memset(X, 0, 2 * 65 * sizeof *X);
+    X[0] = 2.3e-162, X[65 + 1] = 1.0;
+    const double y2[2] = {1.0, 1.0};
+    solves += compare_readings(sp, de, X, 2, 64, 65, y2, start, 0.01, 1e-10, 100000, 1, 0, w, wd);
+    /* A residual that overflows in the check. */
+    memset(X, 0, 8 * 13 * sizeof *X);
+    X[0] = X[2] = 10.0, X[13 + 1] = 1.0;
+    double y8[8] = {0.0, 100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, huge[12] = {1e308, 0.0, -1e308};
+    const double v = ttt_sparse_lasso_kkt(sp, X, 8, 12, 13, y8, 0.01, huge);
+    const double vd = ttt_sparse_lasso_kkt(de, X, 8, 12, 13, y8, 0.01, huge);
+    ck_assert_msg(memcmp(&v, &vd, sizeof v) == 0, "overflowing residual: KKT %.17g, dense %.17g", v, vd);
+    ck_assert_uint_eq(solves, 6);
+    /* OMP's residual overflowing in one row after its first atom: the dense
+     * columns' products are then NaN (0 times Inf), the nonzero entries'
+     * not, and it would take a second atom the dense reading does not. */
+    memset(X, 0, 4 * 65 * sizeof *X);
+    X[0] = 0.1, X[65] = -0.995, X[2 * 65 + 1] = 1.0;
+    const double yo[4] = {1.75e308, 1e308, 0.5, 0.0};
+    size_t to = 0, tod = 0;
+    ck_assert_int_eq(ttt_sparse_omp(sp, X, 4, 64, 65, yo, 1e-3, 64, 1e-10, w, &to), GSL_SUCCESS);
+    ck_assert_int_eq(ttt_sparse_read_sparse(sp), 0); /* run again on the dense columns */
+    ck_assert_int_eq(ttt_sparse_omp(de, X, 4, 64, 65, yo, 1e-3, 64, 1e-10, wd, &tod), GSL_SUCCESS);
+    ck_assert_uint_eq(to, tod);
+    ck_assert_msg(memcmp(w, wd, 64 * sizeof *w) == 0, "overflowing OMP: coefficients differ");
+    /* A check of more columns than the workspace holds (its copies grow;
+     * the nonzero entries' arrays do not). */
+    ttt_sparse_workspace *small = ttt_sparse_alloc(8, 4);
+    double Xw[8 * 65] = {0.0}, yw[8] = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0}, ww[64] = {0.0};
+    Xw[3 * 65 + 17] = 1.5;
+    const double vs = ttt_sparse_lasso_kkt(small, Xw, 8, 64, 65, yw, 0.01, ww);
+    const double vr = ttt_sparse_lasso_kkt(de, Xw, 8, 64, 65, yw, 0.01, ww);
+    ck_assert_msg(memcmp(&vs, &vr, sizeof vs) == 0, "wide check: KKT %.17g, dense %.17g", vs, vr);
+    ttt_sparse_free(small);
     ttt_sparse_free(sp);
     ttt_sparse_free(de);
     free(X);
     free(y);
+    free(start);
     free(w);
     free(wd);
-    free(wt);
     gsl_rng_free(r);
 }
 END_TEST
