@@ -823,7 +823,10 @@ static int lasso_run(ttt_sparse_workspace *ws, const lasso_cols *c, const double
             tried = changes;
             if (lasso_exact(ws, c, rows, cols, y, lambda, w) == 0) {
                 residual(X, rows, cols, ldx, y, ws->wx, ws->z);
-                if (lasso_check(c, NULL, rows, cols, ws->z, lambda, ws->wx, exact_goal) <= exact_goal) {
+                /* A residual that overflows is no minimiser's (and its products
+                 * would be NaN on the dense columns, not on the nonzero entries). */
+                if (all_finite(ws->z, rows) &&
+                    lasso_check(c, NULL, rows, cols, ws->z, lambda, ws->wx, exact_goal) <= exact_goal) {
                     memcpy(w, ws->wx, cols * sizeof *w);
                     status = GSL_SUCCESS;
                     break;
