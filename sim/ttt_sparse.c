@@ -312,6 +312,13 @@ static void axpy_blas(double a, const double *x, double *y, size_t n)
  * 0.75 at one in 64), and 0.8 to 1.35 at one in 16.  At the defaults about
  * half the entries are nonzero (|S| about 18 of k = 50 rows, 8 a row). */
 #define SPARSE_DENSITY 32
+/* Designs of fewer rows than this may be read so.  From LASSO_COPY_ROWS on
+ * the dense reading is the BLAS's strided ddot, which OpenBLAS sums in one
+ * thread and in dot_blas's order below 10000 terms (compared on this
+ * machine's OpenBLAS for 4000 to 9729 terms: the same bits; from 10066 on
+ * it splits the sum between threads), so the nonzero entries' sums are its
+ * sums too; a daxpy's terms do not depend on the split. */
+#define SPARSE_MAX_ROWS 10000
 
 /* A design's nonzero entries, column by column (lasso_sparse). */
 typedef struct {
@@ -365,15 +372,16 @@ static int all_finite(const double *v, size_t n)
 }
 
 /* The columns of X (rows x cols, stride ldx) as their nonzero entries in
- * ws->cstart, ctail, crow, cval, cpair, where the solvers would take copies
- * (ldx > 1, rows below LASSO_COPY_ROWS, within the workspace), at most one
- * entry in SPARSE_DENSITY is nonzero and every entry is finite (a NaN or an
- * infinity would make its row's zero terms NaN); 0 when not.  An entry -0
+ * ws->cstart, ctail, crow, cval, cpair, where the dense reading sums as
+ * dot_blas does (ldx > 1, rows below SPARSE_MAX_ROWS), the design fits the
+ * workspace, at most one entry in SPARSE_DENSITY is nonzero and every entry
+ * is finite (a NaN or an infinity would make its row's zero terms NaN); 0
+ * when not.  An entry -0
  * is kept as an entry: its copy must stay -0 for LAPACK's QR, which takes a
  * reflector's sign from it (lasso_exact; found by a review). */
 static int lasso_sparse(ttt_sparse_workspace *ws, const double *X, size_t rows, size_t cols, size_t ldx)
 {
-    if (ws->dense || ldx <= 1 || rows >= LASSO_COPY_ROWS || rows > ws->max_rows || cols > ws->max_cols ||
+    if (ws->dense || ldx <= 1 || rows >= SPARSE_MAX_ROWS || rows > ws->max_rows || cols > ws->max_cols ||
         rows * cols == 0)
         return 0;
     size_t *count = ws->cstart;

@@ -1198,6 +1198,30 @@ START_TEST(test_sparse_design_same_bits)
     ck_assert_uint_eq(solves, 3 * (36 * 16 + 2 * 6));
     ck_assert_uint_ge(read, 30);
     ck_assert_uint_ge(pairs, 300);
+    /* 5001 rows, 4 entries a row in 200 columns: past the copies' limit the
+     * dense reading is the BLAS's strided ddot, whose order the nonzero
+     * entries' sums follow where blas_order_is_lassos (elsewhere the dense
+     * reading sums in another order). */
+    if (blas_order_is_lassos()) {
+        const size_t R5 = 5001, C5 = 200;
+        double *X5 = calloc(R5 * (C5 + 1), sizeof *X5), *y5 = malloc(R5 * sizeof *y5);
+        ttt_sparse_workspace *sp5 = ttt_sparse_alloc(R5, C5), *de5 = ttt_sparse_alloc(R5, C5);
+        ttt_sparse_use_sparse(de5, 0);
+        for (size_t i = 0; i < R5; i++) {
+            for (size_t b = 0; b < 4; b++)
+                X5[i * (C5 + 1) + (i * 7 + b * 53 + i / 13) % C5] = fabs(gsl_ran_gaussian(r, 1.0)) + 0.5;
+            y5[i] = 0.3 * gsl_ran_gaussian(r, 1.0);
+            for (size_t j = 0; j < C5; j += 3) /* a third of the columns weigh, by 0 to 4 */
+                y5[i] += X5[i * (C5 + 1) + j] * (double)(j % 5);
+        }
+        memset(start, 0, C5 * sizeof *start);
+        for (int finish = 0; finish < 2; finish++)
+            compare_readings(sp5, de5, X5, R5, C5, C5 + 1, y5, start, 0.002, 1e-10, 30, finish, 1, w, wd);
+        ttt_sparse_free(sp5);
+        ttt_sparse_free(de5);
+        free(X5);
+        free(y5);
+    }
 
     /* An entry -0 in a column of the exact finish's support. */
     memset(X, 0, 4 * 33 * sizeof *X);
