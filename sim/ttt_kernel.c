@@ -46,6 +46,12 @@ __attribute__((target("avx2,fma"))) void ttt_kernel_rows(const float *U, size_t 
     size_t j = 0;
     for (; j + KA <= rows; j += KA) {
         const float *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len, *u5 = u4 + len;
+        /* The next pass's rows asked for now, into L2: where U is far
+         * larger than the caches (the decoder's atoms at large d1) they
+         * come from memory, and this pass's FMAs hide the wait. */
+        if (j + 2 * KA <= rows)
+            for (size_t b = 0; b < KA * len; b += 64 / sizeof *U)
+                __builtin_prefetch(u0 + KA * len + b, 0, 2);
         size_t c = 0;
         for (; c + KC <= ldw; c += KC) {
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
