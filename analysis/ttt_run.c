@@ -606,7 +606,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * covariance and its eigenvectors, per-thread local workspaces (the
      * Lasso's with LAPACK's QR work array, LASSO_QR_BLOCK a column),
      * predictions, the neighbour lists and their distances (dist2), and
-     * the decoder: its single-precision atoms, the codes
+     * the decoder: its atoms (ttt_decoder_bytes), the codes
      * and where each point's is, and per thread what ttt_decoder_thread_bytes
      * counts (its buffers as it places them, the Gram rows and coordinates
      * of the atoms a block may choose). */
@@ -617,7 +617,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
 #endif
     const double point = 8.0 * d2 + 12.0 * q + 20.0;
     const double codes = m + fmin(n, m * k);
-    const double decoder = 4.0 * d1 * d2 + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
+    const double decoder = ttt_decoder_bytes(p->d1, p->d2) + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
                            (double)nt * (double)ttt_decoder_thread_bytes(p->d1, p->d2, p->s + p->background);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
     /* the order of a local least-squares workspace: min(k, its widest system) */

@@ -1,6 +1,8 @@
 /* ttt_kernel — see ttt_kernel.h. */
 #include "ttt_kernel.h"
 
+#include <string.h>
+
 #ifdef TTT_KERNEL
 #include <immintrin.h>
 #endif
@@ -30,97 +32,176 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
 
 #ifdef TTT_KERNEL
 /* Per pass, KA rows times KC columns (two vectors of 8): 12 accumulators;
- * the last 8 columns, when there are such, in a pass of their own. */
+ * the last 8 columns, when there are such, in a pass of their own.  One
+ * body for both precisions (ROWS_KERNEL below), given as macros: UT an
+ * element of a row of U (a float, or a word of two bfloat16), VT a vector
+ * of 8 of them, LOADX(p) the vector at p, BCAST(p) the element at p in
+ * every lane, MADD(a, u, x) a += u x lane by lane. */
 #define KA 6
 #define KC 16
 #define FMA2(r, a0, a1)                                                                                        \
     do {                                                                                                       \
-        const __m256 u_ = _mm256_broadcast_ss(r + k);                                                          \
-        a0 = _mm256_fmadd_ps(u_, x0, a0);                                                                      \
-        a1 = _mm256_fmadd_ps(u_, x1, a1);                                                                      \
+        const VT u_ = BCAST(r + k);                                                                            \
+        a0 = MADD(a0, u_, x0);                                                                                 \
+        a1 = MADD(a1, u_, x1);                                                                                 \
     } while (0)
-#define FMA1(r, a0) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r + k), x0, a0)
-__attribute__((target("avx2,fma"))) void ttt_kernel_rows(const float *U, size_t rows, size_t len, const float *Xt,
-                                                          size_t ldw, float *out)
-{
-    size_t j = 0;
-    for (; j + KA <= rows; j += KA) {
-        const float *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len, *u5 = u4 + len;
-        /* The next pass's rows asked for now, into L2: where U is far
-         * larger than the caches (the decoder's atoms at large d1) they
-         * come from memory, and this pass's FMAs hide the wait. */
-        if (j + 2 * KA <= rows)
-            for (size_t b = 0; b < KA * len; b += 64 / sizeof *U)
-                __builtin_prefetch(u0 + KA * len + b, 0, 2);
-        size_t c = 0;
-        for (; c + KC <= ldw; c += KC) {
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
-                   a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-            for (size_t k = 0; k < len; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c), x1 = _mm256_loadu_ps(Xt + k * ldw + c + 8);
-                FMA2(u0, a00, a01);
-                FMA2(u1, a10, a11);
-                FMA2(u2, a20, a21);
-                FMA2(u3, a30, a31);
-                FMA2(u4, a40, a41);
-                FMA2(u5, a50, a51);
-            }
-            float *w = out + j * ldw + c;
-            _mm256_storeu_ps(w, a00);
-            _mm256_storeu_ps(w + 8, a01);
-            _mm256_storeu_ps(w + ldw, a10);
-            _mm256_storeu_ps(w + ldw + 8, a11);
-            _mm256_storeu_ps(w + 2 * ldw, a20);
-            _mm256_storeu_ps(w + 2 * ldw + 8, a21);
-            _mm256_storeu_ps(w + 3 * ldw, a30);
-            _mm256_storeu_ps(w + 3 * ldw + 8, a31);
-            _mm256_storeu_ps(w + 4 * ldw, a40);
-            _mm256_storeu_ps(w + 4 * ldw + 8, a41);
-            _mm256_storeu_ps(w + 5 * ldw, a50);
-            _mm256_storeu_ps(w + 5 * ldw + 8, a51);
-        }
-        if (c < ldw) { /* the last 8 columns */
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-            for (size_t k = 0; k < len; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c);
-                FMA1(u0, a0);
-                FMA1(u1, a1);
-                FMA1(u2, a2);
-                FMA1(u3, a3);
-                FMA1(u4, a4);
-                FMA1(u5, a5);
-            }
-            float *w = out + j * ldw + c;
-            _mm256_storeu_ps(w, a0);
-            _mm256_storeu_ps(w + ldw, a1);
-            _mm256_storeu_ps(w + 2 * ldw, a2);
-            _mm256_storeu_ps(w + 3 * ldw, a3);
-            _mm256_storeu_ps(w + 4 * ldw, a4);
-            _mm256_storeu_ps(w + 5 * ldw, a5);
-        }
+#define FMA1(r, a0) a0 = MADD(a0, BCAST(r + k), x0)
+#define ROWS_KERNEL(NAME, TARGET)                                                                             \
+    __attribute__((target(TARGET))) void NAME(const UT *U, size_t rows, size_t len, const UT *Xt, size_t ldw,   \
+                                              float *out)                                                      \
+    {                                                                                                          \
+        size_t j = 0;                                                                                          \
+        for (; j + KA <= rows; j += KA) {                                                                      \
+            const UT *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len,        \
+                     *u5 = u4 + len;                                                                           \
+            /* The next pass's rows asked for now, into L2: where U is far                                     \
+             * larger than the caches (the decoder's atoms at large d1) they                                   \
+             * come from memory, and this pass's FMAs hide the wait. */                                        \
+            if (j + 2 * KA <= rows)                                                                            \
+                for (size_t b = 0; b < KA * len; b += 64 / sizeof *U)                                          \
+                    __builtin_prefetch(u0 + KA * len + b, 0, 2);                                               \
+            size_t c = 0;                                                                                      \
+            for (; c + KC <= ldw; c += KC) {                                                                   \
+                __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,       \
+                       a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;                       \
+                for (size_t k = 0; k < len; k++) {                                                             \
+                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 8);                   \
+                    FMA2(u0, a00, a01);                                                                        \
+                    FMA2(u1, a10, a11);                                                                        \
+                    FMA2(u2, a20, a21);                                                                        \
+                    FMA2(u3, a30, a31);                                                                        \
+                    FMA2(u4, a40, a41);                                                                        \
+                    FMA2(u5, a50, a51);                                                                        \
+                }                                                                                              \
+                float *w = out + j * ldw + c;                                                                  \
+                _mm256_storeu_ps(w, a00);                                                                      \
+                _mm256_storeu_ps(w + 8, a01);                                                                  \
+                _mm256_storeu_ps(w + ldw, a10);                                                                \
+                _mm256_storeu_ps(w + ldw + 8, a11);                                                            \
+                _mm256_storeu_ps(w + 2 * ldw, a20);                                                            \
+                _mm256_storeu_ps(w + 2 * ldw + 8, a21);                                                        \
+                _mm256_storeu_ps(w + 3 * ldw, a30);                                                            \
+                _mm256_storeu_ps(w + 3 * ldw + 8, a31);                                                        \
+                _mm256_storeu_ps(w + 4 * ldw, a40);                                                            \
+                _mm256_storeu_ps(w + 4 * ldw + 8, a41);                                                        \
+                _mm256_storeu_ps(w + 5 * ldw, a50);                                                            \
+                _mm256_storeu_ps(w + 5 * ldw + 8, a51);                                                        \
+            }                                                                                                  \
+            if (c < ldw) { /* the last 8 columns */                                                            \
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;                  \
+                for (size_t k = 0; k < len; k++) {                                                             \
+                    const VT x0 = LOADX(Xt + k * ldw + c);                                                     \
+                    FMA1(u0, a0);                                                                              \
+                    FMA1(u1, a1);                                                                              \
+                    FMA1(u2, a2);                                                                              \
+                    FMA1(u3, a3);                                                                              \
+                    FMA1(u4, a4);                                                                              \
+                    FMA1(u5, a5);                                                                              \
+                }                                                                                              \
+                float *w = out + j * ldw + c;                                                                  \
+                _mm256_storeu_ps(w, a0);                                                                       \
+                _mm256_storeu_ps(w + ldw, a1);                                                                 \
+                _mm256_storeu_ps(w + 2 * ldw, a2);                                                             \
+                _mm256_storeu_ps(w + 3 * ldw, a3);                                                             \
+                _mm256_storeu_ps(w + 4 * ldw, a4);                                                             \
+                _mm256_storeu_ps(w + 5 * ldw, a5);                                                             \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (; j < rows; j++) { /* the last rows mod KA, one at a time */                                      \
+            const UT *u = U + j * len;                                                                         \
+            size_t c = 0;                                                                                      \
+            for (; c + KC <= ldw; c += KC) {                                                                   \
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0;                                                      \
+                for (size_t k = 0; k < len; k++) {                                                             \
+                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 8);                   \
+                    FMA2(u, a0, a1);                                                                           \
+                }                                                                                              \
+                _mm256_storeu_ps(out + j * ldw + c, a0);                                                       \
+                _mm256_storeu_ps(out + j * ldw + c + 8, a1);                                                   \
+            }                                                                                                  \
+            if (c < ldw) {                                                                                     \
+                __m256 a0 = _mm256_setzero_ps();                                                               \
+                for (size_t k = 0; k < len; k++) {                                                             \
+                    const VT x0 = LOADX(Xt + k * ldw + c);                                                     \
+                    FMA1(u, a0);                                                                               \
+                }                                                                                              \
+                _mm256_storeu_ps(out + j * ldw + c, a0);                                                       \
+            }                                                                                                  \
+        }                                                                                                      \
     }
-    for (; j < rows; j++) { /* the last rows mod KA, one at a time */
-        const float *u = U + j * len;
-        size_t c = 0;
-        for (; c + KC <= ldw; c += KC) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (size_t k = 0; k < len; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c), x1 = _mm256_loadu_ps(Xt + k * ldw + c + 8);
-                FMA2(u, a0, a1);
-            }
-            _mm256_storeu_ps(out + j * ldw + c, a0);
-            _mm256_storeu_ps(out + j * ldw + c + 8, a1);
-        }
-        if (c < ldw) {
-            __m256 a0 = _mm256_setzero_ps();
-            for (size_t k = 0; k < len; k++) {
-                const __m256 x0 = _mm256_loadu_ps(Xt + k * ldw + c);
-                FMA1(u, a0);
-            }
-            _mm256_storeu_ps(out + j * ldw + c, a0);
-        }
-    }
-}
+
+/* bfloat16 pairs: VDPBF16PS adds both products of a pair in each lane. */
+#define UT uint32_t
+#define VT __m256bh
+#define LOADX(p) ((__m256bh)_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define BCAST(p) ((__m256bh)_mm256_set1_epi32((int)*(p)))
+#define MADD(a, u, x) _mm256_dpbf16_ps(a, u, x)
+ROWS_KERNEL(ttt_kernel_rows_bf16, "avx2,fma,avx512f,avx512vl,avx512bf16")
+#undef UT
+#undef VT
+#undef LOADX
+#undef BCAST
+#undef MADD
+
+/* Single precision: fused multiply-adds. */
+#define UT float
+#define VT __m256
+#define LOADX(p) _mm256_loadu_ps(p)
+#define BCAST(p) _mm256_broadcast_ss(p)
+#define MADD(a, u, x) _mm256_fmadd_ps(u, x, a)
+ROWS_KERNEL(ttt_kernel_rows, "avx2,fma")
+#undef UT
+#undef VT
+#undef LOADX
+#undef BCAST
+#undef MADD
+#undef ROWS_KERNEL
 #undef FMA1
 #undef FMA2
+#undef KA
+#undef KC
+
+int ttt_kernel_bf16_available(void)
+{
+    return ttt_kernel_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bf16");
+}
+
+/* x to bfloat16, to nearest with ties to even: the float's top 16 bits,
+ * rounded on the bottom 16. */
+static uint32_t bf16_of(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+}
+
+float ttt_kernel_bf16(float x)
+{
+    const uint32_t b = bf16_of(x) << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+void ttt_kernel_bf16_pairs(const float *x, size_t len, uint32_t *out)
+{
+    for (size_t i = 0; 2 * i < len; i++)
+        out[i] = bf16_of(x[2 * i]) | (2 * i + 1 < len ? bf16_of(x[2 * i + 1]) << 16 : 0u);
+}
+
+size_t ttt_kernel_columns_bf16(const float *X, size_t n, size_t len, uint32_t *Xt2)
+{
+    const size_t ldw = ttt_kernel_padded(n), len2 = (len + 1) / 2;
+    uint32_t pair[1];
+    for (size_t k = 0; k < len2; k++) {
+        for (size_t c = 0; c < n; c++) {
+            ttt_kernel_bf16_pairs(X + c * len + 2 * k, 2 * k + 1 < len ? 2 : 1, pair);
+            Xt2[k * ldw + c] = pair[0];
+        }
+        for (size_t c = n; c < ldw; c++)
+            Xt2[k * ldw + c] = 0u;
+    }
+    return ldw;
+}
 #endif

@@ -15,6 +15,7 @@
 #define TTT_KERNEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
 #define TTT_KERNEL 1
@@ -40,6 +41,36 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt);
 /* out (rows x ldw, row stride ldw) = U (rows x len) Xt; ldw a multiple of
  * TTT_KERNEL_PAD. */
 void ttt_kernel_rows(const float *U, size_t rows, size_t len, const float *Xt, size_t ldw, float *out);
+
+/* Products in bfloat16 (8 significant bits, the exponent range of a
+ * float): twice as many per cycle as ttt_kernel_rows where the CPU has
+ * AVX512-BF16, for bounds that can afford their error. */
+
+/* 1 if ttt_kernel_rows_bf16 can run here (AVX512-BF16 and AVX512-VL). */
+int ttt_kernel_bf16_available(void);
+
+/* x rounded to bfloat16 (to nearest, ties to even; x finite and below
+ * 2^127 in size), as a float. */
+float ttt_kernel_bf16(float x);
+
+/* The len floats of x rounded to bfloat16 (to nearest, ties to even; x
+ * finite and below 2^127 in size), two to a word: entry 2i in the low half
+ * of out[i], a zero after the last entry when len is odd ((len + 1) / 2
+ * words). */
+void ttt_kernel_bf16_pairs(const float *x, size_t len, uint32_t *out);
+
+/* As ttt_kernel_columns, in bfloat16 pairs: the n rows of X (len floats
+ * each) rounded as by ttt_kernel_bf16_pairs, row i's pairs as column i of
+ * Xt2 ((len + 1) / 2 x ldw words), zero past column n; returns ldw =
+ * ttt_kernel_padded(n). */
+size_t ttt_kernel_columns_bf16(const float *X, size_t n, size_t len, uint32_t *Xt2);
+
+/* out (rows x ldw) = U2 Xt2 for rows of len2 bfloat16 pairs (U2 row j: the
+ * pairs of a row, as ttt_kernel_bf16_pairs gives them): each product the
+ * 2 len2 exact products of its pairs added in single precision (VDPBF16PS:
+ * to nearest, denormal inputs and results flushed to zero), so within
+ * 2 len2 FLT_EPSILON / 2 of their sum of magnitudes, plus 2 len2 FLT_MIN. */
+void ttt_kernel_rows_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint32_t *Xt2, size_t ldw, float *out);
 #endif
 
 #endif

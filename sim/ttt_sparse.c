@@ -972,7 +972,11 @@ struct ttt_decoder {
     double *norm2;   /* d1 squared atom norms */
     double *inorm;   /* d1 inverse atom norms (0 for a zero atom) */
     float *U;        /* d1 x d2 the atoms scaled to unit norm (zero atoms stay 0), in single precision */
+    uint32_t *Ub;    /* d1 x (d2 + 1) / 2 the same in bfloat16 pairs (ttt_kernel_bf16_pairs) where the CPU has
+                      * ttt_kernel_rows_bf16, else NULL */
+    double ueps;     /* with Ub: the largest ||bf16(u_j) - u_j||, u_j the exact unit atom */
     int blas;        /* the atoms' products by BLAS, not ttt_kernel_rows (batch_coordinates, atoms_dot) */
+    int bf16;        /* the bases' keys from Ub (batch_coordinates) */
 };
 
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
@@ -986,13 +990,20 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
     dec->norm2 = malloc(d1 * sizeof *dec->norm2);
     dec->inorm = malloc(d1 * sizeof *dec->inorm);
     dec->U = ttt_mem_alloc(d1 * d2, sizeof *dec->U);
+#ifdef TTT_KERNEL
+    const size_t d2h = (d2 + 1) / 2;
+    if (ttt_kernel_bf16_available())
+        dec->Ub = ttt_mem_alloc(d1 * d2h, sizeof *dec->Ub);
+#endif
     if (!dec->norm2 || !dec->inorm || !dec->U) {
         ttt_decoder_free(dec);
         return NULL;
     }
     ttt_decoder_use_blas(dec, 0);
+    ttt_decoder_use_bf16(dec, 1);
     /* Atom by atom, so in parallel: the caller's threads wait for it. */
-#pragma omp parallel for schedule(static)
+    double ueps = 0.0;
+#pragma omp parallel for schedule(static) reduction(max : ueps)
     for (size_t j = 0; j < d1; j++) {
         const double *a = A + j * d2;
         double norm = cblas_dnrm2((int)d2, a, 1);
@@ -1000,8 +1011,31 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
         dec->inorm[j] = norm > 0.0 ? 1.0 / norm : 0.0;
         for (size_t k = 0; k < d2; k++)
             dec->U[j * d2 + k] = (float)(a[k] * dec->inorm[j]);
+#ifdef TTT_KERNEL
+        if (dec->Ub) {
+            ttt_kernel_bf16_pairs(dec->U + j * d2, d2, dec->Ub + j * d2h);
+            double e2 = 0.0;
+            for (size_t k = 0; k < d2; k++) {
+                const double e = (double)ttt_kernel_bf16(dec->U[j * d2 + k]) - a[k] * dec->inorm[j];
+                e2 += e * e;
+            }
+            ueps = sqrt(e2) > ueps ? sqrt(e2) : ueps;
+        }
+#endif
     }
+    /* Past the rounding of the sums above and of the unit atoms in double. */
+    dec->ueps = ueps * (1.0 + 1e-12) + 1e-15;
     return dec;
+}
+
+double ttt_decoder_bytes(size_t d1, size_t d2)
+{
+    double words = 4.0 * (double)d2; /* the unit atoms in single precision */
+#ifdef TTT_KERNEL
+    if (ttt_kernel_bf16_available())
+        words += 4.0 * (double)((d2 + 1) / 2); /* and in bfloat16 pairs */
+#endif
+    return (double)d1 * (16.0 + words) + (double)sizeof(ttt_decoder);
 }
 
 void ttt_decoder_use_blas(ttt_decoder *dec, int on)
@@ -1014,6 +1048,8 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on)
 #endif
 }
 
+void ttt_decoder_use_bf16(ttt_decoder *dec, int on) { dec->bf16 = on && dec->Ub; }
+
 void ttt_decoder_free(ttt_decoder *dec)
 {
     if (!dec)
@@ -1021,6 +1057,7 @@ void ttt_decoder_free(ttt_decoder *dec)
     free(dec->norm2);
     free(dec->inorm);
     free(dec->U);
+    free(dec->Ub);
     free(dec);
 }
 
@@ -1128,6 +1165,10 @@ typedef struct {
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
     float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
     float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (ttt_kernel_rows) */
+    uint32_t *Yt2;   /* (d2 + 1) / 2 x ldw the same in bfloat16 pairs (ttt_kernel_rows_bf16) */
+    int approx;      /* the batch's keys are from bfloat16 products, WTb holds those (not the W_j) */
+    double slackb[BATCH]; /* then for each block of the batch a bound on ||W~_j - W_j|| (key_slack) */
+    double *DD;      /* rmax x rmax scratch of key_slack */
     double *y;       /* max(d2, rmax) coordinates of one vector */
     /* The atoms chosen in the block, by slot: their Gram rows (direct) or
      * coordinates (basis). */
@@ -1159,6 +1200,8 @@ typedef struct {
     double *zc;      /* B x rmax coordinates of the unit features */
     double *zeps;    /* B: their distances from the span */
     float *WT;       /* d1 x rank W_j, atom by atom: the block's columns of WTb */
+    size_t col;      /* the block's first column in WTb and Yt */
+    double slack;    /* its slackb */
     float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved;
                       * the first `ready` groups are filled (as the scans reach them) */
     float *gb;       /* groups: a bound on ||W_j|| for the atoms of this group and all later ones */
@@ -1244,6 +1287,8 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->Yb, batch * rm * d2);
     PLACE(w->Yf, batch * rm * d2);
     PLACE(w->Yt, d2 * ttt_kernel_padded(batch * rm));
+    PLACE(w->Yt2, (d2 + 1) / 2 * ttt_kernel_padded(batch * rm));
+    PLACE(w->DD, rm * rm);
     PLACE(w->y, yw);
     PLACE(w->slot, d1);
     /* From zcb up to gid: buffers only basis blocks use, lent to c0 and
@@ -1753,6 +1798,47 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
         }
 }
 
+#ifdef TTT_KERNEL
+/* With keys from bfloat16 products: a bound on ||W~_j - W_j|| for every
+ * atom j on block m's basis (rank vectors from column col of the batch),
+ * W~_j the computed products of the rounded vectors ub_j = bf16(u_j) and
+ * yb_c = bf16(fl(y_c)), W_j = Y u_j the exact ones.  With D = Yb - Y, dY
+ * a bound on ||D||_2 (the square root of the largest row sum of |D D^T|,
+ * Gershgorin's; about a third of ||D||_F here) and du = ||ub_j - u_j|| <=
+ * dec->ueps: W~_j is within g ||ub_j|| ||Yb||_F of Yb ub_j (the kernel's
+ * sums of n = d2 rounded up to even exact products, g = n u / (1 - n u),
+ * u = FLT_EPSILON / 2, plus n FLT_MIN a product for denormals flushed to
+ * zero), and Yb ub_j - Y u_j = Yb (ub_j - u_j) + D u_j, at most
+ * (1 + dY) du + dY (Y's rows orthonormal and ||u_j|| = 1, each to within
+ * 1e-12).  D goes to w->E and D D^T to w->DD. */
+static double key_slack(const ttt_decoder *dec, decode_ws *w, size_t m, size_t col, size_t rank)
+{
+    const size_t d2 = dec->d2, rm = w->rmax ? w->rmax : 1;
+    const double *Y = w->Yb + m * rm * d2;
+    double ny2 = 0.0;
+    for (size_t c = 0; c < rank; c++)
+        for (size_t k = 0; k < d2; k++) {
+            const double yb = (double)ttt_kernel_bf16(w->Yf[(col + c) * d2 + k]);
+            w->E[c * d2 + k] = yb - Y[c * d2 + k];
+            ny2 += yb * yb;
+        }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)rank, (int)d2, 1.0, w->E, (int)d2, 0.0, w->DD,
+                (int)rank);
+    double most = 0.0;
+    for (size_t a = 0; a < rank; a++) {
+        double sum = 0.0;
+        for (size_t c = 0; c < rank; c++)
+            sum += fabs(a <= c ? w->DD[a * rank + c] : w->DD[c * rank + a]);
+        most = sum > most ? sum : most;
+    }
+    const double dY = sqrt(most) * (1.0 + 1e-9), nY = sqrt(ny2) * (1.0 + 1e-12), du = dec->ueps;
+    const double n = (double)(2 * ((d2 + 1) / 2)), u = FLT_EPSILON / 2.0, g = n * u / (1.0 - n * u);
+    const double slack = (1.0 + 1e-12 + dY) * du + dY * (1.0 + 1e-12) + g * (1.0 + du) * nY +
+                         sqrt((double)rank) * n * FLT_MIN + 1e-12;
+    return slack * (1.0 + 1e-9);
+}
+#endif
+
 /* The atoms' coordinates on the bases of a batch, W_jc = <u_j, y_c> for
  * all d1 atoms and the batch's cols basis vectors (rows of w->Yf) into
  * w->WTb, and their squared norms (basis_norms: block m's columns from
@@ -1764,20 +1850,33 @@ SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *
  * into Yt and U is read in place, TTT_KERNEL_ROWS atoms at a time, whose
  * norms are taken while their rows are in cache.  Each W_jc is then a
  * fused dot product of d2 terms in order, within the rounding bound the
- * screening assumes (norm_bound) as BLAS's is.  Returns the row stride of
- * WTb: cols, or cols padded (ttt_kernel_padded) with zeros past cols. */
+ * screening assumes (norm_bound) as BLAS's is.
+ * Where the CPU also has AVX512-BF16 (dec->bf16) the product is taken in
+ * bfloat16 instead, twice as fast: WTb then holds the W~_jc, whose norms
+ * order the atoms and bound their norms (key_bound) and their scores
+ * (basis_step), each within w->slackb[m] (key_slack).  Returns the row stride of WTb: cols, or cols padded
+ * (ttt_kernel_padded) with zeros past cols. */
 static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t cols, const size_t *col,
                                 const size_t *rank, size_t nbk, float *most)
 {
     const size_t d1 = dec->d1, d2 = dec->d2;
+    w->approx = 0;
 #ifdef TTT_KERNEL
     if (!dec->blas) {
-        const size_t ldw = ttt_kernel_columns(w->Yf, cols, d2, w->Yt);
+        const size_t ldw = ttt_kernel_columns(w->Yf, cols, d2, w->Yt), d2h = (d2 + 1) / 2;
+        w->approx = dec->bf16;
+        if (w->approx)
+            ttt_kernel_columns_bf16(w->Yf, cols, d2, w->Yt2);
         for (size_t j0 = 0; j0 < d1; j0 += TTT_KERNEL_ROWS) {
             const size_t j1 = d1 - j0 < TTT_KERNEL_ROWS ? d1 : j0 + TTT_KERNEL_ROWS;
-            ttt_kernel_rows(dec->U + j0 * d2, j1 - j0, d2, w->Yt, ldw, w->WTb + j0 * ldw);
+            if (w->approx)
+                ttt_kernel_rows_bf16(dec->Ub + j0 * d2h, j1 - j0, d2h, w->Yt2, ldw, w->WTb + j0 * ldw);
+            else
+                ttt_kernel_rows(dec->U + j0 * d2, j1 - j0, d2, w->Yt, ldw, w->WTb + j0 * ldw);
             basis_norms(w->WTb, ldw, col, rank, nbk, d1, j0, j1, w->nrmb, most);
         }
+        for (size_t m = 0; m < nbk && w->approx; m++) /* (blocks of rank 0 are direct) */
+            w->slackb[m] = rank[m] ? key_slack(dec, w, m, col[m], rank[m]) : 0.0;
         return ldw;
     }
 #endif
@@ -1803,6 +1902,17 @@ static float norm_bound(float key, size_t rank, size_t d2)
     return (float)(sqrt((double)key * (1.0 + FLT_EPSILON)) * grow + add) * (1.0f + FLT_EPSILON);
 }
 
+/* With keys from bfloat16 products, a bound on ||W~_j||, the vector the
+ * scores are taken with: the key is ||W~_j||^2 summed in double and
+ * rounded to float, so key (1 + FLT_EPSILON) + 2^-149 >= ||W~_j||^2 (the
+ * second term where it is subnormal).  A scan needs no more: an atom past
+ * it scores at most that times ||z|| (plus the rounding E covers), and the
+ * error of W~_j against W_j is in E (basis_step).  Increasing in the key. */
+static float key_bound(float key)
+{
+    return (float)(sqrt((double)key * (1.0 + FLT_EPSILON) + 0x1p-149) * (1.0 + 1e-12)) * (1.0f + FLT_EPSILON);
+}
+
 /* The atoms sorted by decreasing key (w->nrm, the largest most; a bucket
  * sort) into w->perm, with a bound on ||W_j|| per group of w->Wg for it and
  * all later ones; the groups are filled as the scans reach them
@@ -1825,7 +1935,7 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
     }
     for (size_t b = 0; b < NBUCKET; b++) {
         count[b + 1] += count[b];
-        w->bmax[b] = norm_bound(w->bmax[b], rank, dec->d2);
+        w->bmax[b] = w->approx ? key_bound(w->bmax[b]) : norm_bound(w->bmax[b], rank, dec->d2);
     }
     for (size_t j = 0; j < d1; j++)
         w->perm[count[w->bk[j]]++] = (int32_t)j;
@@ -1985,8 +2095,10 @@ static int basis_slot(const ttt_decoder *dec, decode_ws *w, size_t j, size_t ran
  * what lies off the span is at most off = eps_psi + sum_a |h_a| eps_a.  The
  * float score of atom j is within E = (d2 + rank + 8) FLT_EPSILON ||z||_1
  * + off of |c_j| (W_j and the score are dot products of d2 and rank
- * terms), with a factor 2 to spare; |c_j| <= ||W_j|| ||z|| + off.  The scan
- * stops at the first group whose bound cannot give a candidate. */
+ * terms), with a factor 2 to spare; |c_j| <= ||W_j|| ||z|| + off.  With
+ * keys from bfloat16 products (w->approx) the scores are those of the
+ * W~_j, and E has w->slack ||z|| more (key_slack).  The scan stops at the
+ * first group whose bound cannot give a candidate. */
 static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t rank, double tol)
 {
     const size_t d1 = dec->d1, q = w->q, t = w->t[i], *sel = w->sel + i * q;
@@ -2011,7 +2123,7 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
     }
     n2 = sqrt(n2) * (1.0 + 1e-12);
     off += 1e-12 * (1.0 + n1);
-    const double E = (double)(dec->d2 + rank + 8) * FLT_EPSILON * n1 + off;
+    const double E = (double)(dec->d2 + rank + 8) * FLT_EPSILON * n1 + off + w->slack * n2;
     double top = 0.0;
     size_t ncand = 0;
     for (size_t g0 = 0; g0 < w->groups; g0 += SCAN) {
@@ -2141,6 +2253,8 @@ static int block_decode(const ttt_decoder *dec, decode_ws *w, size_t m, size_t n
 {
     batch_view(w, m, dec->d2);
     w->WT = w->WTb + col;
+    w->col = col;
+    w->slack = w->approx ? w->slackb[m] : 0.0;
     w->nrm = w->nrmb + m * dec->d1;
     for (size_t i = 0; i < nb; i++) {
         w->t[i] = 0;

@@ -133,14 +133,27 @@ int ttt_sparse_omp(ttt_sparse_workspace *ws, const double *X, size_t rows, size_
 typedef struct ttt_decoder ttt_decoder;
 
 /* Prepares the decoder: the atom norms and a single-precision copy of the
- * atoms scaled to unit norm (4 d1 d2 bytes).  NULL when out of memory. */
+ * atoms scaled to unit norm (4 d1 d2 bytes), and where the CPU has
+ * AVX512-BF16 a bfloat16 copy too (2 d1 d2 bytes more).  NULL when out of
+ * memory. */
 ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2);
+
+/* The bytes ttt_decoder_alloc takes for d1 atoms of dimension d2, here. */
+double ttt_decoder_bytes(size_t d1, size_t d2);
 void ttt_decoder_free(ttt_decoder *dec);
 
 /* The atoms' coordinates on the decoder's bases come from its own kernel
  * where the CPU has AVX2 and FMA, else from BLAS; on = 1 asks for BLAS (for
  * the tests: the codes are the same either way). */
 void ttt_decoder_use_blas(ttt_decoder *dec, int on);
+
+/* With its kernel, the decoder sorts the atoms for each basis by keys
+ * from bfloat16 products where the CPU has them (half the time of single
+ * precision; each key's error enters the bounds) and computes the
+ * coordinates of the atoms it scans in single precision; on = 0 asks for
+ * keys from the single-precision coordinates of all atoms (for the tests:
+ * the codes are the same either way). */
+void ttt_decoder_use_bf16(ttt_decoder *dec, int on);
 
 /* Decodes npts feature vectors (point i is the d2-vector pts[i]) into codes
  * of at most q atoms by OMP against A: greedy atom choice by

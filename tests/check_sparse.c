@@ -3,12 +3,14 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_ttt.h"
+#include "ttt_kernel.h"
 #include "ttt_generate.h"
 #include "ttt_rng.h"
 #include "ttt_sparse.h"
@@ -528,23 +530,28 @@ START_TEST(test_decoder_recovers_codes)
 END_TEST
 
 /* Decodes the n points pts (features psi, n x d2) against A (d1 x d2,
- * row j atom j) with groups, on one thread and on two, and without groups;
- * each run must give the same codes, to the bit, and they must be
- * reference OMP's (ttt_sparse_omp on A^T, no threshold, q atoms):
- * the same atoms and coefficients to 1e-9. */
+ * row j atom j) with groups, on one thread and on two, without groups, by
+ * BLAS, and with the bases' keys in single precision rather than bfloat16
+ * (where the CPU has it; else that run repeats the first); each run must
+ * give the same codes, to the bit, and they must be reference OMP's
+ * (ttt_sparse_omp on A^T, no threshold, q atoms): the same atoms and
+ * coefficients to 1e-9. */
 static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, const double **pts, const size_t *group,
                                      const double *psi, size_t n, size_t q, double tol)
 {
-    /* Runs: one thread; two threads; no groups; the bases' GEMM by BLAS. */
-    int32_t *idx[4];
-    double *val[4];
+    /* Runs: one thread; two threads; no groups; the bases' GEMM by BLAS;
+     * single-precision keys. */
+    enum { RUNS = 5 };
+    int32_t *idx[RUNS];
+    double *val[RUNS];
     ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
     const int saved = omp_get_max_threads();
-    for (int run = 0; run < 4; run++) {
+    for (int run = 0; run < RUNS; run++) {
         idx[run] = malloc(n * q * sizeof *idx[run]);
         val[run] = malloc(n * q * sizeof *val[run]);
         omp_set_num_threads(run == 1 ? 2 : 1);
         ttt_decoder_use_blas(dec, run == 3);
+        ttt_decoder_use_bf16(dec, run != 4);
         ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
                          GSL_SUCCESS);
     }
@@ -572,12 +579,12 @@ static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, cons
     ttt_sparse_free(ws);
     free(At);
     free(w);
-    for (int run = 1; run < 4; run++) {
+    for (int run = 1; run < RUNS; run++) {
         ck_assert_msg(!memcmp(idx[0], idx[run], n * q * sizeof *idx[0]), "atoms differ in run %d", run);
         ck_assert_msg(!memcmp(val[0], val[run], n * q * sizeof *val[0]), "coefficients differ in run %d", run);
     }
     ttt_decoder_free(dec);
-    for (int run = 0; run < 4; run++) {
+    for (int run = 0; run < RUNS; run++) {
         free(idx[run]);
         free(val[run]);
     }
@@ -761,6 +768,113 @@ START_TEST(test_decoder_at_most_d2_atoms)
     free(idx);
     free(val);
     problem_free(&pb);
+}
+END_TEST
+
+/* Near ties, where the bases' keys and scores from bfloat16 products
+ * (relative error up to about 0.5%) would rank two atoms the wrong way
+ * round: each point is two atoms of its group's pool of 8 with weights 1
+ * and 1 - e, e from 1e-5 to 3e-3, and a third of weight 0.3.  A score
+ * taken without its bound on the bfloat16 error (key_slack) makes the
+ * wrong atom a lone candidate; the codes must be reference OMP's, the
+ * same in every run (decodes_as_reference_omp). */
+START_TEST(test_decoder_near_ties)
+{
+    const size_t d1 = 512, d2 = 64, q = 3, per_group = 50, groups = 12, n = groups * per_group, pool = 8;
+    problem pb = problem_draw(47, d1, d2, n);
+    size_t pick[3];
+    gsl_ran_shuffle(pb.rng, pb.atoms, d1, sizeof *pb.atoms);
+    for (size_t i = 0; i < n; i++) {
+        const size_t g = i / per_group;
+        const double e = 1e-5 * pow(300.0, gsl_rng_uniform(pb.rng)), w[3] = {1.0, 1.0 - e, 0.3};
+        double *p = pb.psi + i * d2;
+        pb.group[i] = g;
+        gsl_ran_choose(pb.rng, pick, 3, pb.atoms + g * pool, pool, sizeof *pick);
+        gsl_ran_shuffle(pb.rng, pick, 3, sizeof *pick);
+        /* Atoms of unit norm, so the weights are the correlations' scale. */
+        for (size_t a = 0; a < 3; a++) {
+            const double *at = pb.A + pick[a] * d2;
+            const double s = w[a] / cblas_dnrm2((int)d2, at, 1);
+            for (size_t k = 0; k < d2; k++)
+                p[k] += s * at[k];
+        }
+    }
+    decodes_as_reference_omp(pb.A, d1, d2, pb.pts, pb.group, pb.psi, n, q, 1e-10);
+    problem_free(&pb);
+}
+END_TEST
+
+/* bfloat16 rounding (ttt_kernel_bf16): to nearest, ties to even, within a
+ * relative 2^-8; pairs packed low half first, a zero after an odd end. */
+START_TEST(test_kernel_bf16_rounding)
+{
+#ifdef TTT_KERNEL
+    const float tie_down = 1.0f + 0x1p-8f, tie_up = 1.0f + 0x3p-8f, above = 1.0f + 0x1p-8f + 0x1p-20f;
+    ck_assert(ttt_kernel_bf16(1.0f) == 1.0f);
+    ck_assert(ttt_kernel_bf16(tie_down) == 1.0f);             /* to the even 1 */
+    ck_assert(ttt_kernel_bf16(tie_up) == 1.0f + 0x1p-6f);     /* to the even 1 + 2^-6 */
+    ck_assert(ttt_kernel_bf16(above) == 1.0f + 0x1p-7f);      /* past the tie: up */
+    ck_assert(ttt_kernel_bf16(-tie_up) == -(1.0f + 0x1p-6f)); /* symmetric */
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 53, TTT_STREAM_TOOLS, 0);
+    for (int t = 0; t < 10000; t++) {
+        const float x = (float)(gsl_ran_gaussian(rng, 1.0) * pow(10.0, gsl_ran_flat(rng, -30.0, 30.0)));
+        const float b = ttt_kernel_bf16(x);
+        ck_assert_msg(fabs((double)b - (double)x) <= 0x1p-8 * fabs((double)x), "%.9g rounds to %.9g", x, b);
+    }
+    gsl_rng_free(rng);
+    const float x[3] = {1.0f, -2.0f, 0.5f};
+    uint32_t pairs[2];
+    ttt_kernel_bf16_pairs(x, 3, pairs);
+    ck_assert_uint_eq(pairs[0], 0x3f80u | (0xc000u << 16));
+    ck_assert_uint_eq(pairs[1], 0x3f00u);
+#endif
+}
+END_TEST
+
+/* The bfloat16 kernel against exact products of the rounded entries: each
+ * within 2 len2 FLT_EPSILON / 2 of their sum of magnitudes (plus
+ * denormals), as ttt_kernel.h says and key_slack assumes; shapes with rows
+ * past the passes of 6, a last pass of 8 columns, and an odd length (a
+ * pair padded with zero).  Skipped where the CPU lacks AVX512-BF16. */
+START_TEST(test_kernel_bf16_products)
+{
+#ifdef TTT_KERNEL
+    if (!ttt_kernel_bf16_available())
+        return;
+    const size_t rows = 23, n = 21, len = 37, len2 = (len + 1) / 2, ldw = ttt_kernel_padded(n);
+    float *U = malloc(rows * len * sizeof *U), *X = malloc(n * len * sizeof *X), *out = malloc(rows * ldw * sizeof *out);
+    uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * ldw * sizeof *Xt2);
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 59, TTT_STREAM_TOOLS, 0);
+    for (size_t k = 0; k < rows * len; k++)
+        U[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t k = 0; k < n * len; k++)
+        X[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < rows; j++)
+        ttt_kernel_bf16_pairs(U + j * len, len, U2 + j * len2);
+    ck_assert_uint_eq(ttt_kernel_columns_bf16(X, n, len, Xt2), ldw);
+    ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, out);
+    const double g = 2.0 * (double)len2 * FLT_EPSILON / 2.0;
+    for (size_t j = 0; j < rows; j++)
+        for (size_t c = 0; c < ldw; c++) {
+            double exact = 0.0, mag = 0.0;
+            for (size_t k = 0; c < n && k < len; k++) {
+                const double p = (double)ttt_kernel_bf16(U[j * len + k]) * (double)ttt_kernel_bf16(X[c * len + k]);
+                exact += p;
+                mag += fabs(p);
+            }
+            const double err = fabs((double)out[j * ldw + c] - exact);
+            ck_assert_msg(err <= g * mag + 2.0 * (double)len2 * FLT_MIN, "row %zu column %zu: %.9g, exact %.17g", j,
+                          c, out[j * ldw + c], exact);
+        }
+    gsl_rng_free(rng);
+    free(U);
+    free(X);
+    free(out);
+    free(U2);
+    free(Xt2);
+#endif
 }
 END_TEST
 
@@ -1293,6 +1407,9 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_decoder_matches_reference_omp);
     tcase_add_test(core, test_decoder_large_groups);
     tcase_add_test(core, test_decoder_padded_columns);
+    tcase_add_test(core, test_decoder_near_ties);
+    tcase_add_test(core, test_kernel_bf16_rounding);
+    tcase_add_test(core, test_kernel_bf16_products);
     tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
     tcase_add_test(core, test_decoder_at_most_d2_atoms);
