@@ -1165,7 +1165,7 @@ typedef struct {
     double *Y;       /* rmax x d2 orthonormal basis of the block's features */
     float *Yf;       /* (batch rmax) x d2 those of the batch, one after the other, in single precision */
     float *Yt;       /* d2 x ldw the same transposed, zero past the batch's columns (ttt_kernel_rows) */
-    uint32_t *Yt2;   /* (d2 + 1) / 2 x ldw the same in bfloat16 pairs (ttt_kernel_rows_bf16) */
+    uint32_t *Yt2;   /* (d2 + 1) / 2 x ldw or in bfloat16 pairs (ttt_kernel_rows_bf16) */
     int approx;      /* the batch's keys are from bfloat16 products, WTb holds those (not the W_j) */
     double slackb[BATCH]; /* then for each block of the batch a bound on ||W~_j - W_j|| (key_slack) */
     double *DD;      /* rmax x rmax scratch of key_slack */
@@ -1774,28 +1774,50 @@ static size_t block_basis(decode_ws *w, size_t nb, size_t d2)
     }
 }
 
+#if defined(__GNUC__) && !defined(TTT_PLAIN_C)
+/* GROUP floats side by side (GCC's vector types, in GCC and Clang); v8fu
+ * reads them where they lie (any float boundary). */
+typedef float v8f __attribute__((vector_size(GROUP * sizeof(float))));
+typedef float v8fu __attribute__((vector_size(GROUP * sizeof(float)), aligned(sizeof(float)), may_alias));
+#define LOAD8(p) (*(const v8fu *)(const void *)(p))
+#endif
+
 /* The squared norms ||fl(W_j)||^2 of atoms j0 to j1 - 1 for the nbk blocks
  * of a batch (block m: columns col[m] to col[m] + rank[m] of WT, row
- * stride ld), summed in double and rounded to float, into row m of key
- * (d1 each), the largest so far into most[m].  norm_bound turns a key into
- * a bound on ||W_j||. */
+ * stride ld), summed in single precision (GROUP at a time side by side,
+ * then across them, the rest one by one), into row m of key (d1 each), the
+ * largest so far into most[m].  key_norm turns a key into a bound on
+ * ||fl(W_j)||. */
 SCREEN_CLONES static void basis_norms(const float *WT, size_t ld, const size_t *col, const size_t *rank, size_t nbk,
                                       size_t d1, size_t j0, size_t j1, float *key, float *most)
 {
     for (size_t j = j0; j < j1; j++)
         for (size_t m = 0; m < nbk; m++) {
             const float *v = WT + j * ld + col[m];
-            double s4[4] = {0.0, 0.0, 0.0, 0.0}; /* four sums side by side, not one chain */
+            float b = 0.0f;
             size_t k = 0;
-            for (; k + 4 <= rank[m]; k += 4)
-                for (size_t l = 0; l < 4; l++)
-                    s4[l] += (double)v[k + l] * (double)v[k + l];
+#if defined(__GNUC__) && !defined(TTT_PLAIN_C)
+            v8f s = {0.0f};
+            for (; k + GROUP <= rank[m]; k += GROUP)
+                s += LOAD8(v + k) * LOAD8(v + k);
+            b = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+#endif
             for (; k < rank[m]; k++)
-                s4[0] += (double)v[k] * (double)v[k];
-            const float b = (float)((s4[0] + s4[1]) + (s4[2] + s4[3]));
+                b += v[k] * v[k];
             key[m * d1 + j] = b;
             most[m] = b > most[m] ? b : most[m];
         }
+}
+
+/* A bound on ||fl(W_j)|| (or ||W~_j||) from its key, a sum of rank
+ * squares in single precision in any order: each term rounded at most
+ * rank times (its square, then the additions it takes part in), so key (1
+ * + (rank + 2) FLT_EPSILON) bounds the sum where nothing underflows, and
+ * (rank + 1) 2^-149 more covers squares and sums below FLT_MIN (each then
+ * off by at most half of 2^-149).  Increasing in the key. */
+static double key_norm(float key, size_t rank)
+{
+    return sqrt((double)key * (1.0 + (double)(rank + 2) * FLT_EPSILON) + (double)(rank + 1) * 0x1p-149);
 }
 
 #ifdef TTT_KERNEL
@@ -1863,10 +1885,10 @@ static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t col
     w->approx = 0;
 #ifdef TTT_KERNEL
     if (!dec->blas) {
-        const size_t ldw = ttt_kernel_columns(w->Yf, cols, d2, w->Yt), d2h = (d2 + 1) / 2;
+        const size_t d2h = (d2 + 1) / 2;
         w->approx = dec->bf16;
-        if (w->approx)
-            ttt_kernel_columns_bf16(w->Yf, cols, d2, w->Yt2);
+        const size_t ldw = w->approx ? ttt_kernel_columns_bf16(w->Yf, cols, d2, w->Yt2)
+                                     : ttt_kernel_columns(w->Yf, cols, d2, w->Yt);
         for (size_t j0 = 0; j0 < d1; j0 += TTT_KERNEL_ROWS) {
             const size_t j1 = d1 - j0 < TTT_KERNEL_ROWS ? d1 : j0 + TTT_KERNEL_ROWS;
             if (w->approx)
@@ -1887,30 +1909,24 @@ static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t col
 }
 
 /* A bound on ||W_j|| from its key (basis_norms) on a basis of the given
- * rank.  The key is S = ||fl(W_j)||^2 summed in double and rounded to
- * float, so key >= S (1 - FLT_EPSILON) (a relative FLT_EPSILON / 2 where
- * the float is normal; the double sum's error is far smaller) and
- * sqrt(key (1 + FLT_EPSILON)) >= ||fl(W_j)||; where the key underflows
- * (S < FLT_MIN), ||fl(W_j)|| < 1.1e-19 is far below the term `add`.  A
- * W_jk is a single-precision dot product of d2 terms of two rounded unit
- * vectors, so ||W_j|| <= ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank)
- * (d2 + 4) eps.  Increasing in the key. */
+ * rank: key_norm bounds ||fl(W_j)||, and a W_jk is a single-precision dot
+ * product of d2 terms of two rounded unit vectors, so ||W_j|| <=
+ * ||fl(W_j)|| (1 + (rank + 2) eps) + sqrt(rank) (d2 + 4) eps.  Increasing
+ * in the key. */
 static float norm_bound(float key, size_t rank, size_t d2)
 {
     const double grow = 1.0 + (double)(rank + 2) * FLT_EPSILON;
     const double add = sqrt((double)rank) * (double)(d2 + 4) * FLT_EPSILON;
-    return (float)(sqrt((double)key * (1.0 + FLT_EPSILON)) * grow + add) * (1.0f + FLT_EPSILON);
+    return (float)(key_norm(key, rank) * grow + add) * (1.0f + FLT_EPSILON);
 }
 
 /* With keys from bfloat16 products, a bound on ||W~_j||, the vector the
- * scores are taken with: the key is ||W~_j||^2 summed in double and
- * rounded to float, so key (1 + FLT_EPSILON) + 2^-149 >= ||W~_j||^2 (the
- * second term where it is subnormal).  A scan needs no more: an atom past
- * it scores at most that times ||z|| (plus the rounding E covers), and the
+ * scores are taken with (key_norm).  A scan needs no more: an atom past it
+ * scores at most that times ||z|| (plus the rounding E covers), and the
  * error of W~_j against W_j is in E (basis_step).  Increasing in the key. */
-static float key_bound(float key)
+static float key_bound(float key, size_t rank)
 {
-    return (float)(sqrt((double)key * (1.0 + FLT_EPSILON) + 0x1p-149) * (1.0 + 1e-12)) * (1.0f + FLT_EPSILON);
+    return (float)(key_norm(key, rank) * (1.0 + 1e-12)) * (1.0f + FLT_EPSILON);
 }
 
 /* The atoms sorted by decreasing key (w->nrm, the largest most; a bucket
@@ -1935,7 +1951,7 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
     }
     for (size_t b = 0; b < NBUCKET; b++) {
         count[b + 1] += count[b];
-        w->bmax[b] = w->approx ? key_bound(w->bmax[b]) : norm_bound(w->bmax[b], rank, dec->d2);
+        w->bmax[b] = w->approx ? key_bound(w->bmax[b], rank) : norm_bound(w->bmax[b], rank, dec->d2);
     }
     for (size_t j = 0; j < d1; j++)
         w->perm[count[w->bk[j]]++] = (int32_t)j;
@@ -1989,11 +2005,6 @@ static void basis_fill(decode_ws *w, size_t rank, size_t upto)
  * Clang) SCAN groups side by side, so that their sums advance together
  * rather than as one chain of dependent additions. */
 #if defined(__GNUC__) && !defined(TTT_PLAIN_C)
-/* GROUP floats, one group's atoms side by side; v8fu reads them where
- * they lie (any float boundary). */
-typedef float v8f __attribute__((vector_size(GROUP * sizeof(float))));
-typedef float v8fu __attribute__((vector_size(GROUP * sizeof(float)), aligned(sizeof(float)), may_alias));
-#define LOAD8(p) (*(const v8fu *)(const void *)(p))
 typedef int32_t v8i __attribute__((vector_size(GROUP * sizeof(int32_t))));
 /* The larger of a and b in each lane (neither a NaN), and a's lanes in
  * another order (GCC and Clang spell the shuffle differently). */
@@ -2097,8 +2108,9 @@ static int basis_slot(const ttt_decoder *dec, decode_ws *w, size_t j, size_t ran
  * + off of |c_j| (W_j and the score are dot products of d2 and rank
  * terms), with a factor 2 to spare; |c_j| <= ||W_j|| ||z|| + off.  With
  * keys from bfloat16 products (w->approx) the scores are those of the
- * W~_j, and E has w->slack ||z|| more (key_slack).  The scan stops at the
- * first group whose bound cannot give a candidate. */
+ * W~_j, whose norms gb bounds (key_bound), and E has w->slack ||z|| more
+ * (key_slack), so |c_j| <= gb ||z|| + off + E.  The scan stops at the first
+ * group whose bound cannot give a candidate. */
 static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t rank, double tol)
 {
     const size_t d1 = dec->d1, q = w->q, t = w->t[i], *sel = w->sel + i * q;
