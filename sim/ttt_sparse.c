@@ -1146,7 +1146,7 @@ static size_t decode_batch(size_t d1, size_t rmax)
  * block of the batch (P, psi2, Y, zc, zeps point into those of the block
  * at hand), and the rest for one block at a time. */
 typedef struct {
-    size_t q, B, rmax, groups, ready, ldw, bytes;
+    size_t q, B, rmax, groups, ready, exact, ldw, bytes;
     void *arena;     /* all the buffers below but the slots' (bytes of them) */
     double *Pb, *psi2b, *Yb, *zcb, *zepsb; /* batch x those below */
     float *WTb;      /* d1 x (batch rmax padded, ttt_kernel_padded) the W_j on the bases of the batch, row stride ldw */
@@ -1191,8 +1191,8 @@ typedef struct {
     size_t *gatom;   /* GRAM_IDS: the atom of each id */
     size_t nids;
     double *gram;    /* GRAM_IDS x GRAM_IDS, NaN until computed */
-    /* Direct blocks. */
-    float *X;        /* B x d2 unit features, then unit atoms, for a GEMM */
+    /* Direct blocks (and exact_coordinates in basis blocks). */
+    float *X;        /* max(B, SCAN GROUP) x d2 unit features, then unit atoms, for a GEMM */
     float *Xt;       /* d2 x (B padded) X transposed, zero past its rows (atoms_dot) */
     float *tile;     /* TTT_KERNEL_ROWS x (B padded) products of a chunk of atoms (atoms_dot) */
     float *c0;       /* B x d1 scaled correlations <u_j, psi> / ||psi|| */
@@ -1207,7 +1207,8 @@ typedef struct {
     size_t col;      /* the block's first column in WTb and Yt */
     double slack;    /* its slackb */
     float *Wg;       /* groups x rmax x GROUP the W_j sorted by decreasing norm, GROUP atoms interleaved;
-                      * the first `ready` groups are filled (as the scans reach them) */
+                      * the first `ready` groups are filled (as the scans reach them), the first `exact` of
+                      * them in single precision (with approx, the others in bfloat16) */
     float *gb;       /* groups: a bound on ||W_j|| for the atoms of this group and all later ones */
     float *nrm;      /* d1 keys ||fl(W_j)||^2 (basis_norms), the block's row of nrmb */
     int32_t *perm;   /* groups x GROUP: the atom at each place of the order (-1 past d1) */
@@ -1318,7 +1319,7 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     /* Last, the buffers of direct blocks alone, c0 (B d1 floats) at the
      * end: a huge page holding only rows of c0 that no block used is
      * never touched (basis blocks, the most of them, need none). */
-    PLACE(w->X, B * d2);
+    PLACE(w->X, (B > SCAN * GROUP ? B : SCAN * GROUP) * d2);
     PLACE(w->Xt, d2 * ttt_kernel_padded(B));
     PLACE(w->tile, TTT_KERNEL_ROWS * ttt_kernel_padded(B));
     PLACE(w->top, (d1 + CHUNK - 1) / CHUNK);
@@ -1933,6 +1934,31 @@ static float key_bound(float key, size_t rank)
     return (float)(key_norm(key, rank) * (1.0 + 1e-12)) * (1.0f + FLT_EPSILON);
 }
 
+#ifdef TTT_KERNEL
+/* With keys from bfloat16 products, the W_jk = <u_j, y_k> of the atoms in
+ * the first w->exact groups of the order in single precision (by
+ * ttt_kernel_rows: their rows copied together, w->X, against the block's
+ * basis transposed, w->Xt), into their places in Wg: the atoms every step
+ * scans, almost always the best among them, get scores with single
+ * precision's small error bound. */
+static void exact_coordinates(const ttt_decoder *dec, decode_ws *w, size_t rank)
+{
+    const size_t d2 = dec->d2, n = w->exact * GROUP;
+    for (size_t p = 0; p < n; p++) {
+        const int32_t j = w->perm[p];
+        if (j >= 0)
+            memcpy(w->X + p * d2, dec->U + (size_t)j * d2, d2 * sizeof *w->X);
+        else
+            memset(w->X + p * d2, 0, d2 * sizeof *w->X);
+    }
+    const size_t ldw = ttt_kernel_columns(w->Yf + w->col * d2, rank, d2, w->Xt);
+    ttt_kernel_rows(w->X, n, d2, w->Xt, ldw, w->tile);
+    for (size_t p = 0; p < n; p++)
+        for (size_t k = 0; k < rank; k++)
+            w->Wg[(p / GROUP * rank + k) * GROUP + p % GROUP] = w->tile[p * ldw + k];
+}
+#endif
+
 /* The atoms sorted by decreasing key (w->nrm, the largest most; a bucket
  * sort) into w->perm, with a bound on ||W_j|| per group of w->Wg for it and
  * all later ones; the groups are filled as the scans reach them
@@ -1970,6 +1996,13 @@ static void basis_order(const ttt_decoder *dec, decode_ws *w, float most, size_t
         w->gb[g] = w->bmax[b];
     }
     w->ready = 0;
+    w->exact = w->groups;
+#ifdef TTT_KERNEL
+    if (w->approx) { /* the first scan's groups in single precision */
+        w->exact = w->ready = w->groups < SCAN ? w->groups : SCAN;
+        exact_coordinates(dec, w, rank);
+    }
+#endif
 }
 
 /* Groups ahead whose rows basis_fill prefetches (past the groups it fills:
@@ -2108,13 +2141,18 @@ static int basis_slot(const ttt_decoder *dec, decode_ws *w, size_t j, size_t ran
 /* One step of point i of a basis block.  The residual's scaled
  * coordinates are z = z_psi - sum_a h_a y_a (y_a those of the atoms), and
  * what lies off the span is at most off = eps_psi + sum_a |h_a| eps_a.  The
- * float score of atom j is within E = (d2 + rank + 8) FLT_EPSILON ||z||_1
+ * float score of atom j is within Ex = (d2 + rank + 8) FLT_EPSILON ||z||_1
  * + off of |c_j| (W_j and the score are dot products of d2 and rank
  * terms), with a factor 2 to spare; |c_j| <= ||W_j|| ||z|| + off.  With
- * keys from bfloat16 products (w->approx) the scores are those of the
- * W~_j, whose norms gb bounds (key_bound), and E has w->slack ||z|| more
- * (key_slack), so |c_j| <= gb ||z|| + off + E.  The scan stops at the first
- * group whose bound cannot give a candidate. */
+ * keys from bfloat16 products (w->approx) the scores past the first
+ * w->exact groups are those of the W~_j, within Ea = Ex + slack ||z||
+ * (key_slack), and gb bounds ||W~_j|| (key_bound), so then |c_j| <= (gb +
+ * slack) ||z|| + off (slack is 0 without approx).  With low the largest
+ * score - E over the atoms scored, the best atom has |c| >= low: an atom
+ * is a candidate when its score + E reaches low, and the scan stops at
+ * the first group whose bound is below low, which no atom past it can
+ * reach.  So the best atom is a candidate, and a lone candidate the
+ * best. */
 static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t rank, double tol)
 {
     const size_t d1 = dec->d1, q = w->q, t = w->t[i], *sel = w->sel + i * q;
@@ -2139,20 +2177,24 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
     }
     n2 = sqrt(n2) * (1.0 + 1e-12);
     off += 1e-12 * (1.0 + n1);
-    const double E = (double)(dec->d2 + rank + 8) * FLT_EPSILON * n1 + off + w->slack * n2;
-    double top = 0.0;
+    /* The scores' errors: Ex for the atoms with single-precision
+     * coordinates (the first w->exact groups), Ea for the others. */
+    const double Ex = (double)(dec->d2 + rank + 8) * FLT_EPSILON * n1 + off, Ea = Ex + w->slack * n2;
+    const size_t exact = w->exact * GROUP;
+    double low = 0.0; /* the largest score - E so far: |c_j| of the best atom is at least that */
     size_t ncand = 0;
     for (size_t g0 = 0; g0 < w->groups; g0 += SCAN) {
         const size_t ng = w->groups - g0 < SCAN ? w->groups - g0 : SCAN;
-        if ((double)w->gb[g0] * n2 + off + 3.0 * E < top)
+        if (((double)w->gb[g0] + w->slack) * n2 + off < low)
             break;
         if (g0 + ng > w->ready)
             basis_fill(w, rank, g0 + ng);
         float gmost[SCAN];
         basis_scores(w->Wg, rank, w->zf, g0, ng, w->score, gmost);
+        const double E = g0 * GROUP < exact ? Ex : Ea; /* exact is a multiple of SCAN groups */
         for (size_t g = 0; g < ng; g++)
-            top = gmost[g] > top ? gmost[g] : top;
-        const double floor = top - 2.0 * E;
+            low = (double)gmost[g] - E > low ? (double)gmost[g] - E : low;
+        const double floor = low - E;
         for (size_t g = 0; g < ng; g++) {
             if (gmost[g] < floor)
                 continue;
@@ -2163,26 +2205,29 @@ static int basis_step(const ttt_decoder *dec, decode_ws *w, size_t i, size_t ran
                 }
         }
     }
-    /* The candidates, as atoms.  A lone one is the atom consider would
-     * choose unless its correlation came out 0, which it cannot when its
-     * score passes E + (d2 + 2t + 8) DBL_EPSILON (1 + sum_a |h_a|): its exact
-     * |c_j| is at least score - E, and the computed one is off by the
-     * rounding of the residual (t operations on each entry, each within
-     * DBL_EPSILON of |psi_k| + sum_a |gamma_a a_ak|) and of the dot product
-     * (d2 terms), at most (t + d2 / 2 + 1) DBL_EPSILON (1 + sum_a |h_a|)
-     * scaled as c_j: a factor 2 to spare.  Then the residual is not
-     * needed. */
-    const double floor = top - 2.0 * E;
+    /* The candidates, as atoms: those whose score + E reaches the final
+     * low (the floors only rose during the scan).  A lone one is the atom
+     * consider would choose unless its correlation came out 0, which it
+     * cannot when its score passes E + (d2 + 2t + 8) DBL_EPSILON (1 +
+     * sum_a |h_a|): its exact |c_j| is at least score - E, and the computed
+     * one is off by the rounding of the residual (t operations on each
+     * entry, each within DBL_EPSILON of |psi_k| + sum_a |gamma_a a_ak|) and
+     * of the dot product (d2 terms), at most (t + d2 / 2 + 1) DBL_EPSILON
+     * (1 + sum_a |h_a|) scaled as c_j: a factor 2 to spare.  Then the
+     * residual is not needed. */
     size_t found = 0;
+    double Elone = Ex;
     for (size_t c = 0; c < ncand; c++) {
         const int32_t j = w->perm[w->cand[c]];
-        if (j >= 0 && (double)w->cscore[c] >= floor) {
+        const double E = w->cand[c] < exact ? Ex : Ea;
+        if (j >= 0 && (double)w->cscore[c] >= low - E) {
             w->cand[found] = (size_t)j;
             w->cscore[found++] = w->cscore[c];
+            Elone = E;
         }
     }
     size_t best = d1;
-    if (found == 1 && (double)w->cscore[0] - E > (double)(dec->d2 + 2 * t + 8) * DBL_EPSILON * (1.0 + H))
+    if (found == 1 && (double)w->cscore[0] - Elone > (double)(dec->d2 + 2 * t + 8) * DBL_EPSILON * (1.0 + H))
         best = w->cand[0];
     else if (found) {
         double bestc = 0.0;

@@ -771,17 +771,19 @@ START_TEST(test_decoder_at_most_d2_atoms)
 }
 END_TEST
 
-/* Near ties, where the bases' keys and scores from bfloat16 products
- * (relative error up to about 0.5%) would rank two atoms the wrong way
- * round: each point is two atoms of its group's pool of 8 with weights 1
- * and 1 - e, e from 1e-5 to 3e-3, and a third of weight 0.3.  A score
- * taken without its bound on the bfloat16 error (key_slack) makes the
- * wrong atom a lone candidate; the codes must be reference OMP's, the
- * same in every run (decodes_as_reference_omp).  d2 is odd: each atom's
- * last bfloat16 pair holds a padding zero. */
+/* Near ties, where the bases' scores from bfloat16 products (relative
+ * error up to about 0.5%) would rank two atoms the wrong way round: each
+ * point is two atoms of its group's pool of 48 with weights 1 and 1 - e,
+ * e from 1e-5 to 3e-3, and a third of weight 0.3.  A block of 200 points
+ * spans its pool (a basis of 48 vectors), so 16 of the pool's atoms lie
+ * past the first scan's 32, whose coordinates are single precision: their
+ * scores are bfloat16's.  Without the bound on the bfloat16 error
+ * (key_slack) in E the wrong atom becomes a lone candidate; the codes must
+ * be reference OMP's, the same in every run (decodes_as_reference_omp).
+ * d2 is odd: each atom's last bfloat16 pair holds a padding zero. */
 START_TEST(test_decoder_near_ties)
 {
-    const size_t d1 = 512, d2 = 63, q = 3, per_group = 50, groups = 12, n = groups * per_group, pool = 8;
+    const size_t d1 = 1024, d2 = 255, q = 3, per_group = 200, groups = 8, n = groups * per_group, pool = 48;
     problem pb = problem_draw(47, d1, d2, n);
     size_t pick[3];
     gsl_ran_shuffle(pb.rng, pb.atoms, d1, sizeof *pb.atoms);
