@@ -69,7 +69,10 @@ size_t ttt_kernel_columns_bf16(const float *X, size_t n, size_t len, uint32_t *X
  * pairs of a row, as ttt_kernel_bf16_pairs gives them): each product the
  * 2 len2 exact products of its pairs added in single precision (VDPBF16PS:
  * to nearest, denormal inputs and results flushed to zero), so within
- * 2 len2 FLT_EPSILON / 2 of their sum of magnitudes, plus 2 len2 FLT_MIN. */
+ * 2 len2 FLT_EPSILON / 2 of their sum of magnitudes, plus 2 len2 FLT_MIN,
+ * where no entry is below FLT_MIN in size (a subnormal entry counts as 0;
+ * the decoder's are entries of unit vectors rounded to bfloat16, whose
+ * subnormal ones it may lose: at most 2^-126 each). */
 void ttt_kernel_rows_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint32_t *Xt2, size_t ldw, float *out);
 #endif
 

@@ -1316,9 +1316,10 @@ static size_t decode_ws_place(decode_ws *w, char *base, size_t d1, size_t d2, si
     PLACE(w->gid, d1);
     PLACE(w->gatom, GRAM_IDS);
     PLACE(w->gram, GRAM_IDS * GRAM_IDS);
-    /* Last, the buffers of direct blocks alone, c0 (B d1 floats) at the
-     * end: a huge page holding only rows of c0 that no block used is
-     * never touched (basis blocks, the most of them, need none). */
+    /* Last, the buffers of direct blocks (X, Xt and tile also serve
+     * exact_coordinates in basis blocks; none is lent), c0 (B d1 floats)
+     * at the end: a huge page holding only rows of c0 that no block used
+     * is never touched (basis blocks, the most of them, need none). */
     PLACE(w->X, (B > SCAN * GROUP ? B : SCAN * GROUP) * d2);
     PLACE(w->Xt, d2 * ttt_kernel_padded(B));
     PLACE(w->tile, TTT_KERNEL_ROWS * ttt_kernel_padded(B));
@@ -1837,25 +1838,26 @@ static double key_norm(float key, size_t rank)
  * u = FLT_EPSILON / 2, plus n FLT_MIN a product for denormals flushed to
  * zero), and Yb ub_j - Y u_j = Yb (ub_j - u_j) + D u_j, at most
  * (1 + dY) du + dY (Y's rows orthonormal and ||u_j|| = 1, each to within
- * 1e-12).  D goes to w->E and D D^T to w->DD. */
-static double key_slack(const ttt_decoder *dec, decode_ws *w, size_t m, size_t col, size_t rank)
+ * 1e-12).  slack_of takes Y, its rows in single precision Yf, and
+ * scratch for D (rank x d2) and D D^T (rank x rank); key_slack gives it
+ * block m's, D in w->E and D D^T in w->DD. */
+static double slack_of(const ttt_decoder *dec, const double *Y, const float *Yf, size_t rank, double *D,
+                       double *DD)
 {
-    const size_t d2 = dec->d2, rm = w->rmax ? w->rmax : 1;
-    const double *Y = w->Yb + m * rm * d2;
+    const size_t d2 = dec->d2;
     double ny2 = 0.0;
     for (size_t c = 0; c < rank; c++)
         for (size_t k = 0; k < d2; k++) {
-            const double yb = (double)ttt_kernel_bf16(w->Yf[(col + c) * d2 + k]);
-            w->E[c * d2 + k] = yb - Y[c * d2 + k];
+            const double yb = (double)ttt_kernel_bf16(Yf[c * d2 + k]);
+            D[c * d2 + k] = yb - Y[c * d2 + k];
             ny2 += yb * yb;
         }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)rank, (int)d2, 1.0, w->E, (int)d2, 0.0, w->DD,
-                (int)rank);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)rank, (int)d2, 1.0, D, (int)d2, 0.0, DD, (int)rank);
     double most = 0.0;
     for (size_t a = 0; a < rank; a++) {
         double sum = 0.0;
         for (size_t c = 0; c < rank; c++)
-            sum += fabs(a <= c ? w->DD[a * rank + c] : w->DD[c * rank + a]);
+            sum += fabs(a <= c ? DD[a * rank + c] : DD[c * rank + a]);
         most = sum > most ? sum : most;
     }
     const double dY = sqrt(most) * (1.0 + 1e-9), nY = sqrt(ny2) * (1.0 + 1e-12), du = dec->ueps;
@@ -1864,7 +1866,39 @@ static double key_slack(const ttt_decoder *dec, decode_ws *w, size_t m, size_t c
                          sqrt((double)rank) * n * FLT_MIN + 1e-12;
     return slack * (1.0 + 1e-9);
 }
+
+static double key_slack(const ttt_decoder *dec, decode_ws *w, size_t m, size_t col, size_t rank)
+{
+    const size_t rm = w->rmax ? w->rmax : 1;
+    return slack_of(dec, w->Yb + m * rm * dec->d2, w->Yf + col * dec->d2, rank, w->E, w->DD);
+}
 #endif
+
+double ttt_decoder_key_slack(const ttt_decoder *dec, const double *Y, size_t rank)
+{
+#ifdef TTT_KERNEL
+    if (!dec->bf16 || rank == 0)
+        return 0.0;
+    const size_t d2 = dec->d2;
+    float *Yf = malloc(rank * d2 * sizeof *Yf);
+    double *D = malloc(rank * d2 * sizeof *D), *DD = malloc(rank * rank * sizeof *DD);
+    double slack = -1.0;
+    if (Yf && D && DD) {
+        for (size_t k = 0; k < rank * d2; k++)
+            Yf[k] = (float)Y[k];
+        slack = slack_of(dec, Y, Yf, rank, D, DD);
+    }
+    free(Yf);
+    free(D);
+    free(DD);
+    return slack;
+#else
+    (void)dec;
+    (void)Y;
+    (void)rank;
+    return 0.0;
+#endif
+}
 
 /* The atoms' coordinates on the bases of a batch, W_jc = <u_j, y_c> for
  * all d1 atoms and the batch's cols basis vectors (rows of w->Yf) into

@@ -31,11 +31,14 @@
  *     share atoms, as neighbourhoods of one topic do, span the directions
  *     of their atoms): the atoms' coordinates W_j on the basis by a
  *     product (d1 r d2; one pass over the atoms for the bases of a few
- *     consecutive blocks), sorted by a bound on their norm; a step scores the
- *     atoms in that order and stops when ||W_j|| ||z|| (z the residual's
- *     coordinates) can no longer reach the best, so it looks at a few dozen
- *     atoms, not d1.  A point that takes an atom off the span is decoded
- *     again directly, with others like it;
+ *     consecutive blocks; in bfloat16 where the CPU has AVX512-BF16, the
+ *     first scan's atoms then again in single precision), sorted by a
+ *     bound on their norm; a step scores the atoms in that order and stops
+ *     when ||W_j|| ||z|| (z the residual's coordinates) can no longer reach
+ *     the best, so it looks at a few dozen atoms, not d1; each score's
+ *     error bound (larger for the bfloat16 coordinates) decides which
+ *     atoms are candidates.  A point that takes an atom off the span is
+ *     decoded again directly, with others like it;
  *   - directly otherwise: the correlations of all points by one GEMM
  *     (B d1 d2), updated through the Gram rows of the atoms chosen in the
  *     block, which one GEMM per round computes for the atoms new to it.
@@ -44,7 +47,8 @@
  * columns padded to a multiple of 8, within TTT_DECODE_BATCH_BYTES where
  * one block's fit) + 8 B q^2 bytes, and the Gram rows of a direct
  * block as they are needed (4 d1 bytes each, at most B q); the decoder
- * holds 4 d1 d2 + 16 d1 bytes (single-precision unit atoms, norms). */
+ * holds ttt_decoder_bytes: 4 d1 d2 + 16 d1 bytes (single-precision unit
+ * atoms, norms), and 2 d1 d2 more for the bfloat16 copy where it is used. */
 #ifndef TTT_SPARSE_H
 #define TTT_SPARSE_H
 
@@ -154,6 +158,14 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
  * keys from the single-precision coordinates of all atoms (for the tests:
  * the codes are the same either way). */
 void ttt_decoder_use_bf16(ttt_decoder *dec, int on);
+
+/* For the tests: the bound the decoder takes on ||W~_j - W_j|| for every
+ * atom j on an orthonormal basis Y (rank x d2, rows orthonormal), W_j = Y
+ * u_j the exact coordinates of the unit atom u_j and W~_j those its
+ * bfloat16 kernel computes from the atom and the rows rounded to float,
+ * then to bfloat16; 0 where it does not use bfloat16 (or rank = 0), -1
+ * when out of memory. */
+double ttt_decoder_key_slack(const ttt_decoder *dec, const double *Y, size_t rank);
 
 /* Decodes npts feature vectors (point i is the d2-vector pts[i]) into codes
  * of at most q atoms by OMP against A: greedy atom choice by

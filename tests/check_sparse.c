@@ -771,39 +771,123 @@ START_TEST(test_decoder_at_most_d2_atoms)
 }
 END_TEST
 
-/* Near ties, where the bases' scores from bfloat16 products (relative
- * error up to about 0.5%) would rank two atoms the wrong way round: each
- * point is two atoms of its group's pool of 48 with weights 1 and 1 - e,
- * e from 1e-5 to 3e-3, and a third of weight 0.3.  A block of 200 points
- * spans its pool (a basis of 48 vectors), so 16 of the pool's atoms lie
- * past the first scan's 32, whose coordinates are single precision: their
- * scores are bfloat16's.  Without the bound on the bfloat16 error
- * (key_slack) in E the wrong atom becomes a lone candidate; the codes must
- * be reference OMP's, the same in every run (decodes_as_reference_omp).
- * d2 is odd: each atom's last bfloat16 pair holds a padding zero. */
+/* Near ties that bfloat16 turns the wrong way round.  Each group's pool
+ * is 24 pairs of atoms: A, whose entries are +-mid / 8 (mid = 1 + 2^-8 -
+ * 2^-20, just below a bfloat16 midpoint: each shrinks by a relative 2^-8
+ * when rounded, so A's bfloat16 coordinates and key come out 0.4% short)
+ * on 63 coordinates and one more making it a unit vector, and B, entries
+ * +-1/8 on 64 coordinates (exact in bfloat16).  Each point is A + (1 - e)
+ * B, e from 1e-5 to 3e-3: A is the best atom by a margin of e (1 - <A,
+ * B>) of the point's norm, but its bfloat16 score falls below B's.  A
+ * block of 200 points spans its pool (a basis of up to 48 vectors; d2 =
+ * 255, odd: the atoms' last bfloat16 pair holds a padding zero), and the
+ * keys put the 24 B first, so 16 of the A lie past the first scan's 32
+ * atoms, whose coordinates are single precision.  Without the bound on the
+ * bfloat16 error in E (key_slack), B becomes a lone candidate and the
+ * point's one atom (q = 1) is B; the codes must be reference OMP's, the
+ * same in every run (decodes_as_reference_omp). */
 START_TEST(test_decoder_near_ties)
 {
-    const size_t d1 = 1024, d2 = 255, q = 3, per_group = 200, groups = 8, n = groups * per_group, pool = 48;
+    const size_t d1 = 1024, d2 = 255, q = 1, per_group = 200, groups = 8, pairs = 24, n = groups * per_group;
     problem pb = problem_draw(47, d1, d2, n);
-    size_t pick[3];
     gsl_ran_shuffle(pb.rng, pb.atoms, d1, sizeof *pb.atoms);
-    for (size_t i = 0; i < n; i++) {
-        const size_t g = i / per_group;
-        const double e = 1e-5 * pow(300.0, gsl_rng_uniform(pb.rng)), w[3] = {1.0, 1.0 - e, 0.3};
-        double *p = pb.psi + i * d2;
-        pb.group[i] = g;
-        gsl_ran_choose(pb.rng, pick, 3, pb.atoms + g * pool, pool, sizeof *pick);
-        gsl_ran_shuffle(pb.rng, pick, 3, sizeof *pick);
-        /* Atoms of unit norm, so the weights are the correlations' scale. */
-        for (size_t a = 0; a < 3; a++) {
-            const double *at = pb.A + pick[a] * d2;
-            const double s = w[a] / cblas_dnrm2((int)d2, at, 1);
-            for (size_t k = 0; k < d2; k++)
-                p[k] += s * at[k];
+    const double mid = 1.0 + 0x1p-8 - 0x1p-20; /* rounds down to 1 in bfloat16 */
+    size_t at[64], all[255];
+    for (size_t k = 0; k < d2; k++)
+        all[k] = k;
+    for (size_t i = 0; i < groups * pairs; i++) {
+        double *A = pb.A + pb.atoms[2 * i] * d2, *B = pb.A + pb.atoms[2 * i + 1] * d2;
+        memset(A, 0, d2 * sizeof *A);
+        memset(B, 0, d2 * sizeof *B);
+        gsl_ran_choose(pb.rng, at, 64, all, d2, sizeof *at);
+        double rest = 1.0;
+        for (size_t k = 0; k < 63; k++) {
+            A[at[k]] = (gsl_rng_uniform(pb.rng) < 0.5 ? -1.0 : 1.0) * mid * 0x1p-3;
+            rest -= A[at[k]] * A[at[k]];
         }
+        A[at[63]] = sqrt(rest); /* a unit vector */
+        gsl_ran_choose(pb.rng, at, 64, all, d2, sizeof *at);
+        for (size_t k = 0; k < 64; k++)
+            B[at[k]] = (gsl_rng_uniform(pb.rng) < 0.5 ? -1.0 : 1.0) * 0x1p-3;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const size_t g = i / per_group, pair = g * pairs + gsl_rng_uniform_int(pb.rng, pairs);
+        const double e = 1e-5 * pow(300.0, gsl_rng_uniform(pb.rng));
+        const double *A = pb.A + pb.atoms[2 * pair] * d2, *B = pb.A + pb.atoms[2 * pair + 1] * d2;
+        pb.group[i] = g;
+        for (size_t k = 0; k < d2; k++)
+            pb.psi[i * d2 + k] = A[k] + (1.0 - e) * B[k];
     }
     decodes_as_reference_omp(pb.A, d1, d2, pb.pts, pb.group, pb.psi, n, q, 1e-10);
     problem_free(&pb);
+}
+END_TEST
+
+/* The decoder's bound on the error of its bfloat16 coordinates
+ * (ttt_decoder_key_slack) holds where every rounding error lines up, and
+ * is then nearly reached: a basis of 8 rows on disjoint supports of 4
+ * coordinates, three entries 0.5 (1 + 2^-8 - 2^-20) (just below a
+ * bfloat16 midpoint: each rounds down by a relative 2^-8) and a fourth that
+ * makes the row a unit vector, and 8 atoms equal to those rows (their own
+ * rounding the same), beside 32 Gaussian atoms.  Then W~_j of atom c falls
+ * short of W_j = e_c by about 0.0058 where the bound is about 0.0068: a
+ * bound without either of its two main terms (the basis's rounding, the
+ * atoms') or half as large fails.  The W~_j are computed as the decoder
+ * computes them: unit atoms in single precision, both sides rounded to
+ * bfloat16, ttt_kernel_rows_bf16. */
+START_TEST(test_decoder_bf16_slack_reached)
+{
+#ifdef TTT_KERNEL
+    if (!ttt_kernel_bf16_available())
+        return;
+    enum { d1 = 40, d2 = 64, rank = 8, support = 4, d2h = (d2 + 1) / 2 };
+    const double x0 = 0.5 * (1.0 + 0x1p-8 - 0x1p-20), x4 = sqrt(1.0 - 3.0 * x0 * x0);
+    static double Y[rank * d2], A[d1 * d2], W[rank];
+    static float uf[d1 * d2], yf[rank * d2], out[d1 * 8];
+    static uint32_t U2[d1 * d2h], Yt2[d2h * 8];
+    memset(Y, 0, sizeof Y);
+    for (size_t c = 0; c < rank; c++)
+        for (size_t e = 0; e < support; e++)
+            Y[c * d2 + c * support + e] = e < 3 ? x0 : x4;
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 61, TTT_STREAM_TOOLS, 0);
+    for (size_t j = 0; j < d1; j++)
+        for (size_t k = 0; k < d2; k++)
+            A[j * d2 + k] = j < rank ? Y[j * d2 + k] : gsl_ran_gaussian(rng, 1.0);
+    gsl_rng_free(rng);
+    ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
+    ck_assert_ptr_nonnull(dec);
+    const double slack = ttt_decoder_key_slack(dec, Y, rank);
+    ck_assert_msg(slack > 0.0, "no bound: %g", slack);
+    /* The decoder's unit atoms (ttt_decoder_alloc) and rows, rounded as it rounds them. */
+    for (size_t j = 0; j < d1; j++) {
+        const double inorm = 1.0 / cblas_dnrm2(d2, A + j * d2, 1);
+        for (size_t k = 0; k < d2; k++)
+            uf[j * d2 + k] = (float)(A[j * d2 + k] * inorm);
+        ttt_kernel_bf16_pairs(uf + j * d2, d2, U2 + j * d2h);
+    }
+    for (size_t k = 0; k < rank * d2; k++)
+        yf[k] = (float)Y[k];
+    const size_t ldw = ttt_kernel_columns_bf16(yf, rank, d2, Yt2);
+    ck_assert_uint_eq(ldw, 8);
+    ttt_kernel_rows_bf16(U2, d1, d2h, Yt2, ldw, out);
+    double worst = 0.0, aligned = INFINITY;
+    for (size_t j = 0; j < d1; j++) {
+        const double inorm = 1.0 / cblas_dnrm2(d2, A + j * d2, 1);
+        double e2 = 0.0;
+        for (size_t c = 0; c < rank; c++) {
+            W[c] = 0.0;
+            for (size_t k = 0; k < d2; k++)
+                W[c] += Y[c * d2 + k] * A[j * d2 + k] * inorm;
+            e2 += ((double)out[j * ldw + c] - W[c]) * ((double)out[j * ldw + c] - W[c]);
+        }
+        worst = sqrt(e2) > worst ? sqrt(e2) : worst;
+        aligned = j < rank && sqrt(e2) < aligned ? sqrt(e2) : aligned;
+    }
+    ck_assert_msg(worst <= slack, "error %.6g past the bound %.6g", worst, slack);
+    ck_assert_msg(aligned >= 0.5 * slack, "the aligned atoms' error %.6g is under half the bound %.6g", aligned, slack);
+    ttt_decoder_free(dec);
+#endif
 }
 END_TEST
 
@@ -1411,6 +1495,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_decoder_large_groups);
     tcase_add_test(core, test_decoder_padded_columns);
     tcase_add_test(core, test_decoder_near_ties);
+    tcase_add_test(core, test_decoder_bf16_slack_reached);
     tcase_add_test(core, test_kernel_bf16_rounding);
     tcase_add_test(core, test_kernel_bf16_products);
     tcase_add_test(core, test_decoder_many_deferred);
