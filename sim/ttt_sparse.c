@@ -1913,10 +1913,12 @@ double ttt_decoder_key_slack(const ttt_decoder *dec, const double *Y, size_t ran
  * fused dot product of d2 terms in order, within the rounding bound the
  * screening assumes (norm_bound) as BLAS's is.
  * Where the CPU also has AVX512-BF16 (dec->bf16) the product is taken in
- * bfloat16 instead, twice as fast: WTb then holds the W~_jc, whose norms
- * order the atoms and bound their norms (key_bound) and their scores
- * (basis_step), each within w->slackb[m] (key_slack).  Returns the row stride of WTb: cols, or cols padded
- * (ttt_kernel_padded) with zeros past cols. */
+ * bfloat16 instead, twice as fast: WTb then holds the W~_jc, each W~_j
+ * within w->slackb[m] of W_j (key_slack); their norms order the atoms and
+ * bound the ones a scan does not reach (key_bound), and they give the
+ * scores past the first scan, whose atoms get single-precision
+ * coordinates again (exact_coordinates).  Returns the row stride of WTb:
+ * cols, or cols padded (ttt_kernel_padded) with zeros past cols. */
 static size_t batch_coordinates(const ttt_decoder *dec, decode_ws *w, size_t cols, const size_t *col,
                                 const size_t *rank, size_t nbk, float *most)
 {
