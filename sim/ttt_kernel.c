@@ -1,8 +1,6 @@
 /* ttt_kernel — see ttt_kernel.h. */
 #include "ttt_kernel.h"
 
-#include <string.h>
-
 #ifdef TTT_KERNEL
 #include <immintrin.h>
 #endif
@@ -178,10 +176,8 @@ static uint32_t bf16_of(float x)
 
 float ttt_kernel_bf16(float x)
 {
-    const uint32_t b = bf16_of(x) << 16;
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
+    const uint32_t b = bf16_of(x);
+    return ttt_kernel_bf16_entry(&b, 0);
 }
 
 void ttt_kernel_bf16_pairs(const float *x, size_t len, uint32_t *out)

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
 #define TTT_KERNEL 1
@@ -52,6 +53,16 @@ int ttt_kernel_bf16_available(void);
 /* x rounded to bfloat16 (to nearest, ties to even; x finite and below
  * 2^127 in size), as a float. */
 float ttt_kernel_bf16(float x);
+
+/* Entry k of bfloat16 pairs (as ttt_kernel_bf16_pairs packs them), as a
+ * float; inline, for loops over every entry. */
+static inline float ttt_kernel_bf16_entry(const uint32_t *pairs, size_t k)
+{
+    const uint32_t bits = (pairs[k / 2] >> (16 * (k % 2))) << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
 
 /* The len floats of x rounded to bfloat16 (to nearest, ties to even; x
  * finite and below 2^127 in size), two to a word: entry 2i in the low half

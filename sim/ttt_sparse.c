@@ -1017,10 +1017,7 @@ ttt_decoder *ttt_decoder_alloc(const double *A, size_t d1, size_t d2)
             ttt_kernel_bf16_pairs(dec->U + j * d2, d2, dec->Ub + j * d2h);
             double e2 = 0.0;
             for (size_t k = 0; k < d2; k++) {
-                const uint32_t bits = (ub[k / 2] >> (16 * (k % 2))) << 16; /* entry k, back to a float */
-                float b;
-                memcpy(&b, &bits, sizeof b);
-                const double e = (double)b - a[k] * dec->inorm[j];
+                const double e = (double)ttt_kernel_bf16_entry(ub, k) - a[k] * dec->inorm[j];
                 e2 += e * e;
             }
             ueps = sqrt(e2) > ueps ? sqrt(e2) : ueps;

@@ -153,8 +153,9 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
 
 /* With its kernel, the decoder sorts the atoms for each basis by keys
  * from bfloat16 products where the CPU has them (half the time of single
- * precision; each key's error enters the bounds) and computes the
- * coordinates of the atoms it scans in single precision; on = 0 asks for
+ * precision; each key's error enters the bounds), scores the first scan's
+ * atoms from single-precision coordinates and the others from the
+ * bfloat16 ones (their error enters the screening's bound); on = 0 asks for
  * keys from the single-precision coordinates of all atoms (for the tests:
  * the codes are the same either way). */
 void ttt_decoder_use_bf16(ttt_decoder *dec, int on);
