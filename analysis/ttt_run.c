@@ -562,27 +562,37 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
     c->bytes += 8.0 * m * k * d2;
 }
 
-/* One thread's rates behind ttt_run_cost, fitted to runs with threads=1
- * (2026, the 2-core development machine, quiet): seconds per flop of each
- * phase's work (eigensolves apart; a neighbour search by its space: a GEMM
- * in feature space, gathers in concept space), per byte of memory traffic,
- * and of LAPACK's dsyevd per N^3 and per N^2 (what dominates below N = 300).
- * Whole runs then took 0.8 to 1.5 times the estimate at the defaults, with
- * sparse=off, the presets paper-sae, theorem and isotropic, and with n, d1,
- * d2, k or the space changed.  At k=2000 m=20, where the neighbourhoods span
- * many topics, the run took 97 times the estimate while |S| was counted as
- * one topic's (16, not the measured 1628); expected_support now counts
- * 2590. */
-#define COST_GENERATE 2e-9 /* the random draws and page faults the flops stand for */
-#define COST_ANALYTIC 1e-10
-#define COST_GLOBAL 5e-11
-#define COST_SEARCH_FEATURE 3e-11
-#define COST_SEARCH_CONCEPT 3e-10
-#define COST_LOCAL 4e-11
-#define COST_SPARSE 5e-11 /* refitted with the screening's work as measured (517b0e8): threads=1, the defaults 0.28-0.31 s (est. 0.26), d1=65536 m=50 0.56-0.89 s (est. 0.71) */
+/* One thread's rates behind ttt_run_cost (seconds per flop of each phase's
+ * work, eigensolves apart; a neighbour search by its space: a GEMM in
+ * feature space, gathers in concept space; per byte of memory traffic; and
+ * of LAPACK's dsyevd per N^3 and per N^2, what dominates below N = 300),
+ * refitted on 2026-11-28 (d1048f8, the 2-core development machine) to the
+ * phases of runs with threads=1: the defaults with sparse on and off, n =
+ * 2e5, d2 = 512 and 1024, k = 500 and 2000, d1 = 65536, space=concept,
+ * streamed n = 3e6, and the counter generator at d1 = 1e8 and 1e9.  Every
+ * phase is divided among the threads (each is parallel: 1.8-2x on two).
+ * Whole runs then took 0.54 to 1.8 times the estimate over those and the
+ * issue-13 runs on two threads (n = 3e7: 37 s against 27 s; k=2000 m=20:
+ * 14.5 s against 18 s).  The earlier fit (2026-11-26) had become 1.4 to 5.5
+ * times too high as the phases got faster.  At k=2000 m=20, where the
+ * neighbourhoods span many topics, the run once took 97 times the estimate
+ * while |S| was counted as one topic's (16, not the measured 1628);
+ * expected_support now counts 2590. */
+#define COST_GENERATE 3.8e-10 /* the random draws and page faults the flops stand for */
+#define COST_ANALYTIC 6e-11
+#define COST_GLOBAL 3.2e-11
+#define COST_SEARCH_FEATURE 1.5e-11
+#define COST_SEARCH_CONCEPT 1.5e-9
+#define COST_LOCAL 1.2e-11
+#define COST_SPARSE 2e-11 /* refitted with the screening's work as measured (517b0e8): threads=1, the defaults 0.28-0.31 s (est. 0.26), d1=65536 m=50 0.56-0.89 s (est. 0.71) */
 #define COST_BYTE 1e-10
-#define COST_EIG 3.3e-10
-#define COST_EIG2 1e-7
+#define COST_COLUMN 1.2e-8 /* an entry of a kept column of A drawn (a Gaussian, its share of the normalisation) */
+#define COST_GATHER 1.1e-7 /* a point's column of A read from kept columns larger than CACHED_COLUMNS bytes */
+#define CACHED_COLUMNS 32e6
+#define COST_IDMAP 9e-8    /* a code's concept entered in the concept index's map when it holds over CACHED_IDS */
+#define CACHED_IDS 1048576.0
+#define COST_EIG 1.3e-10
+#define COST_EIG2 4e-8
 
 /* One thread's seconds for work c done at seconds-per-flop rate: its flops at
  * that rate or its bytes at the bandwidth, whichever takes longer, plus its
@@ -643,9 +653,20 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     c->local = price(&dense, COST_LOCAL);
     c->sparse = sparse ? price(&w.sparse, COST_SPARSE) : 0.0;
     c->report = price(&w.phase[TTT_PHASE_REPORT], concept ? COST_SEARCH_FEATURE : COST_SEARCH_CONCEPT);
-    const double parallel = c->neighbours + c->local + c->sparse + c->report;
-    c->serial_seconds = c->generate + c->analytic + c->global + parallel;
-    c->seconds = c->generate + c->analytic + c->global + parallel / (double)nt;
+    /* What the work counts leave out, measured where it shows (the counter
+     * generator at d1 = 1e8 and 1e9): drawing the kept columns, reading them
+     * for each point once they no longer fit in cache, and a concept index
+     * (the concept-space search) whose map of the training codes' concepts
+     * no longer does. */
+    const double drawn = n + m + (ttt_params_streams_train(p) ? fmin(n, 2.0 * m * k * TTT_GENERATE_BLOCK) : 0.0);
+    c->generate += COST_COLUMN * kept * d2 + (8.0 * kept * d2 > CACHED_COLUMNS ? COST_GATHER * drawn * q : 0.0);
+    const double index = fmin(n * q, d1) > CACHED_IDS ? COST_IDMAP * n * q : 0.0;
+    if (concept)
+        c->neighbours += index;
+    else
+        c->report += index;
+    c->serial_seconds = c->generate + c->analytic + c->global + c->neighbours + c->local + c->sparse + c->report;
+    c->seconds = c->serial_seconds / (double)nt;
 }
 
 /* Address space a run takes besides its arrays: the libraries, and per

@@ -127,7 +127,7 @@ const char *cli_value(int argc, char **argv, int *i, const char *already, const 
  * refused unless --force (memory: ttt_run_memory_check). */
 #define LIMIT_SECONDS (24.0 * 3600.0)
 /* Runs estimated longer than this get their estimate printed first. */
-#define NOTE_SECONDS 30.0
+#define NOTE_SECONDS 10.0
 
 static const char *duration(double s, char *buf, size_t len)
 {
