@@ -141,14 +141,18 @@ void ttt_run_work(const ttt_params *p, ttt_work *w);
 
 /* What a run of p will cost, estimated before anything is allocated, from
  * the sizes of its arrays and its work (ttt_run_work) at rates measured on a
- * 2-core machine (2026; dgemm about 95 GFLOP/s on two threads, 50 on one):
- * good to a factor of about 3, enough to tell minutes from days.  bytes:
- * peak memory; seconds: wall time with `threads` threads (0: all cores);
- * serial_seconds: the same on one thread (what a sweep job costs); the
- * phases as in the run's time line, one thread each, local without sparse. */
+ * 2-core machine (2026-11-28; dgemm about 105 GFLOP/s on two threads, 55 on
+ * one): good to a factor of about 3, enough to tell minutes from days.
+ * bytes: peak memory; seconds: wall time with `threads` threads (0: all
+ * cores; never more than the cores, and the parts that run on one thread
+ * undivided); serial_seconds: the same on one thread (what a sweep job
+ * costs); generate_seconds: the generate phase's wall time with the
+ * threads; the phases as in the run's time line, one thread each, local
+ * without sparse. */
 typedef struct {
     double bytes;
     double seconds, serial_seconds;
+    double generate_seconds;
     double generate, analytic, global, neighbours, local, sparse, report; /* one thread */
 } ttt_cost;
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c);

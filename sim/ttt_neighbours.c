@@ -23,7 +23,7 @@
  * base points per chunk; the screened search (feature_add) takes one block
  * per thread, of at most SCREEN_ROWS, and chunks of TTT_KERNEL_ROWS.
  * Queries are independent, so the tiling never changes a result; the sizes
- * were chosen with `make bench` (see README). */
+ * were chosen with `make bench` (docs/SPEED-LOG.md, "Earlier measurements"). */
 #define BLOCK_ROWS 128
 #define BLOCKS_PER_THREAD 2
 #define CHUNK_COLS 2048

@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "check_ttt.h"
 #include "ttt_run.h"
@@ -310,42 +313,74 @@ START_TEST(test_oracle_error_matches_exact_conditional_variance)
 }
 END_TEST
 
-/* The cost model against runs measured when its rates were fitted
- * (2026-11-28, the 2-core development machine; wall seconds of whole runs,
- * the best of their repeats, phases summed; the d1 = 1e9 run as fresh
- * processes took it, 2.0-2.1 s, and 1.06 s inside one): each estimate within
- * the range the README states, the measured time 0.5 to 2.5 times it.  No
- * timing here: the measurements are recorded, the estimates deterministic.
- * Every phase is divided among the threads. */
-START_TEST(test_cost_model_matches_the_runs_it_was_fitted_to)
+/* The cost model against runs measured on 2026-11-28 (the 2-core
+ * development machine; wall seconds of whole runs, the best of up to ten
+ * repeats or single runs at the large sizes, phases summed): the 13
+ * one-thread runs its rates were fitted to and eleven more, among them
+ * the issue-13 runs and the top point of the concepts-in-use figure (184
+ * s) on two threads, and the d1 = 1e9 run both inside one process (1.06
+ * s) and as a fresh one (2.1 s).  Each took 0.5 to 2 times its estimate
+ * (0.54 to 1.9 when the rates were fitted, the range the README states).
+ * No timing here: the measurements are recorded, the estimates
+ * deterministic.  On two threads the parts that run on one are not
+ * divided: the estimate lies strictly between the one-thread time and
+ * half of it; and threads beyond the cores change nothing. */
+START_TEST(test_cost_model_matches_recorded_runs)
 {
     static const struct {
         const char *words[10];
         double seconds;
     } runs[] = {
-        {{"threads=2", "sparse=off", NULL}, 0.134},
-        {{"threads=2", NULL}, 0.187},
         {{"threads=1", NULL}, 0.372},
+        {{"threads=1", "sparse=off", NULL}, 0.247},
         {{"threads=1", "n=200000", "sparse=off", NULL}, 0.747},
         {{"threads=1", "d2=512", "sparse=off", NULL}, 0.952},
         {{"threads=1", "k=500", "m=50", "sparse=off", NULL}, 1.731},
         {{"threads=1", "d1=65536", "m=50", NULL}, 0.396},
         {{"threads=1", "space=concept", "sparse=off", NULL}, 0.245},
+        {{"threads=1", "k=2000", "m=5", "sparse=off", NULL}, 6.314},
         {{"threads=1", "d1=100000000", "topics=4096", "n=200000", "m=100", "sparse=off", NULL}, 0.917},
+        {{"threads=1", "n=3000000", "topics=65536", "m=100", "sparse=off", "train=streamed", NULL}, 7.006},
+        {{"threads=1", "d2=1024", "n=20000", "sparse=off", NULL}, 1.683},
+        {{"threads=2", "sparse=off", NULL}, 0.134},
+        {{"threads=2", NULL}, 0.187},
         {{"threads=2", "n=30000000", "topics=65536", "m=100", "sparse=off", NULL}, 37.2},
         {{"threads=2", "k=2000", "m=20", "sparse=off", NULL}, 14.5},
         {{"threads=2", "d2=2048", "sparse=off", NULL}, 8.75},
+        {{"threads=2", "d1=1000000000", "topics=4096", "n=500000", "m=100", "sparse=off", NULL}, 1.06},
         {{"threads=2", "d1=1000000000", "topics=4096", "n=500000", "m=100", "sparse=off", NULL}, 2.1},
         {{"threads=1", "d1=1000000000", "topics=4096", "n=500000", "m=100", "sparse=off", NULL}, 3.41},
+        {{"threads=1", "d1=1000000000", "topics=4096", "n=20000", "m=100", "sparse=off", NULL}, 0.313},
+        {{"threads=2", "d1=100000000", "topics=4096", "n=200000", "m=100", "sparse=off", NULL}, 0.481},
+        {{"threads=1", "generator=counter", "d1=10000000", "background=1", "n=20000", "m=50", "sparse=off", NULL},
+         20.365},
+        {{"threads=2", "generator=counter", "d1=10000000", "background=1", "n=20000", "m=50", "sparse=off", NULL},
+         10.895},
+        {{"threads=2", "generator=counter", "d1=1000000000", "topics=655360", "n=41943040", "m=200", "sparse=off",
+          NULL},
+         184.0},
     };
+#ifdef _OPENMP
+    const size_t cores = (size_t)omp_get_num_procs();
+#else
+    const size_t cores = 1;
+#endif
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         ttt_params p = test_params(runs[r].words);
-        ttt_cost c;
+        if (p.threads > cores)
+            continue; /* recorded on two cores: here the estimate would count one */
+        ttt_cost c, many;
         ttt_run_cost(&p, p.threads, &c);
+        ttt_run_cost(&p, 1024, &many); /* threads beyond the cores run nothing faster */
+        ttt_cost all;
+        ttt_run_cost(&p, cores, &all);
+        ck_assert_double_eq(many.seconds, all.seconds);
         const double ratio = runs[r].seconds / c.seconds;
-        ck_assert_msg(ratio >= 0.5 && ratio <= 2.5, "run %zu (%s %s ...): measured %g s, estimated %g s", r,
+        ck_assert_msg(ratio >= 0.5 && ratio <= 2.0, "run %zu (%s %s ...): measured %g s, estimated %g s", r,
                       runs[r].words[0], runs[r].words[1] ? runs[r].words[1] : "", runs[r].seconds, c.seconds);
-        ck_assert_double_eq_tol(c.seconds, c.serial_seconds / (double)p.threads, 1e-12 * c.seconds);
+        if (p.threads == 2)
+            ck_assert_msg(c.seconds > 0.5 * c.serial_seconds && c.seconds < c.serial_seconds, "run %zu: %g of %g s",
+                          r, c.seconds, c.serial_seconds);
     }
 }
 END_TEST
@@ -356,7 +391,7 @@ Suite *make_estimate_suite(void)
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 60);
     tcase_add_test(core, test_estimator_registry);
-    tcase_add_test(core, test_cost_model_matches_the_runs_it_was_fitted_to);
+    tcase_add_test(core, test_cost_model_matches_recorded_runs);
     tcase_add_test(core, test_noiseless_local_fits_are_exact);
     tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
     tcase_add_test(core, test_concepts_needed_are_the_weighted_ones_without_noise);

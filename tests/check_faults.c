@@ -158,7 +158,7 @@ END_TEST
  * days is refused at once (exit 1) with its estimate and the way around it;
  * nothing is created.  (d2 = 30000 with n = 100 was accepted and would have
  * run for over a day.  d2 = 20000 was refused for time until the eigensolver
- * became LAPACK's dsyevd: now about an hour in 21 GB, allowed on 24 GiB;
+ * became LAPACK's dsyevd: now estimated at about 20 minutes in 21 GB, allowed on 24 GiB;
  * 24000 needs about 29 GB.) */
 START_TEST(test_runs_over_the_limits_are_refused_with_an_estimate)
 {

@@ -102,7 +102,7 @@ int cli_run(int argc, char **argv, int generate_only)
     char msg[TTT_MSG];
     ttt_cost cost;
     ttt_run_cost(&o.p, o.p.threads, &cost);
-    cli_check_limits(&o.p, cost.bytes, generate_only ? cost.generate : cost.seconds,
+    cli_check_limits(&o.p, cost.bytes, generate_only ? cost.generate_seconds : cost.seconds,
                      cli_main_phase(&cost, generate_only), "this run", o.force, o.quiet);
     ttt_outdir *dir = cli_open_outdir(o.out);
 
