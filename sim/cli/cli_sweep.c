@@ -33,6 +33,7 @@ static void sweep_limits(const ttt_sweep *sw, int force, int quiet)
         all.neighbours += w * c.neighbours;
         all.local += w * c.local;
         all.sparse += w * c.sparse;
+        all.report += w * c.report;
         all.serial_seconds += w * c.serial_seconds;
     }
     const size_t jobs = ttt_sweep_shard_jobs(sw), busy = threads < jobs ? threads : jobs;
