@@ -438,7 +438,7 @@ static size_t run_values(const ttt_report *r, double *v)
 int ttt_sweep_write_header(const ttt_sweep *sw, FILE *out)
 {
     fprintf(out, "# ttt %s sweep (git %s), gsl %s, cblas %s, rng %s\n", TTT_VERSION, TTT_GIT_REV, gsl_version,
-            TTT_CBLAS, TTT_RNG_TYPE->name);
+            TTT_CBLAS, TTT_RNG_NAME);
     fprintf(out, "# grid:");
     for (size_t a = 0; a < sw->naxes; a++) {
         fprintf(out, " %s=", sw->axes[a].key);

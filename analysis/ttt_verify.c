@@ -474,7 +474,7 @@ static const char *const w_gain[] = {"sparse=off", "m=2000", NULL};
 static const char *const w_gain_theorem[] = {"preset=theorem", "sparse=off", NULL};
 /* Where the theory says the two agree: the Lasso's own error
  * C sigma^2 s log(d1/s)/k is well below sigma^2 (k = 200 >> s log(d1/s)). */
-static const char *const w_o3[] = {"preset=theorem", "m=100", "k=200", NULL};
+static const char *const w_o3[] = {"preset=theorem", "m=400", "k=200", NULL};
 
 /* The labels: both magnitude laws (their moments enter Sigma), a dense and
  * a sparse w*, no background and a heavy one (beta = 64/248: the pair

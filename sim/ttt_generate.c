@@ -143,7 +143,7 @@ struct ttt_concept_ws {
 
 /* One thread's scratch for drawing points. */
 typedef struct {
-    gsl_rng *r;
+    gsl_rng *r; /* counter-based: a point block's stream is (seed, purpose, block) */
     ttt_idmap *marks;
     ttt_concept_ws *ws;
     long *slot; /* q: a code's concepts' slots in in->used (-1: none) */
@@ -165,7 +165,7 @@ static void draw_ws_free(draw_ws *w)
 
 static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
 {
-    w->r = ttt_rng_alloc();
+    w->r = ttt_rng_counter_alloc();
     w->marks = ttt_idmap_alloc(in->q);
     w->ws = ttt_concept_ws_alloc(in);
     w->slot = malloc(in->q * sizeof *w->slot);
@@ -217,7 +217,9 @@ static void features_of(const double *const *col, const double *v, size_t q, siz
     }
 }
 
-/* Block b of a set (stream (purpose, b)), the random part of its first
+/* Block b of a set (the counter-based stream (seed, purpose, b): distinct
+ * blocks draw from disjoint counters under one key, so no two blocks of an
+ * instance can repeat each other's points), the random part of its first
  * `count` points, into rows row0, row0 + 1, ... of d: codes and topics,
  * the feature noise (into psi) and the label noise (into y), in the order
  * the stream gives them, point by point.  draw_block_features completes
@@ -228,7 +230,7 @@ static void draw_block_codes(const ttt_instance *in, draw_ws *w, ttt_stream purp
     const ttt_params *p = &in->p;
     const size_t q = in->q, d2 = p->d2;
     gsl_rng *r = w->r;
-    ttt_rng_stream(r, p->seed, purpose, b);
+    ttt_rng_counter_stream(r, p->seed, purpose, b);
     for (size_t i = row0; i < row0 + count; i++) {
         d->topic[i] = ttt_generate_code(in, r, -1, w->marks, d->phi_idx + i * q, d->phi_val + i * q);
         if (p->feature_noise > 0.0)

@@ -56,7 +56,7 @@ int ttt_io_header(FILE *out, const ttt_params *p, const char *command)
     char when[32];
     ttt_io_utc(when, sizeof when);
     fprintf(out, "# ttt %s (git %s)\n", TTT_VERSION, TTT_GIT_REV);
-    fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_TYPE->name);
+    fprintf(out, "# gsl %s, cblas %s, rng %s\n", gsl_version, TTT_CBLAS, TTT_RNG_NAME);
     ttt_params_write(p, out, "# ", 0);
     /* The command line echoes the user's words (a FILE name may hold a newline
      * or an ESC): escaped, so that it stays one '#' line. */

@@ -19,8 +19,13 @@ typedef enum {
     TTT_STREAM_TOOLS = 6 /* draws made by tests and helper tools, never by a run */
 } ttt_stream;
 
-/* The generator type every sequential stream uses (MT19937). */
+/* The generator type of the sequential streams (MT19937): the dictionary,
+ * the pools and w* of generator=stream, and the tests' own draws. */
 #define TTT_RNG_TYPE gsl_rng_mt19937
+
+/* The streams, as the provenance line of every output names them: point
+ * blocks from Philox counters (ttt_rng_counter_stream), sequences MT19937. */
+#define TTT_RNG_NAME "philox4x32-10 points, mt19937 sequences"
 
 /* Allocates a generator of TTT_RNG_TYPE; NULL when out of memory. */
 gsl_rng *ttt_rng_alloc(void);
@@ -36,8 +41,11 @@ gsl_rng *ttt_rng_counter_alloc(void);
  * index): the key is SplitMix64 of (seed, purpose), the counter holds index. */
 void ttt_rng_counter_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
 
-/* Re-seeds r so that it produces stream (seed, purpose, index).  The key is
- * hashed with SplitMix64 so that neighbouring indices give unrelated seeds. */
+/* Re-seeds r (of TTT_RNG_TYPE) so that it produces stream (seed, purpose,
+ * index).  The key is hashed with SplitMix64 so that neighbouring indices
+ * give unrelated seeds; MT19937 keeps 32 bits of it, so among b streams
+ * about b^2 / 2^33 pairs share a seed: fine for a few streams per instance,
+ * not for the blocks of a large set (those use ttt_rng_counter_stream). */
 void ttt_rng_stream(gsl_rng *r, unsigned long seed, ttt_stream purpose, uint64_t index);
 
 /* A random permutation of [0, n) keyed by (seed, purpose), evaluated at x

@@ -9,6 +9,12 @@
 #include "ttt_generate.h"
 #include "ttt_rng.h"
 
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static const char *const small[] = {"d1=300", "d2=40", "s=5", "topics=12", "pool=15", "background=2",
                                     "n=700", "m=90", "k=20", "feature_noise=0", NULL};
 
@@ -201,6 +207,50 @@ START_TEST(test_instance_is_the_same_for_any_thread_count)
 }
 END_TEST
 
+/* No two point blocks of an instance repeat each other.  Until 2026-11-28 a
+ * block's stream was MT19937 seeded with 32 bits of a 64-bit hash, so among
+ * the ~1e5 blocks of a large instance a few pairs got the same seed: with
+ * seed 1068, training block 6256 (rows 1601536-1601791 of n = 2e6) was test
+ * block 317 (rows 81152-81407 of m = 1e5) byte for byte.  The pair is
+ * checked here through the generator; the second half checks, for 2^17
+ * blocks of each set, that the first 64 bits of their streams all differ
+ * (32-bit seeds would repeat about 8 of them, by the birthday bound). */
+START_TEST(test_point_blocks_never_repeat)
+{
+    const char *w[] = {"n=2000000", "m=100000", "d2=16", "seed=1068", "train=streamed", "sparse=off", NULL};
+    ttt_params p = test_params(w);
+    ttt_instance *in = test_instance(&p);
+    const size_t B = TTT_GENERATE_BLOCK, d2 = p.d2, train_block = 6256, test_block = 317;
+    size_t idx[TTT_GENERATE_BLOCK];
+    for (size_t a = 0; a < B; a++)
+        idx[a] = train_block * B + a;
+    ttt_data got;
+    ck_assert_int_eq(ttt_data_alloc(&got, B, in->q, d2), 0);
+    ck_assert_int_eq(ttt_generate_train_points(in, idx, B, &got), GSL_SUCCESS);
+    size_t same = 0;
+    for (size_t a = 0; a < B; a++)
+        same += !memcmp(got.psi + a * d2, in->test.psi + (test_block * B + a) * d2, d2 * sizeof *got.psi);
+    ck_assert_msg(same == 0, "%zu rows of training block %zu repeat test block %zu", same, train_block, test_block);
+    ttt_data_free(&got);
+    ttt_instance_free(in);
+
+    const size_t nb = (size_t)1 << 17;
+    uint64_t *first = malloc(2 * nb * sizeof *first);
+    gsl_rng *r = ttt_rng_counter_alloc();
+    for (size_t b = 0; b < 2 * nb; b++) {
+        ttt_rng_counter_stream(r, 1, b < nb ? TTT_STREAM_TRAIN : TTT_STREAM_TEST, b % nb);
+        first[b] = (uint64_t)gsl_rng_get(r) << 32 | gsl_rng_get(r);
+    }
+    qsort(first, 2 * nb, sizeof *first, cmp_u64);
+    size_t repeats = 0;
+    for (size_t b = 1; b < 2 * nb; b++)
+        repeats += first[b] == first[b - 1];
+    ck_assert_msg(repeats == 0, "%zu of %zu block streams start alike", repeats, 2 * nb);
+    free(first);
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* E|S| for k iid codes of one topic against ttt_analytic_support.  The
  * tolerance is 4 standard errors of the mean over R independent draws. */
 static void check_support(const char *const *w, size_t k, size_t R)
@@ -294,6 +344,7 @@ Suite *make_generate_suite(void)
     tcase_add_test(core, test_permutation_is_a_bijection);
     tcase_add_test(core, test_dictionaries_have_unit_columns_and_orthonormal_is_orthogonal);
     tcase_add_loop_test(core, test_instance_is_the_same_for_any_thread_count, 0, 2);
+    tcase_add_test(core, test_point_blocks_never_repeat);
     suite_add_tcase(s, core);
     TCase *stats = tcase_create("stats");
     tcase_add_test(stats, test_support_size_matches_formula);
