@@ -163,6 +163,12 @@ static double pair_cosine(const ttt_instance *in, size_t i, size_t j)
                        in->train.phi_val + j * q, q);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* O1: concept-space cosines of each test point to neighbours chosen in
  * feature space and in concept space.  The run's own neighbourhoods are one
  * of the two; the other is searched here with the same metric. */
@@ -185,17 +191,32 @@ static int geometry(ttt_report *r)
     const size_t per = chunk_points(m, k);
     double sum[2] = {0.0, 0.0};
     size_t shared = 0; /* counted in an integer, as the double it replaces counted: exactly */
+    int failed = 0;
     double *cs = malloc(2 * per * k * sizeof *cs); /* a chunk's cosines: feature, then concept */
-    for (size_t i0 = 0; i0 < m; i0 += per) {
+    for (size_t i0 = 0; !failed && i0 < m; i0 += per) {
         const size_t i1 = m - i0 < per ? m : i0 + per, len = (i1 - i0) * k;
-#pragma omp parallel for schedule(dynamic, 8) reduction(+ : shared)
-        for (size_t i = i0; i < i1; i++)
-            for (size_t a = 0; a < k; a++) {
-                for (size_t b = 0; b < k; b++)
-                    shared += chosen[1][i * k + b] == chosen[0][i * k + a];
-                for (int g = 0; cs && g < 2; g++)
-                    cs[g * len + (i - i0) * k + a] = pair_cosine(in, i, chosen[g][i * k + a]);
+#pragma omp parallel reduction(+ : shared) reduction(| : failed)
+        {
+            /* A point's other list, sorted: the k of its own list are looked
+             * up in it (m k log k; a k x k comparison took minutes at k = 1e4). */
+            size_t *sorted = malloc(k * sizeof *sorted);
+            failed = !sorted;
+#pragma omp for schedule(dynamic, 8)
+            for (size_t i = i0; i < i1; i++) {
+                if (!sorted)
+                    continue;
+                memcpy(sorted, chosen[1] + i * k, k * sizeof *sorted);
+                qsort(sorted, k, sizeof *sorted, cmp_size);
+                for (size_t a = 0; a < k; a++) {
+                    shared += bsearch(chosen[0] + i * k + a, sorted, k, sizeof *sorted, cmp_size) != NULL;
+                    for (int g = 0; cs && g < 2; g++)
+                        cs[g * len + (i - i0) * k + a] = pair_cosine(in, i, chosen[g][i * k + a]);
+                }
             }
+            free(sorted);
+        }
+        if (failed)
+            break;
         for (int g = 0; g < 2; g++)
             for (size_t i = i0; i < i1; i++)
                 for (size_t a = 0; a < k; a++) {
@@ -206,6 +227,11 @@ static int geometry(ttt_report *r)
                 }
     }
     free(cs);
+    if (failed) {
+        if (other != r->other)
+            free(other);
+        return GSL_ENOMEM;
+    }
     r->cos_feature = sum[0] / (double)(m * k);
     r->cos_concept = sum[1] / (double)(m * k);
     r->overlap = (double)shared / (double)(m * k);
@@ -611,6 +637,21 @@ static double price(const ttt_work_count *c, double rate)
     return fmax(rate * (c->flops - TTT_EIG_FLOPS * c->eig3), COST_BYTE * c->bytes) + eig_price(c);
 }
 
+/* Bytes of the concept-space search's inverted index over a base of nb
+ * points (sim/ttt_neighbours.c, index_build and concept_add): the map of
+ * compact ids (ttt_idmap: a power of two of at least twice its entries, 8
+ * bytes each, and 4 per entry), per posting its compact id, point and value,
+ * the queries' ids, the postings' starts and the base's norms, the prefix
+ * of the base in key order, and per thread the query scattered by id and a
+ * stamp and a dot per base point. */
+static double index_bytes(const ttt_params *p, double nb, double used, double nt)
+{
+    const double q = (double)(p->s + p->background), nq = nb * q, most = fmin(nq, (double)p->d1);
+    const double slots = exp2(ceil(log2(fmax(2.0 * most, 2.0)))), u = fmin(most, used);
+    return 8.0 * slots + 4.0 * most + 16.0 * nq + 4.0 * (double)p->m * q + 8.0 * u + 8.0 * nb +
+           16.0 * fmin(nb, (double)p->k + nq) + nt * (8.0 * u + 12.0 * nb);
+}
+
 void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
 {
     const double d1 = (double)p->d1, d2 = (double)p->d2, n = (double)p->n, m = (double)p->m, k = (double)p->k;
@@ -623,8 +664,11 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces (the
      * Lasso's with LAPACK's QR work array, LASSO_QR_BLOCK a column),
-     * predictions, the neighbour lists and their distances (dist2), and
-     * the decoder: its atoms (ttt_decoder_bytes), the codes
+     * predictions, the neighbour lists (the run's, their distances dist2,
+     * the other space's for O1, and a search's heap of key and index), the
+     * analytic phase's topic sums (T x d2) and its two arrays over the
+     * concepts in use, the concept-space index (a stored training set's, or
+     * a tile's), and the decoder: its atoms (ttt_decoder_bytes), the codes
      * and where each point's is, and per thread what ttt_decoder_thread_bytes
      * counts (its buffers as it places them, the Gram rows and coordinates
      * of the atoms a block may choose). */
@@ -638,6 +682,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double decoder = ttt_decoder_bytes(p->d1, p->d2) + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
                            (double)nt * (double)ttt_decoder_thread_bytes(p->d1, p->d2, p->s + p->background);
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, (double)p->topics * pool);
+    const double in_use = p->background ? d1 : fmin(d1, (double)p->topics * pool); /* concepts, at most */
     /* the order of a local least-squares workspace: min(k, its widest system) */
     const double g = fmin(k, fmax(d2, fmin(k * q, d1)));
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
@@ -645,8 +690,10 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
                (double)nt * 8.0 *
                    (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 +
                     (sparse ? k * S + 3.0 * S * S + 64.0 * fmin(k, S) : 0.0)) +
-               8.0 * m * (double)TTT_EST_COUNT + 16.0 * m * k + (sparse ? decoder : 0.0) +
-               (double)p->topics * pool * 4.0 + 64e6; /* the program and its libraries */
+               8.0 * m * (double)TTT_EST_COUNT + 40.0 * m * k + (sparse ? decoder : 0.0) +
+               (double)p->topics * pool * 4.0 + 8.0 * (double)p->topics * d2 + 16.0 * in_use +
+               index_bytes(p, ttt_params_streams_train(p) ? fmin(n, TRAIN_TILE) : n, in_use, (double)nt) +
+               64e6; /* the program and its libraries */
     /* Time, one thread: the work of each phase at its rate. */
     ttt_work w;
     ttt_run_work(p, &w);
@@ -800,12 +847,6 @@ int ttt_run_memory_check(double bytes, const char *what, const ttt_params *p, ch
                  "allowed: %ssmaller n, m, d1 or d2, fewer threads (OMP_NUM_THREADS), a higher limit (or --force "
                  "to try anyway)", what, vm / 1e9, bytes / 1e9, (vm - bytes) / 1e9, threads, as / 1e9, hint);
     return GSL_ENOMEM;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* The position of j in keep (len, increasing), where it is. */

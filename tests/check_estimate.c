@@ -385,6 +385,48 @@ START_TEST(test_cost_model_matches_recorded_runs)
 }
 END_TEST
 
+/* The memory estimate against the peaks of whole runs measured on
+ * 2026-11-28 (the 2-core development machine, two threads: maximum resident
+ * set of `/usr/bin/time -f %M`, in KiB).  A run is refused above
+ * TTT_MEMORY_SHARE of the memory, so an estimate at least that share of the
+ * peak lets through only runs that fit; one over 4 times the peak would
+ * refuse runs that need a quarter of the machine (the estimates were 0.92 to
+ * 3.7 times the peaks).  The last three come from an audit: before the
+ * stored training set's concept index (5.5 GB at n = 1e7), the analytic
+ * phase's topic sums (T x d2: 4 GB at T = 5e5, d2 = 1000) and all four
+ * neighbour lists (40 bytes a pair, not 16) were counted, they were
+ * estimated at 0.34, 0.06 and 0.43 times their peaks. */
+START_TEST(test_memory_estimate_covers_recorded_peaks)
+{
+    static const struct {
+        const char *words[12];
+        double kib;
+    } runs[] = {
+        {{NULL}, 101316},
+        {{"sparse=off", NULL}, 94992},
+        {{"space=concept", "sparse=off", NULL}, 90832},
+        {{"d1=65536", "m=50", NULL}, 221016},
+        {{"n=200000", "sparse=off", NULL}, 288112},
+        {{"k=2000", "m=20", "sparse=off", NULL}, 444380},
+        {{"d2=2048", "sparse=off", NULL}, 1204656},
+        {{"d1=1000000000", "topics=4096", "n=500000", "m=100", "sparse=off", NULL}, 796700},
+        {{"n=10000000", "d2=8", "d1=1000000000", "sparse=off", "train=stored", NULL}, 5454604},
+        {{"topics=500000", "d1=1000", "d2=1000", "s=1", "pool=1", "n=2000", "m=10", "k=10", "sparse=off", NULL},
+         4045396},
+        {{"m=1000000", "k=200", "n=10000", "d2=8", "d1=64", "topics=1", "s=2", "pool=4", "sparse=off", NULL},
+         8086100},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        ttt_params p = test_params(runs[r].words);
+        ttt_cost c;
+        ttt_run_cost(&p, 2, &c);
+        const double ratio = c.bytes / (1024.0 * runs[r].kib);
+        ck_assert_msg(ratio >= TTT_MEMORY_SHARE && ratio <= 4.0, "run %zu (%s ...): peak %.3g GB, estimated %.3g GB", r,
+                      runs[r].words[0] ? runs[r].words[0] : "defaults", 1024.0 * runs[r].kib / 1e9, c.bytes / 1e9);
+    }
+}
+END_TEST
+
 Suite *make_estimate_suite(void)
 {
     Suite *s = suite_create("estimate");
@@ -392,6 +434,7 @@ Suite *make_estimate_suite(void)
     tcase_set_timeout(core, 60);
     tcase_add_test(core, test_estimator_registry);
     tcase_add_test(core, test_cost_model_matches_recorded_runs);
+    tcase_add_test(core, test_memory_estimate_covers_recorded_peaks);
     tcase_add_test(core, test_noiseless_local_fits_are_exact);
     tcase_add_test(core, test_knn_is_the_mean_neighbour_label);
     tcase_add_test(core, test_concepts_needed_are_the_weighted_ones_without_noise);
