@@ -7,9 +7,13 @@
 #include "ttt_neighbours.h"
 
 /* The teaching instance of `ttt demo`: six concepts in a plane, three
- * topics of two concepts each. */
+ * topics of two concepts each.  The seed picks a picture that teaches: test
+ * point 0 lies on its topic's arc, away from the origin, with all k of its
+ * neighbours from its topic.  Seed 4 did until the point streams changed
+ * (2026-11-28); with the new points its test point 0 fell near the origin
+ * between two almost opposite concepts (a local head of norm 32). */
 const char *const ttt_demo_words[] = {"d1=6", "d2=2", "s=2", "topics=3", "pool=2", "n=300", "m=200",
-                                      "k=20", "sigma=0.05", "sparse=off", "seed=4", NULL};
+                                      "k=20", "sigma=0.05", "sparse=off", "seed=3", NULL};
 /* Neighbourhood sizes of the k curve (those up to n are used). */
 static const size_t demo_ks[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200, 250};
 #define DEMO_NK (sizeof demo_ks / sizeof demo_ks[0])
