@@ -28,8 +28,9 @@
 typedef struct ttt_lsq_workspace ttt_lsq_workspace;
 
 /* Largest Gram matrix order: dsyevd's workspace, 1 + 6g + 2g^2 doubles, is
- * counted in LAPACK's 32-bit int. */
-#define TTT_LSQ_MAX_ORDER 32767
+ * counted in LAPACK's 32-bit int (2147418109 at 32766; at 32767 it is
+ * 2147549181, over INT_MAX). */
+#define TTT_LSQ_MAX_ORDER 32766
 
 /* A workspace for systems of at most max_rows x max_cols; NULL if out of
  * memory or min(max_rows, max_cols) > TTT_LSQ_MAX_ORDER.  Allocate once,

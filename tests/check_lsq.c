@@ -2,6 +2,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -210,6 +211,10 @@ END_TEST
 
 START_TEST(test_oversized_system_is_refused)
 {
+    /* The largest order allowed has a dsyevd workspace LAPACK's int can count; one more has not. */
+    ck_assert_uint_le(ttt_lsq_eigen_work(TTT_LSQ_MAX_ORDER), (size_t)INT_MAX);
+    ck_assert_uint_gt(ttt_lsq_eigen_work(TTT_LSQ_MAX_ORDER + 1), (size_t)INT_MAX);
+    ck_assert_ptr_null(ttt_lsq_alloc(TTT_LSQ_MAX_ORDER + 1, TTT_LSQ_MAX_ORDER + 1));
     double X[12] = {0};
     ttt_lsq_workspace *w = ttt_lsq_alloc(2, 3);
     ck_assert_int_eq(ttt_lsq_factor(w, X, 3, 4, 4, 0.0, 1e-6), GSL_EBADLEN);
