@@ -32,9 +32,9 @@ gsl_rng *ttt_rng_alloc(void);
 
 /* Allocates a counter-based generator (Philox4x32-10 from Random123): a GSL
  * generator whose stream is the Philox bijection of (key, counter), so
- * moving it to another stream costs no more than a draw.  Columns of the
- * dictionary and entries of w* each take their own stream (seed, purpose,
- * concept) from it.  NULL when out of memory. */
+ * moving it to another stream costs no more than a draw.  Blocks of points,
+ * columns of the dictionary and entries of w* each take their own stream
+ * (seed, purpose, block or concept) from it.  NULL when out of memory. */
 gsl_rng *ttt_rng_counter_alloc(void);
 
 /* Moves a counter-based generator to the start of stream (seed, purpose,

@@ -237,6 +237,7 @@ START_TEST(test_point_blocks_never_repeat)
     const size_t nb = (size_t)1 << 17;
     uint64_t *first = malloc(2 * nb * sizeof *first);
     gsl_rng *r = ttt_rng_counter_alloc();
+    ck_assert(first && r);
     for (size_t b = 0; b < 2 * nb; b++) {
         ttt_rng_counter_stream(r, 1, b < nb ? TTT_STREAM_TRAIN : TTT_STREAM_TEST, b % nb);
         first[b] = (uint64_t)gsl_rng_get(r) << 32 | gsl_rng_get(r);
