@@ -40,8 +40,15 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt);
 
 #ifdef TTT_KERNEL
 /* out (rows x ldw, row stride ldw) = U (rows x len) Xt; ldw a multiple of
- * TTT_KERNEL_PAD. */
+ * TTT_KERNEL_PAD.  In vectors of 16 where the CPU has AVX-512F, else of
+ * 8: the same results bit for bit. */
 void ttt_kernel_rows(const float *U, size_t rows, size_t len, const float *Xt, size_t ldw, float *out);
+
+/* The vector width of ttt_kernel_rows and ttt_kernel_rows_bf16 from now
+ * on: 256 or 512 (bits; 512 only where the CPU has AVX-512F, else the call
+ * changes nothing).  Returns the width before.  For tests: both widths
+ * give the same results, which they check. */
+int ttt_kernel_set_width(int bits);
 
 /* Products in bfloat16 (8 significant bits, the exponent range of a
  * float): twice as many per cycle as ttt_kernel_rows where the CPU has

@@ -965,6 +965,80 @@ START_TEST(test_kernel_bf16_products)
 }
 END_TEST
 
+/* The single-precision kernel against a chain of fmaf in index order, bit
+ * for bit, in both widths where the CPU has them (ttt_kernel.h: each
+ * product is such a chain), and the bfloat16 kernel's widths against each
+ * other: rows past the passes of 6 (23), and column counts whose padded
+ * widths end in every tail of the wide kernel (ldw 8 to 72: none, or 8, 16
+ * or 24 columns past a multiple of 32).  A kernel that dropped a tail or
+ * summed in another order would fail. */
+START_TEST(test_kernel_widths_same_bits)
+{
+#ifdef TTT_KERNEL
+    if (!ttt_kernel_available())
+        return;
+    const size_t rows = 23, len = 37, len2 = (len + 1) / 2, most = 72;
+    const size_t ns[] = {3, 8, 16, 21, 32, 40, 47, 56, 64, 67};
+    float *U = malloc(rows * len * sizeof *U), *X = malloc(most * len * sizeof *X);
+    float *Xt = malloc(len * most * sizeof *Xt), *out = malloc(rows * most * sizeof *out);
+    float *ref = malloc(rows * most * sizeof *ref);
+    uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * most * sizeof *Xt2);
+    ck_assert(U && X && Xt && out && ref && U2 && Xt2);
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, 61, TTT_STREAM_TOOLS, 0);
+    for (size_t k = 0; k < rows * len; k++)
+        U[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t k = 0; k < most * len; k++)
+        X[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < rows; j++)
+        ttt_kernel_bf16_pairs(U + j * len, len, U2 + j * len2);
+    const int was = ttt_kernel_set_width(256), widths[] = {256, 512};
+    int tried = 0;
+    for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+        const size_t n = ns[t], ldw = ttt_kernel_columns(X, n, len, Xt);
+        for (size_t j = 0; j < rows; j++)
+            for (size_t c = 0; c < ldw; c++) {
+                float a = 0.0f;
+                for (size_t k = 0; k < len; k++)
+                    a = fmaf(U[j * len + k], Xt[k * ldw + c], a);
+                ref[j * ldw + c] = a;
+            }
+        for (int v = 0; v < 2; v++) {
+            ttt_kernel_set_width(widths[v]);
+            if (ttt_kernel_set_width(widths[v]) != widths[v]) /* the width now: 256 where there is no AVX-512 */
+                continue;
+            tried += v;
+            memset(out, 0xff, rows * ldw * sizeof *out);
+            ttt_kernel_rows(U, rows, len, Xt, ldw, out);
+            for (size_t e = 0; e < rows * ldw; e++)
+                ck_assert_msg(memcmp(out + e, ref + e, sizeof *out) == 0, "width %d, n = %zu, entry %zu: %.9g, not %.9g",
+                              widths[v], n, e, out[e], ref[e]);
+        }
+        if (ttt_kernel_bf16_available()) {
+            ttt_kernel_columns_bf16(X, n, len, Xt2);
+            ttt_kernel_set_width(256);
+            ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, ref);
+            ttt_kernel_set_width(512);
+            memset(out, 0xff, rows * ldw * sizeof *out);
+            ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, out);
+            ck_assert_msg(memcmp(out, ref, rows * ldw * sizeof *out) == 0, "bfloat16, n = %zu", n);
+        }
+    }
+    ttt_kernel_set_width(was);
+    if (__builtin_cpu_supports("avx512f"))
+        ck_assert_int_eq(tried, (int)(sizeof ns / sizeof *ns)); /* the wide kernel ran */
+    gsl_rng_free(rng);
+    free(U);
+    free(X);
+    free(Xt);
+    free(out);
+    free(ref);
+    free(U2);
+    free(Xt2);
+#endif
+}
+END_TEST
+
 /* Points orthogonal to the one atom get no atom, as OMP gives them, where
  * the points span two directions and are decoded through a basis of them
  * (the atom e_0 and e_1): a first step finds the atom the lone candidate,
@@ -1498,6 +1572,7 @@ Suite *make_sparse_suite(void)
     tcase_add_test(core, test_decoder_bf16_slack_reached);
     tcase_add_test(core, test_kernel_bf16_rounding);
     tcase_add_test(core, test_kernel_bf16_products);
+    tcase_add_test(core, test_kernel_widths_same_bits);
     tcase_add_test(core, test_decoder_many_deferred);
     tcase_add_test(core, test_decoder_lone_candidate_checked);
     tcase_add_test(core, test_decoder_at_most_d2_atoms);
