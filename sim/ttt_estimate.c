@@ -592,6 +592,12 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     size_t same = 0;
     for (size_t a = 0; a < k; a++) {
         const double *x = in->train.psi + nb[a] * d2;
+        /* The neighbours' rows lie anywhere in the training set, mostly
+         * beyond the caches: the row after next asked for now, so that its
+         * lines arrive while these two are copied. */
+        if (a + 2 < k)
+            for (size_t c = 0; c < d2; c += 64 / sizeof *x)
+                __builtin_prefetch(in->train.psi + nb[a + 2] * d2 + c, 0, 3);
         double dist2 = 0.0;
         for (size_t c = 0; c < d2; c++) {
             w->X[a * d2 + c] = x[c];

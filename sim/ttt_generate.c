@@ -179,35 +179,34 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
 }
 
 /* out (d2) = from + sum_a v[a] col[a] (from NULL: 0.0), the terms added in
- * slot order, plus noise (when not NULL): eight entries at a time,
- * each summed in its own variable (registers) over the q columns and
- * stored once, rather than read and written again for every column.  A
- * code's sum taken in pieces, each piece from the last one's out, has the
- * bits of one sum. */
-static void features_of(const double *const *col, const double *v, size_t q, size_t d2, const double *from,
-                        const double *noise, double *out)
+ * slot order, plus noise (when not NULL): eight entries at a time, in
+ * one vector (GNU C's vector extension: registers, where the target has
+ * them) summed over the q columns and stored once, rather than read and
+ * written again for every column.  Each lane multiplies and adds as the
+ * scalar code would (no contraction: ISO C mode), so the bits do not depend
+ * on the vector width; the body is compiled twice, for AVX-512 and for the
+ * baseline, and the first runs where the CPU has it.  A code's sum taken in
+ * pieces, each piece from the last one's out, has the bits of one sum. */
+typedef double v8d __attribute__((vector_size(8 * sizeof(double))));
+
+static inline __attribute__((always_inline)) void features_body(const double *const *col, const double *v, size_t q,
+                                                                size_t d2, const double *from, const double *noise,
+                                                                double *out)
 {
     size_t j = 0;
     for (; j + 8 <= d2; j += 8) {
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
-        if (from) {
-            s0 = from[j], s1 = from[j + 1], s2 = from[j + 2], s3 = from[j + 3];
-            s4 = from[j + 4], s5 = from[j + 5], s6 = from[j + 6], s7 = from[j + 7];
-        }
+        v8d s = {0.0}, c;
+        if (from)
+            memcpy(&s, from + j, sizeof s);
         for (size_t a = 0; a < q; a++) {
-            const double *c = col[a] + j, x = v[a];
-            s0 += x * c[0];
-            s1 += x * c[1];
-            s2 += x * c[2];
-            s3 += x * c[3];
-            s4 += x * c[4];
-            s5 += x * c[5];
-            s6 += x * c[6];
-            s7 += x * c[7];
+            memcpy(&c, col[a] + j, sizeof c);
+            s += v[a] * c;
         }
-        const double sum[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
-        for (size_t l = 0; l < 8; l++)
-            out[j + l] = noise ? sum[l] + noise[j + l] : sum[l];
+        if (noise) {
+            memcpy(&c, noise + j, sizeof c);
+            s += c;
+        }
+        memcpy(out + j, &s, sizeof s);
     }
     for (; j < d2; j++) {
         double s = from ? from[j] : 0.0;
@@ -215,6 +214,27 @@ static void features_of(const double *const *col, const double *v, size_t q, siz
             s += v[a] * col[a][j];
         out[j] = noise ? s + noise[j] : s;
     }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
+__attribute__((target("avx512f"))) static void features_wide(const double *const *col, const double *v, size_t q,
+                                                             size_t d2, const double *from, const double *noise,
+                                                             double *out)
+{
+    features_body(col, v, q, d2, from, noise, out);
+}
+#endif
+
+static void features_of(const double *const *col, const double *v, size_t q, size_t d2, const double *from,
+                        const double *noise, double *out)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
+    if (__builtin_cpu_supports("avx512f")) {
+        features_wide(col, v, q, d2, from, noise, out);
+        return;
+    }
+#endif
+    features_body(col, v, q, d2, from, noise, out);
 }
 
 /* Block b of a set (the counter-based stream (seed, purpose, b): distinct

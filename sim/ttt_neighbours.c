@@ -142,20 +142,32 @@ void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour 
     topk_finish(&t, out);
 }
 
+/* The largest value in size that the feature-space screen (below) takes. */
+#define SCREEN_MAX 0x1p50
+
 /* Per base point: the squared norm of its row (n rows of width entries), or
  * the norm itself for the cosine metric; NULL if out of memory.  A plain
- * loop, not a BLAS dot product, which might thread and reorder the sum. */
-static double *row_norms(const double *v, size_t n, size_t width, int metric)
+ * loop, not a BLAS dot product, which might thread and reorder the sum.
+ * With bounded not NULL, *bounded says whether every value is finite and
+ * at most SCREEN_MAX in size: the screen's check of the base, taken in the
+ * same pass over it. */
+static double *row_norms(const double *v, size_t n, size_t width, int metric, int *bounded)
 {
     double *norm = ttt_mem_alloc(n ? n : 1, sizeof *norm);
+    int out = 0; /* some value not finite or above SCREEN_MAX in size */
     if (norm)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) reduction(| : out)
         for (size_t j = 0; j < n; j++) {
             double s2 = 0.0;
-            for (size_t l = 0; l < width; l++)
-                s2 += v[j * width + l] * v[j * width + l];
+            for (size_t l = 0; l < width; l++) {
+                const double x = v[j * width + l];
+                s2 += x * x;
+                out |= !(fabs(x) <= SCREEN_MAX);
+            }
             norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
         }
+    if (bounded)
+        *bounded = !out;
     return norm;
 }
 
@@ -184,8 +196,8 @@ static double key_of(double dot, double norm, int metric)
  * key is below the worst kept, that is c > -worst / 2, so only if its
  * screened c exceeds -worst / 2 minus the bound (compared as floats through
  * float_below, which decides exactly as in double); those are pushed with
- * their exact keys, so the lists are those of an exact scan. */
-#define SCREEN_MAX 0x1p50
+ * their exact keys, so the lists are those of an exact scan.  SCREEN_MAX:
+ * above row_norms, which checks it. */
 
 /* 1 if every value of v (len) is finite and at most SCREEN_MAX in size. */
 static int screenable(const double *v, size_t len)
@@ -367,15 +379,15 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
     const ttt_data *query = s->query;
     const size_t n = base->n, d2 = base->d2;
     const int metric = s->metric;
-    const int screen = metric == TTT_METRIC_EUCLIDEAN && screenable(query->psi, query->n * d2) &&
-                       screenable(base->psi, n * d2);
+    int bounded = 0; /* every value of the base screenable (row_norms) */
+    double *norm = row_norms(base->psi, n, d2, metric, &bounded);
+    const int screen = metric == TTT_METRIC_EUCLIDEAN && bounded && screenable(query->psi, query->n * d2);
     const int kernel = screen && ttt_kernel_available();
     const size_t per = screen ? 1 : BLOCKS_PER_THREAD, most = screen ? SCREEN_ROWS : BLOCK_ROWS;
     size_t block = (query->n + per * threads() - 1) / (per * threads());
     block = block < 1 ? 1 : block > most ? most : block;
     const size_t nblocks = (query->n + block - 1) / block;
     const size_t chunk = screen ? TTT_KERNEL_ROWS : n < CHUNK_COLS ? n : CHUNK_COLS;
-    double *norm = row_norms(base->psi, n, d2, metric);
     int failed = !norm;
 #pragma omp parallel reduction(| : failed)
     {
@@ -557,7 +569,7 @@ static int concept_add(ttt_search *s, const ttt_data *base, size_t first)
     const ttt_data *query = s->query;
     const size_t n = base->n, q = base->q, k = s->k, d1 = s->d1;
     const int metric = s->metric;
-    double *norm = row_norms(base->phi_val, n, q, metric);
+    double *norm = row_norms(base->phi_val, n, q, metric, NULL);
     concept_index x = {0};
     /* read inside the region, where `failed` is each thread's own copy */
     const int built = norm && index_build(base, query, d1, k, norm, metric, &x) == GSL_SUCCESS;

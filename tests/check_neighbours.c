@@ -215,6 +215,43 @@ START_TEST(test_screening_decides_in_double)
 }
 END_TEST
 
+/* A base with a value the screen cannot take (not finite, or above 2^50 in
+ * size) is scanned in double.  With k = n every point is in each list,
+ * whatever its key; a screen would take neither the infinite point (its
+ * single-precision product is NaN, which passes no threshold) nor the NaN
+ * one, so a search that screened this base anyway would leave them out. */
+START_TEST(test_unscreenable_base_scanned_in_double)
+{
+    const size_t d2 = 8, n = 20, m = 3;
+    const double bad[] = {INFINITY, NAN};
+    for (int t = 0; t < 2; t++) {
+        ttt_data base = {0}, query = {0};
+        ck_assert_int_eq(ttt_data_alloc(&base, n, 1, d2), 0);
+        ck_assert_int_eq(ttt_data_alloc(&query, m, 1, d2), 0);
+        for (size_t l = 0; l < d2; l++) {
+            for (size_t i = 0; i < m; i++)
+                query.psi[i * d2 + l] = sin((double)(l + 5 * i));
+            for (size_t j = 0; j < n; j++)
+                base.psi[j * d2 + l] = cos((double)(3 * l + j));
+        }
+        base.psi[7 * d2 + 2] = bad[t];
+        size_t idx[3 * 20];
+        ck_assert_int_eq(ttt_neighbours_find(&base, &query, 1, n, TTT_SPACE_FEATURE, TTT_METRIC_EUCLIDEAN, idx),
+                         GSL_SUCCESS);
+        for (size_t i = 0; i < m; i++) {
+            int seen[20] = {0};
+            for (size_t a = 0; a < n; a++)
+                if (idx[i * n + a] < n)
+                    seen[idx[i * n + a]] = 1;
+            for (size_t j = 0; j < n; j++)
+                ck_assert_msg(seen[j], "%s base: query %zu lacks point %zu", t ? "NaN" : "infinite", i, j);
+        }
+        ttt_data_free(&base);
+        ttt_data_free(&query);
+    }
+}
+END_TEST
+
 START_TEST(test_selection_orders_ties_by_index)
 {
     const double key[] = {3.0, 1.0, 2.0, 1.0, 0.5, 2.0, 1.0};
@@ -251,6 +288,7 @@ Suite *make_neighbours_suite(void)
     tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 8);
     tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
     tcase_add_test(core, test_screening_decides_in_double);
+    tcase_add_test(core, test_unscreenable_base_scanned_in_double);
     tcase_add_test(core, test_selection_orders_ties_by_index);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
