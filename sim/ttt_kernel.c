@@ -29,15 +29,24 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
 }
 
 #ifdef TTT_KERNEL
-/* Per pass, KA rows times KC columns (two vectors of 8): 12 accumulators;
- * the last 8 columns, when there are such, in a pass of their own; columns
- * from c0 on (those before are the wide kernel's, below).  One
- * body for both precisions (ROWS_KERNEL below), given as macros: UT an
- * element of a row of U (a float, or a word of two bfloat16), VT a vector
- * of 8 of them, LOADX(p) the vector at p, BCAST(p) the element at p in
- * every lane, MADD(a, u, x) a += u x lane by lane. */
+/* The kernels come in two vector widths, 8 floats (AVX2) and 16 (AVX-512F,
+ * where the CPU has it; CPUs with two 512-bit FMA units do twice the work a
+ * cycle), and two precisions.  Each lane computes a chain of multiply-adds
+ * in index order, so both widths give the same bits.  Written once, as
+ * macros of: UT an element of a row of U (a float, or a word of two
+ * bfloat16), VT a vector of VW of them, AT a vector of VW float
+ * accumulators, ZERO its zero, LOADX(p) the VT at p, BCAST(p) the element
+ * at p in every lane, MADD(a, u, x) a += u x lane by lane, STORE(p, a).
+ *
+ * PAIRS_KERNEL: the columns from c0 to the last multiple of two vectors,
+ * in passes of KA rows times two vectors (12 accumulators; the next pass's
+ * rows asked for into L2 meanwhile: where U is far larger than the caches,
+ * the decoder's atoms at large d1, they come from memory and this pass's
+ * FMAs hide the wait), then the last rows mod KA one at a time; the
+ * columns left, fewer than two vectors, by NARROW from that column on.
+ * SINGLES_KERNEL: columns c0 to ldw one vector at a time (the last 8
+ * columns that AVX2's pairs leave). */
 #define KA 6
-#define KC 16
 #define FMA2(r, a0, a1)                                                                                        \
     do {                                                                                                       \
         const VT u_ = BCAST(r + k);                                                                            \
@@ -45,26 +54,23 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
         a1 = MADD(a1, u_, x1);                                                                                 \
     } while (0)
 #define FMA1(r, a0) a0 = MADD(a0, BCAST(r + k), x0)
-#define ROWS_KERNEL(NAME, TARGET)                                                                             \
-    __attribute__((target(TARGET))) static void NAME(const UT *U, size_t rows, size_t len, const UT *Xt,        \
-                                                     size_t ldw, size_t c0, float *out)                        \
+#define KERNEL_ARGS const UT *U, size_t rows, size_t len, const UT *Xt, size_t ldw, size_t c0, float *out
+#define PAIRS_KERNEL(NAME, TARGET, NARROW)                                                                    \
+    __attribute__((target(TARGET))) static void NAME(KERNEL_ARGS)                                              \
     {                                                                                                          \
+        const size_t end = c0 + (ldw - c0) / (2 * VW) * (2 * VW);                                              \
         size_t j = 0;                                                                                          \
-        for (; j + KA <= rows; j += KA) {                                                                      \
+        for (; j + KA <= rows && c0 < end; j += KA) {                                                          \
             const UT *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len,        \
                      *u5 = u4 + len;                                                                           \
-            /* The next pass's rows asked for now, into L2: where U is far                                     \
-             * larger than the caches (the decoder's atoms at large d1) they                                   \
-             * come from memory, and this pass's FMAs hide the wait. */                                        \
             if (j + 2 * KA <= rows)                                                                            \
                 for (size_t b = 0; b < KA * len; b += 64 / sizeof *U)                                          \
                     __builtin_prefetch(u0 + KA * len + b, 0, 2);                                               \
-            size_t c = c0;                                                                                     \
-            for (; c + KC <= ldw; c += KC) {                                                                   \
-                __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,       \
-                       a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;                       \
+            for (size_t c = c0; c < end; c += 2 * VW) {                                                        \
+                AT a00 = ZERO, a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00,    \
+                   a40 = a00, a41 = a00, a50 = a00, a51 = a00;                                                 \
                 for (size_t k = 0; k < len; k++) {                                                             \
-                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 8);                   \
+                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + VW);                  \
                     FMA2(u0, a00, a01);                                                                        \
                     FMA2(u1, a10, a11);                                                                        \
                     FMA2(u2, a20, a21);                                                                        \
@@ -73,21 +79,44 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
                     FMA2(u5, a50, a51);                                                                        \
                 }                                                                                              \
                 float *w = out + j * ldw + c;                                                                  \
-                _mm256_storeu_ps(w, a00);                                                                      \
-                _mm256_storeu_ps(w + 8, a01);                                                                  \
-                _mm256_storeu_ps(w + ldw, a10);                                                                \
-                _mm256_storeu_ps(w + ldw + 8, a11);                                                            \
-                _mm256_storeu_ps(w + 2 * ldw, a20);                                                            \
-                _mm256_storeu_ps(w + 2 * ldw + 8, a21);                                                        \
-                _mm256_storeu_ps(w + 3 * ldw, a30);                                                            \
-                _mm256_storeu_ps(w + 3 * ldw + 8, a31);                                                        \
-                _mm256_storeu_ps(w + 4 * ldw, a40);                                                            \
-                _mm256_storeu_ps(w + 4 * ldw + 8, a41);                                                        \
-                _mm256_storeu_ps(w + 5 * ldw, a50);                                                            \
-                _mm256_storeu_ps(w + 5 * ldw + 8, a51);                                                        \
+                STORE(w, a00);                                                                                 \
+                STORE(w + VW, a01);                                                                            \
+                STORE(w + ldw, a10);                                                                           \
+                STORE(w + ldw + VW, a11);                                                                      \
+                STORE(w + 2 * ldw, a20);                                                                       \
+                STORE(w + 2 * ldw + VW, a21);                                                                  \
+                STORE(w + 3 * ldw, a30);                                                                       \
+                STORE(w + 3 * ldw + VW, a31);                                                                  \
+                STORE(w + 4 * ldw, a40);                                                                       \
+                STORE(w + 4 * ldw + VW, a41);                                                                  \
+                STORE(w + 5 * ldw, a50);                                                                       \
+                STORE(w + 5 * ldw + VW, a51);                                                                  \
             }                                                                                                  \
-            if (c < ldw) { /* the last 8 columns */                                                            \
-                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;                  \
+        }                                                                                                      \
+        for (; j < rows && c0 < end; j++) {                                                                    \
+            const UT *u = U + j * len;                                                                         \
+            for (size_t c = c0; c < end; c += 2 * VW) {                                                        \
+                AT a0 = ZERO, a1 = a0;                                                                         \
+                for (size_t k = 0; k < len; k++) {                                                             \
+                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + VW);                  \
+                    FMA2(u, a0, a1);                                                                           \
+                }                                                                                              \
+                STORE(out + j * ldw + c, a0);                                                                  \
+                STORE(out + j * ldw + c + VW, a1);                                                             \
+            }                                                                                                  \
+        }                                                                                                      \
+        if (end < ldw)                                                                                         \
+            NARROW(U, rows, len, Xt, ldw, end, out);                                                           \
+    }
+#define SINGLES_KERNEL(NAME, TARGET)                                                                          \
+    __attribute__((target(TARGET))) static void NAME(KERNEL_ARGS)                                              \
+    {                                                                                                          \
+        size_t j = 0;                                                                                          \
+        for (; j + KA <= rows; j += KA) {                                                                      \
+            const UT *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len,        \
+                     *u5 = u4 + len;                                                                           \
+            for (size_t c = c0; c < ldw; c += VW) {                                                            \
+                AT a0 = ZERO, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;                                     \
                 for (size_t k = 0; k < len; k++) {                                                             \
                     const VT x0 = LOADX(Xt + k * ldw + c);                                                     \
                     FMA1(u0, a0);                                                                              \
@@ -98,148 +127,113 @@ size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt)
                     FMA1(u5, a5);                                                                              \
                 }                                                                                              \
                 float *w = out + j * ldw + c;                                                                  \
-                _mm256_storeu_ps(w, a0);                                                                       \
-                _mm256_storeu_ps(w + ldw, a1);                                                                 \
-                _mm256_storeu_ps(w + 2 * ldw, a2);                                                             \
-                _mm256_storeu_ps(w + 3 * ldw, a3);                                                             \
-                _mm256_storeu_ps(w + 4 * ldw, a4);                                                             \
-                _mm256_storeu_ps(w + 5 * ldw, a5);                                                             \
+                STORE(w, a0);                                                                                  \
+                STORE(w + ldw, a1);                                                                            \
+                STORE(w + 2 * ldw, a2);                                                                        \
+                STORE(w + 3 * ldw, a3);                                                                        \
+                STORE(w + 4 * ldw, a4);                                                                        \
+                STORE(w + 5 * ldw, a5);                                                                        \
             }                                                                                                  \
         }                                                                                                      \
-        for (; j < rows; j++) { /* the last rows mod KA, one at a time */                                      \
-            const UT *u = U + j * len;                                                                         \
-            size_t c = c0;                                                                                     \
-            for (; c + KC <= ldw; c += KC) {                                                                   \
-                __m256 a0 = _mm256_setzero_ps(), a1 = a0;                                                      \
-                for (size_t k = 0; k < len; k++) {                                                             \
-                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 8);                   \
-                    FMA2(u, a0, a1);                                                                           \
-                }                                                                                              \
-                _mm256_storeu_ps(out + j * ldw + c, a0);                                                       \
-                _mm256_storeu_ps(out + j * ldw + c + 8, a1);                                                   \
-            }                                                                                                  \
-            if (c < ldw) {                                                                                     \
-                __m256 a0 = _mm256_setzero_ps();                                                               \
+        for (; j < rows; j++)                                                                                  \
+            for (size_t c = c0; c < ldw; c += VW) {                                                            \
+                const UT *u = U + j * len;                                                                     \
+                AT a0 = ZERO;                                                                                  \
                 for (size_t k = 0; k < len; k++) {                                                             \
                     const VT x0 = LOADX(Xt + k * ldw + c);                                                     \
                     FMA1(u, a0);                                                                               \
                 }                                                                                              \
-                _mm256_storeu_ps(out + j * ldw + c, a0);                                                       \
+                STORE(out + j * ldw + c, a0);                                                                  \
             }                                                                                                  \
-        }                                                                                                      \
     }
 
 /* bfloat16 pairs: VDPBF16PS adds both products of a pair in each lane. */
+#define BF16_TARGET "avx2,fma,avx512f,avx512vl,avx512bf16"
 #define UT uint32_t
+#define BCAST(p) ((VT)SET1((int)*(p)))
+#define VW 8
 #define VT __m256bh
-#define LOADX(p) ((__m256bh)_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-#define BCAST(p) ((__m256bh)_mm256_set1_epi32((int)*(p)))
+#define AT __m256
+#define ZERO _mm256_setzero_ps()
+#define LOADX(p) ((VT)_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define SET1 _mm256_set1_epi32
 #define MADD(a, u, x) _mm256_dpbf16_ps(a, u, x)
-ROWS_KERNEL(rows256_bf16, "avx2,fma,avx512f,avx512vl,avx512bf16")
-#undef UT
+#define STORE _mm256_storeu_ps
+SINGLES_KERNEL(singles256_bf16, BF16_TARGET)
+PAIRS_KERNEL(rows256_bf16, BF16_TARGET, singles256_bf16)
+#undef VW
 #undef VT
+#undef AT
+#undef ZERO
 #undef LOADX
-#undef BCAST
+#undef SET1
 #undef MADD
+#undef STORE
+#define VW 16
+#define VT __m512bh
+#define AT __m512
+#define ZERO _mm512_setzero_ps()
+#define LOADX(p) ((VT)_mm512_loadu_si512((const void *)(p)))
+#define SET1 _mm512_set1_epi32
+#define MADD(a, u, x) _mm512_dpbf16_ps(a, u, x)
+#define STORE _mm512_storeu_ps
+PAIRS_KERNEL(rows512_bf16, BF16_TARGET, rows256_bf16)
+#undef VW
+#undef VT
+#undef AT
+#undef ZERO
+#undef LOADX
+#undef SET1
+#undef MADD
+#undef STORE
+#undef UT
+#undef BCAST
 
 /* Single precision: fused multiply-adds. */
 #define UT float
+#define VW 8
 #define VT __m256
-#define LOADX(p) _mm256_loadu_ps(p)
-#define BCAST(p) _mm256_broadcast_ss(p)
+#define AT __m256
+#define ZERO _mm256_setzero_ps()
+#define LOADX _mm256_loadu_ps
+#define BCAST _mm256_broadcast_ss
 #define MADD(a, u, x) _mm256_fmadd_ps(u, x, a)
-ROWS_KERNEL(rows256, "avx2,fma")
-#undef UT
+#define STORE _mm256_storeu_ps
+SINGLES_KERNEL(singles256, "avx2,fma")
+PAIRS_KERNEL(rows256, "avx2,fma", singles256)
+#undef VW
 #undef VT
+#undef AT
+#undef ZERO
 #undef LOADX
 #undef BCAST
 #undef MADD
-#undef ROWS_KERNEL
-#undef FMA1
-
-/* The same with vectors of 16 (AVX-512), on the columns below the last
- * multiple of 2 x 16, the rest by the kernel above: KA rows times two
- * vectors a pass, a row at a time for the last rows mod KA.  Each lane
- * does what a lane of the kernel above does, in the same order, so the
- * results are the same bit for bit; CPUs with two 512-bit FMA units do
- * twice the work a cycle. */
-#define KC512 32
-#define ROWS_KERNEL512(NAME, TARGET, NARROW)                                                                  \
-    __attribute__((target(TARGET))) static void NAME(const UT *U, size_t rows, size_t len, const UT *Xt,        \
-                                                     size_t ldw, float *out)                                   \
-    {                                                                                                          \
-        const size_t wide = ldw / KC512 * KC512;                                                               \
-        size_t j = 0;                                                                                          \
-        for (; j + KA <= rows && wide; j += KA) {                                                              \
-            const UT *u0 = U + j * len, *u1 = u0 + len, *u2 = u1 + len, *u3 = u2 + len, *u4 = u3 + len,        \
-                     *u5 = u4 + len;                                                                           \
-            if (j + 2 * KA <= rows) /* as above */                                                             \
-                for (size_t b = 0; b < KA * len; b += 64 / sizeof *U)                                          \
-                    __builtin_prefetch(u0 + KA * len + b, 0, 2);                                               \
-            for (size_t c = 0; c < wide; c += KC512) {                                                         \
-                __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,       \
-                       a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;                       \
-                for (size_t k = 0; k < len; k++) {                                                             \
-                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 16);                  \
-                    FMA2(u0, a00, a01);                                                                        \
-                    FMA2(u1, a10, a11);                                                                        \
-                    FMA2(u2, a20, a21);                                                                        \
-                    FMA2(u3, a30, a31);                                                                        \
-                    FMA2(u4, a40, a41);                                                                        \
-                    FMA2(u5, a50, a51);                                                                        \
-                }                                                                                              \
-                float *w = out + j * ldw + c;                                                                  \
-                const __m512 acc[2 * KA] = {a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51};      \
-                for (int r = 0; r < KA; r++) {                                                                 \
-                    _mm512_storeu_ps(w + r * ldw, acc[2 * r]);                                                 \
-                    _mm512_storeu_ps(w + r * ldw + 16, acc[2 * r + 1]);                                        \
-                }                                                                                              \
-            }                                                                                                  \
-        }                                                                                                      \
-        for (; j < rows && wide; j++) {                                                                        \
-            const UT *u = U + j * len;                                                                         \
-            for (size_t c = 0; c < wide; c += KC512) {                                                         \
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0;                                                      \
-                for (size_t k = 0; k < len; k++) {                                                             \
-                    const VT x0 = LOADX(Xt + k * ldw + c), x1 = LOADX(Xt + k * ldw + c + 16);                  \
-                    FMA2(u, a0, a1);                                                                           \
-                }                                                                                              \
-                _mm512_storeu_ps(out + j * ldw + c, a0);                                                       \
-                _mm512_storeu_ps(out + j * ldw + c + 16, a1);                                                  \
-            }                                                                                                  \
-        }                                                                                                      \
-        if (wide < ldw)                                                                                        \
-            NARROW(U, rows, len, Xt, ldw, wide, out);                                                          \
-    }
-
-#define UT uint32_t
-#define VT __m512bh
-#define LOADX(p) ((__m512bh)_mm512_loadu_si512((const void *)(p)))
-#define BCAST(p) ((__m512bh)_mm512_set1_epi32((int)*(p)))
-#define MADD(a, u, x) _mm512_dpbf16_ps(a, u, x)
-ROWS_KERNEL512(rows512_bf16, "avx2,fma,avx512f,avx512vl,avx512bf16", rows256_bf16)
-#undef UT
-#undef VT
-#undef LOADX
-#undef BCAST
-#undef MADD
-
-#define UT float
+#undef STORE
+#define VW 16
 #define VT __m512
-#define LOADX(p) _mm512_loadu_ps(p)
+#define AT __m512
+#define ZERO _mm512_setzero_ps()
+#define LOADX _mm512_loadu_ps
 #define BCAST(p) _mm512_set1_ps(*(p))
 #define MADD(a, u, x) _mm512_fmadd_ps(u, x, a)
-ROWS_KERNEL512(rows512, "avx2,fma,avx512f", rows256)
-#undef UT
+#define STORE _mm512_storeu_ps
+PAIRS_KERNEL(rows512, "avx2,fma,avx512f", rows256)
+#undef VW
 #undef VT
+#undef AT
+#undef ZERO
 #undef LOADX
 #undef BCAST
 #undef MADD
-#undef ROWS_KERNEL512
-#undef KC512
+#undef STORE
+#undef UT
+#undef BF16_TARGET
+#undef PAIRS_KERNEL
+#undef SINGLES_KERNEL
+#undef KERNEL_ARGS
+#undef FMA1
 #undef FMA2
 #undef KA
-#undef KC
 
 /* The kernels' width: 0 until first asked, then 256 or 512 (AVX-512F
  * where the CPU has it); ttt_kernel_set_width overrides it. */
@@ -262,18 +256,12 @@ int ttt_kernel_set_width(int bits)
 
 void ttt_kernel_rows(const float *U, size_t rows, size_t len, const float *Xt, size_t ldw, float *out)
 {
-    if (width() == 512)
-        rows512(U, rows, len, Xt, ldw, out);
-    else
-        rows256(U, rows, len, Xt, ldw, 0, out);
+    (width() == 512 ? rows512 : rows256)(U, rows, len, Xt, ldw, 0, out);
 }
 
 void ttt_kernel_rows_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint32_t *Xt2, size_t ldw, float *out)
 {
-    if (width() == 512)
-        rows512_bf16(U2, rows, len2, Xt2, ldw, out);
-    else
-        rows256_bf16(U2, rows, len2, Xt2, ldw, 0, out);
+    (width() == 512 ? rows512_bf16 : rows256_bf16)(U2, rows, len2, Xt2, ldw, 0, out);
 }
 
 int ttt_kernel_bf16_available(void)
