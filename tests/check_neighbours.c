@@ -45,10 +45,10 @@ static double distance(const ttt_instance *in, int space, int metric, size_t qi,
     return metric == TTT_METRIC_COSINE ? -ab / sqrt(aa * bb) : d;
 }
 
-START_TEST(test_neighbours_match_brute_force)
+/* The lists of ttt_neighbours_find for the instance of words w against
+ * brute force's. */
+static void check_brute_force(const char *const *w, int space, int metric)
 {
-    const int space = _i / 2, metric = _i % 2;
-    const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=600", "m=40", "k=15", NULL};
     ttt_params p = test_params(w);
     ttt_instance *in = test_instance(&p);
     size_t *idx = malloc(p.m * p.k * sizeof *idx);
@@ -72,6 +72,23 @@ START_TEST(test_neighbours_match_brute_force)
     free(all);
     free(idx);
     ttt_instance_free(in);
+}
+
+START_TEST(test_neighbours_match_brute_force)
+{
+    const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=600", "m=40", "k=15", NULL};
+    check_brute_force(w, _i / 2, _i % 2);
+}
+END_TEST
+
+/* The screened search at a size the small test does not reach: 7000 base
+ * points (36 tiles of 192, the last one short) and 600 queries (blocks of
+ * at most 256, more blocks than threads): a tile taken from the wrong
+ * place, or a block that meets only part of the base, changes the lists. */
+START_TEST(test_screen_over_many_tiles_and_blocks)
+{
+    const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=7000", "m=600", "k=15", NULL};
+    check_brute_force(w, TTT_SPACE_FEATURE, TTT_METRIC_EUCLIDEAN);
 }
 END_TEST
 
@@ -289,6 +306,7 @@ Suite *make_neighbours_suite(void)
     tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
     tcase_add_test(core, test_screening_decides_in_double);
     tcase_add_test(core, test_unscreenable_base_scanned_in_double);
+    tcase_add_test(core, test_screen_over_many_tiles_and_blocks);
     tcase_add_test(core, test_selection_orders_ties_by_index);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
