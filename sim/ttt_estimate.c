@@ -591,21 +591,33 @@ static int local_fit(const ttt_instance *in, const decoded_codes *dc, const size
     point pt = {in, nb, i, 0, w, res, in->test.psi + i * d2, 0, 0, STAGE_FEATURES};
     size_t same = 0;
     for (size_t a = 0; a < k; a++) {
-        const double *x = in->train.psi + nb[a] * d2;
         /* The neighbours' rows lie anywhere in the training set, mostly
          * beyond the caches: the row after next asked for now, so that its
          * lines arrive while these two are copied. */
         if (a + 2 < k)
-            for (size_t c = 0; c < d2; c += 64 / sizeof *x)
+            for (size_t c = 0; c < d2; c += 64 / sizeof(double))
                 __builtin_prefetch(in->train.psi + nb[a + 2] * d2 + c, 0, 3);
-        double dist2 = 0.0;
-        for (size_t c = 0; c < d2; c++) {
-            w->X[a * d2 + c] = x[c];
-            dist2 += (pt.xstar[c] - x[c]) * (pt.xstar[c] - x[c]);
-        }
-        res->dist2[i * k + a] = dist2;
+        memcpy(w->X + a * d2, in->train.psi + nb[a] * d2, d2 * sizeof *w->X);
         w->yN[a] = in->train.y[nb[a]];
         same += in->train.topic[nb[a]] == in->test.topic[i];
+    }
+    /* Their squared distances to the test point, four rows at a time from
+     * the copies, each its own sum in index order (the bits of a row at a
+     * time): four chains of additions in flight, not one. */
+    for (size_t a0 = 0; a0 < k; a0 += 4) {
+        const size_t rows = k - a0 < 4 ? k - a0 : 4;
+        const double *x0 = w->X + a0 * d2, *x1 = rows > 1 ? x0 + d2 : x0, *x2 = rows > 2 ? x1 + d2 : x0,
+                     *x3 = rows > 3 ? x2 + d2 : x0, *xs = pt.xstar;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        for (size_t c = 0; c < d2; c++) {
+            s0 += (xs[c] - x0[c]) * (xs[c] - x0[c]);
+            s1 += (xs[c] - x1[c]) * (xs[c] - x1[c]);
+            s2 += (xs[c] - x2[c]) * (xs[c] - x2[c]);
+            s3 += (xs[c] - x3[c]) * (xs[c] - x3[c]);
+        }
+        const double sum[4] = {s0, s1, s2, s3};
+        for (size_t r = 0; r < rows; r++)
+            res->dist2[i * k + a0 + r] = sum[r];
     }
     res->purity[i] = (double)same / (double)k;
     int status = ttt_lsq_factor(w->lsq, w->X, k, d2, d2, p->ridge, p->rcond);

@@ -155,16 +155,26 @@ static double *row_norms(const double *v, size_t n, size_t width, int metric, in
 {
     double *norm = ttt_mem_alloc(n ? n : 1, sizeof *norm);
     int out = 0; /* some value not finite or above SCREEN_MAX in size */
+    /* Four rows at a time, each its own sum in index order (so the bits of
+     * a row at a time): four chains of additions in flight, not one. */
     if (norm)
 #pragma omp parallel for schedule(static) reduction(| : out)
-        for (size_t j = 0; j < n; j++) {
-            double s2 = 0.0;
+        for (size_t j0 = 0; j0 < n; j0 += 4) {
+            const size_t rows = n - j0 < 4 ? n - j0 : 4;
+            const double *x0 = v + j0 * width, *x1 = rows > 1 ? x0 + width : x0, *x2 = rows > 2 ? x1 + width : x0,
+                         *x3 = rows > 3 ? x2 + width : x0;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
             for (size_t l = 0; l < width; l++) {
-                const double x = v[j * width + l];
-                s2 += x * x;
-                out |= !(fabs(x) <= SCREEN_MAX);
+                s0 += x0[l] * x0[l];
+                s1 += x1[l] * x1[l];
+                s2 += x2[l] * x2[l];
+                s3 += x3[l] * x3[l];
+                out |= !(fabs(x0[l]) <= SCREEN_MAX) | !(fabs(x1[l]) <= SCREEN_MAX) | !(fabs(x2[l]) <= SCREEN_MAX) |
+                       !(fabs(x3[l]) <= SCREEN_MAX);
             }
-            norm[j] = metric == TTT_METRIC_COSINE ? sqrt(s2) : s2;
+            const double sum[4] = {s0, s1, s2, s3};
+            for (size_t r = 0; r < rows; r++)
+                norm[j0 + r] = metric == TTT_METRIC_COSINE ? sqrt(sum[r]) : sum[r];
         }
     if (bounded)
         *bounded = !out;
