@@ -79,9 +79,8 @@ typedef struct {
     size_t *test_row, *train_row;
 } decoded_codes;
 
-/* Columns orthogonalised together by concepts_needed: one GEMM against the
- * basis so far per block. */
-#define H2_BLOCK 32
+/* Columns orthogonalised together by concepts_needed (TTT_H2_BLOCK). */
+#define H2_BLOCK TTT_H2_BLOCK
 
 /* Per-thread buffers for the local fits, allocated once. */
 typedef struct {
