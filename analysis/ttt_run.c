@@ -476,6 +476,9 @@ static double expected_support(const ttt_params *p)
     return fmin(own + others, fmax(own, in_use));
 }
 
+/* H2's basis above this many bytes is read from memory (ttt_run_work). */
+#define H2_CACHED 32e6
+
 /* The decoder's screening, as measured (ttt_run_work): atoms scored per
  * step through a basis, and the share of codes left to the direct pass. */
 #define SCAN_ATOMS 64.0
@@ -538,6 +541,15 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
                     k * S * (gs + 1.0) + 8.0 * gs * gs + 2.0 * k * S + 4.0 * k * S * gs) +
                2.0 * m * d2 * fmin(m, (double)TTT_LOCALITY_HEADS);
     c->bytes = 8.0 * m * (k * d2 + d2);
+    /* H2's reads of its basis (8 bytes a number, four passes: two products,
+     * twice), once the basis (gs x k) is larger than the caches: per block
+     * of TTT_H2_BLOCK columns the basis so far (gs^2 / 2B rows over the
+     * blocks), and per column the block's earlier ones (B / 2 on average).
+     * At k = n = 50000 (|S| = 2591, a basis of 1 GB) these, not the flops,
+     * set the time: about 300 GB a test point. */
+    const double B = (double)TTT_H2_BLOCK;
+    if (8.0 * gs * k > H2_CACHED)
+        c->bytes += 32.0 * m * k * (gs * gs / (2.0 * B) + gs * fmin(B, gs) / 2.0);
     add_eig(c, m, g);
     add_eig(c, m, gs);
     if (p->sparse == TTT_ON) {
@@ -745,7 +757,10 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     const double gen_one = stored ? columns : 0.0;
     const double one = eig_price(&w.phase[TTT_PHASE_ANALYTIC]) + eig_price(&w.phase[TTT_PHASE_GLOBAL]) + gen_one +
                        index;
-    c->seconds = one + (c->serial_seconds - one) / par;
+    /* The dense local fits go to the threads 8 test points at a time
+     * (ttt_estimate_local): on at most (m + 7) / 8 of them. */
+    const double local_par = fmin(par, ceil(m / 8.0));
+    c->seconds = one + (c->serial_seconds - one - c->local) / par + c->local / local_par;
     c->generate_seconds = gen_one + (c->generate - gen_one) / par;
 }
 
