@@ -23,7 +23,7 @@ PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
-WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -ffp-contract=off
 OPENMP    ?= -fopenmp
 
 # The CBLAS is this one variable.  OpenBLAS (its OpenMP build, so that BLAS

@@ -676,7 +676,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
      * tile and the kept neighbours), the feature
      * covariance and its eigenvectors, per-thread local workspaces (the
      * Lasso's with LAPACK's QR work array, LASSO_QR_BLOCK a column; H2's
-     * block of columns),
+     * block of columns and their coordinates, at most k each),
      * predictions, the neighbour lists (the run's, their distances dist2,
      * the other space's for O1, and a search's heap of key and index), the
      * analytic phase's topic sums (T x d2) and its two arrays over the
@@ -701,7 +701,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
     c->bytes = 8.0 * kept * (d2 + 1.0) + 12.0 * (double)p->topics * pool + 16.0 * 4096.0 * d2 +
                (ttt_params_streams_train(p) ? TRAIN_TILE + 2.0 * m * k : n) * point + m * point + 8.0 * 6.0 * d2 * d2 +
                (double)nt * 8.0 *
-                   (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 + (double)TTT_H2_BLOCK * k +
+                   (3.0 * k * d2 + 4.0 * g * g + 2048.0 * d2 + 2.0 * (double)TTT_H2_BLOCK * k +
                     (sparse ? k * S + 3.0 * S * S + 64.0 * fmin(k, S) : 0.0)) +
                8.0 * m * (double)TTT_EST_COUNT + 40.0 * m * k + (sparse ? decoder : 0.0) +
                (double)p->topics * pool * 4.0 + 8.0 * (double)p->topics * d2 + 16.0 * in_use +

@@ -183,7 +183,8 @@ static int draw_ws_alloc(const ttt_instance *in, draw_ws *w)
  * one vector (GNU C's vector extension: registers, where the target has
  * them) summed over the q columns and stored once, rather than read and
  * written again for every column.  Each lane multiplies and adds as the
- * scalar code would (no contraction: ISO C mode), so the bits do not depend
+ * scalar code would (no contraction into FMAs: -ffp-contract=off, which
+ * the Makefile sets for gcc and clang alike), so the bits do not depend
  * on the vector width; the body is compiled twice, for AVX-512 and for the
  * baseline, and the first runs where the CPU has it.  A code's sum taken in
  * pieces, each piece from the last one's out, has the bits of one sum. */

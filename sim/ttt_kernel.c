@@ -236,21 +236,26 @@ PAIRS_KERNEL(rows512, "avx2,fma,avx512f", rows256)
 #undef KA
 
 /* The kernels' width: 0 until first asked, then 256 or 512 (AVX-512F
- * where the CPU has it); ttt_kernel_set_width overrides it. */
+ * where the CPU has it); ttt_kernel_set_width overrides it.  Threads may
+ * ask for it at once (the screen's tiles): atomic loads and stores, all
+ * of the same value. */
 static int kernel_width;
 
 static int width(void)
 {
-    if (!kernel_width)
-        kernel_width = __builtin_cpu_supports("avx512f") ? 512 : 256;
-    return kernel_width;
+    int w = __atomic_load_n(&kernel_width, __ATOMIC_RELAXED);
+    if (!w) {
+        w = __builtin_cpu_supports("avx512f") ? 512 : 256;
+        __atomic_store_n(&kernel_width, w, __ATOMIC_RELAXED);
+    }
+    return w;
 }
 
 int ttt_kernel_set_width(int bits)
 {
     const int was = width();
     if (bits == 256 || (bits == 512 && __builtin_cpu_supports("avx512f")))
-        kernel_width = bits;
+        __atomic_store_n(&kernel_width, bits, __ATOMIC_RELAXED);
     return was;
 }
 

@@ -316,16 +316,18 @@ END_TEST
 /* The cost model against runs measured on 2026-11-28 (the 2-core
  * development machine; wall seconds of whole runs, the best of up to ten
  * repeats or single runs at the large sizes, phases summed): the 13
- * one-thread runs its rates were fitted to and eleven more, among them
+ * one-thread runs its rates were fitted to and eleven more (and two of
+ * 2026-11-29, below), among them
  * the issue-13 runs and the top point of the concepts-in-use figure (184
  * s) on two threads, and the d1 = 1e9 run both inside one process (1.06
  * s) and as a fresh one (2.1 s).  Each took 0.5 to 2 times its estimate
  * (0.54 to 1.9 when the rates were fitted, the range the README states).
  * No timing here: the measurements are recorded, the estimates
- * deterministic; the last run was added on 2026-11-29, on the Intel
- * machine the development VM now is.  On two threads the parts that run on one are not
- * divided: the estimate lies strictly between the one-thread time and
- * half of it; and threads beyond the cores change nothing. */
+ * deterministic; the last two runs were added on 2026-11-29, on the Intel
+ * machine the development VM now is.  On two threads the parts that run
+ * on one are not divided: the estimate lies strictly between the
+ * one-thread time and half of it; and threads beyond the cores change
+ * nothing. */
 START_TEST(test_cost_model_matches_recorded_runs)
 {
     static const struct {

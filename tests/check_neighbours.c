@@ -82,9 +82,10 @@ START_TEST(test_neighbours_match_brute_force)
 END_TEST
 
 /* The screened search at a size the small test does not reach: 7000 base
- * points (36 tiles of 192, the last one short) and 600 queries (blocks of
- * at most 256, more blocks than threads): a tile taken from the wrong
- * place, or a block that meets only part of the base, changes the lists. */
+ * points (37 tiles of 192, the last one short) and 600 queries (three
+ * blocks of at most 256: more than one a thread on up to two threads): a
+ * tile taken from the wrong place, or a block that meets only part of the
+ * base, changes the lists. */
 START_TEST(test_screen_over_many_tiles_and_blocks)
 {
     const char *w[] = {"d1=200", "d2=24", "s=4", "topics=10", "n=7000", "m=600", "k=15", NULL};
@@ -235,8 +236,9 @@ END_TEST
 /* A base with a value the screen cannot take (not finite, or above 2^50 in
  * size) is scanned in double.  With k = n every point is in each list,
  * whatever its key; a screen would take neither the infinite point (its
- * single-precision product is NaN, which passes no threshold) nor the NaN
- * one, so a search that screened this base anyway would leave them out. */
+ * single-precision product is NaN or -inf, which passes no threshold) nor
+ * the NaN one, so a search that screened this base anyway would leave them
+ * out. */
 START_TEST(test_unscreenable_base_scanned_in_double)
 {
     const size_t d2 = 8, n = 20, m = 3;
