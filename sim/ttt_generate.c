@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ttt_idmap.h"
+#include "ttt_kernel.h"
 #include "ttt_mem.h"
 #include "ttt_rng.h"
 
@@ -217,7 +218,7 @@ static inline __attribute__((always_inline)) void features_body(const double *co
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
+#ifdef TTT_KERNEL /* x86-64 and GNU C, as for the kernels (ttt_kernel.h) */
 __attribute__((target("avx512f"))) static void features_wide(const double *const *col, const double *v, size_t q,
                                                              size_t d2, const double *from, const double *noise,
                                                              double *out)
@@ -229,7 +230,7 @@ __attribute__((target("avx512f"))) static void features_wide(const double *const
 static void features_of(const double *const *col, const double *v, size_t q, size_t d2, const double *from,
                         const double *noise, double *out)
 {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(TTT_PLAIN_C)
+#ifdef TTT_KERNEL
     if (__builtin_cpu_supports("avx512f")) {
         features_wide(col, v, q, d2, from, noise, out);
         return;

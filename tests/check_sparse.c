@@ -919,6 +919,24 @@ START_TEST(test_kernel_bf16_rounding)
 }
 END_TEST
 
+#ifdef TTT_KERNEL
+/* The kernel tests' inputs from stream `seed`: U (rows x len) and X (nx x
+ * len) standard normal, drawn in that order, and U's rows as bfloat16
+ * pairs (U2, rows x (len + 1) / 2). */
+static void kernel_inputs(unsigned long seed, float *U, size_t rows, float *X, size_t nx, size_t len, uint32_t *U2)
+{
+    gsl_rng *rng = ttt_rng_alloc();
+    ttt_rng_stream(rng, seed, TTT_STREAM_TOOLS, 0);
+    for (size_t k = 0; k < rows * len; k++)
+        U[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t k = 0; k < nx * len; k++)
+        X[k] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t j = 0; j < rows; j++)
+        ttt_kernel_bf16_pairs(U + j * len, len, U2 + j * ((len + 1) / 2));
+    gsl_rng_free(rng);
+}
+#endif
+
 /* The bfloat16 kernel against exact products of the rounded entries: each
  * within 2 len2 FLT_EPSILON / 2 of their sum of magnitudes (plus
  * denormals), as ttt_kernel.h says and key_slack assumes; shapes with rows
@@ -932,14 +950,7 @@ START_TEST(test_kernel_bf16_products)
     const size_t rows = 23, n = 21, len = 37, len2 = (len + 1) / 2, ldw = ttt_kernel_padded(n);
     float *U = malloc(rows * len * sizeof *U), *X = malloc(n * len * sizeof *X), *out = malloc(rows * ldw * sizeof *out);
     uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * ldw * sizeof *Xt2);
-    gsl_rng *rng = ttt_rng_alloc();
-    ttt_rng_stream(rng, 59, TTT_STREAM_TOOLS, 0);
-    for (size_t k = 0; k < rows * len; k++)
-        U[k] = (float)gsl_ran_gaussian(rng, 1.0);
-    for (size_t k = 0; k < n * len; k++)
-        X[k] = (float)gsl_ran_gaussian(rng, 1.0);
-    for (size_t j = 0; j < rows; j++)
-        ttt_kernel_bf16_pairs(U + j * len, len, U2 + j * len2);
+    kernel_inputs(59, U, rows, X, n, len, U2);
     ck_assert_uint_eq(ttt_kernel_columns_bf16(X, n, len, Xt2), ldw);
     ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, out);
     const double g = 2.0 * (double)len2 * FLT_EPSILON / 2.0;
@@ -955,7 +966,6 @@ START_TEST(test_kernel_bf16_products)
             ck_assert_msg(err <= g * mag + 2.0 * (double)len2 * FLT_MIN, "row %zu column %zu: %.9g, exact %.17g", j,
                           c, out[j * ldw + c], exact);
         }
-    gsl_rng_free(rng);
     free(U);
     free(X);
     free(out);
@@ -984,14 +994,7 @@ START_TEST(test_kernel_widths_same_bits)
     float *ref = malloc(rows * most * sizeof *ref);
     uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * most * sizeof *Xt2);
     ck_assert(U && X && Xt && out && ref && U2 && Xt2);
-    gsl_rng *rng = ttt_rng_alloc();
-    ttt_rng_stream(rng, 61, TTT_STREAM_TOOLS, 0);
-    for (size_t k = 0; k < rows * len; k++)
-        U[k] = (float)gsl_ran_gaussian(rng, 1.0);
-    for (size_t k = 0; k < most * len; k++)
-        X[k] = (float)gsl_ran_gaussian(rng, 1.0);
-    for (size_t j = 0; j < rows; j++)
-        ttt_kernel_bf16_pairs(U + j * len, len, U2 + j * len2);
+    kernel_inputs(61, U, rows, X, most, len, U2);
     const int was = ttt_kernel_set_width(256), widths[] = {256, 512};
     int tried = 0;
     for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
@@ -1027,7 +1030,6 @@ START_TEST(test_kernel_widths_same_bits)
     ttt_kernel_set_width(was);
     if (__builtin_cpu_supports("avx512f"))
         ck_assert_int_eq(tried, (int)(sizeof ns / sizeof *ns)); /* the wide kernel ran */
-    gsl_rng_free(rng);
     free(U);
     free(X);
     free(Xt);
