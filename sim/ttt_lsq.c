@@ -4,6 +4,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <lapacke.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,10 +233,203 @@ static void keep_directions(ttt_lsq_workspace *w, double ridge, double rcond)
     }
 }
 
-/* dsyevd on the symmetric a (order g, row-major = column-major), eigenvectors
- * over a as rows, eigenvalues ascending in lambda. */
+/* Householder reduction of the symmetric a (order n, row-major, both
+ * triangles) to tridiagonal form: diagonal d, off-diagonal e (e[i] couples
+ * i and i + 1), and z (n x n) = Q^T for a = Q T Q^T.  Step k reflects the
+ * entries of row k beyond k + 1 into row k's entry at k + 1, and leaves its
+ * vector in row k beyond the diagonal, its 2 / (v^T v) in beta[k] (0: no
+ * reflection).  The trailing block is updated whole, both triangles, each
+ * entry from the same products in the same order as its mirror: it stays
+ * symmetric bit for bit.  p: n doubles of scratch. */
+static void tridiagonalise(double *a, size_t n, double *d, double *e, double *beta, double *z, double *p)
+{
+    for (size_t k = 0; k + 2 < n; k++) {
+        double *v = a + k * n + k + 1, *S = v + n;
+        const size_t m = n - k - 1;
+        double tail = 0.0;
+        for (size_t j = 1; j < m; j++)
+            tail += v[j] * v[j];
+        d[k] = a[k * n + k];
+        beta[k] = 0.0;
+        if (tail == 0.0) { /* already tridiagonal in this row */
+            e[k] = v[0];
+            continue;
+        }
+        const double x0 = v[0], alpha = -copysign(sqrt(x0 * x0 + tail), x0);
+        v[0] = x0 - alpha; /* no cancellation: x0 and -alpha have one sign */
+        const double b = 2.0 / (tail + v[0] * v[0]);
+        e[k] = alpha;
+        beta[k] = b;
+        /* S <- H S H with H = I - b v v^T: p = b S v, p -= (b/2)(v^T p) v,
+         * S -= v p^T + p v^T */
+        double vp = 0.0;
+        for (size_t i = 0; i < m; i++) {
+            double sum = 0.0;
+            for (size_t j = 0; j < m; j++)
+                sum += S[i * n + j] * v[j];
+            p[i] = b * sum;
+            vp += v[i] * p[i];
+        }
+        const double half = 0.5 * b * vp;
+        for (size_t i = 0; i < m; i++)
+            p[i] -= half * v[i];
+        for (size_t i = 0; i < m; i++) {
+            double *restrict Si = S + i * n;
+            const double vi = v[i], pi = p[i];
+#pragma omp simd
+            for (size_t j = 0; j < m; j++)
+                Si[j] -= vi * p[j] + pi * v[j];
+        }
+    }
+    if (n >= 2) {
+        d[n - 2] = a[(n - 2) * n + n - 2];
+        e[n - 2] = a[(n - 2) * n + n - 1];
+    }
+    d[n - 1] = a[(n - 1) * n + n - 1];
+    e[n - 1] = 0.0;
+    /* Q^T = H_{n-3} ... H_1 H_0, built from the identity by multiplying
+     * H_k on the right for k = n - 3 down to 0; H_k changes columns k + 1
+     * on, and only in rows k + 1 on (the rows above are still the
+     * identity's, zero there). */
+    memset(z, 0, n * n * sizeof *z);
+    for (size_t i = 0; i < n; i++)
+        z[i * n + i] = 1.0;
+    for (size_t k = n > 2 ? n - 2 : 0; k-- > 0;) {
+        const double *v = a + k * n + k + 1, b = beta[k];
+        const size_t m = n - k - 1;
+        if (b == 0.0)
+            continue;
+        for (size_t r = k + 1; r < n; r++) {
+            double *restrict zr = z + r * n + k + 1, dot = 0.0;
+            for (size_t j = 0; j < m; j++)
+                dot += zr[j] * v[j];
+            dot *= b;
+#pragma omp simd
+            for (size_t j = 0; j < m; j++)
+                zr[j] -= dot * v[j];
+        }
+    }
+}
+
+/* Implicit QL with Wilkinson's shift on the tridiagonal (d, e) of order n,
+ * each rotation applied to two rows of z, whose rows become the
+ * eigenvectors of d's final values.  An off-diagonal entry at or below eps
+ * times the norm of T counts as zero: the same size of perturbation as the
+ * reduction's own rounding.  Returns -1 if some eigenvalue takes more than
+ * SMALL_EIGEN_ITER iterations. */
+#define SMALL_EIGEN_ITER 60
+static int tridiagonal_ql(double *d, double *e, size_t n, double *z)
+{
+    double norm = 0.0;
+    for (size_t i = 0; i < n; i++)
+        norm = fmax(norm, fabs(d[i]) + fabs(e[i]) + (i ? fabs(e[i - 1]) : 0.0));
+    const double tol = DBL_EPSILON * norm;
+    for (size_t l = 0; l < n; l++) {
+        for (int iter = 0;; iter++) {
+            size_t m = l; /* the first negligible e[m] from l on: T splits below row m */
+            while (m + 1 < n && fabs(e[m]) > tol)
+                m++;
+            if (m == l)
+                break;
+            if (iter == SMALL_EIGEN_ITER)
+                return -1;
+            /* the shift: the eigenvalue of T's leading 2 x 2 block at l nearer d[l] */
+            double g = (d[l + 1] - d[l]) / (2.0 * e[l]), r = sqrt(g * g + 1.0);
+            g = d[m] - d[l] + e[l] / (g + copysign(r, g));
+            double s = 1.0, c = 1.0, p = 0.0;
+            int split = 0;
+            /* chase the bulge from row m up to row l, one rotation of rows
+             * i and i + 1 at a time */
+            for (size_t i = m; i-- > l;) {
+                const double f = s * e[i], b = c * e[i];
+                r = sqrt(f * f + g * g);
+                e[i + 1] = r;
+                if (r == 0.0) { /* underflow: T splits at i + 1; start again from l */
+                    d[i + 1] -= p;
+                    e[m] = 0.0;
+                    split = 1;
+                    break;
+                }
+                const double inv = 1.0 / r;
+                s = f * inv;
+                c = g * inv;
+                g = d[i + 1] - p;
+                r = (d[i] - g) * s + 2.0 * c * b;
+                p = s * r;
+                d[i + 1] = g + p;
+                g = c * r - b;
+                double *restrict zi = z + i * n, *restrict zn = zi + n;
+#pragma omp simd
+                for (size_t t = 0; t < n; t++) {
+                    const double x = zi[t], y = zn[t];
+                    zn[t] = s * x + c * y;
+                    zi[t] = c * x - s * y;
+                }
+            }
+            if (split)
+                continue;
+            d[l] -= p;
+            e[l] = g;
+            e[m] = 0.0;
+        }
+    }
+    return 0;
+}
+
+/* The symmetric eigenproblem of small order (up to SMALL_EIGEN_ORDER) by
+ * Householder tridiagonalisation and implicit QL, both above: at the
+ * orders of a neighbourhood's fit (|S| about 17 at the defaults) LAPACK's
+ * dsyevd spends most of its time in the overhead of its many calls (19 us
+ * at order 17 against 9 us here, make bench's machine), and its result is
+ * the same to rounding: eigenvalues within a few eps of the largest, as
+ * dsyevd's.  a (order n, row-major, its lower triangle read, as dsyevd
+ * reads it) is overwritten by the eigenvectors as rows, eigenvalues
+ * ascending in lambda.  Returns -1, a untouched, for what it does not take
+ * (an entry not finite or beyond 1e100 in size, where its unscaled sums of
+ * squares could overflow, or no convergence): dsyevd takes those.  work:
+ * 3 n + n^2 doubles. */
+#define SMALL_EIGEN_ORDER 32
+static int small_eigen(double *a, size_t n, double *lambda, double *work)
+{
+    double *e = work, *beta = work + n, *p = work + 2 * n, *z = work + 3 * n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++)
+            if (!(fabs(a[i * n + j]) <= 1e100))
+                return -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            a[j * n + i] = a[i * n + j];
+    tridiagonalise(a, n, lambda, e, beta, z, p);
+    if (tridiagonal_ql(lambda, e, n, z))
+        return -1;
+    /* ascending: a selection sort of the values, carrying their rows */
+    for (size_t i = 0; i < n; i++) {
+        size_t low = i;
+        for (size_t j = i + 1; j < n; j++)
+            low = lambda[j] < lambda[low] ? j : low;
+        const double t = lambda[i];
+        lambda[i] = lambda[low];
+        lambda[low] = t;
+        memcpy(a + i * n, z + low * n, n * sizeof *a);
+        if (low != i)
+            memcpy(z + low * n, z + i * n, n * sizeof *z);
+    }
+    return 0;
+}
+
+/* The symmetric a (order g, row-major = column-major, its lower triangle
+ * read), eigenvectors over a as rows, eigenvalues ascending in lambda:
+ * small_eigen up to SMALL_EIGEN_ORDER, else (or where it declines) LAPACK's
+ * dsyevd. */
 static int syevd(ttt_lsq_workspace *w, double *a, size_t g, double *lambda)
 {
+    if (g <= SMALL_EIGEN_ORDER) {
+        double *copy = w->work + 3 * g + g * g; /* for dsyevd, should small_eigen decline */
+        memcpy(copy, a, g * g * sizeof *a);
+        if (small_eigen(a, g, lambda, w->work) == 0)
+            return GSL_SUCCESS;
+        memcpy(a, copy, g * g * sizeof *a);
+    }
     const int saved = lapack_threads_begin();
     lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)g, a, (lapack_int)g, lambda,
                                           w->work, (lapack_int)ttt_lsq_eigen_work(g), w->iwork,

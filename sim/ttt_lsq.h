@@ -10,7 +10,9 @@
  * Method: the eigendecomposition of the smaller Gram matrix, X^T X (cols x
  * cols) when rows >= cols (the global fit: n >> d2) or X X^T (rows x rows)
  * when rows < cols (a TTT neighbourhood: k < d2), solved by LAPACK's dsyevd
- * (through LAPACKE, on OpenBLAS).  A neighbourhood's X X^T has rank about
+ * (through LAPACKE, on OpenBLAS) above order 32, and below it by
+ * Householder tridiagonalisation and implicit QL in ttt_lsq.c (dsyevd's
+ * overhead dominates there).  A neighbourhood's X X^T has rank about
  * |S|, well below k: it is first reduced by a pivoted Cholesky factor
  * (dpstrf) to an eigenproblem of the order of its rank (ttt_lsq.c,
  * dual_factor).  Either way it gives the same X^+ as an SVD of X.  Its price is

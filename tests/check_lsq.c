@@ -2,9 +2,11 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check_ttt.h"
 #include "ttt_lsq.h"
@@ -187,6 +189,124 @@ START_TEST(test_psd_solve_is_pseudo_inverse)
 }
 END_TEST
 
+/* The eigensolver at every order from 1 to 40, across ttt_lsq.c's switch
+ * from its own small-order solver (up to order 32) to LAPACK's dsyevd: G^+ b
+ * from ttt_lsq_psd_solve against the SVD pseudo-inverse, and the
+ * conditioning ratio of ttt_lsq_factor_gram against GSL's eigenvalues, for
+ * matrices that take each of the solver's paths: full rank, rank n/2 (exact
+ * zeros the cut drops), diagonal with repeated values (nothing to reflect),
+ * two eigenvalues 1e-10 apart, off-diagonal entries of 1e-20 (at once
+ * negligible), full rank scaled by 1e120 (declined: dsyevd takes it; the
+ * reference from the unscaled matrix, (c G)^+ = G^+ / c), and zero.  Tolerance: a backward stable eigensolver perturbs G by about
+ * n eps ||G||, which moves G^+ b by at most kappa times that relative to
+ * ||G^+ b||, kappa = the ratio of the largest kept singular value to the
+ * smallest (from the SVD); 100 n eps kappa allows the constant. */
+enum { EIG_FULL, EIG_HALF, EIG_DIAG, EIG_CLUSTER, EIG_TINY, EIG_HUGE, EIG_ZERO, EIG_KINDS };
+
+static void eig_matrix(gsl_rng *r, size_t n, int kind, double *G)
+{
+    const size_t rank = kind == EIG_HALF ? (n + 1) / 2 : n;
+    double *B = low_rank(r, n, n, rank);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (size_t l = 0; l < n; l++)
+                sum += B[i * n + l] * B[j * n + l];
+            G[i * n + j] = kind == EIG_ZERO ? 0.0 : sum + (kind == EIG_HALF ? 0.0 : (i == j) * 1.0);
+        }
+    if (kind == EIG_DIAG || kind == EIG_TINY)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                G[i * n + j] = i == j ? 1.0 + (double)(i % 3) : kind == EIG_TINY ? 1e-20 : 0.0;
+    if (kind == EIG_CLUSTER) { /* Q diag(1, 1 + 1e-10, 2, 3, ...) Q^T, Q from the QR of B */
+        gsl_matrix *QR = gsl_matrix_alloc(n, n), *Q = gsl_matrix_alloc(n, n), *R = gsl_matrix_alloc(n, n);
+        gsl_vector *tau = gsl_vector_alloc(n);
+        for (size_t i = 0; i < n * n; i++)
+            QR->data[i] = B[i];
+        gsl_linalg_QR_decomp(QR, tau);
+        gsl_linalg_QR_unpack(QR, tau, Q, R);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                double sum = 0.0;
+                for (size_t l = 0; l < n; l++)
+                    sum += gsl_matrix_get(Q, i, l) * gsl_matrix_get(Q, j, l) *
+                           (l == 0 ? 1.0 : l == 1 ? 1.0 + 1e-10 : (double)l);
+                G[i * n + j] = sum;
+            }
+        gsl_matrix_free(QR);
+        gsl_matrix_free(Q);
+        gsl_matrix_free(R);
+        gsl_vector_free(tau);
+    }
+    for (size_t i = 0; i < n; i++) /* exactly symmetric */
+        for (size_t j = 0; j < i; j++)
+            G[j * n + i] = G[i * n + j];
+    free(B);
+}
+
+START_TEST(test_eigensolver_at_every_small_order)
+{
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 11, TTT_STREAM_TOOLS, 0);
+    for (size_t n = 1; n <= 40; n++)
+        for (int kind = 0; kind < EIG_KINDS; kind++) {
+            double *G = malloc(n * n * sizeof *G), *b = malloc(n * sizeof *b), *x = malloc(n * sizeof *x);
+            eig_matrix(r, n, kind, G);
+            for (size_t i = 0; i < n; i++)
+                b[i] = gsl_ran_gaussian(r, 1.0);
+            /* the reference: SVD pseudo-inverse, and kappa of its kept part */
+            double *P = svd_pinv(G, n, n), smax = 0.0, smin = HUGE_VAL, ref2 = 0.0, err2 = 0.0;
+            gsl_matrix *U = gsl_matrix_alloc(n, n), *V = gsl_matrix_alloc(n, n);
+            gsl_vector *S = gsl_vector_alloc(n), *work = gsl_vector_alloc(n);
+            memcpy(U->data, G, n * n * sizeof *G);
+            gsl_linalg_SV_decomp(U, V, S, work);
+            for (size_t l = 0; l < n; l++) {
+                const double sl = gsl_vector_get(S, l);
+                smax = fmax(smax, sl);
+                if (sl > 1e-9 * gsl_vector_get(S, 0))
+                    smin = fmin(smin, sl);
+            }
+            const double scale = kind == EIG_HUGE ? 1e120 : 1.0;
+            double *Gs = malloc(n * n * sizeof *Gs);
+            for (size_t i = 0; i < n * n; i++)
+                Gs[i] = scale * G[i];
+            ttt_lsq_workspace *w = ttt_lsq_alloc(n, n);
+            ck_assert_int_eq(ttt_lsq_psd_solve(w, Gs, n, b, 1e-6, x), GSL_SUCCESS);
+            for (size_t i = 0; i < n; i++) {
+                double ref = 0.0;
+                for (size_t j = 0; j < n; j++)
+                    ref += P[i * n + j] * b[j] / scale;
+                ref2 += ref * ref;
+                err2 += (x[i] - ref) * (x[i] - ref);
+            }
+            const double kappa = smax > 0.0 ? smax / smin : 1.0, tol = 100.0 * (double)n * DBL_EPSILON * kappa;
+            ck_assert_msg(sqrt(err2) <= tol * sqrt(ref2), "order %zu, kind %d: |x - G^+ b| = %g of |G^+ b|, above %g",
+                          n, kind, sqrt(err2 / fmax(ref2, DBL_MIN)), tol);
+            /* the eigenvalues, through the conditioning ratio lambda_min / mean */
+            ck_assert_int_eq(ttt_lsq_factor_gram(w, Gs, n, 0.0, 1e-6), GSL_SUCCESS);
+            double trace = 0.0;
+            for (size_t l = 0; l < n; l++)
+                trace += gsl_vector_get(S, l);
+            const double ratio = kind == EIG_HALF && n > 1 ? 0.0 : smax > 0.0 ? smin / (trace / (double)n) : 0.0;
+            ck_assert_msg(fabs(ttt_lsq_min_eigen_ratio(w) - ratio) <= tol * fmax(ratio, 1.0),
+                          "order %zu, kind %d: lambda_min / mean %.17g, the SVD's %.17g", n, kind,
+                          ttt_lsq_min_eigen_ratio(w), ratio);
+            ck_assert_uint_eq(ttt_lsq_rank(w), kind == EIG_ZERO ? 0 : kind == EIG_HALF ? (n + 1) / 2 : n);
+            ttt_lsq_free(w);
+            gsl_matrix_free(U);
+            gsl_matrix_free(V);
+            gsl_vector_free(S);
+            gsl_vector_free(work);
+            free(G);
+            free(Gs);
+            free(b);
+            free(x);
+            free(P);
+        }
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* rcond applies to singular values: with rcond = 1e-6 a direction with
  * singular value 1e-4 of the largest is kept (its eigenvalue in the Gram
  * matrix, 1e-8, is below rcond but above rcond^2) and one with 1e-7 is not,
@@ -239,6 +359,7 @@ Suite *make_lsq_suite(void)
                         (int)(sizeof shapes / sizeof shapes[0]));
     tcase_add_test(core, test_ridge_solves_regularised_normal_equations);
     tcase_add_test(core, test_psd_solve_is_pseudo_inverse);
+    tcase_add_test(core, test_eigensolver_at_every_small_order);
     tcase_add_test(core, test_rank_threshold_is_on_singular_values);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
