@@ -461,7 +461,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
  * concept in a dot product: it gets id -1 and is skipped, which adds no term
  * to any sum, so every sum is the one the scan over concept indices makes. */
 typedef struct {
-    ttt_idmap *ids;    /* the base's concepts to their compact ids */
+    ttt_idmap *ids;    /* the base's concepts to their compact ids, for large d1 (else NULL) */
     int32_t *base_id;  /* n q: the base codes' concepts as compact ids */
     int32_t *query_id; /* query->n q: the queries' concepts as compact ids, -1 if not in the base */
     size_t *start;     /* u + 1: the postings of compact id c are [start[c], start[c+1]) */
@@ -470,6 +470,7 @@ typedef struct {
     size_t *order0;    /* the first len0 base points by (key0, index) */
     double *key0;      /* len0: their keys, the key of a point that shares no concept */
     size_t len0;
+    size_t u;          /* compact ids: the distinct concepts of the base */
 } concept_index;
 
 static void index_free(concept_index *x)
@@ -494,6 +495,101 @@ static size_t postings_of(const concept_index *x, const int32_t *qc, size_t q)
     return postings;
 }
 
+/* The compact ids of the base's and the queries' concepts.  Only their
+ * being distinct matters (they index arrays; every sum runs in the order of
+ * a code's entries), so where an array over the concepts costs at most
+ * four times base_id (d1 <= 4 n q: the defaults, 4096 against 400,000
+ * entries) the present concepts are numbered in increasing order from a
+ * table, which the threads then read; beyond that, by a hash map in order of first
+ * appearance (d1 may be 1e9). */
+static int index_ids(const ttt_data *base, const ttt_data *query, size_t d1, concept_index *x)
+{
+    const size_t nq = base->n * base->q, mq = query->n * query->q;
+    if (d1 > 4 * nq) {
+        x->ids = ttt_idmap_alloc(nq < d1 ? nq : d1);
+        if (!x->ids)
+            return GSL_ENOMEM;
+        for (size_t a = 0; a < nq; a++)
+            x->base_id[a] = ttt_idmap_add(x->ids, base->phi_idx[a]);
+        for (size_t a = 0; a < mq; a++)
+            x->query_id[a] = ttt_idmap_find(x->ids, query->phi_idx[a]);
+        x->u = x->ids->size;
+        return GSL_SUCCESS;
+    }
+    int32_t *table = calloc(d1, sizeof *table); /* 1 for a concept the base holds, then its id + 1 */
+    if (!table)
+        return GSL_ENOMEM;
+    for (size_t a = 0; a < nq; a++) /* one thread: threads marking one small table share its lines */
+        table[base->phi_idx[a]] = 1;
+    int32_t u = 0;
+    for (size_t c = 0; c < d1; c++)
+        table[c] = table[c] ? ++u : 0;
+#pragma omp parallel for schedule(static)
+    for (size_t a = 0; a < nq; a++)
+        x->base_id[a] = table[base->phi_idx[a]] - 1;
+#pragma omp parallel for schedule(static)
+    for (size_t a = 0; a < mq; a++) {
+        const int32_t c = query->phi_idx[a];
+        x->query_id[a] = c >= 0 && (size_t)c < d1 ? table[c] - 1 : -1;
+    }
+    x->u = (size_t)u;
+    free(table);
+    return GSL_SUCCESS;
+}
+
+/* The postings: start (u + 1) from the counts of each compact id, then
+ * point and val, the base points holding each id in increasing order.  With
+ * T threads each takes a contiguous range of the points, counts its ids,
+ * and writes its postings after those of the ranges before it: the arrays
+ * of one pass in point order, bit for bit.  Its counts take T u entries,
+ * allowed up to n q (else one thread). */
+static int index_postings(const ttt_data *base, concept_index *x)
+{
+    const size_t n = base->n, q = base->q, u = x->u;
+    size_t T = threads();
+    T = T > 1 && T * u <= n * q ? T : 1;
+    size_t *count = calloc(T * u + 1, sizeof *count);
+    x->start = calloc(u + 1, sizeof *x->start);
+    if (!count || !x->start) {
+        free(count);
+        return GSL_ENOMEM;
+    }
+#pragma omp parallel num_threads(T)
+    {
+#ifdef _OPENMP
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+#else
+        const size_t t = 0, nt = 1;
+#endif
+        const size_t j0 = n * t / nt, j1 = n * (t + 1) / nt;
+        size_t *mine = count + t * u;
+        for (size_t a = j0 * q; a < j1 * q; a++)
+            mine[x->base_id[a]]++;
+#pragma omp barrier
+#pragma omp single
+        { /* thread t's first slot for id c: all of c's before t's, after every smaller id's */
+            size_t at = 0;
+            for (size_t c = 0; c < u; c++) {
+                x->start[c] = at;
+                for (size_t r = 0; r < nt; r++) {
+                    const size_t here = count[r * u + c];
+                    count[r * u + c] = at;
+                    at += here;
+                }
+            }
+            x->start[u] = at;
+        }
+        for (size_t j = j0; j < j1; j++)
+            for (size_t a = 0; a < q; a++) {
+                const size_t slot = mine[x->base_id[j * q + a]]++;
+                x->point[slot] = (uint32_t)j;
+                x->val[slot] = base->phi_val[j * q + a];
+            }
+    }
+    free(count);
+    return GSL_SUCCESS;
+}
+
 /* The compact ids, the postings of base's concepts, and the prefix of the
  * (key0, index) order that any query of `query` can need: k plus its longest
  * postings (a query whose postings reach n is scanned in full and needs
@@ -502,39 +598,22 @@ static int index_build(const ttt_data *base, const ttt_data *query, size_t d1, s
                        int metric, concept_index *x)
 {
     const size_t n = base->n, q = base->q;
-    x->ids = ttt_idmap_alloc(n * q < d1 ? n * q : d1);
     x->base_id = ttt_mem_alloc(n * q, sizeof *x->base_id);
     x->query_id = ttt_mem_alloc(query->n * q, sizeof *x->query_id);
     x->point = ttt_mem_alloc(n * q, sizeof *x->point);
     x->val = ttt_mem_alloc(n * q, sizeof *x->val);
-    if (!x->ids || !x->base_id || !x->query_id || !x->point || !x->val)
+    if (!x->base_id || !x->query_id || !x->point || !x->val)
         return GSL_ENOMEM;
-    for (size_t a = 0; a < n * q; a++)
-        x->base_id[a] = ttt_idmap_add(x->ids, base->phi_idx[a]);
-    for (size_t a = 0; a < query->n * q; a++)
-        x->query_id[a] = ttt_idmap_find(x->ids, query->phi_idx[a]);
-    const size_t u = x->ids->size;
-    x->start = calloc(u + 1, sizeof *x->start);
-    if (!x->start)
-        return GSL_ENOMEM;
-    for (size_t a = 0; a < n * q; a++)
-        x->start[x->base_id[a] + 1]++;
-    for (size_t c = 0; c < u; c++)
-        x->start[c + 1] += x->start[c];
+    int status = index_ids(base, query, d1, x);
+    if (!status)
+        status = index_postings(base, x);
+    if (status)
+        return status;
     size_t longest = 0;
     for (size_t i = 0; i < query->n; i++) {
         const size_t postings = postings_of(x, x->query_id + i * q, q);
         longest = postings < n && postings > longest ? postings : longest;
     }
-    for (size_t j = 0; j < n; j++) /* counting sort: points ascending per concept */
-        for (size_t a = 0; a < q; a++) {
-            size_t t = x->start[x->base_id[j * q + a]]++;
-            x->point[t] = (uint32_t)j;
-            x->val[t] = base->phi_val[j * q + a];
-        }
-    for (size_t c = u; c > 0; c--) /* the fill advanced each start to the next one's */
-        x->start[c] = x->start[c - 1];
-    x->start[0] = 0;
     x->len0 = k + longest < n ? k + longest : n;
     x->order0 = malloc(x->len0 * sizeof *x->order0);
     x->key0 = malloc(x->len0 * sizeof *x->key0);
@@ -584,7 +663,7 @@ static int concept_add(ttt_search *s, const ttt_data *base, size_t first)
     /* read inside the region, where `failed` is each thread's own copy */
     const int built = norm && index_build(base, query, d1, k, norm, metric, &x) == GSL_SUCCESS;
     int failed = !built;
-    const size_t u = built ? x.ids->size : 0;
+    const size_t u = built ? x.u : 0;
 #pragma omp parallel reduction(| : failed)
     {
         double *dense = calloc(u ? u : 1, sizeof *dense); /* the query, by compact id */

@@ -102,15 +102,17 @@ END_TEST
  * config 1: one topic, every query's postings cover all n (the full-scan
  * fallback); config 2: signed magnitudes and background concepts; config
  * 3: about 60 touched points per query for k = 10, tied in whole groups, so
- * ties at the k-th place arrive out of index order. */
+ * ties at the k-th place arrive out of index order; config 4: d1 above 4 n q,
+ * where the index numbers the concepts through a hash map, not a table. */
 START_TEST(test_concept_neighbours_equal_a_full_scan)
 {
-    static const char *const configs[][12] = {
+    static const char *const configs[5][12] = {
         {"d1=2000", "d2=8", "s=3", "topics=100", "pool=6", "n=400", "m=30", "k=40", "magnitudes=constant", NULL},
         {"d1=50", "d2=8", "s=3", "topics=1", "pool=4", "n=300", "m=20", "k=25", "magnitudes=constant", NULL},
         {"d1=500", "d2=8", "s=3", "topics=20", "background=2", "n=500", "m=30", "k=30", "magnitudes=signed",
          NULL},
-        {"d1=200", "d2=8", "s=3", "topics=10", "pool=6", "n=600", "m=40", "k=10", "magnitudes=constant", NULL}};
+        {"d1=200", "d2=8", "s=3", "topics=10", "pool=6", "n=600", "m=40", "k=10", "magnitudes=constant", NULL},
+        {"d1=100000", "d2=8", "s=3", "topics=40", "pool=6", "n=400", "m=30", "k=20", "magnitudes=signed", NULL}};
     const int config = _i / 2, metric = _i % 2;
     ttt_params p = test_params((const char **)configs[config]);
     ttt_instance *in = test_instance(&p);
@@ -304,7 +306,7 @@ Suite *make_neighbours_suite(void)
     Suite *s = suite_create("neighbours");
     TCase *core = tcase_create("core");
     tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
-    tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 8);
+    tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 10);
     tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
     tcase_add_test(core, test_screening_decides_in_double);
     tcase_add_test(core, test_unscreenable_base_scanned_in_double);
