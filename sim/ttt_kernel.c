@@ -235,6 +235,53 @@ PAIRS_KERNEL(rows512, "avx2,fma,avx512f", rows256)
 #undef FMA2
 #undef KA
 
+/* The Gram kernel.  G's upper triangle is covered by tiles of TI rows by
+ * 16 columns (TI = 8 with AVX-512F, 4 with AVX2: 16 vector accumulators
+ * either way), each tile's entries kept in registers over GRAM_ROWS rows
+ * of X (GRAM_ROWS x cols doubles: in L1 or L2 while every tile reads
+ * them), then stored and taken up again for the next GRAM_ROWS.  Entry
+ * (i, j) is the chain G_ij = fma(x_ri, x_rj, G_ij) over r in order from 0,
+ * whatever the width: the same bits, and those of the scalar loop with
+ * fma().  A tile on the diagonal also fills some entries below it, which
+ * the caller ignores. */
+#define GRAM_ROWS 64
+#define GRAM_KERNEL(NAME, TARGET, VT, TI, JV, LOAD, STORE, SET1, FMADD)                                       \
+    __attribute__((target(TARGET))) static void NAME(const double *X, size_t rows, size_t cols, size_t ldx,    \
+                                                     double *G)                                                \
+    {                                                                                                          \
+        const size_t VD = sizeof(VT) / sizeof(double);                                                        \
+        memset(G, 0, cols * cols * sizeof *G);                                                                 \
+        for (size_t r0 = 0; r0 < rows; r0 += GRAM_ROWS) {                                                      \
+            const size_t r1 = rows - r0 < GRAM_ROWS ? rows : r0 + GRAM_ROWS;                                   \
+            for (size_t i0 = 0; i0 < cols; i0 += TI)                                                           \
+                for (size_t j0 = i0 / 16 * 16; j0 < cols; j0 += 16) {                                          \
+                    VT a[TI][JV];                                                                              \
+                    _Pragma("GCC unroll 8") for (size_t ii = 0; ii < TI; ii++)                                 \
+                        _Pragma("GCC unroll 4") for (size_t jv = 0; jv < JV; jv++)                             \
+                            a[ii][jv] = LOAD(G + (i0 + ii) * cols + j0 + jv * VD);                             \
+                    for (size_t r = r0; r < r1; r++) {                                                         \
+                        const double *x = X + r * ldx;                                                         \
+                        VT b[JV];                                                                              \
+                        _Pragma("GCC unroll 4") for (size_t jv = 0; jv < JV; jv++) b[jv] = LOAD(x + j0 + jv * VD); \
+                        _Pragma("GCC unroll 8") for (size_t ii = 0; ii < TI; ii++) {                           \
+                            const VT u = SET1(x[i0 + ii]);                                                     \
+                            _Pragma("GCC unroll 4") for (size_t jv = 0; jv < JV; jv++)                         \
+                                a[ii][jv] = FMADD(u, b[jv], a[ii][jv]);                                        \
+                        }                                                                                      \
+                    }                                                                                          \
+                    _Pragma("GCC unroll 8") for (size_t ii = 0; ii < TI; ii++)                                 \
+                        _Pragma("GCC unroll 4") for (size_t jv = 0; jv < JV; jv++)                             \
+                            STORE(G + (i0 + ii) * cols + j0 + jv * VD, a[ii][jv]);                             \
+                }                                                                                              \
+        }                                                                                                      \
+    }
+GRAM_KERNEL(gram256, "avx2,fma", __m256d, 4, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd,
+            _mm256_fmadd_pd)
+GRAM_KERNEL(gram512, "avx2,fma,avx512f", __m512d, 8, 2, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd,
+            _mm512_fmadd_pd)
+#undef GRAM_KERNEL
+#undef GRAM_ROWS
+
 /* The kernels' width: 0 until first asked, then 256 or 512 (AVX-512F
  * where the CPU has it); ttt_kernel_set_width overrides it.  Threads may
  * ask for it at once (the screen's tiles): atomic loads and stores, all
@@ -311,3 +358,17 @@ size_t ttt_kernel_columns_bf16(const float *X, size_t n, size_t len, uint32_t *X
     return ldw;
 }
 #endif
+
+int ttt_kernel_gram_fits(size_t cols)
+{
+    return ttt_kernel_available() && cols >= 16 && cols <= TTT_KERNEL_GRAM_MAX && cols % 16 == 0;
+}
+
+void ttt_kernel_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
+{
+#ifdef TTT_KERNEL
+    (width() == 512 ? gram512 : gram256)(X, rows, cols, ldx, G);
+#else
+    (void)X, (void)rows, (void)cols, (void)ldx, (void)G;
+#endif
+}

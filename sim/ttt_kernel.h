@@ -38,6 +38,22 @@ int ttt_kernel_available(void);
  * past column n; returns ldw = ttt_kernel_padded(n). */
 size_t ttt_kernel_columns(const float *X, size_t n, size_t len, float *Xt);
 
+/* Gram matrices in double precision: G (cols x cols, row-major) = X^T X
+ * for X (rows x cols, row stride ldx), each entry of the upper triangle the
+ * chain of rows fused multiply-adds in order of the row (the bits of the
+ * scalar loop with fma(), at either width); entries below the diagonal are
+ * left with whatever the tiles put there (callers read the upper
+ * triangle).  What a BLAS dsyrk does at these shapes, n x 128 from blocks
+ * of 1024 rows, without its copies of X into its own layout: OpenBLAS
+ * spent 40% of the global fit's Gram time in them.  For the column counts
+ * ttt_kernel_gram_fits accepts (multiples of 16 up to
+ * TTT_KERNEL_GRAM_MAX: where the tiles' rows stay in cache), where the CPU
+ * has AVX2 and FMA. */
+#define TTT_KERNEL_GRAM_MAX 512
+int ttt_kernel_gram_fits(size_t cols);
+/* Only where ttt_kernel_gram_fits(cols) (without TTT_KERNEL it never does). */
+void ttt_kernel_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
+
 #ifdef TTT_KERNEL
 /* out (rows x ldw, row stride ldw) = U (rows x len) Xt; ldw a multiple of
  * TTT_KERNEL_PAD.  In vectors of 16 where the CPU has AVX-512F, else of

@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "ttt_kernel.h"
 #include "ttt_mem.h"
 
 /* Rows per block of the blocked reductions over long matrices. */
@@ -28,13 +29,16 @@ static int in_parallel(void)
 #endif
 }
 
-/* One block of rows: the upper triangle of X^T X (cols x cols) into G and
+/* One block of rows: the upper triangle of X^T X (cols x cols) into G (by
+ * ttt_kernel_gram where it fits, else BLAS dsyrk) and
  * X^T r (cols) into xtr, each when not NULL: the second reads the rows
  * while the first has left them in cache. */
 static void reduce_block(const double *X, size_t rows, size_t cols, size_t ldx, const double *r, double *G,
                          double *xtr)
 {
-    if (G)
+    if (G && ttt_kernel_gram_fits(cols))
+        ttt_kernel_gram(X, rows, cols, ldx, G);
+    else if (G)
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)ldx, 0.0, G,
                     (int)cols);
     if (xtr)

@@ -1,4 +1,5 @@
 /* ttt_lsq against an independent SVD pseudo-inverse and explicit solves. */
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "check_ttt.h"
+#include "ttt_kernel.h"
 #include "ttt_lsq.h"
 #include "ttt_rng.h"
 
@@ -307,6 +309,60 @@ START_TEST(test_eigensolver_at_every_small_order)
 }
 END_TEST
 
+/* The Gram kernel behind ttt_lsq_gram (where ttt_kernel_gram_fits): every
+ * entry of the upper triangle the chain of fused multiply-adds over the
+ * rows in order, bit for bit the scalar loop with fma(), at both vector
+ * widths, for column counts from 16 to TTT_KERNEL_GRAM_MAX, row counts
+ * around its passes of 64 rows, and a row stride wider than the columns;
+ * and ttt_lsq_gram, which adds blocks of TTT_LSQ_BLOCK_ROWS, equal to
+ * BLAS's dsyrk to rounding (n eps ||x_i|| ||x_j|| for entry (i, j)). */
+START_TEST(test_gram_kernel_is_the_fma_chain)
+{
+    static const size_t gram_shapes[][2] = {{1, 16}, {63, 32}, {64, 48}, {65, 128}, {300, 16}, {129, 256}, {70, 512}};
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 13, TTT_STREAM_TOOLS, 0);
+    for (size_t sh = 0; sh < sizeof gram_shapes / sizeof gram_shapes[0]; sh++) {
+        const size_t rows = gram_shapes[sh][0], cols = gram_shapes[sh][1], ldx = cols + 3;
+        if (!ttt_kernel_gram_fits(cols))
+            continue; /* no AVX2 and FMA here: ttt_lsq_gram uses dsyrk, checked below */
+        double *X = malloc(rows * ldx * sizeof *X), *G = malloc(cols * cols * sizeof *G);
+        for (size_t i = 0; i < rows * ldx; i++)
+            X[i] = gsl_ran_gaussian(r, 1.0);
+        for (int wide = 0; wide < 2; wide++) {
+            const int was = ttt_kernel_set_width(wide ? 512 : 256);
+            ttt_kernel_gram(X, rows, cols, ldx, G);
+            ttt_kernel_set_width(was);
+            for (size_t i = 0; i < cols; i++)
+                for (size_t j = i; j < cols; j++) {
+                    double chain = 0.0;
+                    for (size_t t = 0; t < rows; t++)
+                        chain = fma(X[t * ldx + i], X[t * ldx + j], chain);
+                    ck_assert_msg(G[i * cols + j] == chain, "%zu x %zu, width %d: G[%zu][%zu] = %.17g, the chain %.17g",
+                                  rows, cols, wide ? 512 : 256, i, j, G[i * cols + j], chain);
+                }
+        }
+        free(X);
+        free(G);
+    }
+    /* ttt_lsq_gram over several blocks against dsyrk */
+    const size_t rows = 3 * TTT_LSQ_BLOCK_ROWS + 5, cols = 32;
+    double *X = malloc(rows * cols * sizeof *X), *G = malloc(cols * cols * sizeof *G);
+    double *H = malloc(cols * cols * sizeof *H);
+    for (size_t i = 0; i < rows * cols; i++)
+        X[i] = gsl_ran_gaussian(r, 1.0);
+    ck_assert_int_eq(ttt_lsq_gram(X, rows, cols, cols, G), GSL_SUCCESS);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows, 1.0, X, (int)cols, 0.0, H, (int)cols);
+    for (size_t i = 0; i < cols; i++)
+        for (size_t j = i; j < cols; j++)
+            ck_assert_double_eq_tol(G[i * cols + j], H[i * cols + j],
+                                    (double)rows * DBL_EPSILON * sqrt(H[i * cols + i] * H[j * cols + j]));
+    free(X);
+    free(G);
+    free(H);
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* rcond applies to singular values: with rcond = 1e-6 a direction with
  * singular value 1e-4 of the largest is kept (its eigenvalue in the Gram
  * matrix, 1e-8, is below rcond but above rcond^2) and one with 1e-7 is not,
@@ -360,6 +416,7 @@ Suite *make_lsq_suite(void)
     tcase_add_test(core, test_ridge_solves_regularised_normal_equations);
     tcase_add_test(core, test_psd_solve_is_pseudo_inverse);
     tcase_add_test(core, test_eigensolver_at_every_small_order);
+    tcase_add_test(core, test_gram_kernel_is_the_fma_chain);
     tcase_add_test(core, test_rank_threshold_is_on_singular_values);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
