@@ -139,6 +139,8 @@ struct ttt_lsq_workspace {
     size_t rows, cols, ldx, g, rank;
     size_t ne;      /* eigenvectors in E: g, or the rank for a dual factor */
     int dual;       /* 1: G = X X^T (rows < cols); 0: G = X^T X */
+    int chol;       /* a dual factor kept as L (G's buffer), its pivots and the Cholesky factor of
+                       M = L^T L (E's buffer): every direction kept (dual_factor) */
 };
 
 ttt_lsq_workspace *ttt_lsq_alloc(size_t max_rows, size_t max_cols)
@@ -237,6 +239,35 @@ static void keep_directions(ttt_lsq_workspace *w, double ridge, double rcond)
     }
 }
 
+/* out[i] = <row i of A, v> for the rows x len A (row stride lda), each a
+ * sum in index order, four rows at a time: four chains of additions in
+ * flight, not one (the eigensolver's orders are small, and a single chain
+ * waits on each addition). */
+static void row_dots(const double *A, size_t rows, size_t len, size_t lda, const double *v, double *out)
+{
+    size_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        const double *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        for (size_t j = 0; j < len; j++) {
+            s0 += a0[j] * v[j];
+            s1 += a1[j] * v[j];
+            s2 += a2[j] * v[j];
+            s3 += a3[j] * v[j];
+        }
+        out[i] = s0;
+        out[i + 1] = s1;
+        out[i + 2] = s2;
+        out[i + 3] = s3;
+    }
+    for (; i < rows; i++) {
+        double sum = 0.0;
+        for (size_t j = 0; j < len; j++)
+            sum += A[i * lda + j] * v[j];
+        out[i] = sum;
+    }
+}
+
 /* Householder reduction of the symmetric a (order n, row-major, both
  * triangles) to tridiagonal form: diagonal d, off-diagonal e (e[i] couples
  * i and i + 1), and z (n x n) = Q^T for a = Q T Q^T.  Step k reflects the
@@ -266,12 +297,10 @@ static void tridiagonalise(double *a, size_t n, double *d, double *e, double *be
         beta[k] = b;
         /* S <- H S H with H = I - b v v^T: p = b S v, p -= (b/2)(v^T p) v,
          * S -= v p^T + p v^T */
+        row_dots(S, m, m, n, v, p);
         double vp = 0.0;
         for (size_t i = 0; i < m; i++) {
-            double sum = 0.0;
-            for (size_t j = 0; j < m; j++)
-                sum += S[i * n + j] * v[j];
-            p[i] = b * sum;
+            p[i] *= b;
             vp += v[i] * p[i];
         }
         const double half = 0.5 * b * vp;
@@ -303,11 +332,10 @@ static void tridiagonalise(double *a, size_t n, double *d, double *e, double *be
         const size_t m = n - k - 1;
         if (b == 0.0)
             continue;
-        for (size_t r = k + 1; r < n; r++) {
-            double *restrict zr = z + r * n + k + 1, dot = 0.0;
-            for (size_t j = 0; j < m; j++)
-                dot += zr[j] * v[j];
-            dot *= b;
+        row_dots(z + (k + 1) * n + k + 1, m, m, n, v, p);
+        for (size_t r = 0; r < m; r++) {
+            double *restrict zr = z + (k + 1 + r) * n + k + 1;
+            const double dot = b * p[r];
 #pragma omp simd
             for (size_t j = 0; j < m; j++)
                 zr[j] -= dot * v[j];
@@ -464,6 +492,65 @@ static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rco
     return GSL_SUCCESS;
 }
 
+/* The lower Cholesky factor of the symmetric a (order n, row-major, its
+ * lower triangle read) in place, less shift on the diagonal: 0, or -1 if a
+ * pivot is not positive (a - shift I not positive definite, to rounding). */
+static int cholesky(double *a, size_t n, double shift)
+{
+    for (size_t j = 0; j < n; j++) {
+        double d = a[j * n + j] - shift;
+        for (size_t t = 0; t < j; t++)
+            d -= a[j * n + t] * a[j * n + t];
+        if (!(d > 0.0))
+            return -1;
+        const double root = sqrt(d);
+        a[j * n + j] = root;
+        for (size_t i = j + 1; i < n; i++) {
+            double sum = a[i * n + j];
+            for (size_t t = 0; t < j; t++)
+                sum -= a[i * n + t] * a[j * n + t];
+            a[i * n + j] = sum / root;
+        }
+    }
+    return 0;
+}
+
+/* x <- M^{-1} x for M = R R^T, R (order n, row-major, lower) from
+ * cholesky; with half, x <- R^{-1} x only. */
+static void cholesky_solve(const double *R, size_t n, double *x, int half)
+{
+    for (size_t i = 0; i < n; i++) {
+        double sum = x[i];
+        for (size_t t = 0; t < i; t++)
+            sum -= R[i * n + t] * x[t];
+        x[i] = sum / R[i * n + i];
+    }
+    for (size_t i = n; !half && i-- > 0;) {
+        double sum = x[i];
+        for (size_t t = i + 1; t < n; t++)
+            sum -= R[t * n + i] * x[t];
+        x[i] = sum / R[i * n + i];
+    }
+}
+
+/* Whether the eigendecomposition would keep every direction of the
+ * symmetric positive definite M (order r): lambda_min > rcond^2
+ * lambda_max, which holds when M - 2 rcond^2 trace(M) I has a Cholesky
+ * factor (lambda_max <= trace; the factor 2 keeps a direction near the cut,
+ * where rounding decides, for the eigendecomposition).  If so M is
+ * replaced by its own Cholesky factor, for the solves.  scratch: r^2
+ * doubles. */
+static int all_kept(double *M, size_t r, double rcond, double *scratch)
+{
+    double trace = 0.0;
+    for (size_t i = 0; i < r; i++)
+        trace += M[i * r + i];
+    memcpy(scratch, M, r * r * sizeof *M);
+    if (!(trace > 0.0) || cholesky(scratch, r, 2.0 * rcond * rcond * trace) != 0)
+        return 0;
+    return cholesky(M, r, 0.0) == 0;
+}
+
 /* The same for a dual Gram matrix G = X X^T of a neighbourhood, whose rank
  * is about |S|, well below its order k: LAPACK's pivoted Cholesky (dpstrf)
  * gives P^T G P = L L^T with L of r columns, r the rank at dpstrf's own
@@ -474,7 +561,14 @@ static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rco
  * block of trace at most (k - r) k eps max G_ii, changes no direction kept:
  * its eigenvalues are rounded zeros, which the cut would drop.  E holds the
  * r eigenvectors (ne = r), the dropped directions being exact zeros of
- * X^T u.  Only the upper triangle of the row-major G is read. */
+ * X^T u.  Only the upper triangle of the row-major G is read.
+ *
+ * Where no direction is cut and there is no ridge (the usual
+ * neighbourhood: r = |S| independent directions well above the cut), the
+ * eigendecomposition of M is not needed: G^+ = P L M^{-2} L^T P^T, and the
+ * leverage of a point t = X x is w^T M^{-3} w with w = L^T P^T t, from
+ * M's Cholesky factor (chol; the same numbers to rounding, at a tenth of
+ * an eigensolve's time at order 17). */
 static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
 {
     lapack_int *piv = w->iwork + 3 + 5 * g, rank = 0;
@@ -493,6 +587,12 @@ static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcon
     if (r > 0) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)r, (int)g, 1.0, L, (int)g, 0.0, M, (int)r);
         mirror_upper(M, r);
+        if (ridge == 0.0 && all_kept(M, r, rcond, T)) { /* L, piv and M's factor are the factor */
+            w->chol = 1;
+            w->g = g;
+            w->ne = w->rank = r;
+            return GSL_SUCCESS;
+        }
         int status = syevd(w, M, r, w->lambda);
         if (status)
             return status;
@@ -524,6 +624,7 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
     w->cols = cols;
     w->ldx = ldx;
     w->dual = rows < cols;
+    w->chol = 0;
     size_t g = w->dual ? rows : cols;
     if (w->dual) { /* rows < cols: short, and the caller's thread does it */
         /* the upper triangle, row-major: the lower one, column-major, which
@@ -546,6 +647,7 @@ int ttt_lsq_factor_gram(ttt_lsq_workspace *w, const double *G, size_t cols, doub
     w->rows = w->cols = cols;
     w->ldx = cols;
     w->dual = 0;
+    w->chol = 0;
     for (size_t i = 0; i < cols; i++) /* G holds its upper triangle (ttt_lsq_gram_add) */
         for (size_t j = 0; j <= i; j++)
             w->G[i * cols + j] = w->G[j * cols + i] = G[j * cols + i];
@@ -575,10 +677,44 @@ static void unproject(const ttt_lsq_workspace *w, const double *c, double *out)
     lapack_threads_end(saved);
 }
 
+/* For a chol factor: c (r) = L^T P^T t for t (g), and back, u (g) = P L c:
+ * row e of the array in G's buffer is column e of L (zero above the
+ * diagonal), and (P^T t)_i = t_{piv_i}. */
+static void chol_apply(const ttt_lsq_workspace *w, const double *t, double *c)
+{
+    const lapack_int *piv = w->iwork + 3 + 5 * w->g;
+    for (size_t e = 0; e < w->ne; e++) {
+        const double *Le = w->G + e * w->g;
+        double sum = 0.0;
+        for (size_t i = e; i < w->g; i++)
+            sum += Le[i] * t[piv[i] - 1];
+        c[e] = sum;
+    }
+}
+
+static void chol_back(const ttt_lsq_workspace *w, const double *c, double *u)
+{
+    const lapack_int *piv = w->iwork + 3 + 5 * w->g;
+    for (size_t i = 0; i < w->g; i++) {
+        double sum = 0.0;
+        for (size_t e = 0; e < w->ne && e <= i; e++)
+            sum += w->G[e * w->g + i] * c[e];
+        u[piv[i] - 1] = sum;
+    }
+}
+
 int ttt_lsq_solve(ttt_lsq_workspace *w, const double *r, double *delta)
 {
     double *c = w->t2;
-    if (w->dual) {
+    if (w->chol) {
+        /* delta = X^T P L M^{-2} L^T P^T r */
+        chol_apply(w, r, c);
+        cholesky_solve(w->E, w->ne, c, 0);
+        cholesky_solve(w->E, w->ne, c, 0);
+        chol_back(w, c, w->t1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, w->t1, 1, 0.0,
+                    delta, 1);
+    } else if (w->dual) {
         /* delta = X^T U diag(omega) U^T r */
         project(w, r, c);
         for (size_t i = 0; i < w->ne; i++)
@@ -608,7 +744,16 @@ void ttt_lsq_solve_xtr(ttt_lsq_workspace *w, const double *xtr, double *delta)
 double ttt_lsq_leverage(ttt_lsq_workspace *w, const double *x)
 {
     double *c = w->t2, sum = 0.0;
-    if (w->dual) {
+    if (w->chol) {
+        /* ||(X^+)^T x||^2 = w^T M^{-3} w = ||R^{-1} M^{-1} w||^2, w = L^T P^T X x */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, x, 1,
+                    0.0, w->t1, 1);
+        chol_apply(w, w->t1, c);
+        cholesky_solve(w->E, w->ne, c, 0);
+        cholesky_solve(w->E, w->ne, c, 1);
+        for (size_t i = 0; i < w->ne; i++)
+            sum += c[i] * c[i];
+    } else if (w->dual) {
         /* (X^+)^T x = U diag(omega) U^T X x */
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)w->rows, (int)w->cols, 1.0, w->X, (int)w->ldx, x, 1,
                     0.0, w->t1, 1);
