@@ -282,6 +282,87 @@ GRAM_KERNEL(gram512, "avx2,fma,avx512f", __m512d, 8, 2, _mm512_loadu_pd, _mm512_
 #undef GRAM_KERNEL
 #undef GRAM_ROWS
 
+/* The row Gram kernel: G_ab = <x_a, x_b> for a <= b, each product in eight
+ * partial sums (lane l: the entries c = l mod 8 below the last multiple of
+ * 8, fused multiply-adds in order of c), added as ((p0 + p4) + (p2 + p6)) +
+ * ((p1 + p5) + (p3 + p7)), then the tail's entries fused in order: one zmm
+ * per sum with AVX-512F, two ymm with AVX2, the same bits.  Blocks of BA x
+ * BA rows (4 with AVX-512F, 2 with AVX2: 16 or 8 sums in registers), a
+ * partial block repeating its last row. */
+#define ROWGRAM_KERNEL(NAME, TARGET, BA, ACC, ZERO, FMA8, LOAD8, SUM8)                                         \
+    __attribute__((target(TARGET))) static void NAME(const double *X, size_t rows, size_t cols, size_t ldx,    \
+                                                     double *G)                                                \
+    {                                                                                                          \
+        const size_t c8 = cols / 8 * 8;                                                                        \
+        for (size_t a0 = 0; a0 < rows; a0 += BA)                                                               \
+            for (size_t b0 = a0; b0 < rows; b0 += BA) {                                                        \
+                const double *xa[BA], *xb[BA];                                                                 \
+                _Pragma("GCC unroll 4") for (size_t i = 0; i < BA; i++) {                                      \
+                    xa[i] = X + (a0 + i < rows ? a0 + i : rows - 1) * ldx;                                     \
+                    xb[i] = X + (b0 + i < rows ? b0 + i : rows - 1) * ldx;                                     \
+                }                                                                                              \
+                ACC acc[BA][BA];                                                                               \
+                _Pragma("GCC unroll 4") for (size_t i = 0; i < BA; i++)                                        \
+                    _Pragma("GCC unroll 4") for (size_t j = 0; j < BA; j++) acc[i][j] = ZERO;                  \
+                for (size_t c = 0; c < c8; c += 8) {                                                           \
+                    ACC va[BA], vb[BA];                                                                        \
+                    _Pragma("GCC unroll 4") for (size_t i = 0; i < BA; i++) {                                  \
+                        va[i] = LOAD8(xa[i] + c);                                                              \
+                        vb[i] = LOAD8(xb[i] + c);                                                              \
+                    }                                                                                          \
+                    _Pragma("GCC unroll 4") for (size_t i = 0; i < BA; i++)                                    \
+                        _Pragma("GCC unroll 4") for (size_t j = 0; j < BA; j++) acc[i][j] =                    \
+                            FMA8(va[i], vb[j], acc[i][j]);                                                     \
+                }                                                                                              \
+                for (size_t i = 0; i < BA && a0 + i < rows; i++)                                               \
+                    for (size_t j = 0; j < BA && b0 + j < rows; j++) {                                         \
+                        if (a0 + i > b0 + j)                                                                   \
+                            continue;                                                                          \
+                        double sum = SUM8(acc[i][j]);                                                          \
+                        for (size_t c = c8; c < cols; c++)                                                     \
+                            sum = __builtin_fma(xa[i][c], xb[j][c], sum);                                      \
+                        G[(a0 + i) * rows + b0 + j] = sum;                                                     \
+                    }                                                                                          \
+            }                                                                                                  \
+    }
+
+typedef struct {
+    __m256d lo, hi;
+} rowgram_pair;
+
+__attribute__((target("avx2,fma"))) static inline rowgram_pair pair_zero(void)
+{
+    return (rowgram_pair){_mm256_setzero_pd(), _mm256_setzero_pd()};
+}
+__attribute__((target("avx2,fma"))) static inline rowgram_pair pair_load(const double *p)
+{
+    return (rowgram_pair){_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)};
+}
+__attribute__((target("avx2,fma"))) static inline rowgram_pair pair_fma(rowgram_pair a, rowgram_pair b,
+                                                                         rowgram_pair c)
+{
+    return (rowgram_pair){_mm256_fmadd_pd(a.lo, b.lo, c.lo), _mm256_fmadd_pd(a.hi, b.hi, c.hi)};
+}
+/* ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)) */
+__attribute__((target("avx2,fma"))) static inline double sum4(__m256d s)
+{
+    double q[4];
+    _mm256_storeu_pd(q, s);
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+__attribute__((target("avx2,fma"))) static inline double pair_sum(rowgram_pair p)
+{
+    return sum4(_mm256_add_pd(p.lo, p.hi));
+}
+__attribute__((target("avx2,fma,avx512f"))) static inline double zmm_sum(__m512d p)
+{
+    return sum4(_mm256_add_pd(_mm512_castpd512_pd256(p), _mm512_extractf64x4_pd(p, 1)));
+}
+ROWGRAM_KERNEL(rowgram256, "avx2,fma", 2, rowgram_pair, pair_zero(), pair_fma, pair_load, pair_sum)
+ROWGRAM_KERNEL(rowgram512, "avx2,fma,avx512f", 4, __m512d, _mm512_setzero_pd(), _mm512_fmadd_pd, _mm512_loadu_pd,
+               zmm_sum)
+#undef ROWGRAM_KERNEL
+
 /* The kernels' width: 0 until first asked, then 256 or 512 (AVX-512F
  * where the CPU has it); ttt_kernel_set_width overrides it.  Threads may
  * ask for it at once (the screen's tiles): atomic loads and stores, all
@@ -368,6 +449,20 @@ void ttt_kernel_gram(const double *X, size_t rows, size_t cols, size_t ldx, doub
 {
 #ifdef TTT_KERNEL
     (width() == 512 ? gram512 : gram256)(X, rows, cols, ldx, G);
+#else
+    (void)X, (void)rows, (void)cols, (void)ldx, (void)G;
+#endif
+}
+
+int ttt_kernel_rowgram_fits(size_t rows, size_t cols)
+{
+    return ttt_kernel_available() && rows <= TTT_KERNEL_ROWGRAM_MAX && rows * cols <= TTT_KERNEL_ROWGRAM_MAX * 512;
+}
+
+void ttt_kernel_rowgram(const double *X, size_t rows, size_t cols, size_t ldx, double *G)
+{
+#ifdef TTT_KERNEL
+    (width() == 512 ? rowgram512 : rowgram256)(X, rows, cols, ldx, G);
 #else
     (void)X, (void)rows, (void)cols, (void)ldx, (void)G;
 #endif

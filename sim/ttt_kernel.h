@@ -54,6 +54,20 @@ int ttt_kernel_gram_fits(size_t cols);
 /* Only where ttt_kernel_gram_fits(cols) (without TTT_KERNEL it never does). */
 void ttt_kernel_gram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
 
+/* Row Gram matrices: G (rows x rows, row-major) = X X^T for X (rows x
+ * cols, row stride ldx), the upper triangle only (below it G is not
+ * written): each product <x_a, x_b> in eight partial sums of fused
+ * multiply-adds in order of the index, added in a fixed tree, then the
+ * entries past the last multiple of 8 (the bits at either width).  A
+ * neighbourhood's X X^T (50 x 128 at the defaults) took BLAS's dsyrk 13.6
+ * us, mostly copying X; for rows up to TTT_KERNEL_ROWGRAM_MAX and X within
+ * a cache's reach (ttt_kernel_rowgram_fits), where the CPU has AVX2 and
+ * FMA. */
+#define TTT_KERNEL_ROWGRAM_MAX 128
+int ttt_kernel_rowgram_fits(size_t rows, size_t cols);
+/* Only where ttt_kernel_rowgram_fits(rows, cols). */
+void ttt_kernel_rowgram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
+
 #ifdef TTT_KERNEL
 /* out (rows x ldw, row stride ldw) = U (rows x len) Xt; ldw a multiple of
  * TTT_KERNEL_PAD.  In vectors of 16 where the CPU has AVX-512F, else of

@@ -629,8 +629,11 @@ int ttt_lsq_factor(ttt_lsq_workspace *w, const double *X, size_t rows, size_t co
     if (w->dual) { /* rows < cols: short, and the caller's thread does it */
         /* the upper triangle, row-major: the lower one, column-major, which
          * is all dual_factor's dpstrf reads */
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)g, (int)cols, 1.0, X, (int)ldx, 0.0, w->G,
-                    (int)g);
+        if (ttt_kernel_rowgram_fits(g, cols))
+            ttt_kernel_rowgram(X, g, cols, ldx, w->G);
+        else
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)g, (int)cols, 1.0, X, (int)ldx, 0.0, w->G,
+                        (int)g);
     } else {
         int status = ttt_lsq_gram(X, rows, cols, ldx, w->G);
         if (status)

@@ -363,6 +363,48 @@ START_TEST(test_gram_kernel_is_the_fma_chain)
 }
 END_TEST
 
+/* The row Gram kernel behind a neighbourhood's X X^T (where
+ * ttt_kernel_rowgram_fits): each entry of the upper triangle eight chains
+ * of fused multiply-adds (entry c in chain c mod 8 below the last multiple
+ * of 8), added as ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)), then
+ * the tail fused in order: bit for bit that loop, at both widths, for row
+ * counts that leave partial blocks of 4 and 2 and column counts with and
+ * without a tail. */
+START_TEST(test_row_gram_kernel_is_its_chains)
+{
+    static const size_t row_shapes[][2] = {{1, 8}, {2, 5}, {3, 17}, {7, 128}, {50, 128}, {33, 100}, {128, 64}};
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 17, TTT_STREAM_TOOLS, 0);
+    for (size_t sh = 0; sh < sizeof row_shapes / sizeof row_shapes[0]; sh++) {
+        const size_t rows = row_shapes[sh][0], cols = row_shapes[sh][1], ldx = cols + 2, c8 = cols / 8 * 8;
+        if (!ttt_kernel_rowgram_fits(rows, cols))
+            continue; /* no AVX2 and FMA here: the dual factor uses dsyrk */
+        double *X = malloc(rows * ldx * sizeof *X), *G = malloc(rows * rows * sizeof *G);
+        for (size_t i = 0; i < rows * ldx; i++)
+            X[i] = gsl_ran_gaussian(r, 1.0);
+        for (int wide = 0; wide < 2; wide++) {
+            const int was = ttt_kernel_set_width(wide ? 512 : 256);
+            ttt_kernel_rowgram(X, rows, cols, ldx, G);
+            ttt_kernel_set_width(was);
+            for (size_t a = 0; a < rows; a++)
+                for (size_t b = a; b < rows; b++) {
+                    double p[8] = {0.0};
+                    for (size_t c = 0; c < c8; c++)
+                        p[c % 8] = fma(X[a * ldx + c], X[b * ldx + c], p[c % 8]);
+                    double sum = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+                    for (size_t c = c8; c < cols; c++)
+                        sum = fma(X[a * ldx + c], X[b * ldx + c], sum);
+                    ck_assert_msg(G[a * rows + b] == sum, "%zu x %zu, width %d: G[%zu][%zu] = %.17g, the chains %.17g",
+                                  rows, cols, wide ? 512 : 256, a, b, G[a * rows + b], sum);
+                }
+        }
+        free(X);
+        free(G);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* rcond applies to singular values: with rcond = 1e-6 a direction with
  * singular value 1e-4 of the largest is kept (its eigenvalue in the Gram
  * matrix, 1e-8, is below rcond but above rcond^2) and one with 1e-7 is not,
@@ -417,6 +459,7 @@ Suite *make_lsq_suite(void)
     tcase_add_test(core, test_psd_solve_is_pseudo_inverse);
     tcase_add_test(core, test_eigensolver_at_every_small_order);
     tcase_add_test(core, test_gram_kernel_is_the_fma_chain);
+    tcase_add_test(core, test_row_gram_kernel_is_its_chains);
     tcase_add_test(core, test_rank_threshold_is_on_singular_values);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
