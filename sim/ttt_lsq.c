@@ -73,25 +73,26 @@ static int reduce_rows_add(const double *X, size_t rows, size_t cols, size_t ldx
         GSL_ERROR("no memory for a blocked reduction", GSL_ENOMEM);
     for (size_t g0 = 0; g0 < nb; g0 += group) {
         const size_t gn = nb - g0 < group ? nb - g0 : group;
-#pragma omp parallel for schedule(static)
-        for (size_t b = 0; b < gn; b++) {
-            size_t r0 = (g0 + b) * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
-            double *pb = part + b * len;
-            reduce_block(X + r0 * ldx, nr, cols, ldx, xtr ? r + r0 : NULL, G ? pb : NULL, xtr ? pb + lg : NULL);
-        }
-        for (size_t b = 0; b < gn; b++) {
-            const double *pb = part + b * len;
-            if (first && g0 == 0 && b == 0) {
-                if (G)
-                    memcpy(G, pb, lg * sizeof *G);
-                if (xtr)
-                    memcpy(xtr, pb + lg, cols * sizeof *xtr);
-                continue;
+        const int fresh = first && g0 == 0; /* the sums start at block 0, not at G and xtr */
+#pragma omp parallel
+        {
+#pragma omp for schedule(static)
+            for (size_t b = 0; b < gn; b++) {
+                size_t r0 = (g0 + b) * BLOCK_ROWS, nr = rows - r0 < BLOCK_ROWS ? rows - r0 : BLOCK_ROWS;
+                double *pb = part + b * len;
+                reduce_block(X + r0 * ldx, nr, cols, ldx, xtr ? r + r0 : NULL, G ? pb : NULL,
+                             xtr ? pb + lg : NULL);
             }
-            for (size_t i = 0; i < lg; i++)
-                G[i] += pb[i];
-            for (size_t i = 0; xtr && i < cols; i++)
-                xtr[i] += pb[lg + i];
+            /* each entry its blocks added in block order (the bits of one
+             * thread adding them), the entries shared among the threads */
+#pragma omp for schedule(static)
+            for (size_t i = 0; i < len; i++) {
+                double *to = i < lg ? G + i : xtr + (i - lg);
+                double sum = fresh ? part[i] : *to;
+                for (size_t b = fresh; b < gn; b++)
+                    sum += part[b * len + i];
+                *to = sum;
+            }
         }
     }
     free(part);
