@@ -223,10 +223,10 @@ static void phases(const ttt_params *p, const ttt_params *off, const double on[T
         }
     }
     printf("%-10s %8.4f %42s %8.4f %7.1f%%\n", "sum", sum, "", sum_limit, 100.0 * sum_limit / sum);
-    printf("%-10s %8.4f   the whole ttt_run: %.1f x the sum of its phases' times at the limits\n", "ttt_run", total,
+    printf("%-10s %8.4f   the whole ttt_run: %.2f x the sum of its phases' times at the limits\n", "ttt_run", total,
            total / sum_limit);
     if (p->sparse == TTT_ON)
-        printf("%-10s %8.4f   the whole ttt_run with sparse=off: %.1f x the sum of its phases' times at the limits "
+        printf("%-10s %8.4f   the whole ttt_run with sparse=off: %.2f x the sum of its phases' times at the limits "
                "(%.4f s; issue 13: within 2x); sparse=on takes %.2f x sparse=off (issue 13: at most 1.5x)\n",
                "sparse=off", total_off, total_off / (sum_limit - sparse_limit), sum_limit - sparse_limit,
                total / total_off);
