@@ -240,35 +240,6 @@ static void keep_directions(ttt_lsq_workspace *w, double ridge, double rcond)
     }
 }
 
-/* out[i] = <row i of A, v> for the rows x len A (row stride lda), each a
- * sum in index order, four rows at a time: four chains of additions in
- * flight, not one (the eigensolver's orders are small, and a single chain
- * waits on each addition). */
-static void row_dots(const double *A, size_t rows, size_t len, size_t lda, const double *v, double *out)
-{
-    size_t i = 0;
-    for (; i + 4 <= rows; i += 4) {
-        const double *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        for (size_t j = 0; j < len; j++) {
-            s0 += a0[j] * v[j];
-            s1 += a1[j] * v[j];
-            s2 += a2[j] * v[j];
-            s3 += a3[j] * v[j];
-        }
-        out[i] = s0;
-        out[i + 1] = s1;
-        out[i + 2] = s2;
-        out[i + 3] = s3;
-    }
-    for (; i < rows; i++) {
-        double sum = 0.0;
-        for (size_t j = 0; j < len; j++)
-            sum += A[i * lda + j] * v[j];
-        out[i] = sum;
-    }
-}
-
 /* Householder reduction of the symmetric a (order n, row-major, both
  * triangles) to tridiagonal form: diagonal d, off-diagonal e (e[i] couples
  * i and i + 1), and z (n x n) = Q^T for a = Q T Q^T.  Step k reflects the
@@ -298,10 +269,12 @@ static void tridiagonalise(double *a, size_t n, double *d, double *e, double *be
         beta[k] = b;
         /* S <- H S H with H = I - b v v^T: p = b S v, p -= (b/2)(v^T p) v,
          * S -= v p^T + p v^T */
-        row_dots(S, m, m, n, v, p);
         double vp = 0.0;
         for (size_t i = 0; i < m; i++) {
-            p[i] *= b;
+            double sum = 0.0;
+            for (size_t j = 0; j < m; j++)
+                sum += S[i * n + j] * v[j];
+            p[i] = b * sum;
             vp += v[i] * p[i];
         }
         const double half = 0.5 * b * vp;
@@ -333,10 +306,11 @@ static void tridiagonalise(double *a, size_t n, double *d, double *e, double *be
         const size_t m = n - k - 1;
         if (b == 0.0)
             continue;
-        row_dots(z + (k + 1) * n + k + 1, m, m, n, v, p);
-        for (size_t r = 0; r < m; r++) {
-            double *restrict zr = z + (k + 1 + r) * n + k + 1;
-            const double dot = b * p[r];
+        for (size_t r = k + 1; r < n; r++) {
+            double *restrict zr = z + r * n + k + 1, dot = 0.0;
+            for (size_t j = 0; j < m; j++)
+                dot += zr[j] * v[j];
+            dot *= b;
 #pragma omp simd
             for (size_t j = 0; j < m; j++)
                 zr[j] -= dot * v[j];

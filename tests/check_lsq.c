@@ -309,42 +309,83 @@ START_TEST(test_eigensolver_at_every_small_order)
 }
 END_TEST
 
-/* The Gram kernel behind ttt_lsq_gram (where ttt_kernel_gram_fits): every
- * entry of the upper triangle the chain of fused multiply-adds over the
- * rows in order, bit for bit the scalar loop with fma(), at both vector
- * widths, for column counts from 16 to TTT_KERNEL_GRAM_MAX, row counts
- * around its passes of 64 rows, and a row stride wider than the columns;
- * and ttt_lsq_gram, which adds blocks of TTT_LSQ_BLOCK_ROWS, equal to
- * BLAS's dsyrk to rounding (n eps ||x_i|| ||x_j|| for entry (i, j)). */
-START_TEST(test_gram_kernel_is_the_fma_chain)
+/* The Gram kernels against the loops of fma() they stand for, bit for bit
+ * at both vector widths: for each shape (rows x cols) of X, drawn with a
+ * row stride wider than its columns, kernel's G (order: cols or rows) is
+ * compared entry by entry of its upper triangle with chain(X, a, b). */
+typedef struct {
+    const double *X;
+    size_t rows, cols, ldx;
+} gram_input;
+typedef void (*gram_kernel)(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
+typedef double (*gram_chain)(const gram_input *in, size_t a, size_t b);
+
+static void check_gram_kernel(const char *name, gram_kernel kernel, gram_chain chain, int by_rows,
+                              const size_t sizes[][2], size_t nshapes, unsigned long seed)
 {
-    static const size_t gram_shapes[][2] = {{1, 16}, {63, 32}, {64, 48}, {65, 128}, {300, 16}, {129, 256}, {70, 512}};
     gsl_rng *r = ttt_rng_alloc();
-    ttt_rng_stream(r, 13, TTT_STREAM_TOOLS, 0);
-    for (size_t sh = 0; sh < sizeof gram_shapes / sizeof gram_shapes[0]; sh++) {
-        const size_t rows = gram_shapes[sh][0], cols = gram_shapes[sh][1], ldx = cols + 3;
-        if (!ttt_kernel_gram_fits(cols))
-            continue; /* no AVX2 and FMA here: ttt_lsq_gram uses dsyrk, checked below */
-        double *X = malloc(rows * ldx * sizeof *X), *G = malloc(cols * cols * sizeof *G);
+    ttt_rng_stream(r, seed, TTT_STREAM_TOOLS, 0);
+    for (size_t sh = 0; sh < nshapes; sh++) {
+        const size_t rows = sizes[sh][0], cols = sizes[sh][1], ldx = cols + 3, order = by_rows ? rows : cols;
+        if (by_rows ? !ttt_kernel_rowgram_fits(rows, cols) : !ttt_kernel_gram_fits(cols))
+            continue; /* no AVX2 and FMA here: the callers use dsyrk */
+        double *X = malloc(rows * ldx * sizeof *X), *G = malloc(order * order * sizeof *G);
         for (size_t i = 0; i < rows * ldx; i++)
             X[i] = gsl_ran_gaussian(r, 1.0);
+        const gram_input in = {X, rows, cols, ldx};
         for (int wide = 0; wide < 2; wide++) {
             const int was = ttt_kernel_set_width(wide ? 512 : 256);
-            ttt_kernel_gram(X, rows, cols, ldx, G);
+            kernel(X, rows, cols, ldx, G);
             ttt_kernel_set_width(was);
-            for (size_t i = 0; i < cols; i++)
-                for (size_t j = i; j < cols; j++) {
-                    double chain = 0.0;
-                    for (size_t t = 0; t < rows; t++)
-                        chain = fma(X[t * ldx + i], X[t * ldx + j], chain);
-                    ck_assert_msg(G[i * cols + j] == chain, "%zu x %zu, width %d: G[%zu][%zu] = %.17g, the chain %.17g",
-                                  rows, cols, wide ? 512 : 256, i, j, G[i * cols + j], chain);
+            for (size_t a = 0; a < order; a++)
+                for (size_t b = a; b < order; b++) {
+                    const double want = chain(&in, a, b);
+                    ck_assert_msg(G[a * order + b] == want, "%s, %zu x %zu, width %d: G[%zu][%zu] = %.17g, not %.17g",
+                                  name, rows, cols, wide ? 512 : 256, a, b, G[a * order + b], want);
                 }
         }
         free(X);
         free(G);
     }
-    /* ttt_lsq_gram over several blocks against dsyrk */
+    gsl_rng_free(r);
+}
+
+/* (X^T X)_ab: the chain of fused multiply-adds over the rows in order. */
+static double column_chain(const gram_input *in, size_t a, size_t b)
+{
+    double chain = 0.0;
+    for (size_t t = 0; t < in->rows; t++)
+        chain = fma(in->X[t * in->ldx + a], in->X[t * in->ldx + b], chain);
+    return chain;
+}
+
+/* (X X^T)_ab: eight chains (entry c in chain c mod 8 below the last
+ * multiple of 8) added as ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 +
+ * p7)), then the tail fused in order. */
+static double row_chains(const gram_input *in, size_t a, size_t b)
+{
+    const double *xa = in->X + a * in->ldx, *xb = in->X + b * in->ldx;
+    const size_t c8 = in->cols / 8 * 8;
+    double p[8] = {0.0};
+    for (size_t c = 0; c < c8; c++)
+        p[c % 8] = fma(xa[c], xb[c], p[c % 8]);
+    double sum = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+    for (size_t c = c8; c < in->cols; c++)
+        sum = fma(xa[c], xb[c], sum);
+    return sum;
+}
+
+/* The Gram kernel behind ttt_lsq_gram: column counts from 16 to
+ * TTT_KERNEL_GRAM_MAX, row counts around its passes of 32 rows; and
+ * ttt_lsq_gram, which adds blocks of TTT_LSQ_BLOCK_ROWS, equal to BLAS's
+ * dsyrk to rounding (n eps ||x_i|| ||x_j|| for entry (i, j)). */
+START_TEST(test_gram_kernel_is_the_fma_chain)
+{
+    static const size_t gram_shapes[][2] = {{1, 16}, {31, 32}, {32, 48}, {65, 128}, {300, 16}, {129, 256}, {70, 512}};
+    check_gram_kernel("X^T X", ttt_kernel_gram, column_chain, 0, gram_shapes,
+                      sizeof gram_shapes / sizeof gram_shapes[0], 13);
+    gsl_rng *r = ttt_rng_alloc();
+    ttt_rng_stream(r, 14, TTT_STREAM_TOOLS, 0);
     const size_t rows = 3 * TTT_LSQ_BLOCK_ROWS + 5, cols = 32;
     double *X = malloc(rows * cols * sizeof *X), *G = malloc(cols * cols * sizeof *G);
     double *H = malloc(cols * cols * sizeof *H);
@@ -363,45 +404,14 @@ START_TEST(test_gram_kernel_is_the_fma_chain)
 }
 END_TEST
 
-/* The row Gram kernel behind a neighbourhood's X X^T (where
- * ttt_kernel_rowgram_fits): each entry of the upper triangle eight chains
- * of fused multiply-adds (entry c in chain c mod 8 below the last multiple
- * of 8), added as ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)), then
- * the tail fused in order: bit for bit that loop, at both widths, for row
- * counts that leave partial blocks of 4 and 2 and column counts with and
- * without a tail. */
+/* The row Gram kernel behind a neighbourhood's X X^T: row counts that
+ * leave partial blocks of 4 and 2, column counts with and without a tail
+ * past the last multiple of 8. */
 START_TEST(test_row_gram_kernel_is_its_chains)
 {
     static const size_t row_shapes[][2] = {{1, 8}, {2, 5}, {3, 17}, {7, 128}, {50, 128}, {33, 100}, {128, 64}};
-    gsl_rng *r = ttt_rng_alloc();
-    ttt_rng_stream(r, 17, TTT_STREAM_TOOLS, 0);
-    for (size_t sh = 0; sh < sizeof row_shapes / sizeof row_shapes[0]; sh++) {
-        const size_t rows = row_shapes[sh][0], cols = row_shapes[sh][1], ldx = cols + 2, c8 = cols / 8 * 8;
-        if (!ttt_kernel_rowgram_fits(rows, cols))
-            continue; /* no AVX2 and FMA here: the dual factor uses dsyrk */
-        double *X = malloc(rows * ldx * sizeof *X), *G = malloc(rows * rows * sizeof *G);
-        for (size_t i = 0; i < rows * ldx; i++)
-            X[i] = gsl_ran_gaussian(r, 1.0);
-        for (int wide = 0; wide < 2; wide++) {
-            const int was = ttt_kernel_set_width(wide ? 512 : 256);
-            ttt_kernel_rowgram(X, rows, cols, ldx, G);
-            ttt_kernel_set_width(was);
-            for (size_t a = 0; a < rows; a++)
-                for (size_t b = a; b < rows; b++) {
-                    double p[8] = {0.0};
-                    for (size_t c = 0; c < c8; c++)
-                        p[c % 8] = fma(X[a * ldx + c], X[b * ldx + c], p[c % 8]);
-                    double sum = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
-                    for (size_t c = c8; c < cols; c++)
-                        sum = fma(X[a * ldx + c], X[b * ldx + c], sum);
-                    ck_assert_msg(G[a * rows + b] == sum, "%zu x %zu, width %d: G[%zu][%zu] = %.17g, the chains %.17g",
-                                  rows, cols, wide ? 512 : 256, a, b, G[a * rows + b], sum);
-                }
-        }
-        free(X);
-        free(G);
-    }
-    gsl_rng_free(r);
+    check_gram_kernel("X X^T", ttt_kernel_rowgram, row_chains, 1, row_shapes, sizeof row_shapes / sizeof row_shapes[0],
+                      17);
 }
 END_TEST
 
