@@ -305,6 +305,7 @@ Suite *make_neighbours_suite(void)
 {
     Suite *s = suite_create("neighbours");
     TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60); /* seconds: under ASan, or beside other work, a brute-force scan takes several */
     tcase_add_loop_test(core, test_neighbours_match_brute_force, 0, 4);
     tcase_add_loop_test(core, test_concept_neighbours_equal_a_full_scan, 0, 10);
     tcase_add_loop_test(core, test_search_over_tiles_equals_the_whole_search, 0, 4);
