@@ -497,18 +497,18 @@ void ttt_run_work(const ttt_params *p, ttt_work *w)
     const double kept = ttt_params_stores_A(p) ? d1 : fmin(d1, T * pool); /* else background columns drawn per point */
     memset(w, 0, sizeof *w);
     ttt_work_count *c = &w->phase[TTT_PHASE_GENERATE];
-    /* psi = A phi (q axpys of d2) and f = <phi, w*> for n + m points; the
-     * kept columns normalised (a dot and a scale).  Written: the kept
-     * columns, and per point psi, its code (int32 index, double value), f, y
-     * and topic.  Not counted: the random draws, and the page faults of
-     * writing fresh memory, which take most of this phase's time (README,
-     * "Speed"). */
-    c->flops = 2.0 * (n + m) * q * (d2 + 1.0) + 3.0 * kept * d2;
-    c->bytes = 8.0 * kept * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 20.0);
+    /* psi = A phi (q axpys of d2), f = <phi, w*> and ||psi||^2 for n + m
+     * points; the kept columns normalised (a dot and a scale).  Written: the
+     * kept columns, and per point psi, its code (int32 index, double value),
+     * f, y, ||psi||^2 and topic.  Not counted: the random draws, and the
+     * page faults of writing fresh memory, which take most of this phase's
+     * time (README, "Speed"). */
+    c->flops = 2.0 * (n + m) * (q * (d2 + 1.0) + d2) + 3.0 * kept * d2;
+    c->bytes = 8.0 * kept * d2 + (n + m) * (8.0 * d2 + 12.0 * q + 28.0);
     if (ttt_params_streams_train(p)) { /* and the blocks of the kept neighbours drawn again */
         const double again = fmin(n, 2.0 * m * k * TTT_GENERATE_BLOCK);
-        c->flops += 2.0 * again * q * (d2 + 1.0);
-        c->bytes += again * (8.0 * d2 + 12.0 * q + 20.0);
+        c->flops += 2.0 * again * (q * (d2 + 1.0) + d2);
+        c->bytes += again * (8.0 * d2 + 12.0 * q + 28.0);
     }
     c = &w->phase[TTT_PHASE_ANALYTIC];
     /* Over the concepts in use, block by block: the Gram matrices of B =
@@ -690,7 +690,7 @@ void ttt_run_cost(const ttt_params *p, size_t threads, ttt_cost *c)
 #else
     const size_t nt = threads ? threads : 1; /* built without OpenMP (the fuzz build): one thread */
 #endif
-    const double point = 8.0 * d2 + 12.0 * q + 20.0;
+    const double point = 8.0 * d2 + 12.0 * q + 28.0; /* psi, the code, f, y, ||psi||^2, topic */
     const double codes = m + fmin(n, m * k);
     const double decoder = ttt_decoder_bytes(p->d1, p->d2) + 8.0 * (n + m) + (16.0 + 12.0 * q) * codes +
                            (double)nt * (double)ttt_decoder_thread_bytes(p->d1, p->d2, p->s + p->background);

@@ -119,7 +119,32 @@ int ttt_data_alloc(ttt_data *d, size_t n, size_t q, size_t d2)
     d->f = ttt_mem_alloc(n, sizeof *d->f);
     d->y = ttt_mem_alloc(n, sizeof *d->y);
     d->topic = ttt_mem_alloc(n, sizeof *d->topic);
-    return d->phi_idx && d->phi_val && d->psi && d->f && d->y && d->topic ? 0 : -1;
+    d->norm2 = ttt_mem_alloc(n, sizeof *d->norm2);
+    d->norms_valid = 0;
+    return d->phi_idx && d->phi_val && d->psi && d->f && d->y && d->topic && d->norm2 ? 0 : -1;
+}
+
+void ttt_data_norms(const double *v, size_t rows, size_t width, double *norm2)
+{
+    for (size_t j0 = 0; j0 < rows; j0 += 8) {
+        const size_t nr = rows - j0 < 8 ? rows - j0 : 8;
+        const double *x[8];
+        for (size_t r = 0; r < 8; r++)
+            x[r] = v + (j0 + (r < nr ? r : 0)) * width;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
+        for (size_t l = 0; l < width; l++) {
+            s0 += x[0][l] * x[0][l];
+            s1 += x[1][l] * x[1][l];
+            s2 += x[2][l] * x[2][l];
+            s3 += x[3][l] * x[3][l];
+            s4 += x[4][l] * x[4][l];
+            s5 += x[5][l] * x[5][l];
+            s6 += x[6][l] * x[6][l];
+            s7 += x[7][l] * x[7][l];
+        }
+        const double sum[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+        memcpy(norm2 + j0, sum, nr * sizeof *norm2);
+    }
 }
 
 void ttt_data_free(ttt_data *d)
@@ -130,6 +155,7 @@ void ttt_data_free(ttt_data *d)
     free(d->f);
     free(d->y);
     free(d->topic);
+    free(d->norm2);
 }
 
 /* A thread's scratch for columns drawn on demand (ttt_instance_column). */
@@ -263,7 +289,9 @@ static void draw_block_codes(const ttt_instance *in, draw_ws *w, ttt_stream purp
 }
 
 /* The rest of those points: psi = A phi (plus the noise drawn), f =
- * <phi, w*> and y = f + the noise drawn. */
+ * <phi, w*>, y = f + the noise drawn, and ||psi||^2 while the block's rows
+ * are in cache (the neighbour search's norms, which would otherwise be a
+ * pass over all the features from memory). */
 static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count, ttt_data *d, size_t row0)
 {
     const ttt_params *p = &in->p;
@@ -303,6 +331,7 @@ static void draw_block_features(const ttt_instance *in, draw_ws *w, size_t count
         d->f[i] = f;
         d->y[i] = f + d->y[i];
     }
+    ttt_data_norms(d->psi + row0 * d2, count, d2, d->norm2 + row0);
 }
 
 /* Points in block b of a set of n (the last block may be short). */
@@ -336,6 +365,7 @@ static int draw_points(const ttt_instance *in, ttt_data *d, ttt_stream purpose, 
         if (!failed)
             draw_ws_free(&w);
     }
+    d->norms_valid = !failed;
     return failed ? -1 : 0;
 }
 
@@ -657,6 +687,7 @@ static int draw_concepts_train(ttt_instance *in, gsl_rng *r)
         if (ok)
             draw_ws_free(&w);
     }
+    in->train.norms_valid = !bad;
     return bad ? -1 : 0;
 }
 
@@ -724,6 +755,7 @@ int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t 
                 memcpy(out->phi_idx + e * q, blk.phi_idx + j * q, q * sizeof *out->phi_idx);
                 memcpy(out->phi_val + e * q, blk.phi_val + j * q, q * sizeof *out->phi_val);
                 memcpy(out->psi + e * d2, blk.psi + j * d2, d2 * sizeof *out->psi);
+                out->norm2[e] = blk.norm2[j];
                 out->f[e] = blk.f[j];
                 out->y[e] = blk.y[j];
                 out->topic[e] = blk.topic[j];
@@ -733,6 +765,7 @@ int ttt_generate_train_points(const ttt_instance *in, const size_t *idx, size_t 
         if (had_w)
             draw_ws_free(&w);
     }
+    out->norms_valid = !failed;
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 

@@ -28,7 +28,17 @@ typedef struct {
     double *f;         /* n: noiseless labels <phi, w*> */
     double *y;         /* n: labels f + sigma * eps */
     int32_t *topic;    /* n: the topic each point was drawn from */
+    double *norm2;     /* n: ||psi_i||^2, each a sum in index order (ttt_data_norms), drawn with the
+                          point; valid only where norms_valid (the generator's sets: data filled
+                          by hand leave it 0, and the neighbour search computes its own).  A view
+                          of some rows offsets norm2 with psi. */
+    int norms_valid;
 } ttt_data;
+
+/* norm2[i] = ||row i||^2 for the rows x width row-major v: each a sum of
+ * squares in index order, eight rows at a time (eight chains of additions
+ * in flight); the bits of the one-row loop. */
+void ttt_data_norms(const double *v, size_t rows, size_t width, double *norm2);
 
 /* The dictionary and w* are read through ttt_instance_column and
  * ttt_instance_w, which serve them from whichever of A, used_A or a fresh

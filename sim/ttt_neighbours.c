@@ -144,6 +144,8 @@ void ttt_neighbours_select(const double *key, size_t n, size_t k, ttt_neighbour 
 
 /* The largest value in size that the feature-space screen (below) takes. */
 #define SCREEN_MAX 0x1p50
+/* Rows per chunk of row_norms. */
+#define NORM_CHUNK 64
 
 /* Per base point: the squared norm of its row (n rows of width entries), or
  * the norm itself for the cosine metric; NULL if out of memory.  A plain
@@ -155,26 +157,19 @@ static double *row_norms(const double *v, size_t n, size_t width, int metric, in
 {
     double *norm = ttt_mem_alloc(n ? n : 1, sizeof *norm);
     int out = 0; /* some value not finite or above SCREEN_MAX in size */
-    /* Four rows at a time, each its own sum in index order (so the bits of
-     * a row at a time): four chains of additions in flight, not one. */
+    /* Chunks of rows: their squared norms (ttt_data_norms: each a sum in
+     * index order, the bits of a row at a time), then, while they are in
+     * cache, the screen's check of their values (an OR of flags, in any
+     * order). */
     if (norm)
 #pragma omp parallel for schedule(static) reduction(| : out)
-        for (size_t j0 = 0; j0 < n; j0 += 4) {
-            const size_t rows = n - j0 < 4 ? n - j0 : 4;
-            const double *x0 = v + j0 * width, *x1 = rows > 1 ? x0 + width : x0, *x2 = rows > 2 ? x1 + width : x0,
-                         *x3 = rows > 3 ? x2 + width : x0;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (size_t l = 0; l < width; l++) {
-                s0 += x0[l] * x0[l];
-                s1 += x1[l] * x1[l];
-                s2 += x2[l] * x2[l];
-                s3 += x3[l] * x3[l];
-                out |= !(fabs(x0[l]) <= SCREEN_MAX) | !(fabs(x1[l]) <= SCREEN_MAX) | !(fabs(x2[l]) <= SCREEN_MAX) |
-                       !(fabs(x3[l]) <= SCREEN_MAX);
-            }
-            const double sum[4] = {s0, s1, s2, s3};
-            for (size_t r = 0; r < rows; r++)
-                norm[j0 + r] = metric == TTT_METRIC_COSINE ? sqrt(sum[r]) : sum[r];
+        for (size_t j0 = 0; j0 < n; j0 += NORM_CHUNK) {
+            const size_t rows = n - j0 < NORM_CHUNK ? n - j0 : NORM_CHUNK;
+            ttt_data_norms(v + j0 * width, rows, width, norm + j0);
+            for (size_t l = 0; bounded && l < rows * width; l++)
+                out |= !(fabs(v[j0 * width + l]) <= SCREEN_MAX);
+            for (size_t r = 0; metric == TTT_METRIC_COSINE && r < rows; r++)
+                norm[j0 + r] = sqrt(norm[j0 + r]);
         }
     if (bounded)
         *bounded = !out;
@@ -389,8 +384,20 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
     const ttt_data *query = s->query;
     const size_t n = base->n, d2 = base->d2;
     const int metric = s->metric;
-    int bounded = 0; /* every value of the base screenable (row_norms) */
-    double *norm = row_norms(base->psi, n, d2, metric, &bounded);
+    int bounded = 0; /* every value of the base screenable */
+    /* The generator's squared norms where it drew the base (it took them
+     * while the rows were in cache; the same bits as row_norms), and the
+     * screen's check from them: a row of norm at most SCREEN_MAX has no
+     * value above it, nor one not finite (a stricter check than row_norms',
+     * which a base it fails is scanned in double for, as exactly). */
+    const int drawn = base->norms_valid && metric == TTT_METRIC_EUCLIDEAN;
+    double *own = drawn ? NULL : row_norms(base->psi, n, d2, metric, &bounded);
+    const double *norm = drawn ? base->norm2 : own;
+    if (drawn) {
+        bounded = 1;
+        for (size_t j = 0; j < n; j++)
+            bounded &= base->norm2[j] <= SCREEN_MAX * SCREEN_MAX;
+    }
     const int screen = metric == TTT_METRIC_EUCLIDEAN && bounded && screenable(query->psi, query->n * d2);
     const int kernel = screen && ttt_kernel_available();
     const size_t per = screen ? 1 : BLOCKS_PER_THREAD, most = screen ? SCREEN_ROWS : BLOCK_ROWS;
@@ -439,7 +446,7 @@ static int feature_add(ttt_search *s, const ttt_data *base, size_t first)
         free(C);
         screen_free(&sw);
     }
-    free(norm);
+    free(own);
     return failed ? GSL_ENOMEM : GSL_SUCCESS;
 }
 

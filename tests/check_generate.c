@@ -81,6 +81,18 @@ START_TEST(test_features_are_A_phi_and_labels_are_linear)
             ck_assert_double_eq_tol(d->psi[i * p.d2 + j], x, 1e-14);
         }
     }
+    /* The squared norms drawn with the points, for the neighbour search:
+     * bit for bit the sum of squares in index order, for both sets. */
+    for (int set = 0; set < 2; set++) {
+        const ttt_data *e = set ? &in->test : &in->train;
+        ck_assert(e->norms_valid);
+        for (size_t i = 0; i < e->n; i++) {
+            double n2 = 0.0;
+            for (size_t j = 0; j < p.d2; j++)
+                n2 += e->psi[i * p.d2 + j] * e->psi[i * p.d2 + j];
+            ck_assert_msg(e->norm2[i] == n2, "set %d point %zu: norm2 %.17g, the sum %.17g", set, i, e->norm2[i], n2);
+        }
+    }
     ttt_concept_ws_free(ws);
     ttt_instance_free(in);
 }

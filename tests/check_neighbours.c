@@ -180,6 +180,7 @@ START_TEST(test_search_over_tiles_equals_the_whole_search)
         tile.phi_idx += first * tr->q;
         tile.phi_val += first * tr->q;
         tile.psi += first * tr->d2;
+        tile.norm2 += first; /* the generator's norms, viewed with their rows */
         ck_assert_int_eq(ttt_search_add(s, &tile, first), GSL_SUCCESS);
     }
     ttt_search_finish(s, tiled);
