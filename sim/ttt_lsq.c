@@ -428,7 +428,7 @@ static int small_eigen(double *a, size_t n, double *lambda, double *work)
  * read), eigenvectors over a as rows, eigenvalues ascending in lambda:
  * small_eigen up to SMALL_EIGEN_ORDER, else (or where it declines) LAPACK's
  * dsyevd. */
-static int syevd(ttt_lsq_workspace *w, double *a, size_t g, double *lambda)
+static int symmetric_eigen(ttt_lsq_workspace *w, double *a, size_t g, double *lambda)
 {
     if (g <= SMALL_EIGEN_ORDER) {
         double *copy = w->work + 3 * g + g * g; /* for dsyevd, should small_eigen decline */
@@ -447,16 +447,17 @@ static int syevd(ttt_lsq_workspace *w, double *a, size_t g, double *lambda)
     return GSL_SUCCESS;
 }
 
-/* Eigendecomposition of the symmetric w->G (g x g) by LAPACK's dsyevd
- * (divide and conquer; on OpenBLAS 40-80x faster than GSL's QR-based
- * solver from g = 256 up, and no slower below); sets lambda, E, omega and
- * rank.  Directions with lambda <= rcond^2 * lambda_max get weight 0. */
+/* Eigendecomposition of the symmetric w->G (g x g) by symmetric_eigen
+ * (LAPACK's dsyevd, divide and conquer, 40-80x faster than GSL's QR-based
+ * solver from g = 256 up; small_eigen up to order 32); sets lambda, E,
+ * omega and rank.  Directions with lambda <= rcond^2 * lambda_max get
+ * weight 0. */
 static int eigen_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
 {
     /* G is symmetric, so its row-major array is also its column-major one;
      * the eigenvectors come back as columns of a column-major array, that
      * is as rows of the row-major one: E. */
-    int status = syevd(w, w->G, g, w->lambda);
+    int status = symmetric_eigen(w, w->G, g, w->lambda);
     if (status)
         return status;
     double *eigenvectors = w->G; /* G's buffer now holds E: swap, no copy */
@@ -542,8 +543,8 @@ static int all_kept(double *M, size_t r, double rcond, double *scratch)
  * neighbourhood: r = |S| independent directions well above the cut), the
  * eigendecomposition of M is not needed: G^+ = P L M^{-2} L^T P^T, and the
  * leverage of a point t = X x is w^T M^{-3} w with w = L^T P^T t, from
- * M's Cholesky factor (chol; the same numbers to rounding, at a tenth of
- * an eigensolve's time at order 17). */
+ * M's Cholesky factor (chol; the same numbers to rounding, without the
+ * eigensolve's 9 us at order 17). */
 static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcond)
 {
     lapack_int *piv = w->iwork + 3 + 5 * g, rank = 0;
@@ -568,7 +569,7 @@ static int dual_factor(ttt_lsq_workspace *w, size_t g, double ridge, double rcon
             w->ne = w->rank = r;
             return GSL_SUCCESS;
         }
-        int status = syevd(w, M, r, w->lambda);
+        int status = symmetric_eigen(w, M, r, w->lambda);
         if (status)
             return status;
         /* row e of T = V_e^T L^T, the e-th eigenvector of P^T G P unscaled */
