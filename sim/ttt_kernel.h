@@ -68,6 +68,16 @@ int ttt_kernel_rowgram_fits(size_t rows, size_t cols);
 /* Only where ttt_kernel_rowgram_fits(rows, cols). */
 void ttt_kernel_rowgram(const double *X, size_t rows, size_t cols, size_t ldx, double *G);
 
+/* 1 if ttt_kernel_rows_bf16 can use the CPU's AMX tiles here (AMX-BF16,
+ * and Linux gave this process the tiles; asked once); never without
+ * TTT_KERNEL. */
+int ttt_kernel_amx_available(void);
+
+/* For the tests and the bench: on = 0 keeps ttt_kernel_rows_bf16 off the
+ * tiles (the vectors' bits), 1 lets it use them where it can.  Returns
+ * whether it used them before the call. */
+int ttt_kernel_use_amx(int on);
+
 #ifdef TTT_KERNEL
 /* out (rows x ldw, row stride ldw) = U (rows x len) Xt; ldw a multiple of
  * TTT_KERNEL_PAD.  In vectors of 16 where the CPU has AVX-512F, else of
@@ -120,7 +130,10 @@ size_t ttt_kernel_columns_bf16(const float *X, size_t n, size_t len, uint32_t *X
  * 2 len2 FLT_EPSILON / 2 of their sum of magnitudes, plus 2 len2 FLT_MIN,
  * where no entry is below FLT_MIN in size (a subnormal entry counts as 0;
  * the decoder's are entries of unit vectors rounded to bfloat16, whose
- * subnormal ones it may lose: at most 2^-126 each). */
+ * subnormal ones it may lose: at most 2^-126 each).  Where the CPU has AMX
+ * tiles (ttt_kernel_amx_available) and len2 is a multiple of 16, the
+ * blocks of 16 rows by 16 columns are taken on them: the same bound, the
+ * sums in another order (other bits than the vectors'). */
 void ttt_kernel_rows_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint32_t *Xt2, size_t ldw, float *out);
 #endif
 

@@ -12,7 +12,9 @@
  *    achieves, its time at the limits, max(flops / dgemm rate, bytes /
  *    bandwidth), and the fraction of that limit it reaches; their sums
  *    beside the whole run.  local is timed with sparse=off; sparse is local
- *    with sparse=on minus that.
+ *    with sparse=on minus that.  Where the CPU has AMX tiles, sparse again
+ *    with the decoder's bfloat16 keys in vectors: the tiles' gain, measured
+ *    in the same run.
  * 3. Growth: the whole run with sparse=off at x/2, x, 2x of n, d1, d2 and k,
  *    the log-log slope of the seconds beside the cost model's and the
  *    limits'.
@@ -30,6 +32,7 @@
 #endif
 
 #include "ttt_io.h"
+#include "ttt_kernel.h"
 #include "ttt_lsq.h"
 #include "ttt_report_io.h"
 #include "ttt_run.h"
@@ -238,6 +241,29 @@ static void phases(const ttt_params *p, const ttt_params *off, const double on[T
                "pairs", "", REPS, 0.5 * (pair[(REPS - 1) / 2] + pair[REPS / 2]), pair[0], pair[REPS - 1]);
     }
     printf("\n");
+}
+
+/* Where the CPU has AMX tiles: the sparse part and the whole run with the
+ * decoder's bfloat16 keys taken in vectors instead (best of REPS), beside
+ * on and total (with the tiles, from the pairs before) and off_s. */
+static int without_amx(const ttt_params *p, const double on[TTT_PHASE_COUNT], const double off_s[TTT_PHASE_COUNT],
+                       double total)
+{
+    if (p->sparse != TTT_ON || !ttt_kernel_amx_available())
+        return 0;
+    double vec[TTT_PHASE_COUNT], run = HUGE_VAL;
+    reset(vec, &run);
+    const int was = ttt_kernel_use_amx(0);
+    const int bad = time_runs(p, REPS, vec, &run, NULL);
+    ttt_kernel_use_amx(was);
+    if (bad)
+        return -1;
+    const int ph = TTT_PHASE_LOCAL;
+    const double tiles = fmax(on[ph] - off_s[ph], 1e-9), vectors = fmax(vec[ph] - off_s[ph], 1e-9);
+    printf("the decoder's bfloat16 keys on the CPU's AMX tiles against in vectors (best of %d each): the sparse part "
+           "%.4f s against %.4f s (%.2f x faster), the whole run %.4f s against %.4f s\n\n", REPS, tiles, vectors,
+           vectors / tiles, total, run);
+    return 0;
 }
 
 /* Least-squares slope of log y on log x. */
@@ -464,6 +490,10 @@ int main(int argc, char **argv)
            "included: %.1f GB/s)\n\n", REPS + 1, GEMM_N, GEMM_N, GEMM_N, lim.gflops, nt, lim.gflops_one,
            lim.bandwidth, nt, BW_BYTES * 1e-6, lim.touch);
     phases(&p, &off, on_s, off_s, run, run_off, pair, &lim);
+    if (without_amx(&p, on_s, off_s, run)) {
+        fprintf(stderr, "ttt-bench: a run failed\n");
+        return 1;
+    }
     growth(&off, &lim);
     int status = out ? write_numpy_input(out, &off, r_off, off_s, run_off) : 0;
     ttt_report_free(r_off);

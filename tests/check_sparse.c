@@ -531,8 +531,9 @@ END_TEST
 
 /* Decodes the n points pts (features psi, n x d2) against A (d1 x d2,
  * row j atom j) with groups, on one thread and on two, without groups, by
- * BLAS, and with the bases' keys in single precision rather than bfloat16
- * (where the CPU has it; else that run repeats the first); each run must
+ * BLAS, with the bases' keys in single precision rather than bfloat16,
+ * and with bfloat16 keys in vectors rather than on AMX tiles (where the
+ * CPU has them; else those runs repeat the first); each run must
  * give the same codes, to the bit, and they must be reference OMP's
  * (ttt_sparse_omp on A^T, no threshold, q atoms): the same atoms and
  * coefficients to 1e-9. */
@@ -540,8 +541,9 @@ static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, cons
                                      const double *psi, size_t n, size_t q, double tol)
 {
     /* Runs: one thread; two threads; no groups; the bases' GEMM by BLAS;
-     * single-precision keys. */
-    enum { RUNS = 5 };
+     * single-precision keys; bfloat16 keys off the AMX tiles (where the CPU
+     * has them and d2 is a multiple of 32 the others take theirs there). */
+    enum { RUNS = 6 };
     int32_t *idx[RUNS];
     double *val[RUNS];
     ttt_decoder *dec = ttt_decoder_alloc(A, d1, d2);
@@ -552,8 +554,10 @@ static void decodes_as_reference_omp(const double *A, size_t d1, size_t d2, cons
         omp_set_num_threads(run == 1 ? 2 : 1);
         ttt_decoder_use_blas(dec, run == 3);
         ttt_decoder_use_bf16(dec, run != 4);
+        const int amx = ttt_kernel_use_amx(run != 5);
         ck_assert_int_eq(ttt_decoder_run(dec, pts, run == 2 ? NULL : group, n, q, tol, idx[run], val[run]),
                          GSL_SUCCESS);
+        ttt_kernel_use_amx(amx);
     }
     omp_set_num_threads(saved);
     /* The reference: OMP on the columns of A^T (d2 x d1), no threshold, q atoms. */
@@ -939,38 +943,55 @@ static void kernel_inputs(unsigned long seed, float *U, size_t rows, float *X, s
 
 /* The bfloat16 kernel against exact products of the rounded entries: each
  * within 2 len2 FLT_EPSILON / 2 of their sum of magnitudes (plus
- * denormals), as ttt_kernel.h says and key_slack assumes; shapes with rows
+ * denormals), as ttt_kernel.h says and key_slack assumes.  Shapes: rows
  * past the passes of 6, a last pass of 8 columns, and an odd length (a
- * pair padded with zero).  Skipped where the CPU lacks AVX512-BF16. */
+ * pair padded with zero), in vectors; then lengths of 32 and 64 pairs (one
+ * odd, padded), where the CPU has AMX tiles on them, with rows past the
+ * tiles' 16 (37 = 2 x 16 + 5) and columns past them (ldw 24 and 40: a tail
+ * of 8 in vectors; 48: none), and the same with the tiles turned off.
+ * Skipped where the CPU lacks AVX512-BF16. */
 START_TEST(test_kernel_bf16_products)
 {
 #ifdef TTT_KERNEL
     if (!ttt_kernel_bf16_available())
         return;
-    const size_t rows = 23, n = 21, len = 37, len2 = (len + 1) / 2, ldw = ttt_kernel_padded(n);
-    float *U = malloc(rows * len * sizeof *U), *X = malloc(n * len * sizeof *X), *out = malloc(rows * ldw * sizeof *out);
-    uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * ldw * sizeof *Xt2);
-    kernel_inputs(59, U, rows, X, n, len, U2);
-    ck_assert_uint_eq(ttt_kernel_columns_bf16(X, n, len, Xt2), ldw);
-    ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, out);
-    const double g = 2.0 * (double)len2 * FLT_EPSILON / 2.0;
-    for (size_t j = 0; j < rows; j++)
-        for (size_t c = 0; c < ldw; c++) {
-            double exact = 0.0, mag = 0.0;
-            for (size_t k = 0; c < n && k < len; k++) {
-                const double p = (double)ttt_kernel_bf16(U[j * len + k]) * (double)ttt_kernel_bf16(X[c * len + k]);
-                exact += p;
-                mag += fabs(p);
+    const struct {
+        size_t rows, n, len;
+        int amx;
+    } shapes[] = {{23, 21, 37, 1}, {37, 21, 63, 1}, {37, 40, 64, 1}, {37, 45, 128, 1}, {37, 40, 64, 0}, {37, 21, 63, 0}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        const size_t rows = shapes[t].rows, n = shapes[t].n, len = shapes[t].len, len2 = (len + 1) / 2;
+        const size_t ldw = ttt_kernel_padded(n);
+        float *U = malloc(rows * len * sizeof *U), *X = malloc(n * len * sizeof *X);
+        float *out = malloc(rows * ldw * sizeof *out);
+        uint32_t *U2 = malloc(rows * len2 * sizeof *U2), *Xt2 = malloc(len2 * ldw * sizeof *Xt2);
+        ck_assert(U && X && out && U2 && Xt2);
+        kernel_inputs(59 + t, U, rows, X, n, len, U2);
+        ck_assert_uint_eq(ttt_kernel_columns_bf16(X, n, len, Xt2), ldw);
+        const int was = ttt_kernel_use_amx(shapes[t].amx);
+        memset(out, 0xff, rows * ldw * sizeof *out); /* NaN: an entry left unwritten fails */
+        ttt_kernel_rows_bf16(U2, rows, len2, Xt2, ldw, out);
+        ttt_kernel_use_amx(was);
+        const double g = 2.0 * (double)len2 * FLT_EPSILON / 2.0;
+        for (size_t j = 0; j < rows; j++)
+            for (size_t c = 0; c < ldw; c++) {
+                double exact = 0.0, mag = 0.0;
+                for (size_t k = 0; c < n && k < len; k++) {
+                    const double p =
+                        (double)ttt_kernel_bf16(U[j * len + k]) * (double)ttt_kernel_bf16(X[c * len + k]);
+                    exact += p;
+                    mag += fabs(p);
+                }
+                const double err = fabs((double)out[j * ldw + c] - exact);
+                ck_assert_msg(err <= g * mag + 2.0 * (double)len2 * FLT_MIN,
+                              "shape %zu, row %zu column %zu: %.9g, exact %.17g", t, j, c, out[j * ldw + c], exact);
             }
-            const double err = fabs((double)out[j * ldw + c] - exact);
-            ck_assert_msg(err <= g * mag + 2.0 * (double)len2 * FLT_MIN, "row %zu column %zu: %.9g, exact %.17g", j,
-                          c, out[j * ldw + c], exact);
-        }
-    free(U);
-    free(X);
-    free(out);
-    free(U2);
-    free(Xt2);
+        free(U);
+        free(X);
+        free(out);
+        free(U2);
+        free(Xt2);
+    }
 #endif
 }
 END_TEST
