@@ -417,6 +417,7 @@ static void vector_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint
  * hands the tiles to a process that asks (arch_prctl), once; a thread's
  * first use then costs a fault that enlarges its saved state. */
 #define AMX_TILE 16
+_Static_assert(2 * TTT_KERNEL_PAD == AMX_TILE, "rows_amx: past the last 16 columns at most 8");
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 
@@ -464,7 +465,9 @@ int ttt_kernel_use_amx(int on)
 }
 
 /* The tile configuration (palette 1): tile 0 the products, 1 the rows of
- * U2, 2 those of Xt2, each 16 rows of 64 bytes. */
+ * U2, 2 those of Xt2, each 16 rows of 64 bytes; 3 and 4 the same as 0 and
+ * 2 for the last 8 columns (32 bytes a row) where ldw is not a multiple
+ * of 16. */
 typedef struct {
     unsigned char palette, start_row, reserved[14];
     uint16_t colsb[16];
@@ -472,9 +475,9 @@ typedef struct {
 } amx_config;
 
 /* Blocks of 16 rows by 16 columns on the tiles (larger blocks, 32 by 32,
- * were no faster: the stores of out bound it), the rows past the last 16
- * and the columns past the last 16 (ldw a multiple of 8) by the vector
- * kernel; len2 a multiple of 16. */
+ * were no faster: the stores of out bound it), a last 8 columns by 16
+ * rows, and the rows past the last 16 by the vector kernel; len2 a
+ * multiple of 16. */
 __attribute__((target("amx-tile,amx-bf16"))) static void rows_amx(const uint32_t *U2, size_t rows, size_t len2,
                                                                   const uint32_t *Xt2, size_t ldw, float *out)
 {
@@ -482,12 +485,12 @@ __attribute__((target("amx-tile,amx-bf16"))) static void rows_amx(const uint32_t
     amx_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    for (int t = 0; t < 3; t++) {
-        cfg.colsb[t] = AMX_TILE * sizeof(float);
+    for (int t = 0; t < 5; t++) {
+        cfg.colsb[t] = (t < 3 ? AMX_TILE : TTT_KERNEL_PAD) * sizeof(float);
         cfg.rows[t] = AMX_TILE;
     }
     _tile_loadconfig(&cfg);
-    for (size_t j = 0; j < r16; j += AMX_TILE)
+    for (size_t j = 0; j < r16; j += AMX_TILE) {
         for (size_t c = 0; c < c16; c += AMX_TILE) {
             _tile_zero(0);
             for (size_t k = 0; k < len2; k += AMX_TILE) {
@@ -497,9 +500,17 @@ __attribute__((target("amx-tile,amx-bf16"))) static void rows_amx(const uint32_t
             }
             _tile_stored(0, out + j * ldw + c, ldw * sizeof *out);
         }
+        if (c16 < ldw) {
+            _tile_zero(3);
+            for (size_t k = 0; k < len2; k += AMX_TILE) {
+                _tile_loadd(1, U2 + j * len2 + k, len2 * sizeof *U2);
+                _tile_loadd(4, Xt2 + k * ldw + c16, ldw * sizeof *Xt2);
+                _tile_dpbf16ps(3, 1, 4);
+            }
+            _tile_stored(3, out + j * ldw + c16, ldw * sizeof *out);
+        }
+    }
     _tile_release();
-    if (c16 < ldw && r16)
-        vector_bf16(U2, r16, len2, Xt2, ldw, c16, out);
     if (r16 < rows)
         vector_bf16(U2 + r16 * len2, rows - r16, len2, Xt2, ldw, 0, out + r16 * ldw);
 }
