@@ -5,7 +5,10 @@
 #ifdef TTT_KERNEL
 #include <cpuid.h>
 #include <immintrin.h>
-#ifdef __linux__
+/* The AMX tiles' intrinsics came with GCC 11 and Clang 12; Linux hands
+ * out the tiles (arch_prctl). */
+#if defined(__linux__) && (defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11)
+#define TTT_AMX 1
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -427,7 +430,7 @@ static int amx_state, amx_wanted = 1;
 
 static int amx_probe(void)
 {
-#ifdef __linux__
+#ifdef TTT_AMX
     unsigned a, b, c, d;
     /* AMX-TILE (bit 24) and AMX-BF16 (bit 22) of leaf 7; XSAVE enabled by the system (OSXSAVE), with the tiles'
      * state (XCR0 bits 17 and 18); the vector kernel for the tails. */
@@ -464,6 +467,7 @@ int ttt_kernel_use_amx(int on)
     return was && amx_usable();
 }
 
+#ifdef TTT_AMX
 /* The tile configuration (palette 1): tile 0 the products, 1 the rows of
  * U2, 2 those of Xt2, each 16 rows of 64 bytes; 3 and 4 the same as 0 and
  * 2 for the last 8 columns (32 bytes a row) where ldw is not a multiple
@@ -514,13 +518,17 @@ __attribute__((target("amx-tile,amx-bf16"))) static void rows_amx(const uint32_t
     if (r16 < rows)
         vector_bf16(U2 + r16 * len2, rows - r16, len2, Xt2, ldw, 0, out + r16 * ldw);
 }
+#endif
 
 void ttt_kernel_rows_bf16(const uint32_t *U2, size_t rows, size_t len2, const uint32_t *Xt2, size_t ldw, float *out)
 {
-    if (len2 % AMX_TILE == 0 && __atomic_load_n(&amx_wanted, __ATOMIC_RELAXED) && amx_usable())
+#ifdef TTT_AMX
+    if (len2 % AMX_TILE == 0 && __atomic_load_n(&amx_wanted, __ATOMIC_RELAXED) && amx_usable()) {
         rows_amx(U2, rows, len2, Xt2, ldw, out);
-    else
-        vector_bf16(U2, rows, len2, Xt2, ldw, 0, out);
+        return;
+    }
+#endif
+    vector_bf16(U2, rows, len2, Xt2, ldw, 0, out);
 }
 
 int ttt_kernel_bf16_available(void)

@@ -1910,7 +1910,9 @@ double ttt_decoder_key_slack(const ttt_decoder *dec, const double *Y, size_t ran
  * fused dot product of d2 terms in order, within the rounding bound the
  * screening assumes (norm_bound) as BLAS's is.
  * Where the CPU also has AVX512-BF16 (dec->bf16) the product is taken in
- * bfloat16 instead, twice as fast: WTb then holds the W~_jc, each W~_j
+ * bfloat16 instead, twice as fast (on AMX tiles, where the CPU has them
+ * and d2 is a multiple of 32, eight times as fast again: see
+ * ttt_kernel_rows_bf16; the same bound): WTb then holds the W~_jc, each W~_j
  * within w->slackb[m] of W_j (key_slack); their norms order the atoms and
  * bound the ones a scan does not reach (key_bound), and they give the
  * scores past the first scan, whose atoms get single-precision

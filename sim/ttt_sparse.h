@@ -31,8 +31,9 @@
  *     share atoms, as neighbourhoods of one topic do, span the directions
  *     of their atoms): the atoms' coordinates W_j on the basis by a
  *     product (d1 r d2; one pass over the atoms for the bases of a few
- *     consecutive blocks; in bfloat16 where the CPU has AVX512-BF16, the
- *     first scan's atoms then again in single precision), sorted by a
+ *     consecutive blocks; in bfloat16 where the CPU has AVX512-BF16, on
+ *     its AMX tiles where it has those too, the first scan's atoms then
+ *     again in single precision), sorted by a
  *     bound on their norm; a step scores the atoms in that order and stops
  *     when ||W_j|| ||z|| (z the residual's coordinates) can no longer reach
  *     the best, so it looks at a few dozen atoms, not d1; each score's
@@ -153,7 +154,8 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
 
 /* With its kernel, the decoder sorts the atoms for each basis by keys
  * from bfloat16 products where the CPU has them (half the time of single
- * precision; each key's error enters the bounds), scores the first scan's
+ * precision in vectors, a ninth on AMX tiles; each key's error enters the
+ * bounds), scores the first scan's
  * atoms from single-precision coordinates and the others from the
  * bfloat16 ones (their error enters the screening's bound); on = 0 asks for
  * keys from the single-precision coordinates of all atoms (for the tests:
