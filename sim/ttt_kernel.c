@@ -494,26 +494,24 @@ __attribute__((target("amx-tile,amx-bf16"))) static void rows_amx(const uint32_t
         cfg.rows[t] = AMX_TILE;
     }
     _tile_loadconfig(&cfg);
+/* The 16 rows from j of out, columns from col: product tile P, Xt2's tile X (immediates). */
+#define AMX_BLOCK(P, X, col)                                                                                   \
+    do {                                                                                                       \
+        _tile_zero(P);                                                                                         \
+        for (size_t k = 0; k < len2; k += AMX_TILE) {                                                          \
+            _tile_loadd(1, U2 + j * len2 + k, len2 * sizeof *U2);                                              \
+            _tile_loadd(X, Xt2 + k * ldw + (col), ldw * sizeof *Xt2);                                          \
+            _tile_dpbf16ps(P, 1, X);                                                                           \
+        }                                                                                                      \
+        _tile_stored(P, out + j * ldw + (col), ldw * sizeof *out);                                             \
+    } while (0)
     for (size_t j = 0; j < r16; j += AMX_TILE) {
-        for (size_t c = 0; c < c16; c += AMX_TILE) {
-            _tile_zero(0);
-            for (size_t k = 0; k < len2; k += AMX_TILE) {
-                _tile_loadd(1, U2 + j * len2 + k, len2 * sizeof *U2);
-                _tile_loadd(2, Xt2 + k * ldw + c, ldw * sizeof *Xt2);
-                _tile_dpbf16ps(0, 1, 2);
-            }
-            _tile_stored(0, out + j * ldw + c, ldw * sizeof *out);
-        }
-        if (c16 < ldw) {
-            _tile_zero(3);
-            for (size_t k = 0; k < len2; k += AMX_TILE) {
-                _tile_loadd(1, U2 + j * len2 + k, len2 * sizeof *U2);
-                _tile_loadd(4, Xt2 + k * ldw + c16, ldw * sizeof *Xt2);
-                _tile_dpbf16ps(3, 1, 4);
-            }
-            _tile_stored(3, out + j * ldw + c16, ldw * sizeof *out);
-        }
+        for (size_t c = 0; c < c16; c += AMX_TILE)
+            AMX_BLOCK(0, 2, c);
+        if (c16 < ldw)
+            AMX_BLOCK(3, 4, c16);
     }
+#undef AMX_BLOCK
     _tile_release();
     if (r16 < rows)
         vector_bf16(U2 + r16 * len2, rows - r16, len2, Xt2, ldw, 0, out + r16 * ldw);
