@@ -947,8 +947,9 @@ static void kernel_inputs(unsigned long seed, float *U, size_t rows, float *X, s
  * past the passes of 6, a last pass of 8 columns, and an odd length (a
  * pair padded with zero), in vectors; then lengths of 32 and 64 pairs (one
  * odd, padded), where the CPU has AMX tiles on them, with rows past the
- * tiles' 16 (37 = 2 x 16 + 5) and columns past them (ldw 24 and 40: a tail
- * of 8 in vectors; 48: none), and the same with the tiles turned off.
+ * tiles' 16 (37 = 2 x 16 + 5: the last 5 in vectors) and columns past
+ * them (ldw 24 and 40: a last 8 on the narrow tiles; 48: none), and the
+ * same with the tiles turned off.
  * Skipped where the CPU lacks AVX512-BF16. */
 START_TEST(test_kernel_bf16_products)
 {
