@@ -154,8 +154,8 @@ void ttt_decoder_use_blas(ttt_decoder *dec, int on);
 
 /* With its kernel, the decoder sorts the atoms for each basis by keys
  * from bfloat16 products where the CPU has them (half the time of single
- * precision in vectors, a ninth on AMX tiles; each key's error enters the
- * bounds), scores the first scan's
+ * precision in vectors, about a ninth of that on AMX tiles; each key's
+ * error enters the bounds), scores the first scan's
  * atoms from single-precision coordinates and the others from the
  * bfloat16 ones (their error enters the screening's bound); on = 0 asks for
  * keys from the single-precision coordinates of all atoms (for the tests:
