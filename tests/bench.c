@@ -251,7 +251,7 @@ static int without_amx(const ttt_params *p, const double on[TTT_PHASE_COUNT], co
 {
     if (p->sparse != TTT_ON || !ttt_kernel_amx_available())
         return 0;
-    double vec[TTT_PHASE_COUNT], run = HUGE_VAL;
+    double vec[TTT_PHASE_COUNT], run;
     reset(vec, &run);
     const int was = ttt_kernel_use_amx(0);
     const int bad = time_runs(p, REPS, vec, &run, NULL);
